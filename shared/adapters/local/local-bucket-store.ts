@@ -1,0 +1,153 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, opendir, readFile, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store';
+import { StorageFailure } from '../../ports/bucket-store';
+import { ChecksumTap, crc32cOf } from '../../domain/checksum';
+
+const TEMP_FOLDER = '.uploads';
+
+/** Rejects names that would escape the bucket folder or cannot be files. */
+function assertObjectName(name: string): void {
+  const segments = name.split('/');
+  if (name === '' || segments.some((s) => s === '' || s === '.' || s === '..') || name.includes('\0')) {
+    throw new StorageFailure(400, 'invalid', `object name not supported by the local store: ${JSON.stringify(name)}`);
+  }
+}
+
+function notFound(what: string): StorageFailure {
+  return new StorageFailure(404, 'notFound', `${what} not found`);
+}
+
+const isErrno = (error: unknown, code: string): boolean => (error as NodeJS.ErrnoException | null)?.code === code;
+
+/**
+ * Buckets as folders: `{root}/{bucket}/{object name}`. Write-once like GCS with `ifGenerationMatch: 0`: an upload
+ * goes to a temporary file that is hard-linked into place, which fails if the name exists (412) and never exposes
+ * a half-written object.
+ */
+export class LocalBucketStore implements BucketStore {
+  constructor(readonly root: string) {}
+
+  private bucketPath(bucket: string): string {
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(bucket)) throw new StorageFailure(400, 'invalid', `invalid bucket name ${bucket}`);
+    return path.join(this.root, bucket);
+  }
+
+  private objectPath(bucket: string, name: string): string {
+    assertObjectName(name);
+    return path.join(this.bucketPath(bucket), ...name.split('/'));
+  }
+
+  async assertBucket(bucket: string): Promise<void> {
+    try {
+      if ((await stat(this.bucketPath(bucket))).isDirectory()) return;
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
+    throw notFound(`bucket ${bucket}`);
+  }
+
+  async createBucket(bucket: string): Promise<void> {
+    await mkdir(this.bucketPath(bucket), { recursive: true });
+  }
+
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    await this.assertBucket(bucket);
+    const base = this.bucketPath(bucket);
+    // Start at the deepest folder the prefix names completely; the rest of the prefix filters names.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const names: string[] = [];
+    await this.walk(base, folder, names);
+    names.sort();
+    for (const name of names) {
+      if (!name.startsWith(prefix)) continue;
+      // Listings skip the checksum, as reading every object to list it would defeat the point of a listing.
+      const info = await this.describe(bucket, name, false);
+      if (info) yield info;
+    }
+  }
+
+  private async walk(base: string, folder: string, into: string[]): Promise<void> {
+    let dir;
+    try {
+      dir = await opendir(folder === '' ? base : path.join(base, ...folder.split('/')));
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return;
+      throw error;
+    }
+    for await (const entry of dir) {
+      const name = folder === '' ? entry.name : `${folder}/${entry.name}`;
+      if (entry.isDirectory()) await this.walk(base, name, into);
+      else if (entry.isFile()) into.push(name);
+    }
+  }
+
+  async stat(bucket: string, name: string): Promise<ObjectInfo | undefined> {
+    await this.assertBucket(bucket);
+    return this.describe(bucket, name, true);
+  }
+
+  private async describe(bucket: string, name: string, withChecksum: boolean): Promise<ObjectInfo | undefined> {
+    const file = this.objectPath(bucket, name);
+    try {
+      const info = await stat(file, { bigint: true });
+      if (!info.isFile()) return undefined;
+      return {
+        bucket,
+        name,
+        size: Number(info.size),
+        ...(withChecksum ? { crc32c: crc32cOf(await readFile(file)) } : {}),
+        generation: `${info.ino}-${info.mtimeNs}`,
+      };
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
+      throw error;
+    }
+  }
+
+  read(bucket: string, name: string, range?: ByteRange): Readable {
+    const file = this.objectPath(bucket, name);
+    if (range && range.end <= range.start) return Readable.from([]);
+    // fs ranges are inclusive at the end.
+    const stream = createReadStream(file, range ? { start: range.start, end: range.end - 1 } : {});
+    const out = new PassThrough();
+    stream.on('error', (error) =>
+      out.destroy(isErrno(error, 'ENOENT') ? notFound(`object gs://${bucket}/${name}`) : error),
+    );
+    out.on('close', () => stream.destroy());
+    return stream.pipe(out);
+  }
+
+  async writeOnce(bucket: string, name: string, body: Readable, options: WriteOnceOptions): Promise<ObjectInfo> {
+    await this.assertBucket(bucket);
+    const target = this.objectPath(bucket, name);
+    const temporary = path.join(this.root, TEMP_FOLDER, randomUUID());
+    await mkdir(path.dirname(temporary), { recursive: true });
+    const tap = new ChecksumTap();
+    try {
+      await pipeline(body, tap, createWriteStream(temporary, { flags: 'wx' }));
+      await mkdir(path.dirname(target), { recursive: true });
+      await link(temporary, target);
+    } catch (error) {
+      if (isErrno(error, 'EEXIST')) {
+        throw new StorageFailure(412, 'conditionNotMet', `gs://${bucket}/${name} already exists`);
+      }
+      throw error;
+    } finally {
+      await unlink(temporary).catch(() => undefined);
+    }
+    const info = await stat(target, { bigint: true });
+    return {
+      bucket,
+      name,
+      size: tap.bytes,
+      crc32c: tap.crc32c,
+      contentType: options.contentType,
+      generation: `${info.ino}-${info.mtimeNs}`,
+    };
+  }
+}

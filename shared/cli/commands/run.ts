@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parseExportRequest } from '../../domain/request';
+import { formatOutputTree, formatSummary } from '../report';
+import { runRequestLocally } from '../run-local';
+import { chunkProgress } from '../progress';
+import type { CommonOptions } from '../runtime';
+import { cliConfig, openRuntime, printResult } from '../runtime';
+import { UsageError } from '../usage-error';
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run one export request (JSON file) against local folders')
+    .argument('<request>', 'path of the export request JSON')
+    .action(async (file: string, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<CommonOptions>();
+      const parsed = parseExportRequest(JSON.parse(await readFile(file, 'utf8')));
+      if (!parsed.ok) throw new UsageError(`invalid request ${file}:\n  ${parsed.violations.join('\n  ')}`);
+      const runtime = await openRuntime(cliConfig(options));
+      try {
+        const summary = await runRequestLocally(runtime, parsed.value, chunkProgress());
+        const tree = summary.destination?.bucket
+          ? await formatOutputTree(runtime.buckets, summary.destination.bucket, summary.destination.folder)
+          : '';
+        printResult(options, [formatSummary(summary), tree].filter(Boolean).join('\n\n'), summary);
+        if (summary.status !== 'succeeded') process.exitCode = 1;
+      } finally {
+        await runtime.close();
+      }
+    });
+}

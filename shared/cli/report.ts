@@ -1,0 +1,54 @@
+import type { BucketStore } from '../ports/bucket-store';
+import type { RunSummary } from './run-local';
+
+const units = ['B', 'KiB', 'MiB', 'GiB'];
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+const n = (value: number): string => value.toLocaleString('en-US');
+
+export function formatSummary(summary: RunSummary): string {
+  const lines = [
+    `run ${summary.runId}: ${summary.status}`,
+    `  chunks       ${n(summary.chunks)}`,
+    `  source       ${n(summary.sourceRecords)} lines, ${formatBytes(summary.sourceBytes)}`,
+    `  exported     ${n(summary.records)} records in ${n(summary.files)} files, ${formatBytes(summary.bytes)} (gzip)`,
+    `  quarantined  ${n(summary.quarantined)} lines${summary.quarantineLocation ? ` → ${summary.quarantineLocation}` : ''}`,
+    `  filtered     ${n(summary.filteredOut)} records outside the window or the event filter`,
+    `  throughput   ${n(summary.recordsPerSecond)} records/s, ${summary.sourceMBPerSecond} MiB/s of source, ${summary.seconds.toFixed(2)} s`,
+  ];
+  if (summary.manifest) lines.push(`  manifest     ${summary.manifest}`);
+  if (summary.failure) lines.push(`  failure      ${summary.failure.code}: ${summary.failure.message}`);
+  for (const violation of summary.violations ?? []) lines.push(`  rejected     ${violation}`);
+  return lines.join('\n');
+}
+
+/** The destination as a tree of partitions (folder → files, bytes), cut to `maxRows` rows. */
+export async function formatOutputTree(
+  store: BucketStore,
+  bucket: string,
+  prefix: string,
+  maxRows = 30,
+): Promise<string> {
+  const folders = new Map<string, { files: number; bytes: number }>();
+  for await (const object of store.list(bucket, prefix === '' ? '' : `${prefix}/`)) {
+    const folder = object.name.slice(0, object.name.lastIndexOf('/') + 1);
+    const entry = folders.get(folder) ?? { files: 0, bytes: 0 };
+    entry.files += 1;
+    entry.bytes += object.size;
+    folders.set(folder, entry);
+  }
+  const rows = [...folders.entries()].map(
+    ([folder, { files, bytes }]) => `  ${folder}  (${files} ${files === 1 ? 'file' : 'files'}, ${formatBytes(bytes)})`,
+  );
+  const shown = rows.slice(0, maxRows);
+  if (rows.length > maxRows) shown.push(`  … ${rows.length - maxRows} more folders`);
+  return [`gs://${bucket}/${prefix === '' ? '' : `${prefix}/`}`, ...shown].join('\n');
+}

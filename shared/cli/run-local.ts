@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { LocalRuntime } from '../composition/local';
+import type { ExportRequest } from '../domain/request';
+import { runIdFor } from '../domain/ids';
+import { loadRun } from '../domain/run-state';
+import type { RunDoc } from '../domain/documents';
+import { rejectionDocSchema } from '../domain/documents';
+import type { PlanOutcome } from '../domain/plan-export';
+import type { Progress } from './progress';
+
+export interface RunSummary {
+  runId: string;
+  status: RunDoc['status'] | 'rejected';
+  chunks: number;
+  files: number;
+  records: number;
+  sourceRecords: number;
+  quarantined: number;
+  filteredOut: number;
+  bytes: number;
+  sourceBytes: number;
+  seconds: number;
+  recordsPerSecond: number;
+  sourceMBPerSecond: number;
+  manifest?: string;
+  quarantineLocation?: string;
+  destination?: { bucket: string; folder: string };
+  failure?: { code: string; message: string };
+  violations?: string[];
+}
+
+/** Publishes one request on the in-process bus and waits until planner, workers and finaliser are all done. */
+export async function runRequestLocally(
+  runtime: LocalRuntime,
+  request: ExportRequest,
+  progress?: Progress,
+): Promise<RunSummary> {
+  const { ctx, bus } = runtime;
+  const started = performance.now();
+  const onAck = (topic: string, _delivery: unknown, result: unknown): void => {
+    if (topic === ctx.settings.topics.requests && result) progress?.start((result as PlanOutcome).chunkCount);
+    if (topic === ctx.settings.topics.chunks && (result as { status?: string } | undefined)?.status === 'written') {
+      progress?.tick();
+    }
+  };
+  bus.on('acked', onAck);
+  try {
+    await bus.publish(ctx.settings.topics.requests, [{ data: request }]);
+    await bus.drain();
+  } finally {
+    bus.off('acked', onAck);
+    progress?.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const runId = runIdFor(request.accountId, request.requestId);
+  const run = await loadRun(ctx.state, runId);
+  if (!run) return rejectedSummary(runtime, request, runId, seconds);
+  return summarise(runtime, run, seconds);
+}
+
+async function rejectedSummary(runtime: LocalRuntime, request: ExportRequest, runId: string, seconds: number) {
+  const rejections = (await runtime.state.list('rejections'))
+    .map((doc) => rejectionDocSchema.parse(doc.data))
+    .filter((doc) => doc.requestId === request.requestId && doc.accountId === request.accountId);
+  return {
+    ...emptySummary(runId, seconds),
+    status: 'rejected' as const,
+    violations: rejections.flatMap((r) => r.violations),
+  };
+}
+
+function emptySummary(runId: string, seconds: number): RunSummary {
+  return {
+    runId,
+    status: 'rejected',
+    chunks: 0,
+    files: 0,
+    records: 0,
+    sourceRecords: 0,
+    quarantined: 0,
+    filteredOut: 0,
+    bytes: 0,
+    sourceBytes: 0,
+    seconds,
+    recordsPerSecond: 0,
+    sourceMBPerSecond: 0,
+  };
+}
+
+export function summarise(runtime: LocalRuntime, run: RunDoc, seconds: number): RunSummary {
+  const totals = run.totals;
+  const summary: RunSummary = {
+    ...emptySummary(run.runId, seconds),
+    status: run.status,
+    chunks: run.chunkCount ?? 0,
+    destination: { bucket: '', folder: run.request.prefix },
+  };
+  if (totals) {
+    Object.assign(summary, {
+      files: totals.files,
+      records: totals.records,
+      sourceRecords: totals.sourceLines,
+      quarantined: totals.quarantined,
+      filteredOut: totals.filteredOut,
+      bytes: totals.bytes,
+      sourceBytes: totals.sourceBytes,
+      recordsPerSecond: Math.round(totals.sourceLines / seconds),
+      sourceMBPerSecond: Math.round((totals.sourceBytes / 1024 / 1024 / seconds) * 10) / 10,
+    });
+    if (totals.quarantined > 0) summary.quarantineLocation = runtime.quarantine.locationOf(run.runId);
+  }
+  if (run.manifest) {
+    summary.manifest = path.join(runtime.buckets.root, run.manifest.bucket, ...run.manifest.name.split('/'));
+    summary.destination = { bucket: run.manifest.bucket, folder: run.request.prefix };
+  }
+  if (run.failure) summary.failure = { code: run.failure.code, message: run.failure.message };
+  return summary;
+}

@@ -1,0 +1,27 @@
+import { loadConfig } from '../config';
+import type { Config } from '../config';
+import type { LocalRuntime } from '../composition/local';
+import { createLocalRuntime } from '../composition/local';
+
+export interface CommonOptions {
+  data: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** Config from the environment, with the CLI's flags on top; the CLI logs warnings only unless asked. */
+export function cliConfig(options: CommonOptions, overrides: Partial<Config['settings']> = {}): Config {
+  const config = loadConfig(process.env);
+  const logLevel = options.verbose ? 'info' : process.env.LOG_LEVEL ? config.logLevel : 'warn';
+  return { ...config, dataDir: options.data, logLevel, settings: { ...config.settings, ...overrides } };
+}
+
+export function openRuntime(config: Config): Promise<LocalRuntime> {
+  return createLocalRuntime({ config, dataDir: config.dataDir, persistState: true });
+}
+
+/** `--json` promises a machine-readable summary as the last line of output. */
+export function printResult(options: CommonOptions, human: string, json: unknown): void {
+  if (human) process.stdout.write(`${human}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+}

@@ -1,0 +1,42 @@
+import type { BucketStore, DestinationStores } from '../ports/bucket-store';
+import type { Bus } from '../ports/bus';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
+import type { Quarantine } from '../ports/quarantine';
+import type { StateStore } from '../ports/state-store';
+
+export interface ExportSettings {
+  /** Target uncompressed bytes of source per chunk. */
+  chunkTargetBytes: number;
+  /** Upper bound of one output object. */
+  maxPartBytes: number;
+  maxOpenParts: number;
+  /** Longer source lines are quarantined instead of buffered. */
+  maxLineBytes: number;
+  /** How long a worker owns a chunk before a redelivery may take it over. */
+  chunkLeaseSeconds: number;
+  topics: { requests: string; chunks: string; deadLetter: string };
+}
+
+/** Everything the export services use, built once per instance by a composition root. */
+export interface ExportContext {
+  state: StateStore;
+  source: BucketStore;
+  destinations: DestinationStores;
+  quarantine: Quarantine;
+  bus: Bus;
+  clock: Clock;
+  logger: Logger;
+  settings: ExportSettings;
+  /** Identifies this worker in leases and claims. */
+  instanceId: string;
+}
+
+export const DEFAULT_SETTINGS: ExportSettings = {
+  chunkTargetBytes: 100 * 1024 * 1024,
+  maxPartBytes: 100 * 1024 * 1024,
+  maxOpenParts: 128,
+  maxLineBytes: 8 * 1024 * 1024,
+  chunkLeaseSeconds: 540,
+  topics: { requests: 'export-requests', chunks: 'export-chunks', deadLetter: 'export-dead-letter' },
+};

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { exportRequestSchema } from './request';
+
+/** Schemas of every Firestore document; the domain parses what it reads, never trusts it. */
+
+export const sliceSchema = z.object({
+  bucket: z.string(),
+  name: z.string(),
+  /** Half-open byte range [start, end) of the stored object. */
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+  gzip: z.boolean(),
+});
+export type Slice = z.infer<typeof sliceSchema>;
+
+export const fileEntrySchema = z.object({
+  name: z.string(),
+  records: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  crc32c: z.string(),
+  chunk: z.number().int().nonnegative(),
+  part: z.number().int().nonnegative(),
+  dt: z.string(),
+  event: z.string().optional(),
+});
+export type FileEntry = z.infer<typeof fileEntrySchema>;
+
+export const chunkCountsSchema = z.object({
+  sourceLines: z.number().int().nonnegative(),
+  records: z.number().int().nonnegative(),
+  quarantined: z.number().int().nonnegative(),
+  filteredOut: z.number().int().nonnegative(),
+  sourceBytes: z.number().int().nonnegative(),
+});
+export type ChunkCounts = z.infer<typeof chunkCountsSchema>;
+
+export const failureSchema = z.object({
+  kind: z.enum(['destination', 'transient', 'input', 'integrity']),
+  code: z.string(),
+  message: z.string(),
+  status: z.number().int().optional(),
+  at: z.string(),
+});
+export type FailureRecord = z.infer<typeof failureSchema>;
+
+export const CHUNK_STATUSES = ['pending', 'running', 'done', 'blocked', 'failed'] as const;
+export type ChunkStatus = (typeof CHUNK_STATUSES)[number];
+
+export const chunkDocSchema = z.object({
+  index: z.number().int().nonnegative(),
+  slices: z.array(sliceSchema),
+  bytes: z.number().int().nonnegative(),
+  status: z.enum(CHUNK_STATUSES),
+  attempts: z.number().int().nonnegative(),
+  leaseUntil: z.string().optional(),
+  files: z.array(fileEntrySchema).optional(),
+  counts: chunkCountsSchema.optional(),
+  quarantine: z.string().optional(),
+  failure: failureSchema.optional(),
+  updatedAt: z.string(),
+});
+export type ChunkDoc = z.infer<typeof chunkDocSchema>;
+
+export const RUN_STATUSES = ['planning', 'running', 'blocked', 'succeeded', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const runTotalsSchema = z.object({
+  files: z.number().int().nonnegative(),
+  records: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  sourceLines: z.number().int().nonnegative(),
+  sourceBytes: z.number().int().nonnegative(),
+  quarantined: z.number().int().nonnegative(),
+  filteredOut: z.number().int().nonnegative(),
+});
+export type RunTotals = z.infer<typeof runTotalsSchema>;
+
+export const runDocSchema = z.object({
+  runId: z.string(),
+  requestId: z.string(),
+  requestHash: z.string(),
+  accountId: z.string(),
+  exportId: z.string(),
+  destinationId: z.string(),
+  request: exportRequestSchema,
+  status: z.enum(RUN_STATUSES),
+  /** Who is planning the run, until when: a concurrent duplicate of the request leaves planning to it. */
+  planner: z.string().optional(),
+  planningLeaseUntil: z.string().optional(),
+  chunkCount: z.number().int().nonnegative().optional(),
+  sourceObjects: z.number().int().nonnegative().optional(),
+  sourceBytes: z.number().int().nonnegative().optional(),
+  createdAt: z.string(),
+  plannedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+  manifest: z.object({ bucket: z.string(), name: z.string() }).optional(),
+  totals: runTotalsSchema.optional(),
+  failure: failureSchema.optional(),
+  updatedAt: z.string(),
+});
+export type RunDoc = z.infer<typeof runDocSchema>;
+
+export const finaliserClaimSchema = z.object({
+  holder: z.string(),
+  leaseUntil: z.string(),
+  /** Fixed by the first claim so that a takeover writes a byte-identical manifest. */
+  completedAt: z.string(),
+  done: z.boolean(),
+});
+export type FinaliserClaim = z.infer<typeof finaliserClaimSchema>;
+
+export const exportDocSchema = z.object({
+  accountId: z.string(),
+  exportId: z.string(),
+  destinationId: z.string(),
+  createdBy: z.object({ email: z.string(), name: z.string() }),
+  status: z.enum(['active', 'stopped']),
+  health: z.object({
+    state: z.enum(['healthy', 'failing']),
+    firstFailureAt: z.string().optional(),
+    lastFailureAt: z.string().optional(),
+    lastError: failureSchema.optional(),
+  }),
+  noticesSent: z.array(z.object({ notice: z.number().int(), at: z.string() })).default([]),
+  lastRunId: z.string().optional(),
+  lastSuccessAt: z.string().optional(),
+  updatedAt: z.string(),
+});
+export type ExportDoc = z.infer<typeof exportDocSchema>;
+
+export const rejectionDocSchema = z.object({
+  topic: z.string(),
+  receivedAt: z.string(),
+  violations: z.array(z.string()),
+  accountId: z.string().optional(),
+  requestId: z.string().optional(),
+  /** The rejected message, truncated: enough to find and fix the publisher. */
+  excerpt: z.string(),
+});
+export type RejectionDoc = z.infer<typeof rejectionDocSchema>;
+
+export const paths = {
+  destination: (id: string) => `destinations/${id}`,
+  export: (docId: string) => `exports/${docId}`,
+  run: (runId: string) => `runs/${runId}`,
+  chunks: (runId: string) => `runs/${runId}/chunks`,
+  chunk: (runId: string, index: number) => `runs/${runId}/chunks/${String(index).padStart(5, '0')}`,
+  finaliserClaim: (runId: string) => `runs/${runId}/claims/finaliser`,
+  rejection: (id: string) => `rejections/${id}`,
+};
+
+export function parseDocument<T>(schema: z.ZodType<T>, path: string, data: unknown): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new Error(`corrupt document ${path}: ${parsed.error.issues[0]?.message ?? ''}`);
+  return parsed.data;
+}

@@ -1,0 +1,84 @@
+import type { ExportContext } from './context';
+import type { FinaliserClaim } from './documents';
+import { finaliserClaimSchema, parseDocument, paths } from './documents';
+import { exportDocId } from './ids';
+import { manifestName, successMarkerName } from './layout';
+import { buildManifest, totalsOf } from './manifest';
+import { loadDestinationFor } from './plan-export';
+import { loadChunks, loadRun } from './run-state';
+import { classifyDestinationFailure } from './storage-failures';
+import { writeSmallObjectOnce } from './write-once';
+
+type ClaimResult = { won: true; claim: FinaliserClaim } | { won: false };
+
+/**
+ * Elects one finaliser per run with a create-if-absent claim. A claim whose holder died (lease expired) can be
+ * taken over; it keeps the first completion time, so the takeover writes a byte-identical manifest.
+ */
+function claimFinaliser(ctx: ExportContext, runId: string): Promise<ClaimResult> {
+  const path = paths.finaliserClaim(runId);
+  const now = ctx.clock.now();
+  const leaseUntil = new Date(now.getTime() + ctx.settings.chunkLeaseSeconds * 1000).toISOString();
+  return ctx.state.transaction(async (tx) => {
+    const data = await tx.get(path);
+    if (data === undefined) {
+      const claim = { holder: ctx.instanceId, leaseUntil, completedAt: now.toISOString(), done: false };
+      tx.create(path, claim);
+      return { won: true, claim };
+    }
+    const existing = parseDocument(finaliserClaimSchema, path, data);
+    if (existing.done || Date.parse(existing.leaseUntil) > now.getTime()) return { won: false };
+    const claim = { ...existing, holder: ctx.instanceId, leaseUntil };
+    tx.set(path, claim);
+    return { won: true, claim };
+  });
+}
+
+/**
+ * Completes a run once all its chunks are done: exactly one worker writes manifest.json, then _SUCCESS.
+ * Called after every chunk; returns true when this call finalised the run.
+ */
+export async function finaliseRun(ctx: ExportContext, runId: string): Promise<boolean> {
+  const run = await loadRun(ctx.state, runId);
+  if (!run || run.status !== 'running' || run.chunkCount === undefined) return false;
+  // An aggregation count instead of a shared counter: no document is bumped by every worker.
+  const done = await ctx.state.count(paths.chunks(runId), { field: 'status', equals: 'done' });
+  if (done < run.chunkCount) return false;
+  const election = await claimFinaliser(ctx, runId);
+  if (!election.won) return false;
+
+  const chunks = await loadChunks(ctx.state, runId);
+  const destinationDoc = await loadDestinationFor(ctx, run.accountId, run.destinationId);
+  const destination = await ctx.destinations.forDestination(destinationDoc);
+  const { bucket } = destinationDoc;
+  const classify = (e: Parameters<typeof classifyDestinationFailure>[0]) => classifyDestinationFailure(e, bucket);
+  const { completedAt } = election.claim;
+  const manifest = buildManifest(run, chunks, completedAt);
+  const { prefix } = run.request;
+  const manifestObject = manifestName(prefix, run.exportId, runId);
+  await writeSmallObjectOnce(
+    destination,
+    bucket,
+    manifestObject,
+    `${JSON.stringify(manifest, null, 2)}\n`,
+    'application/json',
+    classify,
+  );
+  await writeSmallObjectOnce(destination, bucket, successMarkerName(prefix, run.exportId, runId), '', 'text/plain', classify);
+
+  const exportPath = paths.export(exportDocId(run.accountId, run.exportId));
+  await ctx.state.transaction(async (tx) => {
+    const exportData = await tx.get(exportPath);
+    tx.update(paths.run(runId), {
+      status: 'succeeded',
+      completedAt,
+      totals: totalsOf(chunks),
+      manifest: { bucket, name: manifestObject },
+      updatedAt: ctx.clock.now().toISOString(),
+    });
+    tx.update(paths.finaliserClaim(runId), { done: true });
+    if (exportData !== undefined) tx.update(exportPath, { lastSuccessAt: completedAt, updatedAt: completedAt });
+  });
+  ctx.logger.info('run succeeded', { runId, files: manifest.totals.files, records: manifest.totals.records });
+  return true;
+}

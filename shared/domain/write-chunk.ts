@@ -1,0 +1,156 @@
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import type { BucketStore } from '../ports/bucket-store';
+import type { QuarantineWriter } from '../ports/quarantine';
+import type { ExportContext } from './context';
+import type { ChunkCounts, ChunkDoc, RunDoc, Slice } from './documents';
+import { inputError } from './errors';
+import { finaliseRun } from './finalise-run';
+import { fileExtension, partObjectName, partitionFor } from './layout';
+import type { SourceLine } from './lines';
+import { splitLines } from './lines';
+import { PartSink } from './part-sink';
+import { PartitionWriter } from './partition-writer';
+import { loadDestinationFor } from './plan-export';
+import { parseSourceLine } from './records';
+import { claimChunk, completeChunk, loadRun } from './run-state';
+import { formatGcsUri } from './source-uri';
+import { classifyDestinationFailure, classifySourceFailure, mapFailure } from './storage-failures';
+
+export type ChunkOutcome =
+  | { status: 'written'; files: number; counts: ChunkCounts; finalised: boolean }
+  | { status: 'skipped'; why: string };
+
+const RAW_EXCERPT_BYTES = 4096;
+const CONTENT_TYPES = { jsonl: 'application/x-ndjson', csv: 'text/csv', parquet: 'application/vnd.apache.parquet' };
+
+interface ChunkJob {
+  ctx: ExportContext;
+  run: RunDoc;
+  chunk: ChunkDoc;
+  destination: BucketStore;
+  bucket: string;
+  quarantine: QuarantineWriter;
+  writer: PartitionWriter;
+  counts: ChunkCounts;
+}
+
+/** Reads one slice as decoded bytes: a gzip object is always a whole slice, so it is decompressed as a whole. */
+function openSlice(source: BucketStore, slice: Slice): Readable {
+  const raw = source.read(slice.bucket, slice.name, { start: slice.start, end: slice.end });
+  if (!slice.gzip) return raw;
+  const gunzip = createGunzip();
+  raw.on('error', (error) => gunzip.destroy(error));
+  return raw.pipe(gunzip);
+}
+
+async function processLine(job: ChunkJob, slice: Slice, uri: string, line: SourceLine): Promise<void> {
+  if (line.text.length === 0 && !line.tooLong) return;
+  job.counts.sourceLines += 1;
+  const { request } = job.run;
+  const text = line.text.toString('utf8');
+  const parsed = line.tooLong
+    ? ({ ok: false, reason: `line longer than ${job.ctx.settings.maxLineBytes} bytes` } as const)
+    : parseSourceLine(request.kind, text);
+  if (!parsed.ok) {
+    job.counts.quarantined += 1;
+    await job.quarantine.add({
+      source: uri,
+      line: line.number,
+      lineBase: slice.start === 0 ? 'object' : 'range',
+      ...(slice.gzip ? {} : { byteOffset: slice.start + line.offset }),
+      reason: parsed.reason,
+      raw: text.slice(0, RAW_EXCERPT_BYTES),
+    });
+    return;
+  }
+  const { record, time, eventName } = parsed.value;
+  const inWindow = time.getTime() >= Date.parse(request.window.from) && time.getTime() < Date.parse(request.window.to);
+  if (!inWindow || (request.events && !request.events.includes(eventName ?? ''))) {
+    job.counts.filteredOut += 1;
+    return;
+  }
+  job.counts.records += 1;
+  await job.writer.write(partitionFor(request.kind, request.prefix, time, eventName), `${JSON.stringify(record)}\n`);
+}
+
+async function processSlices(job: ChunkJob): Promise<void> {
+  for (const slice of job.chunk.slices) {
+    const uri = formatGcsUri(slice);
+    job.counts.sourceBytes += slice.end - slice.start;
+    const lines = splitLines(openSlice(job.ctx.source, slice), job.ctx.settings.maxLineBytes);
+    await mapFailure(
+      (async () => {
+        for await (const line of lines) await processLine(job, slice, uri, line);
+      })(),
+      (e) => classifySourceFailure(e, uri),
+    );
+  }
+}
+
+function partitionWriter(ctx: ExportContext, run: RunDoc, chunk: ChunkDoc, destination: BucketStore, bucket: string) {
+  const { request } = run;
+  const extension = fileExtension(request.format, request.compression);
+  const classify = (e: Parameters<typeof classifyDestinationFailure>[0]) => classifyDestinationFailure(e, bucket);
+  return new PartitionWriter({
+    chunk: chunk.index,
+    maxPartBytes: ctx.settings.maxPartBytes,
+    maxOpenParts: ctx.settings.maxOpenParts,
+    openPart: async (key, part) => {
+      const name = partObjectName(key.folder, run.runId, chunk.index, part, extension);
+      // Only a retried chunk can find its own parts already written; the first attempt skips the lookup.
+      const existing =
+        chunk.attempts > 1 ? await mapFailure(destination.stat(bucket, name), classify) : undefined;
+      return new PartSink({
+        store: destination,
+        bucket,
+        name,
+        contentType: request.compression === 'gzip' ? 'application/gzip' : CONTENT_TYPES[request.format],
+        gzip: request.compression === 'gzip',
+        classify,
+        ...(existing ? { existing } : {}),
+      });
+    },
+  });
+}
+
+/**
+ * Writes one chunk: streams its slices through parse → window/filter → sanitise → partition → gzip → upload.
+ * Safe to run any number of times: output names and bytes are deterministic and every object is write-once.
+ */
+export async function writeChunk(ctx: ExportContext, runId: string, index: number): Promise<ChunkOutcome> {
+  const run = await loadRun(ctx.state, runId);
+  if (!run) throw inputError('runNotFound', `run ${runId} does not exist`);
+  if (run.status !== 'running') return { status: 'skipped', why: `run is ${run.status}` };
+  const claim = await claimChunk(ctx.state, runId, index, ctx.clock.now(), ctx.settings.chunkLeaseSeconds);
+  if (!claim.claimed) return { status: 'skipped', why: claim.why };
+  const chunk = claim.chunk;
+
+  const destinationDoc = await loadDestinationFor(ctx, run.accountId, run.destinationId);
+  const destination = await ctx.destinations.forDestination(destinationDoc);
+  const job: ChunkJob = {
+    ctx,
+    run,
+    chunk,
+    destination,
+    bucket: destinationDoc.bucket,
+    quarantine: ctx.quarantine.open(runId, index),
+    writer: partitionWriter(ctx, run, chunk, destination, destinationDoc.bucket),
+    counts: { sourceLines: 0, records: 0, quarantined: 0, filteredOut: 0, sourceBytes: 0 },
+  };
+  let files;
+  let quarantine;
+  try {
+    await processSlices(job);
+    files = await job.writer.finish();
+    quarantine = await job.quarantine.commit();
+  } catch (error) {
+    job.writer.abort(error instanceof Error ? error : new Error(String(error)));
+    await job.quarantine.abort();
+    throw error;
+  }
+  await completeChunk(ctx.state, runId, index, { files, counts: job.counts, quarantine }, ctx.clock.now());
+  ctx.logger.info('chunk written', { runId, chunk: index, files: files.length, ...job.counts, attempt: chunk.attempts });
+  const finalised = await finaliseRun(ctx, runId);
+  return { status: 'written', files: files.length, counts: job.counts, finalised };
+}

@@ -1,0 +1,102 @@
+import type { ExportContext } from '../domain/context';
+import { failDeadLetteredChunk } from '../domain/dead-letter';
+import type { RejectionDoc } from '../domain/documents';
+import { paths } from '../domain/documents';
+import { inputError } from '../domain/errors';
+import { sha256Hex } from '../domain/ids';
+import type { PlanOutcome } from '../domain/plan-export';
+import { planExport } from '../domain/plan-export';
+import { parseExportRequest, parseWithSchema } from '../domain/request';
+import { blockChunk, failRun, loadRun, releaseChunk } from '../domain/run-state';
+import type { ChunkOutcome } from '../domain/write-chunk';
+import { writeChunk } from '../domain/write-chunk';
+import type { Delivery } from './messages';
+import { chunkTaskSchema, rejectionContextSchema } from './messages';
+import { settle } from './settle';
+
+/**
+ * Message handlers shared by the Cloud Functions and the local runtime: parse, call the domain, settle.
+ * Returning acks the message; throwing has it redelivered.
+ */
+
+const EXCERPT_CHARS = 4096;
+
+/** Records a rejected message once (keyed by its content), with every reason. */
+async function recordRejection(ctx: ExportContext, delivery: Delivery, payload: unknown, violations: string[]) {
+  const excerpt = (JSON.stringify(payload) ?? String(payload)).slice(0, EXCERPT_CHARS);
+  const context = rejectionContextSchema.parse(payload);
+  const doc: RejectionDoc = {
+    topic: delivery.topic,
+    receivedAt: ctx.clock.now().toISOString(),
+    violations,
+    excerpt,
+    ...(context.accountId ? { accountId: context.accountId } : {}),
+    ...(context.requestId ? { requestId: context.requestId } : {}),
+  };
+  const created = await ctx.state.create(paths.rejection(sha256Hex(`${delivery.topic}\n${excerpt}`)), doc);
+  if (created) ctx.logger.warn('message rejected', { topic: delivery.topic, messageId: delivery.messageId, violations });
+}
+
+export async function handleExportRequest(
+  ctx: ExportContext,
+  payload: unknown,
+  delivery: Delivery,
+): Promise<PlanOutcome | undefined> {
+  const parsed = parseExportRequest(payload);
+  if (!parsed.ok) {
+    await recordRejection(ctx, delivery, payload, parsed.violations);
+    return undefined;
+  }
+  const request = parsed.value;
+  const log = ctx.logger.child({ requestId: request.requestId, accountId: request.accountId });
+  try {
+    return await planExport(ctx, request);
+  } catch (error) {
+    const reject = async (e: { message: string }) => recordRejection(ctx, delivery, payload, [e.message]);
+    await settle(error, log, { blocked: reject, failed: reject, rejected: reject, retrying: async () => {} });
+    return undefined;
+  }
+}
+
+export async function handleChunkTask(
+  ctx: ExportContext,
+  payload: unknown,
+  delivery: Delivery,
+): Promise<ChunkOutcome | undefined> {
+  const parsed = parseWithSchema(chunkTaskSchema, payload);
+  if (!parsed.ok) {
+    await recordRejection(ctx, delivery, payload, parsed.violations);
+    return undefined;
+  }
+  const { runId, chunk } = parsed.value;
+  const log = ctx.logger.child({ runId, chunk: String(chunk) });
+  try {
+    return await writeChunk(ctx, runId, chunk);
+  } catch (error) {
+    const now = () => ctx.clock.now();
+    await settle(error, log, {
+      blocked: async (e) => {
+        const run = await loadRun(ctx.state, runId);
+        if (!run) throw inputError('runNotFound', `run ${runId} does not exist`);
+        await blockChunk(ctx.state, run, chunk, e, now());
+      },
+      failed: (e) => failRun(ctx.state, runId, e, now(), chunk),
+      rejected: async (e) => {
+        if (e.code === 'runNotFound') return recordRejection(ctx, delivery, payload, [e.message]);
+        await failRun(ctx.state, runId, e, now(), chunk);
+      },
+      retrying: () => releaseChunk(ctx.state, runId, chunk, now()),
+    });
+    return undefined;
+  }
+}
+
+export async function handleDeadLetter(ctx: ExportContext, payload: unknown, delivery: Delivery): Promise<void> {
+  const parsed = parseWithSchema(chunkTaskSchema, payload);
+  if (!parsed.ok) {
+    await recordRejection(ctx, delivery, payload, parsed.violations);
+    return;
+  }
+  const attempts = Number(delivery.attributes.CloudPubSubDeadLetterSourceDeliveryCount ?? Number.NaN);
+  await failDeadLetteredChunk(ctx, parsed.value.runId, parsed.value.chunk, Number.isFinite(attempts) ? attempts : undefined);
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { idSchema } from '../domain/ids';
+
+/** Chunk tasks carry ids only: the slice itself lives in Firestore (Eventarc caps events at 512 KB). */
+export const chunkTaskSchema = z.strictObject({
+  runId: z.string().regex(/^[0-9a-f]{12}$/, 'must be a 12-hex-digit run id'),
+  chunk: z.number().int().nonnegative(),
+});
+
+export const rejectionContextSchema = z
+  .object({ accountId: idSchema.optional(), requestId: idSchema.optional() })
+  .catch({});
+
+/** Metadata of one delivery, as much as the transport tells (Pub/Sub push carries no delivery attempt). */
+export interface Delivery {
+  topic: string;
+  messageId: string;
+  deliveryAttempt?: number;
+  attributes: Record<string, string>;
+}

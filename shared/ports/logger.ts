@@ -1,0 +1,13 @@
+export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
+
+/** Fields are structured context (ids, counts); never keys, tokens or e-mail bodies. */
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger whose entries all carry these labels (runId, chunk, ...). */
+  child(labels: Record<string, string>): Logger;
+}

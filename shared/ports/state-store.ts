@@ -1,0 +1,44 @@
+/**
+ * Transactional document store (Firestore in production). Paths alternate collection/document:
+ * `runs/{runId}`, `runs/{runId}/chunks/{n}`. Documents are JSON-compatible objects; the domain parses
+ * every document it reads with a schema, so this port deals in plain data only.
+ */
+export type DocumentData = Record<string, unknown>;
+
+export interface StoredDocument {
+  id: string;
+  data: DocumentData;
+}
+
+/** Firestore semantics: all reads happen before any write; writes apply atomically at commit. */
+export interface StateTransaction {
+  get(path: string): Promise<DocumentData | undefined>;
+  /** Fails the commit with DocumentExists when the document exists. */
+  create(path: string, data: DocumentData): void;
+  set(path: string, data: DocumentData): void;
+  /** Shallow merge of top-level fields into an existing document. */
+  update(path: string, patch: DocumentData): void;
+}
+
+export class DocumentExists extends Error {
+  override readonly name = 'DocumentExists';
+  constructor(readonly path: string) {
+    super(`document ${path} already exists`);
+  }
+}
+
+export interface StateStore {
+  get(path: string): Promise<DocumentData | undefined>;
+  /** Create-if-absent: true when this call created the document. */
+  create(path: string, data: DocumentData): Promise<boolean>;
+  set(path: string, data: DocumentData): Promise<void>;
+  update(path: string, patch: DocumentData): Promise<void>;
+  /** Writes many documents (batched by the adapter); not atomic as a whole, each write is. */
+  setAll(entries: readonly { path: string; data: DocumentData }[]): Promise<void>;
+  /** Every document of a collection, ordered by id. */
+  list(collectionPath: string): Promise<StoredDocument[]>;
+  /** Aggregation count, so that progress never needs a counter document every worker bumps. */
+  count(collectionPath: string, where?: { field: string; equals: string | number | boolean }): Promise<number>;
+  /** Runs `fn` in a transaction, retrying it on contention like Firestore does. */
+  transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,145 @@
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { SettableClock } from '../../shared/adapters/local/clocks';
+import type { InProcessBusOptions } from '../../shared/adapters/local/in-process-bus';
+import type { LocalRuntime } from '../../shared/composition/local';
+import { createLocalRuntime } from '../../shared/composition/local';
+import { loadConfig } from '../../shared/config';
+import type { ExportSettings } from '../../shared/domain/context';
+import { registerDestination } from '../../shared/domain/destinations';
+import type { ExportRequest, ExportRequestInput } from '../../shared/domain/request';
+import { parseExportRequest } from '../../shared/domain/request';
+import type { BucketStore } from '../../shared/ports/bucket-store';
+import { JsonLogger } from '../../shared/logger';
+import { tempDir } from './temp-dir';
+
+export const SOURCE_BUCKET = 'platform-source';
+export const DESTINATION_BUCKET = 'customer-bucket';
+export const ACCOUNT = 'acct-1';
+export const DESTINATION = 'dest-1';
+
+export interface HarnessOptions {
+  label: string;
+  settings?: Partial<ExportSettings>;
+  bus?: InProcessBusOptions;
+  maxDeliveryAttempts?: number;
+  wrapDestination?: (store: BucketStore) => BucketStore;
+  wrapSource?: (store: BucketStore) => BucketStore;
+  createDestinationBucket?: boolean;
+}
+
+export interface Harness {
+  runtime: LocalRuntime;
+  clock: SettableClock;
+  dataDir: string;
+  logs: Record<string, unknown>[];
+  writeSource(name: string, content: string | Buffer): Promise<void>;
+  request(overrides?: Partial<ExportRequestInput>): ExportRequest;
+  /** Publishes and waits until every delivery (and retry) has settled. */
+  publishAndDrain(payload: unknown): Promise<void>;
+  /** Every object of the destination bucket: name → bytes. */
+  destinationObjects(): Promise<Map<string, Buffer>>;
+  /** Records of every part file, parsed. */
+  exportedRecords(): Promise<Record<string, unknown>[]>;
+  dispose(): Promise<void>;
+}
+
+export async function createHarness(options: HarnessOptions): Promise<Harness> {
+  const dir = tempDir(options.label);
+  const clock = new SettableClock('2026-03-01T00:00:00Z');
+  const logs: Record<string, unknown>[] = [];
+  const config = loadConfig({ LOG_LEVEL: 'debug', MAX_DELIVERY_ATTEMPTS: String(options.maxDeliveryAttempts ?? 5) });
+  config.settings = { ...config.settings, ...options.settings };
+  const runtime = await createLocalRuntime({
+    config,
+    dataDir: dir.path,
+    clock,
+    logger: new JsonLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) }),
+    bus: { retryDelayMs: 1, ...options.bus },
+    ...(options.wrapDestination ? { wrapDestination: options.wrapDestination } : {}),
+  });
+  if (options.wrapSource) runtime.ctx.source = options.wrapSource(runtime.ctx.source);
+  await runtime.buckets.createBucket(SOURCE_BUCKET);
+  await runtime.buckets.createBucket(DESTINATION_BUCKET);
+  await registerDestination(runtime.destinationDeps, {
+    accountId: ACCOUNT,
+    destinationId: DESTINATION,
+    nickname: 'Customer bucket',
+    bucket: DESTINATION_BUCKET,
+  });
+  if (options.createDestinationBucket === false) {
+    await import('node:fs/promises').then((fs) =>
+      fs.rm(path.join(runtime.buckets.root, DESTINATION_BUCKET), { recursive: true }),
+    );
+  }
+
+  const harness: Harness = {
+    runtime,
+    clock,
+    dataDir: dir.path,
+    logs,
+    writeSource: async (name, content) => {
+      const file = path.join(runtime.buckets.root, SOURCE_BUCKET, ...name.split('/'));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, content);
+    },
+    request: (overrides = {}) => {
+      const parsed = parseExportRequest({
+        requestId: 'req-1',
+        accountId: ACCOUNT,
+        exportId: 'daily-events',
+        destinationId: DESTINATION,
+        kind: 'events',
+        window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
+        source: { prefixes: [`gs://${SOURCE_BUCKET}/events/`] },
+        createdBy: { email: 'owner@example.com', name: 'Owner' },
+        ...overrides,
+      });
+      if (!parsed.ok) throw new Error(parsed.violations.join('; '));
+      return parsed.value;
+    },
+    publishAndDrain: async (payload) => {
+      await runtime.bus.publish(runtime.ctx.settings.topics.requests, [{ data: payload }]);
+      await runtime.bus.drain();
+    },
+    destinationObjects: async () => {
+      const objects = new Map<string, Buffer>();
+      for await (const info of runtime.buckets.list(DESTINATION_BUCKET, '')) {
+        objects.set(info.name, await readFile(path.join(runtime.buckets.root, DESTINATION_BUCKET, ...info.name.split('/'))));
+      }
+      return objects;
+    },
+    exportedRecords: async () => {
+      const records: Record<string, unknown>[] = [];
+      for (const [name, bytes] of await harness.destinationObjects()) {
+        if (!/\/part-[^/]+\.jsonl(\.gz)?$/.test(name)) continue;
+        const text = (name.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+        for (const line of text.split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      return records;
+    },
+    dispose: async () => {
+      await runtime.close();
+      dir.remove();
+    },
+  };
+  return harness;
+}
+
+/** NDJSON of `count` valid events spread over the harness window, deterministic. */
+export function eventLines(count: number, names: readonly string[] = ['App Launched', 'Charged', 'Rated 🎉']): string {
+  const start = Date.parse('2026-02-01T00:00:00Z') / 1000;
+  const lines: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    lines.push(
+      JSON.stringify({
+        name: names[i % names.length],
+        time: start + ((i * 7919) % (2 * 86_400)),
+        profile: { identity: `user-${i % 97}` },
+        props: { index: i, 'Payment Mode': i % 2 ? 'card' : 'upi', note: `line ${i}` },
+      }),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
