@@ -1,15 +1,20 @@
-import { z } from 'zod';
+import { z } from './domain/zod';
 import type { ExportSettings } from './domain/context';
 import { DEFAULT_SETTINGS } from './domain/context';
 import { formatIssues } from './domain/request';
 import { LOG_LEVELS } from './logger';
 
 const bytes = (fallback: number, min: number) => z.coerce.number().int().min(min).default(fallback);
-const topic = (fallback: string) => z.string().regex(/^[A-Za-z][\w.~%+-]{2,254}$/, 'is not a valid topic name').default(fallback);
+const topic = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z][\w.~%+-]{2,254}$/, 'is not a valid topic name')
+    .default(fallback);
 
 /** Every environment variable the service reads, with its default. Read once, at cold start. */
 const envSchema = z.object({
-  GCS_EXPORT_ADAPTERS: z.enum(['local', 'gcp']).default('local'),
+  // 'gcp' (Firestore, Pub/Sub, Storage, SendGrid) is added with the Google Cloud adapters.
+  GCS_EXPORT_ADAPTERS: z.enum(['local']).default('local'),
   GCS_EXPORT_DATA_DIR: z.string().min(1).default('.gcs-export'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   CHUNK_TARGET_BYTES: bytes(DEFAULT_SETTINGS.chunkTargetBytes, 64 * 1024),
@@ -60,8 +65,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxOpenParts: e.MAX_OPEN_PARTS,
       maxLineBytes: e.MAX_LINE_BYTES,
       chunkLeaseSeconds: e.CHUNK_LEASE_SECONDS,
-      topics: { requests: e.EXPORT_REQUESTS_TOPIC, chunks: e.EXPORT_CHUNKS_TOPIC, deadLetter: e.EXPORT_DEAD_LETTER_TOPIC },
+      topics: {
+        requests: e.EXPORT_REQUESTS_TOPIC,
+        chunks: e.EXPORT_CHUNKS_TOPIC,
+        deadLetter: e.EXPORT_DEAD_LETTER_TOPIC,
+      },
     },
   };
 }
-

@@ -59,6 +59,10 @@ export class JsonLogger implements Logger {
   }
 
   child(labels: Record<string, string>): Logger {
-    return new JsonLogger({ ...this.options, write: this.write, labels: { ...this.options.labels, ...labels } });
+    return new JsonLogger({
+      ...this.options,
+      write: this.write,
+      labels: { ...this.options.labels, ...labels },
+    });
   }
 }

@@ -10,7 +10,11 @@ export interface Progress {
 export function chunkProgress(enabled = process.stderr.isTTY): Progress | undefined {
   if (!enabled) return undefined;
   const bar = new SingleBar(
-    { format: 'chunks {bar} {value}/{total} | {percentage}% | {duration_formatted}', stream: process.stderr, hideCursor: true },
+    {
+      format: 'chunks {bar} {value}/{total} | {percentage}% | {duration_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+    },
     Presets.shades_classic,
   );
   let started = false;

@@ -46,7 +46,8 @@ export async function formatOutputTree(
     folders.set(folder, entry);
   }
   const rows = [...folders.entries()].map(
-    ([folder, { files, bytes }]) => `  ${folder}  (${files} ${files === 1 ? 'file' : 'files'}, ${formatBytes(bytes)})`,
+    ([folder, { files, bytes }]) =>
+      `  ${folder}  (${files} ${files === 1 ? 'file' : 'files'}, ${formatBytes(bytes)})`,
   );
   const shown = rows.slice(0, maxRows);
   if (rows.length > maxRows) shown.push(`  … ${rows.length - maxRows} more folders`);

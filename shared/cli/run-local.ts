@@ -40,7 +40,10 @@ export async function runRequestLocally(
   const started = performance.now();
   const onAck = (topic: string, _delivery: unknown, result: unknown): void => {
     if (topic === ctx.settings.topics.requests && result) progress?.start((result as PlanOutcome).chunkCount);
-    if (topic === ctx.settings.topics.chunks && (result as { status?: string } | undefined)?.status === 'written') {
+    if (
+      topic === ctx.settings.topics.chunks &&
+      (result as { status?: string } | undefined)?.status === 'written'
+    ) {
       progress?.tick();
     }
   };
@@ -59,7 +62,12 @@ export async function runRequestLocally(
   return summarise(runtime, run, seconds);
 }
 
-async function rejectedSummary(runtime: LocalRuntime, request: ExportRequest, runId: string, seconds: number) {
+async function rejectedSummary(
+  runtime: LocalRuntime,
+  request: ExportRequest,
+  runId: string,
+  seconds: number,
+) {
   const rejections = (await runtime.state.list('rejections'))
     .map((doc) => rejectionDocSchema.parse(doc.data))
     .filter((doc) => doc.requestId === request.requestId && doc.accountId === request.accountId);

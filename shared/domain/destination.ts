@@ -1,12 +1,15 @@
 import { createPrivateKey } from 'node:crypto';
-import { z } from 'zod';
+import { z } from './zod';
 import { idSchema } from './ids';
 import { bucketNameSchema } from './source-uri';
 import type { ParseResult } from './request';
 import { parseWithSchema } from './request';
 
 /** Google's OAuth token endpoints: a key that names any other one would send its signed assertion elsewhere. */
-export const GOOGLE_TOKEN_URIS = ['https://oauth2.googleapis.com/token', 'https://accounts.google.com/o/oauth2/token'];
+export const GOOGLE_TOKEN_URIS = [
+  'https://oauth2.googleapis.com/token',
+  'https://accounts.google.com/o/oauth2/token',
+];
 
 export const serviceAccountKeySchema = z
   .object({

@@ -11,7 +11,7 @@ import { idSchema } from './ids';
 import { parseWithSchema } from './request';
 import { bucketNameSchema } from './source-uri';
 import { classifyDestinationFailure } from './storage-failures';
-import { z } from 'zod';
+import { z } from './zod';
 
 export const newDestinationSchema = z.strictObject({
   accountId: idSchema,
@@ -26,7 +26,10 @@ export interface DestinationDeps {
   cipher: SecretCipher;
   clock: Clock;
   /** The store that will act with the new key, to check the bucket before saving ("Error when saving credentials"). */
-  storeFor(destination: Pick<DestinationDoc, 'destinationId' | 'bucket'>, keyText?: string): Promise<BucketStore>;
+  storeFor(
+    destination: Pick<DestinationDoc, 'destinationId' | 'bucket'>,
+    keyText?: string,
+  ): Promise<BucketStore>;
 }
 
 /** Registers a destination: validates the key, checks the bucket with it, then stores the key encrypted. */
@@ -34,7 +37,8 @@ export async function registerDestination(deps: DestinationDeps, input: unknown,
   const parsed = parseWithSchema(newDestinationSchema, input);
   const key = keyText === undefined ? undefined : parseServiceAccountKey(keyText);
   const violations = [...(parsed.ok ? [] : parsed.violations), ...(key && !key.ok ? key.violations : [])];
-  if (!parsed.ok || (key && !key.ok)) throw inputError('invalidDestination', violations.join('; '), { violations });
+  if (!parsed.ok || (key && !key.ok))
+    throw inputError('invalidDestination', violations.join('; '), { violations });
   const fields = parsed.value;
 
   const store = await deps.storeFor(fields, keyText);
@@ -63,7 +67,10 @@ export async function registerDestination(deps: DestinationDeps, input: unknown,
     createdAt: now,
     updatedAt: now,
   };
-  const created = await deps.state.create(paths.destination(fields.destinationId), destinationDocSchema.parse(doc));
+  const created = await deps.state.create(
+    paths.destination(fields.destinationId),
+    destinationDocSchema.parse(doc),
+  );
   if (!created) throw inputError('destinationExists', `destination "${fields.destinationId}" already exists`);
   return publicDestination(doc);
 }

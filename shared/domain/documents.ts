@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import { exportRequestSchema } from './request';
 
 /** Schemas of every Firestore document; the domain parses what it reads, never trusts it. */

@@ -51,7 +51,8 @@ export async function finaliseRun(ctx: ExportContext, runId: string): Promise<bo
   const destinationDoc = await loadDestinationFor(ctx, run.accountId, run.destinationId);
   const destination = await ctx.destinations.forDestination(destinationDoc);
   const { bucket } = destinationDoc;
-  const classify = (e: Parameters<typeof classifyDestinationFailure>[0]) => classifyDestinationFailure(e, bucket);
+  const classify = (e: Parameters<typeof classifyDestinationFailure>[0]) =>
+    classifyDestinationFailure(e, bucket);
   const { completedAt } = election.claim;
   const manifest = buildManifest(run, chunks, completedAt);
   const { prefix } = run.request;
@@ -64,7 +65,14 @@ export async function finaliseRun(ctx: ExportContext, runId: string): Promise<bo
     'application/json',
     classify,
   );
-  await writeSmallObjectOnce(destination, bucket, successMarkerName(prefix, run.exportId, runId), '', 'text/plain', classify);
+  await writeSmallObjectOnce(
+    destination,
+    bucket,
+    successMarkerName(prefix, run.exportId, runId),
+    '',
+    'text/plain',
+    classify,
+  );
 
   const exportPath = paths.export(exportDocId(run.accountId, run.exportId));
   await ctx.state.transaction(async (tx) => {
@@ -77,7 +85,8 @@ export async function finaliseRun(ctx: ExportContext, runId: string): Promise<bo
       updatedAt: ctx.clock.now().toISOString(),
     });
     tx.update(paths.finaliserClaim(runId), { done: true });
-    if (exportData !== undefined) tx.update(exportPath, { lastSuccessAt: completedAt, updatedAt: completedAt });
+    if (exportData !== undefined)
+      tx.update(exportPath, { lastSuccessAt: completedAt, updatedAt: completedAt });
   });
   ctx.logger.info('run succeeded', { runId, files: manifest.totals.files, records: manifest.totals.records });
   return true;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { z } from './zod';
 
 /** Ids become Firestore document ids and object-path segments: keep them to a safe alphabet. */
 export const idSchema = z

@@ -21,7 +21,11 @@ export interface PartitionKey {
 export function partitionFor(kind: ExportKind, prefix: string, time: Date, eventName?: string): PartitionKey {
   const dt = utcDay(time);
   if (kind === 'events') {
-    return { folder: join(prefix, 'events', `event=${sanitizeName(eventName ?? '')}`, `dt=${dt}`), eventName, dt };
+    return {
+      folder: join(prefix, 'events', `event=${sanitizeName(eventName ?? '')}`, `dt=${dt}`),
+      eventName,
+      dt,
+    };
   }
   return { folder: join(prefix, 'profiles', `dt=${dt}`), dt };
 }

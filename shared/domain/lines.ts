@@ -16,27 +16,34 @@ const CARRIAGE_RETURN = 0x0d;
  * Splits a byte stream into lines without ever holding more than one line (capped at maxBytes) in memory,
  * so memory stays flat however large the object is.
  */
-export async function* splitLines(source: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<SourceLine> {
+export async function* splitLines(
+  source: AsyncIterable<Buffer>,
+  maxBytes: number,
+): AsyncGenerator<SourceLine> {
   let pieces: Buffer[] = [];
   let kept = 0;
   let length = 0;
+  let lastByte = -1;
   let number = 0;
   let offset = 0;
 
-  const take = (): SourceLine => {
-    let text = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, kept);
-    if (length <= maxBytes && text.length > 0 && text[text.length - 1] === CARRIAGE_RETURN) {
-      text = text.subarray(0, text.length - 1);
-    }
+  /** `terminated`: the line ended with "\n", so a "\r" before it is part of the terminator, not of the line. */
+  const take = (terminated: boolean): SourceLine => {
+    const carriageReturn = terminated && lastByte === CARRIAGE_RETURN;
+    const contentLength = carriageReturn ? length - 1 : length;
+    let text = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, kept);
+    if (text.length > contentLength) text = text.subarray(0, contentLength);
     number += 1;
-    const line = { text, number, offset, tooLong: length > maxBytes };
+    const line = { text, number, offset, tooLong: contentLength > maxBytes };
     pieces = [];
     kept = 0;
     return line;
   };
 
   const keep = (bytes: Buffer): void => {
+    if (bytes.length === 0) return;
     length += bytes.length;
+    lastByte = bytes[bytes.length - 1] ?? -1;
     const room = maxBytes - kept;
     if (room <= 0) return;
     const piece = bytes.length > room ? bytes.subarray(0, room) : bytes;
@@ -48,12 +55,13 @@ export async function* splitLines(source: AsyncIterable<Buffer>, maxBytes: numbe
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
       keep(chunk.subarray(start, end));
-      yield take();
+      yield take(true);
       offset += length + 1;
       length = 0;
+      lastByte = -1;
       start = end + 1;
     }
     if (start < chunk.length) keep(chunk.subarray(start));
   }
-  if (length > 0) yield take();
+  if (length > 0) yield take(false);
 }

@@ -59,11 +59,7 @@ export function totalsOf(chunks: readonly ChunkDoc[]): RunTotals {
 }
 
 /** Deterministic for a given run and completion time, so a finaliser takeover writes identical bytes. */
-export function buildManifest(
-  run: RunDoc,
-  chunks: readonly ChunkDoc[],
-  completedAt: string,
-): Manifest {
+export function buildManifest(run: RunDoc, chunks: readonly ChunkDoc[], completedAt: string): Manifest {
   const totals = totalsOf(chunks);
   const files = chunks
     .flatMap((chunk) => chunk.files ?? [])

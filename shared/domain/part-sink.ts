@@ -46,13 +46,17 @@ export class PartSink {
 
   constructor(private readonly target: PartTarget) {
     // pipeline() tears every stage down when one fails, so an aborted part never lingers half-uploaded.
-    const stages = target.gzip ? [this.input, createGzip({ level: GZIP_LEVEL }), this.tap] : [this.input, this.tap];
+    const stages = target.gzip
+      ? [this.input, createGzip({ level: GZIP_LEVEL }), this.tap]
+      : [this.input, this.tap];
     pipeline(stages, () => undefined);
     const body = this.tap;
     this.done = target.existing
       ? new Promise<undefined>((resolve, reject) => {
           body.on('error', reject);
-          body.pipe(new Writable({ write: (_chunk, _encoding, callback) => callback() })).on('finish', resolve);
+          body
+            .pipe(new Writable({ write: (_chunk, _encoding, callback) => callback() }))
+            .on('finish', resolve);
         })
       : target.store.writeOnce(target.bucket, target.name, body, { contentType: target.contentType });
     // Remember the first failure so that writers blocked on backpressure give up instead of waiting forever.
@@ -110,11 +114,15 @@ export class PartSink {
     const part = this.describe(stored === undefined ? false : true);
     const expected = stored ?? this.target.existing;
     if (expected && expected.crc32c !== part.crc32c) {
-      throw integrityError('checksumMismatch', `${this.target.name}: stored CRC32C differs from the bytes produced`, {
-        object: this.target.name,
-        stored: expected.crc32c,
-        produced: part.crc32c,
-      });
+      throw integrityError(
+        'checksumMismatch',
+        `${this.target.name}: stored CRC32C differs from the bytes produced`,
+        {
+          object: this.target.name,
+          stored: expected.crc32c,
+          produced: part.crc32c,
+        },
+      );
     }
     return part;
   }
@@ -125,14 +133,24 @@ export class PartSink {
   }
 
   private describe(uploaded: boolean): WrittenPart {
-    return { name: this.target.name, records: this.records, bytes: this.tap.bytes, crc32c: this.tap.crc32c, uploaded };
+    return {
+      name: this.target.name,
+      records: this.records,
+      bytes: this.tap.bytes,
+      crc32c: this.tap.crc32c,
+      uploaded,
+    };
   }
 
   /** A failure seen before all bytes were produced: a 412 then means another writer got there first. */
-  private uploadFailure(error: unknown): unknown {
-    if (!(error instanceof StorageFailure)) return error;
+  private uploadFailure(error: unknown): Error {
+    if (!(error instanceof StorageFailure)) return error instanceof Error ? error : new Error(String(error));
     if (error.status === 412) {
-      return transientError('concurrentWriter', `${this.target.name} appeared while it was being written`, error);
+      return transientError(
+        'concurrentWriter',
+        `${this.target.name} appeared while it was being written`,
+        error,
+      );
     }
     return this.target.classify(error);
   }

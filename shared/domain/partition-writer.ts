@@ -45,7 +45,8 @@ export class PartitionWriter {
 
   private async openPart(key: PartitionKey): Promise<OpenPart> {
     const leastRecent = this.open.values().next();
-    if (this.open.size >= this.options.maxOpenParts && !leastRecent.done) await this.closePart(leastRecent.value);
+    if (this.open.size >= this.options.maxOpenParts && !leastRecent.done)
+      await this.closePart(leastRecent.value);
     const part = this.nextPart.get(key.folder) ?? 0;
     this.nextPart.set(key.folder, part + 1);
     const entry = { key, part, sink: await this.options.openPart(key, part) };

@@ -34,9 +34,14 @@ export async function loadDestinationFor(
 ): Promise<DestinationDoc> {
   const data = await ctx.state.get(paths.destination(destinationId));
   const destination =
-    data === undefined ? undefined : parseDocument(destinationDocSchema, paths.destination(destinationId), data);
+    data === undefined
+      ? undefined
+      : parseDocument(destinationDocSchema, paths.destination(destinationId), data);
   if (!destination || destination.accountId !== accountId) {
-    throw inputError('destinationNotFound', `destination "${destinationId}" does not exist for account "${accountId}"`);
+    throw inputError(
+      'destinationNotFound',
+      `destination "${destinationId}" does not exist for account "${accountId}"`,
+    );
   }
   return destination;
 }
@@ -62,7 +67,11 @@ interface LoadedRun {
  * Creates the run once per request id. A redelivered request finds it: while another delivery is planning it, this
  * one leaves it alone; after a planner died (lease expired), this one takes planning over.
  */
-async function createOrLoadRun(ctx: ExportContext, request: ExportRequest, planner: string): Promise<LoadedRun> {
+async function createOrLoadRun(
+  ctx: ExportContext,
+  request: ExportRequest,
+  planner: string,
+): Promise<LoadedRun> {
   const runId = runIdFor(request.accountId, request.requestId);
   const requestHash = sha256Hex(canonicalJson(request));
   const clock = ctx.clock.now();
@@ -74,7 +83,10 @@ async function createOrLoadRun(ctx: ExportContext, request: ExportRequest, plann
     if (existing !== undefined) {
       const run = parseDocument(runDocSchema, paths.run(runId), existing);
       if (run.requestHash !== requestHash) {
-        throw inputError('requestConflict', `request "${request.requestId}" was already received with different content`);
+        throw inputError(
+          'requestConflict',
+          `request "${request.requestId}" was already received with different content`,
+        );
       }
       if (run.status !== 'planning') return { run, created: false, planning: false };
       if (run.planningLeaseUntil !== undefined && Date.parse(run.planningLeaseUntil) > clock.getTime()) {
@@ -84,9 +96,13 @@ async function createOrLoadRun(ctx: ExportContext, request: ExportRequest, plann
       return { run, created: false, planning: true };
     }
     const exportData = await tx.get(exportPath);
-    const exportDoc = exportData === undefined ? undefined : parseDocument(exportDocSchema, exportPath, exportData);
+    const exportDoc =
+      exportData === undefined ? undefined : parseDocument(exportDocSchema, exportPath, exportData);
     if (exportDoc?.status === 'stopped') {
-      throw inputError('exportStopped', `export "${request.exportId}" is stopped until its destination is fixed`);
+      throw inputError(
+        'exportStopped',
+        `export "${request.exportId}" is stopped until its destination is fixed`,
+      );
     }
     const run: RunDoc = {
       runId,
@@ -161,7 +177,9 @@ export async function planExport(ctx: ExportContext, request: ExportRequest): Pr
     return duplicate;
   }
 
-  const open = (await loadChunks(ctx.state, run.runId)).filter((c) => c.status === 'pending' || c.status === 'running');
+  const open = (await loadChunks(ctx.state, run.runId)).filter(
+    (c) => c.status === 'pending' || c.status === 'running',
+  );
   const messages: BusMessage[] = open.map((c) => ({
     data: { runId: run.runId, chunk: c.index } satisfies ChunkTask,
     attributes: { runId: run.runId, accountId: run.accountId },

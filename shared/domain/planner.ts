@@ -20,7 +20,11 @@ export type NewlineFinder = (object: PlannableObject, offset: number) => Promise
 /** Keeps a chunk document far below Firestore's 1 MiB limit however small the objects are. */
 export const MAX_SLICES_PER_CHUNK = 500;
 
-export function isGzipObject(info: { name: string; contentType?: string; contentEncoding?: string }): boolean {
+export function isGzipObject(info: {
+  name: string;
+  contentType?: string;
+  contentEncoding?: string;
+}): boolean {
   return (
     /\.gz(ip)?$/i.test(info.name) ||
     info.contentEncoding === 'gzip' ||
@@ -32,7 +36,8 @@ export function isGzipObject(info: { name: string; contentType?: string; content
 /**
  * Cuts the source into chunks of about `targetBytes`:
  * - objects (and pieces) are grouped in order while the chunk stays within the target;
- * - a plain object larger than the target is split at newline-aligned byte ranges, so no line is ever cut;
+ * - a plain object larger than the target is split at newline-aligned byte ranges, so no line is ever cut: a piece
+ *   ends at the first line end at or after the target, so it exceeds the target by less than one line;
  * - a gzip object cannot be split and is always a whole slice.
  * Every source byte lands in exactly one slice.
  */
@@ -41,6 +46,7 @@ export async function planChunks(
   targetBytes: number,
   newlineAfter: NewlineFinder,
 ): Promise<PlannedChunk[]> {
+  if (!(targetBytes >= 1)) throw new RangeError('targetBytes must be at least 1');
   const chunks: PlannedChunk[] = [];
   let current: PlannedChunk | undefined;
 
@@ -61,8 +67,11 @@ export async function planChunks(
       add({ ...whole, start: 0, end: object.size });
       continue;
     }
-    for (let start = 0; start < object.size; ) {
-      const end = start + targetBytes >= object.size ? object.size : await newlineAfter(object, start + targetBytes - 1);
+    for (let start = 0; start < object.size;) {
+      const end =
+        start + targetBytes >= object.size
+          ? object.size
+          : await newlineAfter(object, start + targetBytes - 1);
       add({ ...whole, start, end });
       start = end;
     }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import type { ExportKind } from './request';
 import { formatIssues } from './request';
 import { sanitizeRecord } from './sanitize';
@@ -13,17 +13,20 @@ const EPOCH_MS_THRESHOLD = 1e11;
 const MIN_TIME = Date.UTC(1970, 0, 1);
 const MAX_TIME = Date.UTC(10000, 0, 1);
 
+// ISO-8601 with an explicit zone only: a zone-less time would be read in whatever zone the server runs in.
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+function toMillis(value: number | string): number {
+  if (typeof value === 'number') return Math.abs(value) < EPOCH_MS_THRESHOLD ? value * 1000 : value;
+  return ISO_WITH_ZONE.test(value) ? Date.parse(value) : Number.NaN;
+}
+
 const timeSchema = z
-  .union([z.number(), z.string()], { message: 'must be epoch seconds, epoch milliseconds or an ISO-8601 string' })
+  .union([z.number(), z.string()], {
+    message: 'must be epoch seconds, epoch milliseconds or an ISO-8601 string',
+  })
   .transform((value, ctx) => {
-    const millis =
-      typeof value === 'number'
-        ? Math.abs(value) < EPOCH_MS_THRESHOLD
-          ? value * 1000
-          : value
-        : /[zZ]|[+-]\d\d:?\d\d$/.test(value)
-          ? Date.parse(value)
-          : Number.NaN;
+    const millis = toMillis(value);
     if (!Number.isFinite(millis) || millis < MIN_TIME || millis >= MAX_TIME) {
       ctx.addIssue({ code: 'custom', message: 'is not a valid time (epoch or ISO-8601 with a time zone)' });
       return z.NEVER;
@@ -68,10 +71,15 @@ export function parseSourceLine(kind: ExportKind, line: string): LineParse {
   }
   const parsed = (kind === 'events' ? eventSchema : profileSchema).safeParse(json);
   if (!parsed.success) return { ok: false, reason: formatIssues(parsed.error.issues).join('; ') };
-  const { time, ...rest } = parsed.data;
-  const record = sanitizeRecord({ ...rest, time: time.toISOString() }) as Record<string, unknown>;
+  const { time } = parsed.data;
+  // The schema validates; the record written is the line's own object (schemas drop keys such as "__proto__").
+  const record = sanitizeRecord({ ...json, time: time.toISOString() }) as Record<string, unknown>;
   return {
     ok: true,
-    value: { record, time, eventName: kind === 'events' ? (parsed.data as { name: string }).name : undefined },
+    value: {
+      record,
+      time,
+      eventName: kind === 'events' ? (parsed.data as { name: string }).name : undefined,
+    },
   };
 }

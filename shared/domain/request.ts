@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import { idSchema } from './ids';
 import { gcsObjectUriSchema, gcsPrefixUriSchema } from './source-uri';
 
@@ -12,20 +12,64 @@ export type ExportKind = (typeof EXPORT_KINDS)[number];
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type Compression = (typeof COMPRESSIONS)[number];
 
-const isoInstant = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone' });
+const isoInstant = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO-8601 date-time with a time zone',
+});
 
 /** A destination path prefix: relative, "/"-separated, no empty, "." or ".." segment, no control characters. */
 const prefixSchema = z
   .string()
   .max(512)
+  .refine((prefix) => !prefix.startsWith('/'), 'must not start with "/"')
   .transform((prefix) => prefix.replace(/\/+$/, ''))
-  .refine((prefix) => prefix === '' || !prefix.startsWith('/'), 'must not start with "/"')
   .refine(
     (prefix) => prefix === '' || prefix.split('/').every((s) => s !== '' && s !== '.' && s !== '..'),
     'must not contain empty, "." or ".." segments',
   )
   // eslint-disable-next-line no-control-regex
   .refine((prefix) => !/[\u0000-\u001f\u007f-\u009f]/.test(prefix), 'must not contain control characters');
+
+/** The request as received, before validation: every field may be missing or of the wrong type. */
+interface RawRequest {
+  kind?: unknown;
+  window?: { from?: unknown; to?: unknown };
+  events?: unknown;
+  source?: { objects?: unknown; prefixes?: unknown };
+  format?: unknown;
+}
+
+const countOf = (value: unknown): number => (Array.isArray(value) ? value.length : 0);
+
+const crossFieldRules: { path: string[]; message: string; holds: (r: RawRequest) => boolean }[] = [
+  {
+    path: ['window'],
+    message: 'from must be before to',
+    holds: (r) =>
+      typeof r.window?.from !== 'string' ||
+      typeof r.window.to !== 'string' ||
+      !(Date.parse(r.window.from) >= Date.parse(r.window.to)),
+  },
+  {
+    path: ['source'],
+    message: 'name at least one object or prefix',
+    holds: (r) =>
+      typeof r.source !== 'object' || countOf(r.source?.objects) + countOf(r.source?.prefixes) > 0,
+  },
+  {
+    path: ['events'],
+    message: 'an event filter applies to kind "events" only',
+    holds: (r) => r.events === undefined || r.kind !== 'profiles',
+  },
+  {
+    path: ['format'],
+    message: `is not available in this release; supported: ${SUPPORTED_FORMATS.join(', ')}`,
+    holds: (r) =>
+      typeof r.format !== 'string' ||
+      !(EXPORT_FORMATS as readonly string[]).includes(r.format) ||
+      SUPPORTED_FORMATS.includes(r.format as ExportFormat),
+  },
+];
 
 export const exportRequestSchema = z
   .strictObject({
@@ -48,24 +92,19 @@ export const exportRequestSchema = z
       name: z.string().trim().min(1).max(200),
     }),
   })
-  .superRefine((request, ctx) => {
-    if (Date.parse(request.window.from) >= Date.parse(request.window.to)) {
-      ctx.addIssue({ code: 'custom', path: ['window'], message: 'from must be before to' });
-    }
-    if (request.source.objects.length + request.source.prefixes.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['source'], message: 'name at least one object or prefix' });
-    }
-    if (request.events && request.kind !== 'events') {
-      ctx.addIssue({ code: 'custom', path: ['events'], message: 'an event filter applies to kind "events" only' });
-    }
-    if (!SUPPORTED_FORMATS.includes(request.format)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['format'],
-        message: `"${request.format}" is not available yet; supported: ${SUPPORTED_FORMATS.join(', ')}`,
-      });
-    }
-  });
+  // Cross-field rules run even when other fields are invalid, so that one rejection lists every problem.
+  .check(
+    ...crossFieldRules.map(({ path, message, holds }) =>
+      z.refine(
+        (value: unknown) => holds(typeof value === 'object' && value !== null ? (value as RawRequest) : {}),
+        {
+          path,
+          message,
+          when: () => true,
+        },
+      ),
+    ),
+  );
 
 export type ExportRequest = z.output<typeof exportRequestSchema>;
 export type ExportRequestInput = z.input<typeof exportRequestSchema>;
@@ -82,7 +121,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 
 export function parseWithSchema<T>(schema: z.ZodType<T>, input: unknown): ParseResult<T> {
   const result = schema.safeParse(input);
-  return result.success ? { ok: true, value: result.data } : { ok: false, violations: formatIssues(result.error.issues) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, violations: formatIssues(result.error.issues) };
 }
 
 export const parseExportRequest = (input: unknown): ParseResult<ExportRequest> =>

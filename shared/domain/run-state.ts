@@ -18,7 +18,13 @@ export async function loadChunks(state: StateStore, runId: string): Promise<Chun
 
 export function failureRecord(error: ExportError, at: Date): FailureRecord {
   const status = typeof error.details.status === 'number' ? error.details.status : undefined;
-  return { kind: error.kind, code: error.code, message: error.message, at: at.toISOString(), ...(status ? { status } : {}) };
+  return {
+    kind: error.kind,
+    code: error.code,
+    message: error.message,
+    at: at.toISOString(),
+    ...(status ? { status } : {}),
+  };
 }
 
 export type ChunkClaim =
@@ -82,7 +88,12 @@ export async function completeChunk(
 }
 
 /** A transient failure hands the chunk back so that the redelivery can claim it at once. */
-export async function releaseChunk(state: StateStore, runId: string, index: number, now: Date): Promise<void> {
+export async function releaseChunk(
+  state: StateStore,
+  runId: string,
+  index: number,
+  now: Date,
+): Promise<void> {
   await state.update(paths.chunk(runId, index), { status: 'pending', updatedAt: now.toISOString() });
 }
 
@@ -100,7 +111,8 @@ export function blockChunk(
     const runData = await tx.get(paths.run(run.runId));
     const exportData = await tx.get(exportPath);
     tx.update(paths.chunk(run.runId, index), { status: 'blocked', failure, updatedAt: now.toISOString() });
-    const current = runData === undefined ? undefined : parseDocument(runDocSchema, paths.run(run.runId), runData);
+    const current =
+      runData === undefined ? undefined : parseDocument(runDocSchema, paths.run(run.runId), runData);
     if (current?.status === 'running') {
       tx.update(paths.run(run.runId), { status: 'blocked', failure, updatedAt: now.toISOString() });
     }
@@ -142,6 +154,11 @@ export function failRun(
     if (runData === undefined) return;
     const run = parseDocument(runDocSchema, paths.run(runId), runData);
     if (run.status === 'succeeded' || run.status === 'failed') return;
-    tx.update(paths.run(runId), { status: 'failed', failure, completedAt: now.toISOString(), updatedAt: now.toISOString() });
+    tx.update(paths.run(runId), {
+      status: 'failed',
+      failure,
+      completedAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    });
   });
 }

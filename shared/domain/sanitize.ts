@@ -11,8 +11,8 @@ import { sha256Hex } from './ids';
 
 // C0 controls, DEL and C1 controls: the Unicode "Cc" category.
 const CONTROL = /\p{Cc}/gu;
-// Every Unicode white space character, the slash, and NUL.
-const NAME_SEPARATOR = /[\s/\0]/gu;
+// Every Unicode white space character (JavaScript's \s lacks U+0085 NEXT LINE), the slash, and NUL.
+const NAME_SEPARATOR = /[\s\u0085/\0]/gu;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** A name segment stays within filesystem and GCS limits (255 bytes per path segment on most systems). */
@@ -39,7 +39,20 @@ function truncateUtf8(text: string, maxBytes: number): string {
   return text.slice(0, end);
 }
 
+// Property keys repeat on every record: remembering recent results keeps sanitising off the hot path.
+const nameCache = new Map<string, string>();
+const NAME_CACHE_LIMIT = 10_000;
+
 export function sanitizeName(raw: string): string {
+  const cached = nameCache.get(raw);
+  if (cached !== undefined) return cached;
+  const name = computeSanitizedName(raw);
+  if (nameCache.size >= NAME_CACHE_LIMIT) nameCache.clear();
+  nameCache.set(raw, name);
+  return name;
+}
+
+function computeSanitizedName(raw: string): string {
   let name = wellFormed(raw).replace(NAME_SEPARATOR, '-').replace(CONTROL, '?');
   if (name === '') name = '-';
   if (name === '.' || name === '..') name = name.replace(/\./g, '-');
@@ -49,6 +62,12 @@ export function sanitizeName(raw: string): string {
     name = `${truncateUtf8(name, MAX_NAME_BYTES - digest.length - 1)}~${digest}`;
   }
   return name;
+}
+
+/** `name-n`, still within MAX_NAME_BYTES. */
+function withSuffix(name: string, n: number): string {
+  const suffix = `-${n}`;
+  return `${truncateUtf8(name, MAX_NAME_BYTES - suffix.length)}${suffix}`;
 }
 
 /**
@@ -63,7 +82,8 @@ export function sanitizeRecord(value: unknown): unknown {
     const out = Object.create(null) as Record<string, unknown>;
     for (const [key, inner] of Object.entries(value)) {
       let name = sanitizeName(key);
-      for (let n = 2; Object.prototype.hasOwnProperty.call(out, name); n += 1) name = `${sanitizeName(key)}-${n}`;
+      for (let n = 2; Object.prototype.hasOwnProperty.call(out, name); n += 1)
+        name = withSuffix(sanitizeName(key), n);
       out[name] = sanitizeRecord(inner);
     }
     return out;

@@ -3,16 +3,30 @@ import type { ExportRequest } from './request';
 import type { NewlineFinder, PlannableObject } from './planner';
 import { isGzipObject } from './planner';
 import { formatGcsUri, parseGcsUri } from './source-uri';
-import { classifySourceFailure, mapFailure } from './storage-failures';
+import { classified, classifySourceFailure, mapFailure } from './storage-failures';
 import { inputError } from './errors';
 
 /** Resolves a request's objects and prefixes to a de-duplicated, ordered list of objects. */
-export async function listSource(store: BucketStore, source: ExportRequest['source']): Promise<PlannableObject[]> {
+export async function listSource(
+  store: BucketStore,
+  source: ExportRequest['source'],
+): Promise<PlannableObject[]> {
   const found = new Map<string, PlannableObject>();
-  const keep = (info: { bucket: string; name: string; size: number; contentType?: string; contentEncoding?: string }) => {
+  const keep = (info: {
+    bucket: string;
+    name: string;
+    size: number;
+    contentType?: string;
+    contentEncoding?: string;
+  }) => {
     // Zero-byte "folder" placeholders and empty objects hold no records.
     if (info.name.endsWith('/') || info.size === 0) return;
-    found.set(formatGcsUri(info), { bucket: info.bucket, name: info.name, size: info.size, gzip: isGzipObject(info) });
+    found.set(formatGcsUri(info), {
+      bucket: info.bucket,
+      name: info.name,
+      size: info.size,
+      gzip: isGzipObject(info),
+    });
   };
   for (const uri of source.objects) {
     const { bucket, name } = parseGcsUri(uri) ?? { bucket: '', name: '' };
@@ -25,7 +39,7 @@ export async function listSource(store: BucketStore, source: ExportRequest['sour
     try {
       for await (const info of store.list(bucket, name)) keep(info);
     } catch (error) {
-      await mapFailure(Promise.reject(error), (e) => classifySourceFailure(e, uri));
+      throw classified(error, (e) => classifySourceFailure(e, uri));
     }
   }
   return [...found.values()].sort((a, b) =>
@@ -42,7 +56,8 @@ export function newlineFinder(store: BucketStore, windowBytes = 64 * 1024): Newl
       const uri = formatGcsUri(object);
       await mapFailure(
         (async () => {
-          for await (const chunk of store.read(object.bucket, object.name, { start, end })) chunks.push(chunk as Buffer);
+          for await (const chunk of store.read(object.bucket, object.name, { start, end }))
+            chunks.push(chunk as Buffer);
         })(),
         (e) => classifySourceFailure(e, uri),
       );

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 
 export interface GcsLocation {
   bucket: string;
@@ -25,18 +25,17 @@ export const formatGcsUri = (location: GcsLocation): string => `gs://${location.
 
 export const bucketNameSchema = z
   .string()
-  .refine(isValidBucketName, 'must be a valid Cloud Storage bucket name (3-222 lowercase letters, digits, "-", "_", ".")');
+  .refine(
+    isValidBucketName,
+    'must be a valid Cloud Storage bucket name (3-222 lowercase letters, digits, "-", "_", ".")',
+  );
 
-export const gcsObjectUriSchema = z
-  .string()
-  .refine((uri) => {
-    const location = parseGcsUri(uri);
-    return location !== undefined && location.name !== '' && !location.name.endsWith('/');
-  }, 'must be gs://BUCKET/OBJECT');
+export const gcsObjectUriSchema = z.string().refine((uri) => {
+  const location = parseGcsUri(uri);
+  return location !== undefined && location.name !== '' && !location.name.endsWith('/');
+}, 'must be gs://BUCKET/OBJECT');
 
-export const gcsPrefixUriSchema = z
-  .string()
-  .refine((uri) => {
-    const location = parseGcsUri(uri);
-    return location !== undefined && (location.name === '' || location.name.endsWith('/'));
-  }, 'must be gs://BUCKET/ or gs://BUCKET/PREFIX/ (ending with "/")');
+export const gcsPrefixUriSchema = z.string().refine((uri) => {
+  const location = parseGcsUri(uri);
+  return location !== undefined && (location.name === '' || location.name.endsWith('/'));
+}, 'must be gs://BUCKET/ or gs://BUCKET/PREFIX/ (ending with "/")');

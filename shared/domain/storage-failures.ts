@@ -3,7 +3,8 @@ import type { ExportError } from './errors';
 import { destinationError, inputError, transientError } from './errors';
 
 /** Statuses worth retrying: the request may succeed unchanged a moment later. */
-const isRetryable = (status: number): boolean => status === 408 || status === 429 || status >= 500 || status === 0;
+const isRetryable = (status: number): boolean =>
+  status === 408 || status === 429 || status >= 500 || status === 0;
 
 /**
  * What a storage failure on the customer's side means. The messages are the ones the product documentation
@@ -34,9 +35,17 @@ export function classifyDestinationFailure(error: StorageFailure, bucket: string
     );
   }
   if (error.status === 404) {
-    return destinationError('bucketNotFound', `Bucket "${bucket}" was not found. Bucket names must match exactly.`, details);
+    return destinationError(
+      'bucketNotFound',
+      `Bucket "${bucket}" was not found. Bucket names must match exactly.`,
+      details,
+    );
   }
-  return destinationError('destinationRejected', `Cloud Storage refused the export: ${error.message}`, details);
+  return destinationError(
+    'destinationRejected',
+    `Cloud Storage refused the export: ${error.message}`,
+    details,
+  );
 }
 
 /** The platform's own source: missing data is a bad request; anything else is ours to retry. */
@@ -45,8 +54,16 @@ export function classifySourceFailure(error: StorageFailure, uri: string): Expor
   return transientError('sourceUnavailable', `reading ${uri} failed: ${error.message}`, error);
 }
 
-export function mapFailure<T>(work: Promise<T>, classify: (error: StorageFailure) => ExportError): Promise<T> {
+/** Storage failures become export errors; anything else passes through unchanged. */
+export function classified(error: unknown, classify: (error: StorageFailure) => ExportError): unknown {
+  return error instanceof StorageFailure ? classify(error) : error;
+}
+
+export function mapFailure<T>(
+  work: Promise<T>,
+  classify: (error: StorageFailure) => ExportError,
+): Promise<T> {
   return work.catch((error: unknown) => {
-    throw error instanceof StorageFailure ? classify(error) : error;
+    throw classified(error, classify);
   });
 }

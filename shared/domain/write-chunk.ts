@@ -22,10 +22,16 @@ export type ChunkOutcome =
   | { status: 'skipped'; why: string };
 
 const RAW_EXCERPT_BYTES = 4096;
-const CONTENT_TYPES = { jsonl: 'application/x-ndjson', csv: 'text/csv', parquet: 'application/vnd.apache.parquet' };
+const CONTENT_TYPES = {
+  jsonl: 'application/x-ndjson',
+  csv: 'text/csv',
+  parquet: 'application/vnd.apache.parquet',
+};
 
 interface ChunkJob {
   ctx: ExportContext;
+  /** The request's window and event filter, prepared once per chunk. */
+  select: (time: Date, eventName: string | undefined) => boolean;
   run: RunDoc;
   chunk: ChunkDoc;
   destination: BucketStore;
@@ -65,13 +71,24 @@ async function processLine(job: ChunkJob, slice: Slice, uri: string, line: Sourc
     return;
   }
   const { record, time, eventName } = parsed.value;
-  const inWindow = time.getTime() >= Date.parse(request.window.from) && time.getTime() < Date.parse(request.window.to);
-  if (!inWindow || (request.events && !request.events.includes(eventName ?? ''))) {
+  if (!job.select(time, eventName)) {
     job.counts.filteredOut += 1;
     return;
   }
   job.counts.records += 1;
-  await job.writer.write(partitionFor(request.kind, request.prefix, time, eventName), `${JSON.stringify(record)}\n`);
+  await job.writer.write(
+    partitionFor(request.kind, request.prefix, time, eventName),
+    `${JSON.stringify(record)}\n`,
+  );
+}
+
+/** Window [from, to) and the optional event filter (raw event names). */
+function recordSelector(request: RunDoc['request']): ChunkJob['select'] {
+  const from = Date.parse(request.window.from);
+  const to = Date.parse(request.window.to);
+  const events = request.events ? new Set(request.events) : undefined;
+  return (time, eventName) =>
+    time.getTime() >= from && time.getTime() < to && (!events || events.has(eventName ?? ''));
 }
 
 async function processSlices(job: ChunkJob): Promise<void> {
@@ -88,10 +105,17 @@ async function processSlices(job: ChunkJob): Promise<void> {
   }
 }
 
-function partitionWriter(ctx: ExportContext, run: RunDoc, chunk: ChunkDoc, destination: BucketStore, bucket: string) {
+function partitionWriter(
+  ctx: ExportContext,
+  run: RunDoc,
+  chunk: ChunkDoc,
+  destination: BucketStore,
+  bucket: string,
+) {
   const { request } = run;
   const extension = fileExtension(request.format, request.compression);
-  const classify = (e: Parameters<typeof classifyDestinationFailure>[0]) => classifyDestinationFailure(e, bucket);
+  const classify = (e: Parameters<typeof classifyDestinationFailure>[0]) =>
+    classifyDestinationFailure(e, bucket);
   return new PartitionWriter({
     chunk: chunk.index,
     maxPartBytes: ctx.settings.maxPartBytes,
@@ -130,6 +154,7 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   const destination = await ctx.destinations.forDestination(destinationDoc);
   const job: ChunkJob = {
     ctx,
+    select: recordSelector(run.request),
     run,
     chunk,
     destination,
@@ -150,7 +175,13 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
     throw error;
   }
   await completeChunk(ctx.state, runId, index, { files, counts: job.counts, quarantine }, ctx.clock.now());
-  ctx.logger.info('chunk written', { runId, chunk: index, files: files.length, ...job.counts, attempt: chunk.attempts });
+  ctx.logger.info('chunk written', {
+    runId,
+    chunk: index,
+    files: files.length,
+    ...job.counts,
+    attempt: chunk.attempts,
+  });
   const finalised = await finaliseRun(ctx, runId);
   return { status: 'written', files: files.length, counts: job.counts, finalised };
 }

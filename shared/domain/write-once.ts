@@ -18,8 +18,9 @@ export async function writeSmallObjectOnce(
   const part = await sink.close();
   const expected = crc32cOf(content);
   if (part.crc32c !== expected) {
-    throw integrityError('checksumMismatch', `${name}: written bytes differ from the content`, { object: name });
+    throw integrityError('checksumMismatch', `${name}: written bytes differ from the content`, {
+      object: name,
+    });
   }
   return { crc32c: part.crc32c, bytes: part.bytes };
 }
-

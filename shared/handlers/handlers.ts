@@ -22,7 +22,12 @@ import { settle } from './settle';
 const EXCERPT_CHARS = 4096;
 
 /** Records a rejected message once (keyed by its content), with every reason. */
-async function recordRejection(ctx: ExportContext, delivery: Delivery, payload: unknown, violations: string[]) {
+async function recordRejection(
+  ctx: ExportContext,
+  delivery: Delivery,
+  payload: unknown,
+  violations: string[],
+) {
   const excerpt = (JSON.stringify(payload) ?? String(payload)).slice(0, EXCERPT_CHARS);
   const context = rejectionContextSchema.parse(payload);
   const doc: RejectionDoc = {
@@ -34,7 +39,8 @@ async function recordRejection(ctx: ExportContext, delivery: Delivery, payload: 
     ...(context.requestId ? { requestId: context.requestId } : {}),
   };
   const created = await ctx.state.create(paths.rejection(sha256Hex(`${delivery.topic}\n${excerpt}`)), doc);
-  if (created) ctx.logger.warn('message rejected', { topic: delivery.topic, messageId: delivery.messageId, violations });
+  if (created)
+    ctx.logger.warn('message rejected', { topic: delivery.topic, messageId: delivery.messageId, violations });
 }
 
 export async function handleExportRequest(
@@ -91,12 +97,21 @@ export async function handleChunkTask(
   }
 }
 
-export async function handleDeadLetter(ctx: ExportContext, payload: unknown, delivery: Delivery): Promise<void> {
+export async function handleDeadLetter(
+  ctx: ExportContext,
+  payload: unknown,
+  delivery: Delivery,
+): Promise<void> {
   const parsed = parseWithSchema(chunkTaskSchema, payload);
   if (!parsed.ok) {
     await recordRejection(ctx, delivery, payload, parsed.violations);
     return;
   }
   const attempts = Number(delivery.attributes.CloudPubSubDeadLetterSourceDeliveryCount ?? Number.NaN);
-  await failDeadLetteredChunk(ctx, parsed.value.runId, parsed.value.chunk, Number.isFinite(attempts) ? attempts : undefined);
+  await failDeadLetteredChunk(
+    ctx,
+    parsed.value.runId,
+    parsed.value.chunk,
+    Number.isFinite(attempts) ? attempts : undefined,
+  );
 }

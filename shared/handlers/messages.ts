@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../domain/zod';
 import { idSchema } from '../domain/ids';
 
 /** Chunk tasks carry ids only: the slice itself lives in Firestore (Eventarc caps events at 512 KB). */

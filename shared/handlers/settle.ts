@@ -19,7 +19,9 @@ export async function settle(error: unknown, log: Logger, record: OutcomeRecorde
     case 'retry':
       log.warn('transient failure; the message will be redelivered', fields);
       // Recording is best effort here: the redelivery must happen even if state is unreachable.
-      await record.retrying(failure).catch((e: unknown) => log.warn('could not record retry', { error: String(e) }));
+      await record
+        .retrying(failure)
+        .catch((e: unknown) => log.warn('could not record retry', { error: String(e) }));
       throw failure;
     case 'ack-blocked':
       log.warn('destination needs the customer to act; chunk blocked', fields);

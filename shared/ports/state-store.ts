@@ -38,7 +38,10 @@ export interface StateStore {
   /** Every document of a collection, ordered by id. */
   list(collectionPath: string): Promise<StoredDocument[]>;
   /** Aggregation count, so that progress never needs a counter document every worker bumps. */
-  count(collectionPath: string, where?: { field: string; equals: string | number | boolean }): Promise<number>;
+  count(
+    collectionPath: string,
+    where?: { field: string; equals: string | number | boolean },
+  ): Promise<number>;
   /** Runs `fn` in a transaction, retrying it on contention like Firestore does. */
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T>;
 }

@@ -49,13 +49,19 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   const dir = tempDir(options.label);
   const clock = new SettableClock('2026-03-01T00:00:00Z');
   const logs: Record<string, unknown>[] = [];
-  const config = loadConfig({ LOG_LEVEL: 'debug', MAX_DELIVERY_ATTEMPTS: String(options.maxDeliveryAttempts ?? 5) });
+  const config = loadConfig({
+    LOG_LEVEL: 'debug',
+    MAX_DELIVERY_ATTEMPTS: String(options.maxDeliveryAttempts ?? 5),
+  });
   config.settings = { ...config.settings, ...options.settings };
   const runtime = await createLocalRuntime({
     config,
     dataDir: dir.path,
     clock,
-    logger: new JsonLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) }),
+    logger: new JsonLogger({
+      level: 'debug',
+      write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
+    }),
     bus: { retryDelayMs: 1, ...options.bus },
     ...(options.wrapDestination ? { wrapDestination: options.wrapDestination } : {}),
   });
@@ -106,7 +112,10 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     destinationObjects: async () => {
       const objects = new Map<string, Buffer>();
       for await (const info of runtime.buckets.list(DESTINATION_BUCKET, '')) {
-        objects.set(info.name, await readFile(path.join(runtime.buckets.root, DESTINATION_BUCKET, ...info.name.split('/'))));
+        objects.set(
+          info.name,
+          await readFile(path.join(runtime.buckets.root, DESTINATION_BUCKET, ...info.name.split('/'))),
+        );
       }
       return objects;
     },
@@ -115,7 +124,8 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       for (const [name, bytes] of await harness.destinationObjects()) {
         if (!/\/part-[^/]+\.jsonl(\.gz)?$/.test(name)) continue;
         const text = (name.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
-        for (const line of text.split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
+        for (const line of text.split('\n'))
+          if (line) records.push(JSON.parse(line) as Record<string, unknown>);
       }
       return records;
     },
@@ -128,7 +138,10 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 }
 
 /** NDJSON of `count` valid events spread over the harness window, deterministic. */
-export function eventLines(count: number, names: readonly string[] = ['App Launched', 'Charged', 'Rated 🎉']): string {
+export function eventLines(
+  count: number,
+  names: readonly string[] = ['App Launched', 'Charged', 'Rated 🎉'],
+): string {
   const start = Date.parse('2026-02-01T00:00:00Z') / 1000;
   const lines: string[] = [];
   for (let i = 0; i < count; i += 1) {

@@ -14,7 +14,13 @@ import { ACCOUNT, DESTINATION_BUCKET, createHarness, eventLines } from '../suppo
 
 const KiB = 1024;
 const SMALL = { chunkTargetBytes: 32 * KiB, maxPartBytes: 24 * KiB };
-const MALFORMED = ['{"name": "Broken", "time": 17', '[1,2,3]', '{"time": 1769904000}', '{"name": "No time"}', ''];
+const MALFORMED = [
+  '{"name": "Broken", "time": 17',
+  '[1,2,3]',
+  '{"time": 1769904000}',
+  '{"name": "No time"}',
+  '',
+];
 
 /** Three objects that exercise grouping, splitting and gzip, plus malformed lines in the middle of one. */
 async function writeStandardSource(h: Harness): Promise<{ valid: number; malformed: number }> {
@@ -81,7 +87,12 @@ describe('export pipeline on embedded adapters', () => {
     expect(manifestName).toBe(`_runs/daily-events/${run.runId}/manifest.json`);
     expect(objects.get(`_runs/daily-events/${run.runId}/_SUCCESS`)?.length).toBe(0);
     const manifest = JSON.parse(objects.get(manifestName ?? '')?.toString() ?? '{}') as Manifest;
-    expect(manifest.totals).toMatchObject({ records: 1240, quarantined: 4, sourceLines: 1244, filteredOut: 0 });
+    expect(manifest.totals).toMatchObject({
+      records: 1240,
+      quarantined: 4,
+      sourceLines: 1244,
+      filteredOut: 0,
+    });
     expect(manifest.files.length).toBe(objects.size - 2);
     for (const file of manifest.files) {
       const bytes = objects.get(file.name);
@@ -91,7 +102,13 @@ describe('export pipeline on embedded adapters', () => {
     }
     expect(manifest.files.reduce((sum, f) => sum + f.records, 0)).toBe(1240);
     expect([...objects.keys()].filter((n) => n.includes('/event=')).map((n) => n.split('/')[1])).toEqual(
-      expect.arrayContaining(['event=Tab-Switched', 'event=Checkout-Started', 'event=Bell?Rung', 'event=--', 'event=खरीदारी']),
+      expect.arrayContaining([
+        'event=Tab-Switched',
+        'event=Checkout-Started',
+        'event=Bell?Rung',
+        'event=--',
+        'event=खरीदारी',
+      ]),
     );
   });
 
@@ -103,17 +120,34 @@ describe('export pipeline on embedded adapters', () => {
     const entries = [];
     for (const file of await readdir(folder)) {
       for (const line of (await readFile(path.join(folder, file), 'utf8')).split('\n').filter(Boolean)) {
-        entries.push(JSON.parse(line) as { source: string; line: number; byteOffset: number; reason: string; raw: string });
+        entries.push(
+          JSON.parse(line) as {
+            source: string;
+            line: number;
+            byteOffset: number;
+            reason: string;
+            raw: string;
+          },
+        );
       }
     }
     expect(entries.map((e) => e.raw).sort()).toEqual(MALFORMED.filter(Boolean).sort());
     expect(entries.every((e) => e.source === 'gs://platform-source/events/big.ndjson')).toBe(true);
-    const source = await readFile(path.join(h.runtime.buckets.root, 'platform-source', 'events', 'big.ndjson'));
+    const source = await readFile(
+      path.join(h.runtime.buckets.root, 'platform-source', 'events', 'big.ndjson'),
+    );
     for (const entry of entries) {
-      expect(source.subarray(entry.byteOffset, entry.byteOffset + Buffer.byteLength(entry.raw)).toString()).toBe(entry.raw);
+      expect(
+        source.subarray(entry.byteOffset, entry.byteOffset + Buffer.byteLength(entry.raw)).toString(),
+      ).toBe(entry.raw);
     }
     expect(entries.map((e) => e.reason)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/not JSON/), expect.stringMatching(/not a JSON object/), expect.stringMatching(/^name/), expect.stringMatching(/^time/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/not JSON/),
+        expect.stringMatching(/not a JSON object/),
+        expect.stringMatching(/^name/),
+        expect.stringMatching(/^time/),
+      ]),
     );
     const objects = await h.destinationObjects();
     expect([...objects.values()].some((b) => b.includes('Broken'))).toBe(false);
@@ -125,7 +159,8 @@ describe('export pipeline on embedded adapters', () => {
     const h = await make({ label: 'duplicates', bus: { extraDeliveries: 1, random } });
     const deliveries: number[] = [];
     h.runtime.bus.on('acked', (topic, _d, result) => {
-      if (topic === 'export-chunks') deliveries.push((result as { status: string }).status === 'written' ? 1 : 0);
+      if (topic === 'export-chunks')
+        deliveries.push((result as { status: string }).status === 'written' ? 1 : 0);
     });
     await h.publishAndDrain(h.request());
 
@@ -202,9 +237,12 @@ describe('export pipeline on embedded adapters', () => {
     await h.publishAndDrain(message);
 
     expect(await h.runtime.state.list('runs')).toEqual([]);
-    const rejections = (await h.runtime.state.list('rejections')).map((r) => rejectionDocSchema.parse(r.data));
+    const rejections = (await h.runtime.state.list('rejections')).map((r) =>
+      rejectionDocSchema.parse(r.data),
+    );
     expect(rejections).toHaveLength(1);
-    for (const pattern of expected) expect(rejections[0]?.violations).toContainEqual(expect.stringMatching(pattern));
+    for (const pattern of expected)
+      expect(rejections[0]?.violations).toContainEqual(expect.stringMatching(pattern));
     expect(await h.destinationObjects()).toEqual(new Map());
   });
 
@@ -256,7 +294,9 @@ describe('export pipeline on embedded adapters', () => {
       label: 'poison-chunk',
       maxDeliveryAttempts: 3,
       wrapSource: (store) =>
-        new FaultyStore(store, [], (_bucket, name) => (name.endsWith('.gz') ? serviceUnavailable() : undefined)),
+        new FaultyStore(store, [], (_bucket, name) =>
+          name.endsWith('.gz') ? serviceUnavailable() : undefined,
+        ),
     });
     let nacks = 0;
     h.runtime.bus.on('nacked', () => (nacks += 1));

@@ -36,19 +36,25 @@ const lineChar = fc.oneof({ weight: 5, arbitrary: printableAscii }, { weight: 1,
 const lineArb = fc.string({ unit: lineChar, maxLength: 14 });
 
 /**
- * An object. When the last line is unterminated and empty, the serialised bytes could not tell it apart from a
- * terminated previous line, so that case is normalised to a terminated last line.
+ * When the last line is unterminated and empty, the serialised bytes could not tell it apart from a terminated
+ * previous line, so that case is normalised to a terminated last line.
  */
+function normalise(spec: ObjectSpec): ObjectSpec {
+  const last = spec.lines[spec.lines.length - 1];
+  return last === '' && !spec.trailingNewline ? { ...spec, trailingNewline: true } : spec;
+}
+
+/** An object: its lines (some objects empty), whether the last one ends with "\n", and sometimes a gzip flag. */
 const objectSpecArb: fc.Arbitrary<ObjectSpec> = fc
   .record({
-    lines: fc.oneof({ weight: 1, arbitrary: fc.constant([]) }, { weight: 6, arbitrary: fc.array(lineArb, { maxLength: 12 }) }),
+    lines: fc.oneof(
+      { weight: 1, arbitrary: fc.constant<string[]>([]) },
+      { weight: 6, arbitrary: fc.array(lineArb, { maxLength: 12 }) },
+    ),
     trailingNewline: fc.boolean(),
     gzip: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   })
-  .map((spec) => {
-    const last = spec.lines[spec.lines.length - 1];
-    return last === '' && !spec.trailingNewline ? { ...spec, trailingNewline: true } : spec;
-  });
+  .map(normalise);
 
 const sourceArb = fc.array(objectSpecArb, { maxLength: 10 });
 const targetArb = fc.integer({ min: 1, max: 200 });
@@ -58,7 +64,10 @@ function serialise(spec: ObjectSpec): Buffer {
   return Buffer.from(spec.lines.join('\n') + (spec.trailingNewline ? '\n' : ''), 'utf8');
 }
 
-function inMemory(specs: readonly ObjectSpec[], name: (index: number, spec: ObjectSpec) => string): KnownObject[] {
+function inMemory(
+  specs: readonly ObjectSpec[],
+  name: (index: number, spec: ObjectSpec) => string,
+): KnownObject[] {
   return specs.map((spec, index) => {
     const bytes = serialise(spec);
     return {
@@ -70,7 +79,10 @@ function inMemory(specs: readonly ObjectSpec[], name: (index: number, spec: Obje
 }
 
 /** The NewlineFinder contract, straight over the bytes: just past the first "\n" at or after `offset`, else size. */
-function memoryFinder(known: readonly KnownObject[], calls?: Array<{ key: string; offset: number }>): NewlineFinder {
+function memoryFinder(
+  known: readonly KnownObject[],
+  calls?: Array<{ key: string; offset: number }>,
+): NewlineFinder {
   const byKey = new Map(known.map((k) => [keyOf(k.object), k.bytes]));
   return (object, offset) => {
     calls?.push({ key: keyOf(object), offset });
@@ -97,7 +109,11 @@ function linesOf(bytes: Buffer): string[] {
 // The invariants, checked on any plan
 // ---------------------------------------------------------------------------------------------------------------
 
-function checkPlan(known: readonly KnownObject[], targetBytes: number, chunks: readonly PlannedChunk[]): void {
+function checkPlan(
+  known: readonly KnownObject[],
+  targetBytes: number,
+  chunks: readonly PlannedChunk[],
+): void {
   const byKey = new Map(known.map((k) => [keyOf(k.object), k]));
   const slices = chunks.flatMap((chunk) => chunk.slices);
   const slicesOf = new Map<string, PlannedChunk['slices']>();
@@ -189,7 +205,9 @@ function checkPlan(known: readonly KnownObject[], targetBytes: number, chunks: r
 
   // (g) lines: splitting every slice on "\n" on its own yields exactly the original lines of each object.
   for (const k of known) {
-    const lines = (slicesOf.get(keyOf(k.object)) ?? []).flatMap((s) => linesOf(k.bytes.subarray(s.start, s.end)));
+    const lines = (slicesOf.get(keyOf(k.object)) ?? []).flatMap((s) =>
+      linesOf(k.bytes.subarray(s.start, s.end)),
+    );
     expect(lines).toEqual(k.lines);
   }
 }
@@ -230,7 +248,10 @@ describe('planChunks (properties, in-memory NewlineFinder)', () => {
   it('holds with tiny targets and long lines, where pieces must overshoot the target', async () => {
     const longLines = fc.array(
       fc.record({
-        lines: fc.array(fc.string({ unit: lineChar, minLength: 0, maxLength: 40 }), { minLength: 1, maxLength: 8 }),
+        lines: fc.array(fc.string({ unit: lineChar, minLength: 0, maxLength: 40 }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
         trailingNewline: fc.boolean(),
         gzip: fc.constant(false),
       }),
@@ -238,10 +259,7 @@ describe('planChunks (properties, in-memory NewlineFinder)', () => {
     );
     await fc.assert(
       fc.asyncProperty(longLines, fc.integer({ min: 1, max: 8 }), async (raw, targetBytes) => {
-        const specs = raw.map((spec) => {
-          const last = spec.lines[spec.lines.length - 1];
-          return last === '' && !spec.trailingNewline ? { ...spec, trailingNewline: true } : spec;
-        });
+        const specs = raw.map(normalise);
         const known = inMemory(specs, memoryName);
         const chunks = await planChunks(
           known.map((k) => k.object),
@@ -324,17 +342,22 @@ describe('planChunks over a LocalBucketStore (listSource + real newlineFinder)',
 
   it('plans from a listed bucket with the windowed finder and keeps every invariant', async () => {
     await fc.assert(
-      fc.asyncProperty(sourceArb, targetArb, fc.integer({ min: 3, max: 17 }), async (specs, targetBytes, windowBytes) => {
-        const known = await writeBucket(specs);
-        const bucket = known[0]?.object.bucket ?? `run-${run}`;
-        const listed = await listSource(store, { objects: [], prefixes: [`gs://${bucket}/`] });
-        // listSource drops empty objects, keeps name order and flags ".gz" names as gzip.
-        expect(listed).toEqual(known.filter((k) => k.object.size > 0).map((k) => k.object));
-        const chunks = await planChunks(listed, targetBytes, newlineFinder(store, windowBytes));
-        checkPlan(known, targetBytes, chunks);
-        // The windowed finder must plan exactly as the contract's reference does.
-        expect(chunks).toEqual(await planChunks(listed, targetBytes, memoryFinder(known)));
-      }),
+      fc.asyncProperty(
+        sourceArb,
+        targetArb,
+        fc.integer({ min: 3, max: 17 }),
+        async (specs, targetBytes, windowBytes) => {
+          const known = await writeBucket(specs);
+          const bucket = known[0]?.object.bucket ?? `run-${run}`;
+          const listed = await listSource(store, { objects: [], prefixes: [`gs://${bucket}/`] });
+          // listSource drops empty objects, keeps name order and flags ".gz" names as gzip.
+          expect(listed).toEqual(known.filter((k) => k.object.size > 0).map((k) => k.object));
+          const chunks = await planChunks(listed, targetBytes, newlineFinder(store, windowBytes));
+          checkPlan(known, targetBytes, chunks);
+          // The windowed finder must plan exactly as the contract's reference does.
+          expect(chunks).toEqual(await planChunks(listed, targetBytes, memoryFinder(known)));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -357,7 +380,12 @@ const ranges = (chunks: readonly PlannedChunk[]): Array<Array<[string, number, n
   chunks.map((c) => c.slices.map((s): [string, number, number] => [s.name, s.start, s.end]));
 
 describe('planChunks (examples)', () => {
-  it.each<{ title: string; known: KnownObject[]; target: number; expected: Array<Array<[string, number, number]>> }>([
+  it.each<{
+    title: string;
+    known: KnownObject[];
+    target: number;
+    expected: Array<Array<[string, number, number]>>;
+  }>([
     {
       title: 'one big plain object with target 10 is split at newlines',
       // Lines of 5 bytes ("aaaa\n"): the byte at start + 9 is always a "\n", so every piece is exactly 10 bytes.
@@ -416,7 +444,11 @@ describe('planChunks (examples)', () => {
   it('keeps a gzip object whole however large it is', async () => {
     const bytes = Buffer.from('line\n'.repeat(40));
     const known: KnownObject[] = [
-      { object: { bucket: MEMORY_BUCKET, name: 'big.ndjson.gz', size: bytes.length, gzip: true }, bytes, lines: [] },
+      {
+        object: { bucket: MEMORY_BUCKET, name: 'big.ndjson.gz', size: bytes.length, gzip: true },
+        bytes,
+        lines: [],
+      },
     ];
     const finder: NewlineFinder = () => Promise.reject(new Error('a gzip object must never be split'));
     const chunks = await planChunks(
@@ -425,7 +457,11 @@ describe('planChunks (examples)', () => {
       finder,
     );
     expect(chunks).toEqual([
-      { index: 0, bytes: 200, slices: [{ bucket: MEMORY_BUCKET, name: 'big.ndjson.gz', gzip: true, start: 0, end: 200 }] },
+      {
+        index: 0,
+        bytes: 200,
+        slices: [{ bucket: MEMORY_BUCKET, name: 'big.ndjson.gz', gzip: true, start: 0, end: 200 }],
+      },
     ]);
   });
 

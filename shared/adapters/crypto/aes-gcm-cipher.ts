@@ -23,7 +23,9 @@ export class AesGcmCipher implements SecretCipher {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(associatedData));
     const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return Promise.resolve(`${VERSION}.${Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64')}`);
+    return Promise.resolve(
+      `${VERSION}.${Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64')}`,
+    );
   }
 
   decrypt(ciphertext: string, associatedData: string): Promise<string> {

@@ -64,12 +64,21 @@ export class InProcessBus extends EventEmitter<BusEvents> implements Bus {
 
   publish(topic: string, messages: readonly BusMessage[]): Promise<void> {
     for (const message of messages) {
-      const wire = { data: JSON.parse(JSON.stringify(message.data)) as unknown, attributes: { ...message.attributes } };
+      const wire = {
+        data: JSON.parse(JSON.stringify(message.data)) as unknown,
+        attributes: { ...message.attributes },
+      };
       this.published.set(topic, [...(this.published.get(topic) ?? []), wire]);
       const messageId = randomUUID();
       for (const subscription of this.subscriptions.filter((s) => s.topic === topic)) {
         for (let copy = 0; copy <= (this.options.extraDeliveries ?? 0); copy += 1) {
-          this.queue.push({ subscription, messageId, data: wire.data, attributes: wire.attributes, attempts: 0 });
+          this.queue.push({
+            subscription,
+            messageId,
+            data: wire.data,
+            attributes: wire.attributes,
+            attempts: 0,
+          });
         }
       }
     }

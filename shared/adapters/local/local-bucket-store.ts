@@ -14,7 +14,11 @@ const TEMP_FOLDER = '.uploads';
 function assertObjectName(name: string): void {
   const segments = name.split('/');
   if (name === '' || segments.some((s) => s === '' || s === '.' || s === '..') || name.includes('\0')) {
-    throw new StorageFailure(400, 'invalid', `object name not supported by the local store: ${JSON.stringify(name)}`);
+    throw new StorageFailure(
+      400,
+      'invalid',
+      `object name not supported by the local store: ${JSON.stringify(name)}`,
+    );
   }
 }
 
@@ -22,7 +26,8 @@ function notFound(what: string): StorageFailure {
   return new StorageFailure(404, 'notFound', `${what} not found`);
 }
 
-const isErrno = (error: unknown, code: string): boolean => (error as NodeJS.ErrnoException | null)?.code === code;
+const isErrno = (error: unknown, code: string): boolean =>
+  (error as NodeJS.ErrnoException | null)?.code === code;
 
 /**
  * Buckets as folders: `{root}/{bucket}/{object name}`. Write-once like GCS with `ifGenerationMatch: 0`: an upload
@@ -33,7 +38,8 @@ export class LocalBucketStore implements BucketStore {
   constructor(readonly root: string) {}
 
   private bucketPath(bucket: string): string {
-    if (!/^[a-z0-9][a-z0-9._-]*$/.test(bucket)) throw new StorageFailure(400, 'invalid', `invalid bucket name ${bucket}`);
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(bucket))
+      throw new StorageFailure(400, 'invalid', `invalid bucket name ${bucket}`);
     return path.join(this.root, bucket);
   }
 
@@ -91,7 +97,11 @@ export class LocalBucketStore implements BucketStore {
     return this.describe(bucket, name, true);
   }
 
-  private async describe(bucket: string, name: string, withChecksum: boolean): Promise<ObjectInfo | undefined> {
+  private async describe(
+    bucket: string,
+    name: string,
+    withChecksum: boolean,
+  ): Promise<ObjectInfo | undefined> {
     const file = this.objectPath(bucket, name);
     try {
       const info = await stat(file, { bigint: true });
@@ -122,7 +132,12 @@ export class LocalBucketStore implements BucketStore {
     return stream.pipe(out);
   }
 
-  async writeOnce(bucket: string, name: string, body: Readable, options: WriteOnceOptions): Promise<ObjectInfo> {
+  async writeOnce(
+    bucket: string,
+    name: string,
+    body: Readable,
+    options: WriteOnceOptions,
+  ): Promise<ObjectInfo> {
     await this.assertBucket(bucket);
     const target = this.objectPath(bucket, name);
     const temporary = path.join(this.root, TEMP_FOLDER, randomUUID());

@@ -129,7 +129,8 @@ export class MemoryStateStore implements StateStore {
   private commit(writes: readonly Write[]): void {
     // Validate everything first so that a failing write leaves no partial commit.
     const staged = new Map<string, DocumentData>();
-    const current = (p: string): DocumentData | undefined => (staged.has(p) ? staged.get(p) : this.docs.get(p));
+    const current = (p: string): DocumentData | undefined =>
+      staged.has(p) ? staged.get(p) : this.docs.get(p);
     for (const write of writes) {
       assertDocumentPath(write.path);
       const existing = current(write.path);

@@ -27,7 +27,10 @@ export class OutboxMailer implements Mailer {
       '',
     ].join('\r\n');
     await writeFile(path.join(this.root, `${messageId}.eml`), eml);
-    await writeFile(path.join(this.root, `${messageId}.json`), `${JSON.stringify({ ...message, sentAt }, null, 2)}\n`);
+    await writeFile(
+      path.join(this.root, `${messageId}.json`),
+      `${JSON.stringify({ ...message, sentAt }, null, 2)}\n`,
+    );
     return { messageId };
   }
 }

@@ -27,7 +27,8 @@ interface DemoOptions extends CommonOptions {
 
 export const positiveInt = (value: string): number => {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new InvalidArgumentError('must be a positive whole number');
   return parsed;
 };
 
@@ -45,10 +46,17 @@ async function ensureDemoDestination(runtime: Awaited<ReturnType<typeof openRunt
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('generate a synthetic event source, export it end to end, and show what landed in the bucket')
+    .description(
+      'generate a synthetic event source, export it end to end, and show what landed in the bucket',
+    )
     .option('--events <n>', 'valid events to generate', positiveInt, 200_000)
     .option('--days <n>', 'days the events span', positiveInt, 2)
-    .option('--chunk-mb <n>', 'chunk target size in MiB (small, so the demo shows many chunks)', positiveInt, 4)
+    .option(
+      '--chunk-mb <n>',
+      'chunk target size in MiB (small, so the demo shows many chunks)',
+      positiveInt,
+      4,
+    )
     .option('--seed <n>', 'random seed of the generator', positiveInt, 42)
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<DemoOptions>();
@@ -57,7 +65,13 @@ export function registerDemo(program: Command): void {
       try {
         const startedAt = runtime.ctx.clock.now();
         const demoId = `demo-${startedAt.toISOString().replace(/[-:.TZ]/g, '')}`;
-        const from = new Date(Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth(), startedAt.getUTCDate() - options.days));
+        const from = new Date(
+          Date.UTC(
+            startedAt.getUTCFullYear(),
+            startedAt.getUTCMonth(),
+            startedAt.getUTCDate() - options.days,
+          ),
+        );
         const to = new Date(from.getTime() + options.days * 86_400_000);
         await runtime.buckets.createBucket(SOURCE_BUCKET);
         const generated = await generateDemoSource({
@@ -82,7 +96,12 @@ export function registerDemo(program: Command): void {
           '',
           `${consistent ? '✓' : '✗'} manifest records ${summary.records.toLocaleString('en-US')} = generated ${generatedLines.toLocaleString('en-US')} − quarantined ${summary.quarantined}`,
         ].join('\n');
-        printResult(options, human, { ...summary, generatedLines, generatedMalformed: generated.malformedLines, consistent });
+        printResult(options, human, {
+          ...summary,
+          generatedLines,
+          generatedMalformed: generated.malformedLines,
+          consistent,
+        });
         if (summary.status !== 'succeeded' || !consistent) process.exitCode = 1;
       } finally {
         await runtime.close();

@@ -43,7 +43,11 @@ export function registerDestinations(program: Command): void {
           },
           keyText,
         );
-        printResult(options, `destination ${destination.destinationId} → gs://${destination.bucket}`, destination);
+        printResult(
+          options,
+          `destination ${destination.destinationId} → gs://${destination.bucket}`,
+          destination,
+        );
       } finally {
         await runtime.close();
       }
@@ -61,7 +65,10 @@ export function registerDestinations(program: Command): void {
           .map((doc) => publicDestination(destinationDocSchema.parse(doc.data)))
           .filter((d) => !options.account || d.accountId === options.account);
         const human = all
-          .map((d) => `${d.destinationId}  ${d.accountId}  ${d.nickname}  gs://${d.bucket}${d.key ? `  key ${d.key.clientEmail}` : ''}`)
+          .map(
+            (d) =>
+              `${d.destinationId}  ${d.accountId}  ${d.nickname}  gs://${d.bucket}${d.key ? `  key ${d.key.clientEmail}` : ''}`,
+          )
           .join('\n');
         printResult(options, human || 'no destinations', all);
       } finally {

@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { registerBench } from './commands/bench';
+import { registerDemo } from './commands/demo';
+import { registerDestinations } from './commands/destinations';
+import { registerRun } from './commands/run';
+
+export function buildProgram(): Command {
+  const program = new Command('gcs-export')
+    .description('Bulk export of event and profile data into Google Cloud Storage buckets — local runner')
+    .option('--data <dir>', 'local data folder (buckets, state, quarantine, outbox)', '.gcs-export')
+    .option('--json', 'print a machine-readable summary as the last line')
+    .option('--verbose', 'print the structured logs (stderr)')
+    .showHelpAfterError();
+  registerDemo(program);
+  registerRun(program);
+  registerDestinations(program);
+  registerBench(program);
+  return program;
+}
