@@ -26,7 +26,8 @@ export interface Manifest {
   compression: string;
   createdAt: string;
   completedAt: string;
-  request: RunDoc['request'];
+  /** The request, less its source: where the platform keeps its data is not the customer's concern. */
+  request: Omit<RunDoc['request'], 'source'>;
   totals: RunTotals & { chunks: number };
   /** Lines the platform could not parse; kept on the platform side with the run id, never in this bucket. */
   quarantined: number;
@@ -65,6 +66,7 @@ export function buildManifest(run: RunDoc, chunks: readonly ChunkDoc[], complete
     .flatMap((chunk) => chunk.files ?? [])
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const { request } = run;
+  const { source: _internal, ...published } = request;
   return {
     version: MANIFEST_VERSION,
     runId: run.runId,
@@ -78,7 +80,7 @@ export function buildManifest(run: RunDoc, chunks: readonly ChunkDoc[], complete
     compression: request.compression,
     createdAt: run.createdAt,
     completedAt,
-    request,
+    request: published,
     totals: { ...totals, chunks: chunks.length },
     quarantined: totals.quarantined,
     schema: {

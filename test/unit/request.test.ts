@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { runIdFor } from '../../shared/domain/ids';
 import { parseExportRequest } from '../../shared/domain/request';
 import type { ExportRequest, ExportRequestInput, ParseResult } from '../../shared/domain/request';
@@ -463,5 +465,14 @@ describe('runIdFor', () => {
 
   it('does not confuse where the account ends and the request begins', () => {
     expect(runIdFor('ab', 'c')).not.toBe(runIdFor('a', 'bc'));
+  });
+});
+
+describe('the example request in test/fixtures', () => {
+  it('is a valid request', () => {
+    const example: unknown = JSON.parse(
+      readFileSync(path.join(__dirname, '../fixtures/request.example.json'), 'utf8'),
+    );
+    expect(parseExportRequest(example)).toMatchObject({ ok: true });
   });
 });
