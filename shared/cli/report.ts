@@ -37,9 +37,10 @@ export async function formatOutputTree(
   prefix: string,
   maxRows = 30,
 ): Promise<string> {
+  const root = prefix === '' ? '' : `${prefix}/`;
   const folders = new Map<string, { files: number; bytes: number }>();
-  for await (const object of store.list(bucket, prefix === '' ? '' : `${prefix}/`)) {
-    const folder = object.name.slice(0, object.name.lastIndexOf('/') + 1);
+  for await (const object of store.list(bucket, root)) {
+    const folder = object.name.slice(root.length, object.name.lastIndexOf('/') + 1);
     const entry = folders.get(folder) ?? { files: 0, bytes: 0 };
     entry.files += 1;
     entry.bytes += object.size;
@@ -51,5 +52,5 @@ export async function formatOutputTree(
   );
   const shown = rows.slice(0, maxRows);
   if (rows.length > maxRows) shown.push(`  … ${rows.length - maxRows} more folders`);
-  return [`gs://${bucket}/${prefix === '' ? '' : `${prefix}/`}`, ...shown].join('\n');
+  return [`gs://${bucket}/${root}`, ...shown].join('\n');
 }

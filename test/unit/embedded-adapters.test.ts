@@ -6,15 +6,9 @@ import { InProcessBus } from '../../shared/adapters/local/in-process-bus';
 import { LocalBucketStore } from '../../shared/adapters/local/local-bucket-store';
 import { MemoryStateStore } from '../../shared/adapters/local/memory-state-store';
 import { StorageFailure } from '../../shared/ports/bucket-store';
-import { tempDir } from '../support/temp-dir';
+import { useTempDirs } from '../support/temp-dir';
 
-const dirs: { remove(): void }[] = [];
-const dir = (label: string) => {
-  const d = tempDir(label);
-  dirs.push(d);
-  return d.path;
-};
-afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+const dir = useTempDirs();
 
 describe('MemoryStateStore', () => {
   it('lets exactly one of many concurrent transactions claim a document', async () => {

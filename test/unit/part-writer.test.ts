@@ -5,7 +5,7 @@ import { partitionFor } from '../../shared/domain/layout';
 import { PartSink } from '../../shared/domain/part-sink';
 import { PartitionWriter } from '../../shared/domain/partition-writer';
 import { destinationError } from '../../shared/domain/errors';
-import { tempDir } from '../support/temp-dir';
+import { useTempDirs } from '../support/temp-dir';
 
 const BUCKET = 'parts';
 
@@ -39,13 +39,7 @@ async function writeAll(root: string, lines: string[], maxPartBytes: number, max
 }
 
 describe('partition writer', () => {
-  const dirs: { remove(): void }[] = [];
-  const dir = (label: string) => {
-    const d = tempDir(label);
-    dirs.push(d);
-    return d.path;
-  };
-  afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+  const dir = useTempDirs();
 
   it.each([
     { maxPartBytes: 4 * 1024, lines: 2000 },
