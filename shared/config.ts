@@ -21,7 +21,7 @@ const envSchema = z.object({
   MAX_PART_BYTES: bytes(DEFAULT_SETTINGS.maxPartBytes, 64 * 1024),
   MAX_OPEN_PARTS: z.coerce.number().int().min(1).max(1024).default(DEFAULT_SETTINGS.maxOpenParts),
   MAX_LINE_BYTES: bytes(DEFAULT_SETTINGS.maxLineBytes, 1024),
-  CHUNK_LEASE_SECONDS: z.coerce.number().int().min(10).default(DEFAULT_SETTINGS.chunkLeaseSeconds),
+  FINALISER_LEASE_SECONDS: z.coerce.number().int().min(10).default(DEFAULT_SETTINGS.finaliserLeaseSeconds),
   MAX_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   LOCAL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   EXPORT_REQUESTS_TOPIC: topic(DEFAULT_SETTINGS.topics.requests),
@@ -64,7 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPartBytes: e.MAX_PART_BYTES,
       maxOpenParts: e.MAX_OPEN_PARTS,
       maxLineBytes: e.MAX_LINE_BYTES,
-      chunkLeaseSeconds: e.CHUNK_LEASE_SECONDS,
+      finaliserLeaseSeconds: e.FINALISER_LEASE_SECONDS,
       topics: {
         requests: e.EXPORT_REQUESTS_TOPIC,
         chunks: e.EXPORT_CHUNKS_TOPIC,

@@ -13,8 +13,8 @@ export interface ExportSettings {
   maxOpenParts: number;
   /** Longer source lines are quarantined instead of buffered. */
   maxLineBytes: number;
-  /** How long a worker owns a chunk before a redelivery may take it over. */
-  chunkLeaseSeconds: number;
+  /** How long the elected finaliser owns a run before another worker may take over (finalising is idempotent). */
+  finaliserLeaseSeconds: number;
   topics: { requests: string; chunks: string; deadLetter: string };
 }
 
@@ -37,6 +37,6 @@ export const DEFAULT_SETTINGS: ExportSettings = {
   maxPartBytes: 100 * 1024 * 1024,
   maxOpenParts: 128,
   maxLineBytes: 8 * 1024 * 1024,
-  chunkLeaseSeconds: 540,
+  finaliserLeaseSeconds: 120,
   topics: { requests: 'export-requests', chunks: 'export-chunks', deadLetter: 'export-dead-letter' },
 };

@@ -52,7 +52,6 @@ export const chunkDocSchema = z.object({
   bytes: z.number().int().nonnegative(),
   status: z.enum(CHUNK_STATUSES),
   attempts: z.number().int().nonnegative(),
-  leaseUntil: z.string().optional(),
   files: z.array(fileEntrySchema).optional(),
   counts: chunkCountsSchema.optional(),
   quarantine: z.string().optional(),
@@ -84,9 +83,11 @@ export const runDocSchema = z.object({
   destinationId: z.string(),
   request: exportRequestSchema,
   status: z.enum(RUN_STATUSES),
-  /** Who is planning the run, until when: a concurrent duplicate of the request leaves planning to it. */
-  planner: z.string().optional(),
-  planningLeaseUntil: z.string().optional(),
+  /**
+   * Content hash of the committed plan. Chunk documents live under their plan, so planners racing on a redelivered
+   * request never overwrite each other's chunks: the first plan committed is the run's plan.
+   */
+  planId: z.string().optional(),
   chunkCount: z.number().int().nonnegative().optional(),
   sourceObjects: z.number().int().nonnegative().optional(),
   sourceBytes: z.number().int().nonnegative().optional(),
@@ -102,6 +103,7 @@ export type RunDoc = z.infer<typeof runDocSchema>;
 
 export const finaliserClaimSchema = z.object({
   holder: z.string(),
+  /** Finalising is idempotent, so a short lease is safe: a slow holder and a taker-over write identical bytes. */
   leaseUntil: z.string(),
   /** Fixed by the first claim so that a takeover writes a byte-identical manifest. */
   completedAt: z.string(),
@@ -139,12 +141,20 @@ export const rejectionDocSchema = z.object({
 });
 export type RejectionDoc = z.infer<typeof rejectionDocSchema>;
 
+/** A run and its committed plan: what locates a chunk document. */
+export interface PlanRef {
+  runId: string;
+  planId: string;
+}
+
+const chunksPath = (run: PlanRef): string => `runs/${run.runId}/plans/${run.planId}/chunks`;
+
 export const paths = {
   destination: (id: string) => `destinations/${id}`,
   export: (docId: string) => `exports/${docId}`,
   run: (runId: string) => `runs/${runId}`,
-  chunks: (runId: string) => `runs/${runId}/chunks`,
-  chunk: (runId: string, index: number) => `runs/${runId}/chunks/${String(index).padStart(5, '0')}`,
+  chunks: chunksPath,
+  chunk: (run: PlanRef, index: number) => `${chunksPath(run)}/${String(index).padStart(5, '0')}`,
   finaliserClaim: (runId: string) => `runs/${runId}/claims/finaliser`,
   rejection: (id: string) => `rejections/${id}`,
 };

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { BusMessage } from '../ports/bus';
 import type { ExportContext } from './context';
 import type { ChunkDoc, RunDoc } from './documents';
@@ -9,7 +8,7 @@ import { inputError } from './errors';
 import { exportDocId, runIdFor, sha256Hex } from './ids';
 import { planChunks } from './planner';
 import type { ExportRequest } from './request';
-import { loadChunks } from './run-state';
+import { loadChunks, loadRun, planOf } from './run-state';
 import { listSource, newlineFinder } from './source-listing';
 import { finaliseRun } from './finalise-run';
 
@@ -56,27 +55,14 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-interface LoadedRun {
-  run: RunDoc;
-  created: boolean;
-  /** True when this delivery holds the planning lease (always, for a new run). */
-  planning: boolean;
-}
-
-/**
- * Creates the run once per request id. A redelivered request finds it: while another delivery is planning it, this
- * one leaves it alone; after a planner died (lease expired), this one takes planning over.
- */
+/** Creates the run once per request id; a redelivered request finds it (and must carry the same content). */
 async function createOrLoadRun(
   ctx: ExportContext,
   request: ExportRequest,
-  planner: string,
-): Promise<LoadedRun> {
+): Promise<{ run: RunDoc; created: boolean }> {
   const runId = runIdFor(request.accountId, request.requestId);
   const requestHash = sha256Hex(canonicalJson(request));
-  const clock = ctx.clock.now();
-  const now = clock.toISOString();
-  const planningLeaseUntil = new Date(clock.getTime() + ctx.settings.chunkLeaseSeconds * 1000).toISOString();
+  const now = ctx.clock.now().toISOString();
   const exportPath = paths.export(exportDocId(request.accountId, request.exportId));
   return ctx.state.transaction(async (tx) => {
     const existing = await tx.get(paths.run(runId));
@@ -88,12 +74,7 @@ async function createOrLoadRun(
           `request "${request.requestId}" was already received with different content`,
         );
       }
-      if (run.status !== 'planning') return { run, created: false, planning: false };
-      if (run.planningLeaseUntil !== undefined && Date.parse(run.planningLeaseUntil) > clock.getTime()) {
-        return { run, created: false, planning: false };
-      }
-      tx.update(paths.run(runId), { planner, planningLeaseUntil, updatedAt: now });
-      return { run, created: false, planning: true };
+      return { run, created: false };
     }
     const exportData = await tx.get(exportPath);
     const exportDoc =
@@ -113,8 +94,6 @@ async function createOrLoadRun(
       destinationId: request.destinationId,
       request,
       status: 'planning',
-      planner,
-      planningLeaseUntil,
       createdAt: now,
       updatedAt: now,
     };
@@ -132,52 +111,67 @@ async function createOrLoadRun(
       lastRunId: runId,
       updatedAt: now,
     });
-    return { run, created: true, planning: true };
+    return { run, created: true };
+  });
+}
+
+/**
+ * Plans the run and commits the plan. Chunk documents are created under the plan's content hash and never
+ * overwritten, and the first plan committed wins, so concurrent or crashed-and-redelivered planners can neither
+ * reset a chunk a worker already took nor mix two plans.
+ */
+async function planAndCommit(ctx: ExportContext, run: RunDoc): Promise<RunDoc> {
+  const objects = await listSource(ctx.source, run.request.source);
+  const chunks = await planChunks(objects, ctx.settings.chunkTargetBytes, newlineFinder(ctx.source));
+  const planId = sha256Hex(JSON.stringify(chunks)).slice(0, 12);
+  const plan = { runId: run.runId, planId };
+  const now = ctx.clock.now().toISOString();
+  await ctx.state.createAll(
+    chunks.map((chunk) => ({
+      path: paths.chunk(plan, chunk.index),
+      data: { ...chunk, status: 'pending', attempts: 0, updatedAt: now } satisfies ChunkDoc,
+    })),
+  );
+  return ctx.state.transaction(async (tx) => {
+    const current = parseDocument(runDocSchema, paths.run(run.runId), await tx.get(paths.run(run.runId)));
+    if (current.planId !== undefined) return current;
+    const planned: RunDoc = {
+      ...current,
+      status: 'running',
+      planId,
+      chunkCount: chunks.length,
+      sourceObjects: objects.length,
+      sourceBytes: objects.reduce((sum, o) => sum + o.size, 0),
+      plannedAt: now,
+      updatedAt: now,
+    };
+    tx.set(paths.run(run.runId), planned);
+    return planned;
   });
 }
 
 export async function planExport(ctx: ExportContext, request: ExportRequest): Promise<PlanOutcome> {
   await loadDestinationFor(ctx, request.accountId, request.destinationId);
-  const planner = `${ctx.instanceId}/${randomUUID()}`;
-  const { run, created, planning } = await createOrLoadRun(ctx, request, planner);
+  const loaded = await createOrLoadRun(ctx, request);
+  let run = loaded.run;
   const log = ctx.logger.child({ runId: run.runId, exportId: run.exportId, accountId: run.accountId });
-  let chunkCount = run.chunkCount ?? 0;
-  const duplicate = { runId: run.runId, status: run.status, chunkCount, published: 0, duplicate: true };
-
-  if (run.status === 'planning' && !planning) return duplicate;
   if (run.status === 'planning') {
-    // Planning is redone from scratch after a crash: no chunk task was published before the run left 'planning'.
-    const objects = await listSource(ctx.source, request.source);
-    const chunks = await planChunks(objects, ctx.settings.chunkTargetBytes, newlineFinder(ctx.source));
-    const now = ctx.clock.now().toISOString();
-    await ctx.state.setAll(
-      chunks.map((chunk) => ({
-        path: paths.chunk(run.runId, chunk.index),
-        data: { ...chunk, status: 'pending', attempts: 0, updatedAt: now } satisfies ChunkDoc,
-      })),
-    );
-    chunkCount = chunks.length;
-    const stillOurs = await ctx.state.transaction(async (tx) => {
-      const current = parseDocument(runDocSchema, paths.run(run.runId), await tx.get(paths.run(run.runId)));
-      if (current.status !== 'planning' || current.planner !== planner) return false;
-      tx.update(paths.run(run.runId), {
-        status: 'running',
-        chunkCount,
-        sourceObjects: objects.length,
-        sourceBytes: objects.reduce((sum, o) => sum + o.size, 0),
-        plannedAt: now,
-        updatedAt: now,
-      });
-      return true;
-    });
-    if (!stillOurs) return duplicate;
-    log.info('run planned', { chunks: chunkCount, objects: objects.length });
-    if (chunkCount === 0) await finaliseRun(ctx, run.runId);
-  } else if (run.status !== 'running') {
-    return duplicate;
+    run = await planAndCommit(ctx, run);
+    log.info('run planned', { planId: run.planId, chunks: run.chunkCount, objects: run.sourceObjects });
+    if (run.chunkCount === 0 && (await finaliseRun(ctx, run.runId)))
+      run = (await loadRun(ctx.state, run.runId)) ?? run;
   }
+  const plan = planOf(run);
+  const outcome = {
+    runId: run.runId,
+    status: run.status,
+    chunkCount: run.chunkCount ?? 0,
+    duplicate: !loaded.created,
+  };
+  if (run.status !== 'running' || !plan) return { ...outcome, published: 0 };
 
-  const open = (await loadChunks(ctx.state, run.runId)).filter(
+  // A redelivered request re-publishes every unfinished chunk: a duplicate chunk task costs a skip, a lost one a run.
+  const open = (await loadChunks(ctx.state, plan)).filter(
     (c) => c.status === 'pending' || c.status === 'running',
   );
   const messages: BusMessage[] = open.map((c) => ({
@@ -185,6 +179,6 @@ export async function planExport(ctx: ExportContext, request: ExportRequest): Pr
     attributes: { runId: run.runId, accountId: run.accountId },
   }));
   await ctx.bus.publish(ctx.settings.topics.chunks, messages);
-  log.info('chunk tasks published', { published: messages.length, duplicateRequest: !created });
-  return { runId: run.runId, status: 'running', chunkCount, published: messages.length, duplicate: !created };
+  log.info('chunk tasks published', { published: messages.length, duplicateRequest: !loaded.created });
+  return { ...outcome, published: messages.length };
 }

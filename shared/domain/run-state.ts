@@ -1,5 +1,13 @@
-import type { StateStore } from '../ports/state-store';
-import type { ChunkCounts, ChunkDoc, ExportDoc, FailureRecord, FileEntry, RunDoc } from './documents';
+import type { StateStore, StateTransaction } from '../ports/state-store';
+import type {
+  ChunkCounts,
+  ChunkDoc,
+  ExportDoc,
+  FailureRecord,
+  FileEntry,
+  PlanRef,
+  RunDoc,
+} from './documents';
 import { chunkDocSchema, exportDocSchema, parseDocument, paths, runDocSchema } from './documents';
 import type { ExportError } from './errors';
 import { exportDocId } from './ids';
@@ -11,9 +19,14 @@ export async function loadRun(state: StateStore, runId: string): Promise<RunDoc 
   return data === undefined ? undefined : parseDocument(runDocSchema, paths.run(runId), data);
 }
 
-export async function loadChunks(state: StateStore, runId: string): Promise<ChunkDoc[]> {
-  const docs = await state.list(paths.chunks(runId));
-  return docs.map((doc) => parseDocument(chunkDocSchema, `${paths.chunks(runId)}/${doc.id}`, doc.data));
+/** The run with its committed plan, or undefined while it is still being planned. */
+export function planOf(run: RunDoc): PlanRef | undefined {
+  return run.planId === undefined ? undefined : { runId: run.runId, planId: run.planId };
+}
+
+export async function loadChunks(state: StateStore, plan: PlanRef): Promise<ChunkDoc[]> {
+  const docs = await state.list(paths.chunks(plan));
+  return docs.map((doc) => parseDocument(chunkDocSchema, `${paths.chunks(plan)}/${doc.id}`, doc.data));
 }
 
 export function failureRecord(error: ExportError, at: Date): FailureRecord {
@@ -28,18 +41,14 @@ export function failureRecord(error: ExportError, at: Date): FailureRecord {
 }
 
 export type ChunkClaim =
-  | { claimed: true; chunk: ChunkDoc }
-  | { claimed: false; why: 'done' | 'inProgress' | 'blocked' | 'failed' | 'missing' };
+  { claimed: true; chunk: ChunkDoc } | { claimed: false; why: 'done' | 'blocked' | 'failed' | 'missing' };
 
-/** Takes a chunk for this attempt unless it is finished, blocked, or leased to a live worker. */
-export function claimChunk(
-  state: StateStore,
-  runId: string,
-  index: number,
-  now: Date,
-  leaseSeconds: number,
-): Promise<ChunkClaim> {
-  const path = paths.chunk(runId, index);
+/**
+ * Takes a chunk for this delivery unless it is finished or waiting for the customer. A chunk another delivery is
+ * working on is taken too: the work is idempotent, and skipping it would lose the chunk if that worker had died.
+ */
+export function claimChunk(state: StateStore, plan: PlanRef, index: number, now: Date): Promise<ChunkClaim> {
+  const path = paths.chunk(plan, index);
   return state.transaction(async (tx) => {
     const data = await tx.get(path);
     if (data === undefined) return { claimed: false, why: 'missing' } as const;
@@ -50,10 +59,6 @@ export function claimChunk(
       case 'failed':
         return { claimed: false, why: chunk.status } as const;
       case 'running':
-        if (chunk.leaseUntil !== undefined && Date.parse(chunk.leaseUntil) > now.getTime()) {
-          return { claimed: false, why: 'inProgress' } as const;
-        }
-        break;
       case 'pending':
         break;
     }
@@ -61,7 +66,6 @@ export function claimChunk(
       ...chunk,
       status: 'running',
       attempts: chunk.attempts + 1,
-      leaseUntil: new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
       updatedAt: now.toISOString(),
     };
     tx.set(path, claimed);
@@ -71,30 +75,38 @@ export function claimChunk(
 
 export async function completeChunk(
   state: StateStore,
-  runId: string,
+  plan: PlanRef,
   index: number,
   result: { files: FileEntry[]; counts: ChunkCounts; quarantine?: string | undefined },
   now: Date,
 ): Promise<void> {
-  const patch: Record<string, unknown> = {
+  await state.update(paths.chunk(plan, index), {
     status: 'done',
     files: result.files,
     counts: result.counts,
-    leaseUntil: now.toISOString(),
+    ...(result.quarantine === undefined ? {} : { quarantine: result.quarantine }),
     updatedAt: now.toISOString(),
-  };
-  if (result.quarantine !== undefined) patch.quarantine = result.quarantine;
-  await state.update(paths.chunk(runId, index), patch);
+  });
 }
 
-/** A transient failure hands the chunk back so that the redelivery can claim it at once. */
-export async function releaseChunk(
-  state: StateStore,
-  runId: string,
+/** Changes a chunk unless it is already done: a failure after completion (e.g. while finalising) is the run's. */
+async function updateOpenChunk(
+  tx: StateTransaction,
+  plan: PlanRef,
   index: number,
-  now: Date,
+  patch: Partial<ChunkDoc>,
 ): Promise<void> {
-  await state.update(paths.chunk(runId, index), { status: 'pending', updatedAt: now.toISOString() });
+  const path = paths.chunk(plan, index);
+  const data = await tx.get(path);
+  if (data === undefined || parseDocument(chunkDocSchema, path, data).status === 'done') return;
+  tx.update(path, patch);
+}
+
+/** A transient failure hands the chunk back; the redelivery claims it again. */
+export function releaseChunk(state: StateStore, plan: PlanRef, index: number, now: Date): Promise<void> {
+  return state.transaction((tx) =>
+    updateOpenChunk(tx, plan, index, { status: 'pending', updatedAt: now.toISOString() }),
+  );
 }
 
 /** A destination problem: the chunk waits for the customer, the run is blocked, the export is failing. */
@@ -107,10 +119,12 @@ export function blockChunk(
 ): Promise<void> {
   const failure = failureRecord(error, now);
   const exportPath = paths.export(exportDocId(run.accountId, run.exportId));
+  const plan = planOf(run);
   return state.transaction(async (tx) => {
     const runData = await tx.get(paths.run(run.runId));
     const exportData = await tx.get(exportPath);
-    tx.update(paths.chunk(run.runId, index), { status: 'blocked', failure, updatedAt: now.toISOString() });
+    if (plan)
+      await updateOpenChunk(tx, plan, index, { status: 'blocked', failure, updatedAt: now.toISOString() });
     const current =
       runData === undefined ? undefined : parseDocument(runDocSchema, paths.run(run.runId), runData);
     if (current?.status === 'running') {
@@ -147,12 +161,16 @@ export function failRun(
   const failure = failureRecord(error, now);
   return state.transaction(async (tx) => {
     const runData = await tx.get(paths.run(runId));
-    const chunkData = chunkIndex === undefined ? undefined : await tx.get(paths.chunk(runId, chunkIndex));
-    if (chunkIndex !== undefined && chunkData !== undefined) {
-      tx.update(paths.chunk(runId, chunkIndex), { status: 'failed', failure, updatedAt: now.toISOString() });
-    }
     if (runData === undefined) return;
     const run = parseDocument(runDocSchema, paths.run(runId), runData);
+    const plan = planOf(run);
+    if (plan && chunkIndex !== undefined) {
+      await updateOpenChunk(tx, plan, chunkIndex, {
+        status: 'failed',
+        failure,
+        updatedAt: now.toISOString(),
+      });
+    }
     if (run.status === 'succeeded' || run.status === 'failed') return;
     tx.update(paths.run(runId), {
       status: 'failed',

@@ -13,7 +13,7 @@ import { PartSink } from './part-sink';
 import { PartitionWriter } from './partition-writer';
 import { loadDestinationFor } from './plan-export';
 import { parseSourceLine } from './records';
-import { claimChunk, completeChunk, loadRun } from './run-state';
+import { claimChunk, completeChunk, loadRun, planOf } from './run-state';
 import { formatGcsUri } from './source-uri';
 import { classifyDestinationFailure, classifySourceFailure, mapFailure } from './storage-failures';
 
@@ -146,7 +146,9 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   const run = await loadRun(ctx.state, runId);
   if (!run) throw inputError('runNotFound', `run ${runId} does not exist`);
   if (run.status !== 'running') return { status: 'skipped', why: `run is ${run.status}` };
-  const claim = await claimChunk(ctx.state, runId, index, ctx.clock.now(), ctx.settings.chunkLeaseSeconds);
+  const plan = planOf(run);
+  if (!plan) return { status: 'skipped', why: 'run has no plan' };
+  const claim = await claimChunk(ctx.state, plan, index, ctx.clock.now());
   if (!claim.claimed) return { status: 'skipped', why: claim.why };
   const chunk = claim.chunk;
 
@@ -174,7 +176,7 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
     await job.quarantine.abort();
     throw error;
   }
-  await completeChunk(ctx.state, runId, index, { files, counts: job.counts, quarantine }, ctx.clock.now());
+  await completeChunk(ctx.state, plan, index, { files, counts: job.counts, quarantine }, ctx.clock.now());
   ctx.logger.info('chunk written', {
     runId,
     chunk: index,

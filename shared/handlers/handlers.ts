@@ -7,7 +7,7 @@ import { sha256Hex } from '../domain/ids';
 import type { PlanOutcome } from '../domain/plan-export';
 import { planExport } from '../domain/plan-export';
 import { parseExportRequest, parseWithSchema } from '../domain/request';
-import { blockChunk, failRun, loadRun, releaseChunk } from '../domain/run-state';
+import { blockChunk, failRun, loadRun, planOf, releaseChunk } from '../domain/run-state';
 import type { ChunkOutcome } from '../domain/write-chunk';
 import { writeChunk } from '../domain/write-chunk';
 import type { Delivery } from './messages';
@@ -91,7 +91,10 @@ export async function handleChunkTask(
         if (e.code === 'runNotFound') return recordRejection(ctx, delivery, payload, [e.message]);
         await failRun(ctx.state, runId, e, now(), chunk);
       },
-      retrying: () => releaseChunk(ctx.state, runId, chunk, now()),
+      retrying: async () => {
+        const plan = await loadRun(ctx.state, runId).then((run) => run && planOf(run));
+        if (plan) await releaseChunk(ctx.state, plan, chunk, now());
+      },
     });
     return undefined;
   }

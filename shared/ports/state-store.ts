@@ -33,8 +33,8 @@ export interface StateStore {
   create(path: string, data: DocumentData): Promise<boolean>;
   set(path: string, data: DocumentData): Promise<void>;
   update(path: string, patch: DocumentData): Promise<void>;
-  /** Writes many documents (batched by the adapter); not atomic as a whole, each write is. */
-  setAll(entries: readonly { path: string; data: DocumentData }[]): Promise<void>;
+  /** Creates each document that does not exist yet (batched by the adapter); returns how many it created. */
+  createAll(entries: readonly { path: string; data: DocumentData }[]): Promise<number>;
   /** Every document of a collection, ordered by id. */
   list(collectionPath: string): Promise<StoredDocument[]>;
   /** Aggregation count, so that progress never needs a counter document every worker bumps. */

@@ -49,12 +49,16 @@ describe('MemoryStateStore', () => {
 
   it('lists a collection in id order and counts with a filter, without sub-collections', async () => {
     const store = new MemoryStateStore();
-    await store.setAll([
+    const created = await store.createAll([
       { path: 'runs/r/chunks/00002', data: { status: 'done' } },
       { path: 'runs/r/chunks/00001', data: { status: 'pending' } },
       { path: 'runs/r/chunks/00003', data: { status: 'done' } },
       { path: 'runs/r/chunks/00003/x/y', data: { status: 'done' } },
     ]);
+    expect(created).toBe(4);
+    // createAll never overwrites: a racing planner cannot reset a chunk a worker already took.
+    expect(await store.createAll([{ path: 'runs/r/chunks/00002', data: { status: 'pending' } }])).toBe(0);
+    expect(await store.get('runs/r/chunks/00002')).toEqual({ status: 'done' });
     expect((await store.list('runs/r/chunks')).map((d) => d.id)).toEqual(['00001', '00002', '00003']);
     expect(await store.count('runs/r/chunks', { field: 'status', equals: 'done' })).toBe(2);
   });

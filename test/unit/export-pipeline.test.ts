@@ -6,7 +6,7 @@ import type { ChunkDoc, ExportDoc, RunDoc } from '../../shared/domain/documents'
 import { exportDocSchema, paths, rejectionDocSchema } from '../../shared/domain/documents';
 import { exportDocId, runIdFor } from '../../shared/domain/ids';
 import type { Manifest } from '../../shared/domain/manifest';
-import { loadChunks, loadRun } from '../../shared/domain/run-state';
+import { loadChunks, loadRun, planOf } from '../../shared/domain/run-state';
 import { StorageFailure } from '../../shared/ports/bucket-store';
 import { FaultyStore, serviceUnavailable } from '../support/faulty-store';
 import type { Harness, HarnessOptions } from '../support/local-harness';
@@ -43,6 +43,12 @@ async function runDoc(h: Harness, requestId = 'req-1'): Promise<RunDoc> {
   const run = await loadRun(h.runtime.state, runIdFor(ACCOUNT, requestId));
   if (!run) throw new Error('no run');
   return run;
+}
+
+async function chunksOf(run: RunDoc, h: Harness): Promise<ChunkDoc[]> {
+  const plan = planOf(run);
+  if (!plan) throw new Error('run has no plan');
+  return loadChunks(h.runtime.state, plan);
 }
 
 async function exportDoc(h: Harness): Promise<ExportDoc> {
@@ -167,7 +173,8 @@ describe('export pipeline on embedded adapters', () => {
     const run = await runDoc(h);
     // The request is delivered twice as well, and each delivery publishes the open chunks again.
     expect(deliveries.length).toBeGreaterThanOrEqual(2 * (run.chunkCount ?? 0));
-    expect(deliveries.filter((d) => d === 1).length).toBe(run.chunkCount);
+    // A duplicate that arrives while the first delivery still works on the chunk does the (idempotent) work again.
+    expect(deliveries.filter((d) => d === 1).length).toBeGreaterThanOrEqual(run.chunkCount ?? 0);
     expect(await h.destinationObjects()).toEqual(reference);
     expect(await h.exportedRecords()).toHaveLength(1240);
   });
@@ -184,7 +191,7 @@ describe('export pipeline on embedded adapters', () => {
     await h.publishAndDrain(h.request());
 
     expect(faulty?.injected).toBe(1);
-    const chunks: ChunkDoc[] = await loadChunks(h.runtime.state, (await runDoc(h)).runId);
+    const chunks: ChunkDoc[] = await chunksOf(await runDoc(h), h);
     expect(chunks.find((c) => c.index === 1)?.attempts).toBe(2);
     expect(chunks.every((c) => c.status === 'done')).toBe(true);
     expect(await h.destinationObjects()).toEqual(reference);
@@ -255,7 +262,7 @@ describe('export pipeline on embedded adapters', () => {
     const run = await runDoc(h);
     expect(run.status).toBe('blocked');
     expect(run.failure).toMatchObject({ kind: 'destination', code: 'bucketNotFound' });
-    const chunks = await loadChunks(h.runtime.state, run.runId);
+    const chunks = await chunksOf(run, h);
     // The first blocked chunk blocks the run; the others wait as they are instead of hammering the bucket.
     expect(chunks.some((c) => c.status === 'blocked')).toBe(true);
     expect(chunks.every((c) => c.status === 'blocked' || c.status === 'pending')).toBe(true);
@@ -309,7 +316,7 @@ describe('export pipeline on embedded adapters', () => {
     const deadLetters = h.runtime.bus.published.get('export-dead-letter') ?? [];
     expect(deadLetters).toHaveLength(1);
     expect(deadLetters[0]?.attributes).toMatchObject({ CloudPubSubDeadLetterSourceDeliveryCount: '3' });
-    const chunks = await loadChunks(h.runtime.state, run.runId);
+    const chunks = await chunksOf(run, h);
     expect(chunks.filter((c) => c.status === 'failed')).toHaveLength(1);
   });
 

@@ -67,8 +67,17 @@ export class MemoryStateStore implements StateStore {
     return this.transaction((tx) => Promise.resolve(tx.set(docPath, data)));
   }
 
-  setAll(entries: readonly { path: string; data: DocumentData }[]): Promise<void> {
-    return this.transaction((tx) => Promise.resolve(entries.forEach((e) => tx.set(e.path, e.data))));
+  createAll(entries: readonly { path: string; data: DocumentData }[]): Promise<number> {
+    return this.transaction(async (tx) => {
+      let created = 0;
+      const absent = [];
+      for (const entry of entries) if ((await tx.get(entry.path)) === undefined) absent.push(entry);
+      for (const entry of absent) {
+        tx.create(entry.path, entry.data);
+        created += 1;
+      }
+      return created;
+    });
   }
 
   update(docPath: string, patch: DocumentData): Promise<void> {
