@@ -15,7 +15,12 @@ import { loadDestinationFor } from './plan-export';
 import { parseSourceLine } from './records';
 import { claimChunk, completeChunk, loadRun, planOf } from './run-state';
 import { formatGcsUri } from './source-uri';
-import { classifyDestinationFailure, classifySourceFailure, mapFailure } from './storage-failures';
+import {
+  classified,
+  classifyDestinationFailure,
+  classifySourceFailure,
+  mapFailure,
+} from './storage-failures';
 
 export type ChunkOutcome =
   | { status: 'written'; files: number; counts: ChunkCounts; finalised: boolean }
@@ -51,10 +56,11 @@ function openSlice(source: BucketStore, slice: Slice): Readable {
 }
 
 async function processLine(job: ChunkJob, slice: Slice, uri: string, line: SourceLine): Promise<void> {
-  if (line.text.length === 0 && !line.tooLong) return;
+  const text = line.text.toString('utf8');
+  // Blank (or white-space only) lines are not records; they are neither exported nor quarantined.
+  if (!line.tooLong && text.trim() === '') return;
   job.counts.sourceLines += 1;
   const { request } = job.run;
-  const text = line.text.toString('utf8');
   const parsed = line.tooLong
     ? ({ ok: false, reason: `line longer than ${job.ctx.settings.maxLineBytes} bytes` } as const)
     : parseSourceLine(request.kind, text);
@@ -91,17 +97,34 @@ function recordSelector(request: RunDoc['request']): ChunkJob['select'] {
     time.getTime() >= from && time.getTime() < to && (!events || events.has(eventName ?? ''));
 }
 
+const ZLIB_DATA_ERRORS = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT']);
+const isCorruptGzip = (error: unknown): boolean =>
+  ZLIB_DATA_ERRORS.has(String((error as { code?: unknown } | null)?.code));
+
 async function processSlices(job: ChunkJob): Promise<void> {
   for (const slice of job.chunk.slices) {
     const uri = formatGcsUri(slice);
     job.counts.sourceBytes += slice.end - slice.start;
-    const lines = splitLines(openSlice(job.ctx.source, slice), job.ctx.settings.maxLineBytes);
-    await mapFailure(
-      (async () => {
-        for await (const line of lines) await processLine(job, slice, uri, line);
-      })(),
-      (e) => classifySourceFailure(e, uri),
-    );
+    let lastLine = 0;
+    try {
+      for await (const line of splitLines(openSlice(job.ctx.source, slice), job.ctx.settings.maxLineBytes)) {
+        lastLine = line.number;
+        await processLine(job, slice, uri, line);
+      }
+    } catch (error) {
+      if (!(slice.gzip && isCorruptGzip(error)))
+        throw classified(error, (e) => classifySourceFailure(e, uri));
+      // A corrupt or truncated gzip object: keep what was readable, quarantine the rest as one entry, go on.
+      job.counts.sourceLines += 1;
+      job.counts.quarantined += 1;
+      await job.quarantine.add({
+        source: uri,
+        line: lastLine + 1,
+        lineBase: 'object',
+        reason: `gzip data corrupt or truncated after line ${lastLine}: ${(error as Error).message}`,
+        raw: '',
+      });
+    }
   }
 }
 

@@ -159,6 +159,32 @@ describe('export pipeline on embedded adapters', () => {
     expect([...objects.values()].some((b) => b.includes('Broken'))).toBe(false);
   });
 
+  it('keeps the readable part of a truncated gzip object and quarantines the rest, without stopping the run', async () => {
+    const h = await createHarness({ label: 'corrupt-gzip', settings: SMALL });
+    const whole = gzipSync(eventLines(2000, ['Gz Event']));
+    await h.writeSource('events/truncated.ndjson.gz', whole.subarray(0, Math.floor(whole.length / 2)));
+    await h.writeSource('events/fine.ndjson', eventLines(10, ['Fine Event']));
+    harnesses.push(h);
+    await h.publishAndDrain(h.request());
+
+    const run = await runDoc(h);
+    expect(run.status).toBe('succeeded');
+    const records = await h.exportedRecords();
+    const fromGzip = records.filter((r) => r.name === 'Gz Event').length;
+    expect(fromGzip).toBeGreaterThan(100);
+    expect(fromGzip).toBeLessThan(2000);
+    expect(run.totals).toMatchObject({ records: fromGzip + 10, quarantined: 1, sourceLines: fromGzip + 11 });
+    const folder = h.runtime.quarantine.locationOf(run.runId);
+    const entries = (await readdir(folder)).length;
+    expect(entries).toBe(1);
+    const [file] = await readdir(folder);
+    const entry = JSON.parse(await readFile(path.join(folder, file ?? ''), 'utf8')) as {
+      reason: string;
+      line: number;
+    };
+    expect(entry.reason).toMatch(/^gzip data corrupt or truncated after line \d+/);
+  });
+
   it('delivers every chunk message twice, in random order, and the output is identical with no duplicates', async () => {
     let seed = 7;
     const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
