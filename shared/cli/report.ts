@@ -15,6 +15,12 @@ export function formatBytes(bytes: number): string {
 const n = (value: number): string => value.toLocaleString('en-US');
 
 export function formatSummary(summary: RunSummary): string {
+  if (summary.status === 'rejected') {
+    return [
+      `request rejected (run ${summary.runId} not started):`,
+      ...(summary.violations ?? []).map((v) => `  ${v}`),
+    ].join('\n');
+  }
   const lines = [
     `run ${summary.runId}: ${summary.status}`,
     `  chunks       ${n(summary.chunks)}`,
@@ -26,7 +32,6 @@ export function formatSummary(summary: RunSummary): string {
   ];
   if (summary.manifest) lines.push(`  manifest     ${summary.manifest}`);
   if (summary.failure) lines.push(`  failure      ${summary.failure.code}: ${summary.failure.message}`);
-  for (const violation of summary.violations ?? []) lines.push(`  rejected     ${violation}`);
   return lines.join('\n');
 }
 

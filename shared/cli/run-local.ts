@@ -55,7 +55,7 @@ export async function runRequestLocally(
     bus.off('acked', onAck);
     progress?.stop();
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = Math.round(performance.now() - started) / 1000;
   const runId = runIdFor(request.accountId, request.requestId);
   const run = await loadRun(ctx.state, runId);
   if (!run) return rejectedSummary(runtime, request, runId, seconds);

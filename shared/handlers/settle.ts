@@ -32,7 +32,8 @@ export async function settle(error: unknown, log: Logger, record: OutcomeRecorde
       await record.failed(failure);
       return;
     case 'ack-rejected':
-      log.warn('message rejected', fields);
+      // The rejection record logs the reasons once; redeliveries of the same message stay quiet.
+      log.info('message rejected', fields);
       await record.rejected(failure);
       return;
   }
