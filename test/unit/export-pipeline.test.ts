@@ -159,6 +159,44 @@ describe('export pipeline on embedded adapters', () => {
     expect([...objects.values()].some((b) => b.includes('Broken'))).toBe(false);
   });
 
+  it.each([
+    {
+      name: 'profiles, gzip',
+      overrides: { kind: 'profiles' as const, source: { prefixes: ['gs://platform-source/profiles/'] } },
+      pattern: /^profiles\/dt=2026-02-0[12]\/part-[0-9a-f]{12}-\d{5}-\d{3}\.jsonl\.gz$/,
+    },
+    {
+      name: 'events, uncompressed, with a prefix and an event filter',
+      overrides: { compression: 'none' as const, prefix: 'exports/daily/', events: ['Charged'] },
+      pattern:
+        /^exports\/daily\/events\/event=Charged\/dt=2026-02-0[12]\/part-[0-9a-f]{12}-\d{5}-\d{3}\.jsonl$/,
+    },
+  ])('lays out $name as documented', async ({ overrides, pattern }) => {
+    const h = await createHarness({ label: 'layout', settings: SMALL });
+    harnesses.push(h);
+    await h.writeSource('events/a.ndjson', eventLines(300));
+    const profiles = Array.from({ length: 200 }, (_, i) =>
+      JSON.stringify({ id: `user-${i}`, time: 1769904000 + i * 600, props: { 'First Name': `N${i}` } }),
+    );
+    await h.writeSource('profiles/p.ndjson', `${profiles.join('\n')}\n`);
+    await h.publishAndDrain(h.request(overrides));
+
+    const run = await runDoc(h);
+    expect(run.status).toBe('succeeded');
+    const parts = [...(await h.destinationObjects()).keys()].filter((n) => !n.includes('_runs/'));
+    expect(parts.length).toBeGreaterThan(0);
+    for (const name of parts) expect(name).toMatch(pattern);
+    const records = await h.exportedRecords();
+    if (overrides.kind === 'profiles') {
+      expect(records).toHaveLength(200);
+      expect(records[0]).toHaveProperty(['props', 'First-Name']);
+    } else {
+      expect(records).toHaveLength(100);
+      expect(run.totals).toMatchObject({ records: 100, filteredOut: 200 });
+      expect(records.every((r) => r.name === 'Charged')).toBe(true);
+    }
+  });
+
   it('keeps the readable part of a truncated gzip object and quarantines the rest, without stopping the run', async () => {
     const h = await createHarness({ label: 'corrupt-gzip', settings: SMALL });
     const whole = gzipSync(eventLines(2000, ['Gz Event']));
