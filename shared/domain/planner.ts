@@ -6,6 +6,8 @@ export interface PlannableObject {
   name: string;
   size: number;
   gzip: boolean;
+  /** A gzip object's uncompressed size (from its trailer), so that chunks are sized by what the workers read. */
+  uncompressedSize?: number;
 }
 
 export interface PlannedChunk {
@@ -34,11 +36,11 @@ export function isGzipObject(info: {
 }
 
 /**
- * Cuts the source into chunks of about `targetBytes`:
+ * Cuts the source into chunks of about `targetBytes` of uncompressed data:
  * - objects (and pieces) are grouped in order while the chunk stays within the target;
  * - a plain object larger than the target is split at newline-aligned byte ranges, so no line is ever cut: a piece
  *   ends at the first line end at or after the target, so it exceeds the target by less than one line;
- * - a gzip object cannot be split and is always a whole slice.
+ * - a gzip object cannot be split and is always a whole slice, weighed by its uncompressed size.
  * Every source byte lands in exactly one slice.
  */
 export async function planChunks(
@@ -50,8 +52,7 @@ export async function planChunks(
   const chunks: PlannedChunk[] = [];
   let current: PlannedChunk | undefined;
 
-  const add = (slice: Slice): void => {
-    const size = slice.end - slice.start;
+  const add = (slice: Slice, size = slice.end - slice.start): void => {
     if (!current || current.bytes + size > targetBytes || current.slices.length >= MAX_SLICES_PER_CHUNK) {
       current = { index: chunks.length, slices: [], bytes: 0 };
       chunks.push(current);
@@ -64,7 +65,10 @@ export async function planChunks(
     if (object.size === 0) continue;
     const whole = { bucket: object.bucket, name: object.name, gzip: object.gzip };
     if (object.gzip || object.size <= targetBytes) {
-      add({ ...whole, start: 0, end: object.size });
+      add(
+        { ...whole, start: 0, end: object.size },
+        object.gzip ? (object.uncompressedSize ?? object.size) : object.size,
+      );
       continue;
     }
     for (let start = 0; start < object.size;) {

@@ -19,7 +19,7 @@ export class FaultyStore implements BucketStore {
   constructor(
     private readonly inner: BucketStore,
     private readonly faults: WriteFault[] = [],
-    private readonly readFault?: (bucket: string, name: string) => Error | undefined,
+    private readonly readFault?: (bucket: string, name: string, range?: ByteRange) => Error | undefined,
   ) {}
 
   assertBucket(bucket: string): Promise<void> {
@@ -33,7 +33,7 @@ export class FaultyStore implements BucketStore {
   }
   read(bucket: string, name: string, range?: ByteRange): Readable {
     const stream = this.inner.read(bucket, name, range);
-    const error = this.readFault?.(bucket, name);
+    const error = this.readFault?.(bucket, name, range);
     if (error) process.nextTick(() => stream.destroy(error));
     return stream;
   }

@@ -365,8 +365,9 @@ describe('export pipeline on embedded adapters', () => {
       label: 'poison-chunk',
       maxDeliveryAttempts: 3,
       wrapSource: (store) =>
-        new FaultyStore(store, [], (_bucket, name) =>
-          name.endsWith('.gz') ? serviceUnavailable() : undefined,
+        // Only the chunk's read of the whole object fails; planning's read of the gzip trailer succeeds.
+        new FaultyStore(store, [], (_bucket, name, range) =>
+          name.endsWith('.gz') && range?.start === 0 ? serviceUnavailable() : undefined,
         ),
     });
     let nacks = 0;

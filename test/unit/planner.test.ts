@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { LocalBucketStore } from '../../shared/adapters/local/local-bucket-store';
 import { MAX_SLICES_PER_CHUNK, isGzipObject, planChunks } from '../../shared/domain/planner';
 import type { NewlineFinder, PlannableObject, PlannedChunk } from '../../shared/domain/planner';
 import { listSource, newlineFinder } from '../../shared/domain/source-listing';
+import { useTempDirs } from '../support/temp-dir';
 
 const NEWLINE = 0x0a;
 const MEMORY_BUCKET = 'memory-bucket';
@@ -349,7 +352,10 @@ describe('planChunks over a LocalBucketStore (listSource + real newlineFinder)',
         async (specs, targetBytes, windowBytes) => {
           const known = await writeBucket(specs);
           const bucket = known[0]?.object.bucket ?? `run-${run}`;
-          const listed = await listSource(store, { objects: [], prefixes: [`gs://${bucket}/`] });
+          // These ".gz" objects hold plain bytes: weigh them by stored size, as the reference finder does.
+          const listed = (await listSource(store, { objects: [], prefixes: [`gs://${bucket}/`] })).map(
+            ({ uncompressedSize: _ignored, ...object }) => object,
+          );
           // listSource drops empty objects, keeps name order and flags ".gz" names as gzip.
           expect(listed).toEqual(known.filter((k) => k.object.size > 0).map((k) => k.object));
           const chunks = await planChunks(listed, targetBytes, newlineFinder(store, windowBytes));
@@ -366,6 +372,47 @@ describe('planChunks over a LocalBucketStore (listSource + real newlineFinder)',
 // ---------------------------------------------------------------------------------------------------------------
 // Examples
 // ---------------------------------------------------------------------------------------------------------------
+
+describe('gzip objects are weighed by their uncompressed size', () => {
+  const dir = useTempDirs();
+
+  it('reads the size from the gzip trailer and plans with it', async () => {
+    const store = new LocalBucketStore(dir('gzip-size'));
+    await store.createBucket('gz-bucket');
+    const text = 'x'.repeat(50_000) + '\n';
+    const compressed = gzipSync(Buffer.from(text.repeat(4)));
+    await store.writeOnce('gz-bucket', 'a.ndjson.gz', Readable.from([compressed]), {
+      contentType: 'application/gzip',
+    });
+    await store.writeOnce('gz-bucket', 'b.ndjson', Readable.from([Buffer.from('{}\n')]), {
+      contentType: 'text/plain',
+    });
+    const listed = await listSource(store, { objects: [], prefixes: ['gs://gz-bucket/'] });
+    expect(listed[0]).toMatchObject({
+      name: 'a.ndjson.gz',
+      size: compressed.length,
+      uncompressedSize: 200_004,
+    });
+    const chunks = await planChunks(listed, 100_000, newlineFinder(store));
+    // Far below the target compressed, far above it uncompressed: the gzip object is a chunk of its own.
+    expect(chunks.map((c) => [c.bytes, c.slices.map((s) => s.name)])).toEqual([
+      [200_004, ['a.ndjson.gz']],
+      [3, ['b.ndjson']],
+    ]);
+  });
+
+  it('ignores an implausible trailer of an object that is not really gzip', async () => {
+    const store = new LocalBucketStore(dir('gzip-fake'));
+    await store.createBucket('gz-bucket');
+    const fake = Buffer.concat([
+      Buffer.from('not gzip at all, just text'),
+      Buffer.from([0xff, 0xff, 0xff, 0x7f]),
+    ]);
+    await store.writeOnce('gz-bucket', 'fake.gz', Readable.from([fake]), { contentType: 'text/plain' });
+    const [listed] = await listSource(store, { objects: ['gs://gz-bucket/fake.gz'], prefixes: [] });
+    expect(listed?.uncompressedSize).toBe(listed?.size);
+  });
+});
 
 const plain = (name: string, text: string): KnownObject => {
   const bytes = Buffer.from(text, 'utf8');
