@@ -2,6 +2,7 @@ import { loadConfig } from '../config';
 import type { Config } from '../config';
 import type { LocalRuntime } from '../composition/local';
 import { createLocalRuntime } from '../composition/local';
+import { lockDataDir } from './data-lock';
 
 export interface CommonOptions {
   data: string;
@@ -16,8 +17,22 @@ export function cliConfig(options: CommonOptions, overrides: Partial<Config['set
   return { ...config, dataDir: options.data, logLevel, settings: { ...config.settings, ...overrides } };
 }
 
-export function openRuntime(config: Config): Promise<LocalRuntime> {
-  return createLocalRuntime({ config, dataDir: config.dataDir, persistState: true });
+/** The local runtime over the data folder, locked for this process until `close()`. */
+export async function openRuntime(config: Config): Promise<LocalRuntime> {
+  const unlock = await lockDataDir(config.dataDir);
+  try {
+    const runtime = await createLocalRuntime({ config, dataDir: config.dataDir, persistState: true });
+    return {
+      ...runtime,
+      close: async () => {
+        await runtime.close();
+        await unlock();
+      },
+    };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
 }
 
 /** `--json` promises a machine-readable summary as the last line of output. */

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildProgram } from '../../shared/cli/program';
 import { reportFailure } from '../../shared/cli/main';
@@ -80,6 +80,27 @@ describe('gcs-export CLI', () => {
     };
     expect(manifest.totals.records).toBe(summary.records);
     expect(stdout).toContain('event=Checkout-Started/dt=');
+  });
+
+  it('reuses the generated source on a second demo and exports it again as a new run', async () => {
+    const data = path.join(dir.path, 'demo-again');
+    const first = lastJson((await cli('demo', '--events', '2000', '--data', data, '--json')).stdout);
+    const second = lastJson((await cli('demo', '--events', '2000', '--data', data, '--json')).stdout);
+    expect(second.runId).not.toBe(first.runId);
+    expect(second).toMatchObject({ status: 'succeeded', consistent: true, records: first.records });
+    expect(readdirSync(path.join(data, 'buckets', 'demo-platform-events', 'demo'))).toHaveLength(1);
+  });
+
+  it('refuses to share a data folder with a running process, and takes over a stale lock', async () => {
+    const data = path.join(dir.path, 'locked');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(path.join(data, '.lock'), String(process.ppid));
+    const refused = await cli('destinations', 'list', '--data', data);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/is in use by another gcs-export process/);
+    writeFileSync(path.join(data, '.lock'), '999999999');
+    expect((await cli('destinations', 'list', '--data', data)).code).toBe(0);
+    expect(existsSync(path.join(data, '.lock'))).toBe(false);
   });
 
   it('registers a destination with a key, stores it encrypted and never prints it', async () => {

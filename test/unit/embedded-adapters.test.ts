@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { AesGcmCipher } from '../../shared/adapters/crypto/aes-gcm-cipher';
@@ -72,6 +72,12 @@ describe('MemoryStateStore', () => {
       documents: { 'destinations/d1': { bucket: 'b' } },
     });
     expect(await new MemoryStateStore(file).get('destinations/d1')).toEqual({ bucket: 'b' });
+  });
+
+  it('says which state file is unreadable instead of failing obscurely', () => {
+    const file = path.join(dir('state-corrupt'), 'state.json');
+    writeFileSync(file, '{"documents": {"a/b": 1}');
+    expect(() => new MemoryStateStore(file)).toThrow(/state file .*state\.json is unreadable.*move it away/);
   });
 });
 

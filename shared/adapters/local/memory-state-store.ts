@@ -2,6 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
+import { z } from '../../domain/zod';
 import type { DocumentData, StateStore, StateTransaction, StoredDocument } from '../../ports/state-store';
 import { DocumentExists } from '../../ports/state-store';
 
@@ -9,6 +10,8 @@ type Write =
   | { op: 'create'; path: string; data: DocumentData }
   | { op: 'set'; path: string; data: DocumentData }
   | { op: 'update'; path: string; data: DocumentData };
+
+const stateFileSchema = z.object({ documents: z.record(z.string(), z.record(z.string(), z.unknown())) });
 
 function clone<T>(value: T): T {
   return structuredClone(value);
@@ -43,8 +46,15 @@ export class MemoryStateStore implements StateStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
-    const parsed = JSON.parse(text) as { documents?: Record<string, DocumentData> };
-    for (const [key, value] of Object.entries(parsed.documents ?? {})) this.docs.set(key, value);
+    let parsed: z.infer<typeof stateFileSchema>;
+    try {
+      parsed = stateFileSchema.parse(JSON.parse(text));
+    } catch (error) {
+      throw new Error(
+        `state file ${file} is unreadable (${(error as Error).message}); move it away to start afresh`,
+      );
+    }
+    for (const [key, value] of Object.entries(parsed.documents)) this.docs.set(key, value);
   }
 
   get(docPath: string): Promise<DocumentData | undefined> {

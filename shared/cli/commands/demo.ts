@@ -5,7 +5,10 @@ import { registerDestination } from '../../domain/destinations';
 import { paths } from '../../domain/documents';
 import type { ExportRequest } from '../../domain/request';
 import { parseExportRequest } from '../../domain/request';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { DemoSourceOptions, DemoSourceResult } from '../demo-data';
 import { generateDemoSource } from '../demo-data';
+import { z } from '../../domain/zod';
 import { chunkProgress } from '../progress';
 import { formatOutputTree, formatSummary } from '../report';
 import { runRequestLocally } from '../run-local';
@@ -74,21 +77,22 @@ export function registerDemo(program: Command): void {
         );
         const to = new Date(from.getTime() + options.days * 86_400_000);
         await runtime.buckets.createBucket(SOURCE_BUCKET);
-        const generated = await generateDemoSource({
-          dir: path.join(runtime.buckets.root, SOURCE_BUCKET, 'demo', demoId),
+        const sourceId = `source-${from.toISOString().slice(0, 10)}-${options.days}d-${options.events}-s${options.seed}`;
+        const generated = await cachedDemoSource(runtime.dataDir, sourceId, {
+          dir: path.join(runtime.buckets.root, SOURCE_BUCKET, 'demo', sourceId),
           events: options.events,
           from,
           days: options.days,
           seed: options.seed,
         });
         await ensureDemoDestination(runtime);
-        const request: ExportRequest = requestOf(demoId, from, to);
+        const request: ExportRequest = requestOf(demoId, sourceId, from, to);
         const summary = await runRequestLocally(runtime, request, chunkProgress());
         const generatedLines = generated.sourceRecords + generated.malformedLines;
         const consistent = summary.records === generatedLines - summary.quarantined;
         const tree = await formatOutputTree(runtime.buckets, DESTINATION_BUCKET, request.prefix);
         const human = [
-          `generated ${generatedLines.toLocaleString('en-US')} lines (${generated.malformedLines} malformed) in ${generated.objects.length} objects under gs://${SOURCE_BUCKET}/demo/${demoId}/`,
+          `source: ${generatedLines.toLocaleString('en-US')} lines (${generated.malformedLines} malformed) in ${generated.objects.length} objects under gs://${SOURCE_BUCKET}/demo/${sourceId}/`,
           '',
           formatSummary(summary),
           '',
@@ -109,7 +113,37 @@ export function registerDemo(program: Command): void {
     });
 }
 
-function requestOf(demoId: string, from: Date, to: Date): ExportRequest {
+const demoSourceRecordSchema = z.object({
+  objects: z.array(z.object({ name: z.string(), bytes: z.number(), gzip: z.boolean(), lines: z.number() })),
+  sourceRecords: z.number(),
+  malformedLines: z.number(),
+  bytes: z.number(),
+  eventNames: z.array(z.string()),
+});
+
+/**
+ * The generator is deterministic, so a source made once for these options is reused: repeated demos add only their
+ * output. The record of what was generated lives outside the bucket, so it is never read as source.
+ */
+async function cachedDemoSource(
+  dataDir: string,
+  sourceId: string,
+  options: DemoSourceOptions,
+): Promise<DemoSourceResult> {
+  const record = path.join(dataDir, 'demo-sources', `${sourceId}.json`);
+  const cached = await readFile(record, 'utf8').then(
+    (text) => demoSourceRecordSchema.safeParse(JSON.parse(text)),
+    () => undefined,
+  );
+  if (cached?.success) return cached.data;
+  await rm(options.dir, { recursive: true, force: true });
+  const generated = await generateDemoSource(options);
+  await mkdir(path.dirname(record), { recursive: true });
+  await writeFile(record, JSON.stringify(generated));
+  return generated;
+}
+
+function requestOf(demoId: string, sourceId: string, from: Date, to: Date): ExportRequest {
   const parsed = parseExportRequest({
     requestId: demoId,
     accountId: ACCOUNT,
@@ -117,7 +151,7 @@ function requestOf(demoId: string, from: Date, to: Date): ExportRequest {
     destinationId: DESTINATION,
     kind: 'events',
     window: { from: from.toISOString(), to: to.toISOString() },
-    source: { prefixes: [`gs://${SOURCE_BUCKET}/demo/${demoId}/`] },
+    source: { prefixes: [`gs://${SOURCE_BUCKET}/demo/${sourceId}/`] },
     prefix: `exports/${demoId}`,
     createdBy: { email: 'demo.owner@example.com', name: 'Demo Owner' },
   });
