@@ -4,11 +4,11 @@ import type { ChunkDoc, RunDoc } from './documents';
 import { exportDocSchema, parseDocument, paths, runDocSchema } from './documents';
 import type { DestinationDoc } from './destination';
 import { destinationDocSchema } from './destination';
-import { inputError } from './errors';
+import { asExportError, inputError } from './errors';
 import { exportDocId, runIdFor, sha256Hex } from './ids';
 import { planChunks } from './planner';
 import type { ExportRequest } from './request';
-import { loadChunks, loadRun, planOf } from './run-state';
+import { failRun, loadChunks, loadRun, planOf } from './run-state';
 import { listSource, newlineFinder } from './source-listing';
 import { finaliseRun } from './finalise-run';
 
@@ -156,7 +156,16 @@ export async function planExport(ctx: ExportContext, request: ExportRequest): Pr
   let run = loaded.run;
   const log = ctx.logger.child({ runId: run.runId, exportId: run.exportId, accountId: run.accountId });
   if (run.status === 'planning') {
-    run = await planAndCommit(ctx, run);
+    try {
+      run = await planAndCommit(ctx, run);
+    } catch (error) {
+      // A source that cannot be planned (missing, unreadable) fails the run that now exists, not just the message.
+      const failure = asExportError(error);
+      if (failure.kind === 'input' || failure.kind === 'integrity') {
+        await failRun(ctx.state, run.runId, failure, ctx.clock.now());
+      }
+      throw error;
+    }
     log.info('run planned', { planId: run.planId, chunks: run.chunkCount, objects: run.sourceObjects });
     if (run.chunkCount === 0 && (await finaliseRun(ctx, run.runId)))
       run = (await loadRun(ctx.state, run.runId)) ?? run;

@@ -269,6 +269,20 @@ describe('export pipeline on embedded adapters', () => {
     expect(await h.destinationObjects()).toEqual(reference);
   });
 
+  it('fails the run and records why when a named source object does not exist', async () => {
+    const h = await make({ label: 'missing-source' });
+    await h.publishAndDrain(h.request({ source: { objects: ['gs://platform-source/events/nope.ndjson'] } }));
+    const run = await runDoc(h);
+    expect(run.status).toBe('failed');
+    expect(run.failure).toMatchObject({ kind: 'input', code: 'sourceNotFound' });
+    const rejections = (await h.runtime.state.list('rejections')).map((r) =>
+      rejectionDocSchema.parse(r.data),
+    );
+    expect(rejections.flatMap((r) => r.violations)).toEqual([
+      'source object gs://platform-source/events/nope.ndjson does not exist',
+    ]);
+  });
+
   it('rejects a request id reused with different content', async () => {
     const h = await make({ label: 'request-conflict' });
     await h.publishAndDrain(h.request());
