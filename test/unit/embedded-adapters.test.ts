@@ -1,8 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { AesGcmCipher } from '../../shared/adapters/crypto/aes-gcm-cipher';
+import { SettableClock } from '../../shared/adapters/local/clocks';
 import { InProcessBus } from '../../shared/adapters/local/in-process-bus';
+import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer';
 import { LocalBucketStore } from '../../shared/adapters/local/local-bucket-store';
 import { MemoryStateStore } from '../../shared/adapters/local/memory-state-store';
 import { StorageFailure } from '../../shared/ports/bucket-store';
@@ -184,5 +186,28 @@ describe('AesGcmCipher', () => {
     const tampered = `${sealed.slice(0, -4)}AAAA`;
     await expect(cipher.decrypt(tampered, 'dest-1')).rejects.toThrow('could not be decrypted');
     await expect(new AesGcmCipher(Buffer.alloc(32, 8)).decrypt(sealed, 'dest-1')).rejects.toThrow();
+  });
+});
+
+describe('OutboxMailer', () => {
+  it('writes each e-mail as .eml and .json in the outbox, stamped with the clock', async () => {
+    const root = dir('outbox');
+    const mailer = new OutboxMailer(root, new SettableClock('2026-05-01T10:00:00Z'));
+    const receipt = await mailer.send({
+      to: 'owner@example.com',
+      toName: 'Owner "O"',
+      subject: 'Export failing',
+      text: 'Your bucket is missing.',
+      noticeId: 'export-1/notice-1',
+    });
+    const files = readdirSync(root).sort();
+    expect(files).toEqual([`${receipt.messageId}.eml`, `${receipt.messageId}.json`]);
+    const eml = readFileSync(path.join(root, `${receipt.messageId}.eml`), 'utf8');
+    expect(eml).toContain(`To: "Owner 'O'" <owner@example.com>\r\nSubject: Export failing\r\n`);
+    expect(eml).toContain('\r\n\r\nYour bucket is missing.');
+    expect(JSON.parse(readFileSync(path.join(root, `${receipt.messageId}.json`), 'utf8'))).toMatchObject({
+      sentAt: '2026-05-01T10:00:00.000Z',
+      noticeId: 'export-1/notice-1',
+    });
   });
 });

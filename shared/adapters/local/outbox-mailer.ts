@@ -3,6 +3,14 @@ import path from 'node:path';
 import type { Clock } from '../../ports/clock';
 import type { MailMessage, MailReceipt, Mailer } from '../../ports/mailer';
 
+/** RFC 2047 encoded word for header text that is not plain ASCII, so mail clients show it right. */
+const isPlainAscii = (text: string): boolean => /^[\x20-\x7e]*$/.test(text);
+const encodedWord = (text: string): string => `=?UTF-8?B?${Buffer.from(text).toString('base64')}?=`;
+const headerText = (text: string): string => (isPlainAscii(text) ? text : encodedWord(text));
+// An encoded word may not stand inside quotes, so a non-ASCII display name is encoded instead of quoted.
+const displayName = (name: string): string =>
+  isPlainAscii(name) ? `"${name.replace(/["\\]/g, "'")}"` : encodedWord(name);
+
 /** Writes each e-mail to `{root}/{time}-{noticeId}.eml` (readable in any mail client) and `.json`. */
 export class OutboxMailer implements Mailer {
   constructor(
@@ -17,11 +25,13 @@ export class OutboxMailer implements Mailer {
     const messageId = `${sentAt.replace(/[:.]/g, '')}-${message.noticeId.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
     const eml = [
       `From: ${this.from}`,
-      `To: ${message.toName ? `"${message.toName.replace(/"/g, "'")}" ` : ''}<${message.to}>`,
-      `Subject: ${message.subject}`,
+      `To: ${message.toName ? `${displayName(message.toName)} ` : ''}<${message.to}>`,
+      `Subject: ${headerText(message.subject)}`,
       `Date: ${new Date(sentAt).toUTCString()}`,
       `Message-ID: <${messageId}@gcs-export.local>`,
+      'MIME-Version: 1.0',
       'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: 8bit',
       '',
       message.text,
       '',
