@@ -1,10 +1,11 @@
 import type { BucketStore, StorageFailure } from '../ports/bucket-store';
-import { crc32cOf } from './checksum';
 import type { ExportError } from './errors';
-import { integrityError } from './errors';
 import { PartSink } from './part-sink';
 
-/** Writes a small object once; an existing object counts as written only if its CRC32C is ours. */
+/**
+ * Writes a small object once, through the same sink as the parts: an existing object counts as written only if its
+ * CRC32C is that of `content`, and a stored CRC32C that differs from the bytes sent is an integrity failure.
+ */
 export async function writeSmallObjectOnce(
   store: BucketStore,
   bucket: string,
@@ -15,12 +16,6 @@ export async function writeSmallObjectOnce(
 ): Promise<{ crc32c: string; bytes: number }> {
   const sink = new PartSink({ store, bucket, name, contentType, gzip: false, classify });
   if (content.length > 0) await sink.write(content, Buffer.byteLength(content));
-  const part = await sink.close();
-  const expected = crc32cOf(content);
-  if (part.crc32c !== expected) {
-    throw integrityError('checksumMismatch', `${name}: written bytes differ from the content`, {
-      object: name,
-    });
-  }
-  return { crc32c: part.crc32c, bytes: part.bytes };
+  const { crc32c, bytes } = await sink.close();
+  return { crc32c, bytes };
 }
