@@ -39,8 +39,6 @@ interface ChunkJob {
   select: (time: Date, eventName: string | undefined) => boolean;
   run: RunDoc;
   chunk: ChunkDoc;
-  destination: BucketStore;
-  bucket: string;
   quarantine: QuarantineWriter;
   writer: PartitionWriter;
   counts: ChunkCounts;
@@ -57,8 +55,9 @@ function openSlice(source: BucketStore, slice: Slice): Readable {
 
 async function processLine(job: ChunkJob, slice: Slice, uri: string, line: SourceLine): Promise<void> {
   const text = line.text.toString('utf8');
-  // Blank (or white-space only) lines are not records; they are neither exported nor quarantined.
-  if (!line.tooLong && text.trim() === '') return;
+  // Blank (or white-space only) lines are not records; they are neither exported nor quarantined. The search for
+  // a non-space character stops at once on a record, where trim() would copy every line.
+  if (!line.tooLong && !/\S/.test(text)) return;
   job.counts.sourceLines += 1;
   const { request } = job.run;
   const parsed = line.tooLong
@@ -182,8 +181,6 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
     select: recordSelector(run.request),
     run,
     chunk,
-    destination,
-    bucket: destinationDoc.bucket,
     quarantine: ctx.quarantine.open(runId, index),
     writer: partitionWriter(ctx, run, chunk, destination, destinationDoc.bucket),
     counts: { sourceLines: 0, records: 0, quarantined: 0, filteredOut: 0, sourceBytes: 0 },

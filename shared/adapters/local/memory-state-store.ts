@@ -79,14 +79,10 @@ export class MemoryStateStore implements StateStore {
 
   createAll(entries: readonly { path: string; data: DocumentData }[]): Promise<number> {
     return this.transaction(async (tx) => {
-      let created = 0;
       const absent = [];
       for (const entry of entries) if ((await tx.get(entry.path)) === undefined) absent.push(entry);
-      for (const entry of absent) {
-        tx.create(entry.path, entry.data);
-        created += 1;
-      }
-      return created;
+      for (const entry of absent) tx.create(entry.path, entry.data);
+      return absent.length;
     });
   }
 
