@@ -1,8 +1,21 @@
 import * as functions from '@google-cloud/functions-framework';
+import { handleCheckFailures } from '../shared/handlers/check-failures';
 import { handleChunkTask, handleDeadLetter, handleExportRequest } from '../shared/handlers/handlers';
+import { apiFunction } from './api-function';
 import { pubsubFunction } from './pubsub-function';
 
 // One entry point per Cloud Function; all logic lives in shared/.
-functions.cloudEvent('planExport', pubsubFunction('planExport', handleExportRequest));
-functions.cloudEvent('writeChunk', pubsubFunction('writeChunk', handleChunkTask));
-functions.cloudEvent('deadLetter', pubsubFunction('deadLetter', handleDeadLetter));
+functions.cloudEvent(
+  'planExport',
+  pubsubFunction('planExport', (rt, payload, delivery) => handleExportRequest(rt.ctx, payload, delivery)),
+);
+functions.cloudEvent(
+  'writeChunk',
+  pubsubFunction('writeChunk', (rt, payload, delivery) => handleChunkTask(rt.ctx, payload, delivery)),
+);
+functions.cloudEvent(
+  'deadLetter',
+  pubsubFunction('deadLetter', (rt, payload, delivery) => handleDeadLetter(rt.ctx, payload, delivery)),
+);
+functions.cloudEvent('checkFailures', pubsubFunction('checkFailures', handleCheckFailures));
+functions.http('api', apiFunction);

@@ -1,28 +1,36 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import { instanceContext } from '../shared/composition/instance';
-import type { ExportContext } from '../shared/domain/context';
+import { instanceRuntime } from '../shared/composition/instance';
+import type { ServiceRuntime } from '../shared/composition/service-runtime';
 import type { Delivery } from '../shared/handlers/messages';
 import { decodePubSubEvent } from '../shared/handlers/pubsub-event';
+import { traceFrom } from '../shared/logger';
 
-type Handler = (ctx: ExportContext, payload: unknown, delivery: Delivery) => Promise<unknown>;
+export type PubSubHandler = (
+  runtime: ServiceRuntime,
+  payload: unknown,
+  delivery: Delivery,
+) => Promise<unknown>;
+
+/** The runtime with a logger that carries this event's trace, so Cloud Logging groups its entries. */
+function forEvent(runtime: ServiceRuntime, event: CloudEvent<unknown>, name: string): ServiceRuntime {
+  const trace = traceFrom(event.traceparent, process.env.GOOGLE_CLOUD_PROJECT);
+  const logger = runtime.ctx.logger.child({ function: name }, trace);
+  return { ...runtime, ctx: { ...runtime.ctx, logger } };
+}
 
 /**
  * Adapts a shared handler to a Pub/Sub-triggered function: decode, handle, and let a thrown error become the
  * HTTP 500 that makes Pub/Sub redeliver. A message that cannot be decoded is logged and acked: redelivering
  * it would never help.
  */
-export function pubsubFunction(name: string, handler: Handler) {
+export function pubsubFunction(name: string, handler: PubSubHandler) {
   return async (event: CloudEvent<unknown>): Promise<void> => {
-    const ctx = await instanceContext();
+    const runtime = forEvent(await instanceRuntime(), event, name);
     const decoded = decodePubSubEvent(event);
     if (!decoded.ok) {
-      ctx.logger.error('undecodable message acked', {
-        function: name,
-        eventId: event.id,
-        reason: decoded.reason,
-      });
+      runtime.ctx.logger.error('undecodable message acked', { eventId: event.id, reason: decoded.reason });
       return;
     }
-    await handler(ctx, decoded.payload, decoded.delivery);
+    await handler(runtime, decoded.payload, decoded.delivery);
   };
 }

@@ -24,6 +24,13 @@ export interface JsonLoggerOptions {
   trace?: string;
 }
 
+/** Cloud Logging's trace field from a W3C `traceparent` (00-TRACEID-SPANID-FLAGS), or undefined. */
+export function traceFrom(traceparent: unknown, projectId: string | undefined): string | undefined {
+  if (typeof traceparent !== 'string' || !projectId) return undefined;
+  const match = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent);
+  return match ? `projects/${projectId}/traces/${match[1]}` : undefined;
+}
+
 /** One JSON object per line in the shape Cloud Logging parses: severity, message, labels, trace. */
 export class JsonLogger implements Logger {
   private readonly write: (line: string) => void;
@@ -58,11 +65,12 @@ export class JsonLogger implements Logger {
     this.log('ERROR', message, fields);
   }
 
-  child(labels: Record<string, string>): Logger {
+  child(labels: Record<string, string>, trace?: string): Logger {
     return new JsonLogger({
       ...this.options,
       write: this.write,
       labels: { ...this.options.labels, ...labels },
+      ...(trace ? { trace } : {}),
     });
   }
 }

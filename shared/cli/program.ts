@@ -2,11 +2,14 @@ import { Command } from 'commander';
 import { registerBench } from './commands/bench';
 import { registerDemo } from './commands/demo';
 import { registerDestinations } from './commands/destinations';
+import { registerPublish } from './commands/publish';
 import { registerRun } from './commands/run';
 
 export function buildProgram(): Command {
   const program = new Command('gcs-export')
-    .description('Bulk export of event and profile data into Google Cloud Storage buckets — local runner')
+    .description(
+      'Bulk export of event and profile data into Google Cloud Storage buckets — local runner and platform tools',
+    )
     .option('--data <dir>', 'local data folder (buckets, state, quarantine, outbox)', '.gcs-export')
     .option('--json', 'print a machine-readable summary as the last line')
     .option('--verbose', 'print the structured logs (stderr)')
@@ -14,6 +17,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerRun(program);
   registerDestinations(program);
+  registerPublish(program);
   registerBench(program);
   return program;
 }

@@ -68,6 +68,10 @@ export const destinationDocSchema = z.object({
 });
 export type DestinationDoc = z.infer<typeof destinationDocSchema>;
 
+/** Associated data of a key's ciphertext: binds it to one account's destination document. */
+export const keyBindingOf = (accountId: string, destinationId: string): string =>
+  `destinations/${accountId}~${destinationId}`;
+
 /** What may leave the service about a destination: never the key, only who it is. */
 export function publicDestination(destination: DestinationDoc) {
   const { key, ...rest } = destination;

@@ -1,5 +1,6 @@
 import { z } from './zod';
 import { exportRequestSchema } from './request';
+import { accountScopedId } from './ids';
 
 /** Schemas of every Firestore document; the domain parses what it reads, never trusts it. */
 
@@ -150,7 +151,9 @@ export interface PlanRef {
 const chunksPath = (run: PlanRef): string => `runs/${run.runId}/plans/${run.planId}/chunks`;
 
 export const paths = {
-  destination: (id: string) => `destinations/${id}`,
+  /** Keyed per account like exports: one account can neither see nor squat another account's destination ids. */
+  destination: (accountId: string, destinationId: string) =>
+    `destinations/${accountScopedId(accountId, destinationId)}`,
   export: (docId: string) => `exports/${docId}`,
   run: (runId: string) => `runs/${runId}`,
   chunks: chunksPath,

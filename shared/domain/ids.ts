@@ -18,7 +18,9 @@ export function runIdFor(accountId: string, requestId: string): string {
   return sha256Hex(`${accountId}\n${requestId}`).slice(0, 12);
 }
 
-/** Export documents are keyed per account so that two accounts' export ids never collide. */
-export function exportDocId(accountId: string, exportId: string): string {
-  return `${accountId}~${exportId}`;
+/** Documents keyed per account (exports, destinations), so that two accounts' ids never collide. */
+export function accountScopedId(accountId: string, id: string): string {
+  return `${accountId}~${id}`;
 }
+
+export const exportDocId = accountScopedId;

@@ -31,11 +31,9 @@ export async function loadDestinationFor(
   accountId: string,
   destinationId: string,
 ): Promise<DestinationDoc> {
-  const data = await ctx.state.get(paths.destination(destinationId));
-  const destination =
-    data === undefined
-      ? undefined
-      : parseDocument(destinationDocSchema, paths.destination(destinationId), data);
+  const path = paths.destination(accountId, destinationId);
+  const data = await ctx.state.get(path);
+  const destination = data === undefined ? undefined : parseDocument(destinationDocSchema, path, data);
   if (!destination || destination.accountId !== accountId) {
     throw inputError(
       'destinationNotFound',

@@ -61,6 +61,7 @@ export interface BucketStore {
 /** Resolves the BucketStore that acts with one destination's credentials (cached per destination and key version). */
 export interface DestinationStores {
   forDestination(destination: {
+    accountId: string;
     destinationId: string;
     bucket: string;
     key?: { ciphertext: string; version: number } | undefined;

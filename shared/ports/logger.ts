@@ -9,5 +9,5 @@ export interface Logger {
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
   /** A logger whose entries all carry these labels (runId, chunk, ...). */
-  child(labels: Record<string, string>): Logger;
+  child(labels: Record<string, string>, trace?: string): Logger;
 }

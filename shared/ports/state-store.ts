@@ -5,6 +5,11 @@
  */
 export type DocumentData = Record<string, unknown>;
 
+export interface FieldEquals {
+  field: string;
+  equals: string | number | boolean;
+}
+
 export interface StoredDocument {
   id: string;
   data: DocumentData;
@@ -33,15 +38,14 @@ export interface StateStore {
   create(path: string, data: DocumentData): Promise<boolean>;
   set(path: string, data: DocumentData): Promise<void>;
   update(path: string, patch: DocumentData): Promise<void>;
+  /** Deletes the document if it exists. */
+  delete(path: string): Promise<void>;
   /** Creates each document that does not exist yet (batched by the adapter); returns how many it created. */
   createAll(entries: readonly { path: string; data: DocumentData }[]): Promise<number>;
-  /** Every document of a collection, ordered by id. */
-  list(collectionPath: string): Promise<StoredDocument[]>;
+  /** Documents of a collection, ordered by id; `where` filters on one field (a dotted path reaches into maps). */
+  list(collectionPath: string, where?: FieldEquals): Promise<StoredDocument[]>;
   /** Aggregation count, so that progress never needs a counter document every worker bumps. */
-  count(
-    collectionPath: string,
-    where?: { field: string; equals: string | number | boolean },
-  ): Promise<number>;
+  count(collectionPath: string, where?: FieldEquals): Promise<number>;
   /** Runs `fn` in a transaction, retrying it on contention like Firestore does. */
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T>;
 }

@@ -1,8 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildProgram } from '../../shared/cli/program';
 import { reportFailure } from '../../shared/cli/main';
+import { serviceAccountKey } from '../support/service-account-key';
 import { tempDir } from '../support/temp-dir';
 
 /** Runs the CLI in-process and returns what it printed and the exit code it set. */
@@ -34,23 +34,6 @@ async function cli(...args: string[]): Promise<{ stdout: string; stderr: string;
 
 const lastJson = (stdout: string): Record<string, unknown> =>
   JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
-
-function serviceAccountKey(tokenUri = 'https://oauth2.googleapis.com/token'): string {
-  const { privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
-  return JSON.stringify({
-    type: 'service_account',
-    project_id: 'customer-project',
-    private_key_id: 'a'.repeat(40),
-    private_key: privateKey,
-    client_email: 'exporter@customer-project.iam.gserviceaccount.com',
-    client_id: '1234567890',
-    token_uri: tokenUri,
-  });
-}
 
 describe('gcs-export CLI', () => {
   const dir = tempDir('cli');
@@ -145,7 +128,7 @@ describe('gcs-export CLI', () => {
   it.each([
     [
       'a key whose token_uri is not Google',
-      serviceAccountKey('https://evil.example.com/token'),
+      serviceAccountKey({ tokenUri: 'https://evil.example.com/token' }),
       'cust-bucket',
       /token_uri: must be Google's token endpoint/,
     ],

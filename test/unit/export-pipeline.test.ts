@@ -377,7 +377,7 @@ describe('export pipeline on embedded adapters', () => {
   it('dead-letters a chunk that keeps failing and fails its run', async () => {
     const h = await make({
       label: 'poison-chunk',
-      maxDeliveryAttempts: 3,
+      maxDeliveryAttempts: 5,
       wrapSource: (store) =>
         // Only the chunk's read of the whole object fails; planning's read of the gzip trailer succeeds.
         new FaultyStore(store, [], (_bucket, name, range) =>
@@ -391,10 +391,10 @@ describe('export pipeline on embedded adapters', () => {
     const run = await runDoc(h);
     expect(run.status).toBe('failed');
     expect(run.failure).toMatchObject({ code: 'deliveryAttemptsExhausted' });
-    expect(nacks).toBe(3);
+    expect(nacks).toBe(5);
     const deadLetters = h.runtime.bus.published.get('export-dead-letter') ?? [];
     expect(deadLetters).toHaveLength(1);
-    expect(deadLetters[0]?.attributes).toMatchObject({ CloudPubSubDeadLetterSourceDeliveryCount: '3' });
+    expect(deadLetters[0]?.attributes).toMatchObject({ CloudPubSubDeadLetterSourceDeliveryCount: '5' });
     const chunks = await chunksOf(run, h);
     expect(chunks.filter((c) => c.status === 'failed')).toHaveLength(1);
   });

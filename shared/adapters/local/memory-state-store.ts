@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { z } from '../../domain/zod';
-import type { DocumentData, StateStore, StateTransaction, StoredDocument } from '../../ports/state-store';
+import type {
+  DocumentData,
+  FieldEquals,
+  StateStore,
+  StateTransaction,
+  StoredDocument,
+} from '../../ports/state-store';
 import { DocumentExists } from '../../ports/state-store';
 
 type Write =
@@ -15,6 +21,16 @@ const stateFileSchema = z.object({ documents: z.record(z.string(), z.record(z.st
 
 function clone<T>(value: T): T {
   return structuredClone(value);
+}
+
+/** A field by dotted path, as Firestore resolves `where('health.state', ...)`. */
+function fieldValue(data: DocumentData, field: string): unknown {
+  let value: unknown = data;
+  for (const key of field.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
 }
 
 function assertDocumentPath(docPath: string): void {
@@ -86,29 +102,34 @@ export class MemoryStateStore implements StateStore {
     });
   }
 
+  delete(docPath: string): Promise<void> {
+    assertDocumentPath(docPath);
+    return this.serial(() => {
+      if (this.docs.delete(docPath)) this.schedulePersist();
+      return Promise.resolve();
+    });
+  }
+
   update(docPath: string, patch: DocumentData): Promise<void> {
     return this.transaction((tx) => Promise.resolve(tx.update(docPath, patch)));
   }
 
-  list(collectionPath: string): Promise<StoredDocument[]> {
+  list(collectionPath: string, where?: FieldEquals): Promise<StoredDocument[]> {
     const prefix = `${collectionPath}/`;
     const found: StoredDocument[] = [];
     for (const [key, data] of this.docs) {
       if (!key.startsWith(prefix)) continue;
       const id = key.slice(prefix.length);
       if (id.includes('/')) continue;
+      if (where && fieldValue(data, where.field) !== where.equals) continue;
       found.push({ id, data: clone(data) });
     }
     found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return Promise.resolve(found);
   }
 
-  async count(
-    collectionPath: string,
-    where?: { field: string; equals: string | number | boolean },
-  ): Promise<number> {
-    const docs = await this.list(collectionPath);
-    return where ? docs.filter((d) => d.data[where.field] === where.equals).length : docs.length;
+  async count(collectionPath: string, where?: FieldEquals): Promise<number> {
+    return (await this.list(collectionPath, where)).length;
   }
 
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {

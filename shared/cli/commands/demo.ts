@@ -37,7 +37,7 @@ export const positiveInt = (value: string): number => {
 
 async function ensureDemoDestination(runtime: Awaited<ReturnType<typeof openRuntime>>): Promise<void> {
   await runtime.buckets.createBucket(DESTINATION_BUCKET);
-  if (await runtime.state.get(paths.destination(DESTINATION))) return;
+  if (await runtime.state.get(paths.destination(ACCOUNT, DESTINATION))) return;
   await registerDestination(runtime.destinationDeps, {
     accountId: ACCOUNT,
     destinationId: DESTINATION,

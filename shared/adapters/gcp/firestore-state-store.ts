@@ -1,0 +1,126 @@
+import type { DocumentReference, Firestore, Query, Transaction } from '@google-cloud/firestore';
+import { FieldPath } from '@google-cloud/firestore';
+import type {
+  DocumentData,
+  FieldEquals,
+  StateStore,
+  StateTransaction,
+  StoredDocument,
+} from '../../ports/state-store';
+import { DocumentExists } from '../../ports/state-store';
+import { grpcCodeOf, GrpcCode } from './grpc-codes';
+
+/** Top-level fields replaced whole, as the port promises; a plain object would read dotted keys as nested paths. */
+function updateArgs(patch: DocumentData): [FieldPath, unknown, ...unknown[]] {
+  const pairs = Object.entries(patch).flatMap(([field, value]) => [new FieldPath(field), value]);
+  if (pairs.length === 0) throw new Error('an update needs at least one field');
+  return pairs as [FieldPath, unknown, ...unknown[]];
+}
+
+/**
+ * The StateStore on Firestore. Every claim runs in a Firestore transaction; `create` is Firestore's own
+ * create-if-absent (ALREADY_EXISTS), so one create elects one winner without any lock document.
+ */
+export class FirestoreStateStore implements StateStore {
+  constructor(private readonly db: Firestore) {}
+
+  private doc(path: string): DocumentReference {
+    return this.db.doc(path);
+  }
+
+  async get(path: string): Promise<DocumentData | undefined> {
+    const snapshot = await this.doc(path).get();
+    return snapshot.exists ? snapshot.data() : undefined;
+  }
+
+  async create(path: string, data: DocumentData): Promise<boolean> {
+    try {
+      await this.doc(path).create(data);
+      return true;
+    } catch (error) {
+      if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) return false;
+      throw error;
+    }
+  }
+
+  async set(path: string, data: DocumentData): Promise<void> {
+    await this.doc(path).set(data);
+  }
+
+  async update(path: string, patch: DocumentData): Promise<void> {
+    await this.doc(path).update(...updateArgs(patch));
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.doc(path).delete();
+  }
+
+  /** A BulkWriter batches and parallelises the creates; documents that already exist are simply not created again. */
+  async createAll(entries: readonly { path: string; data: DocumentData }[]): Promise<number> {
+    const writer = this.db.bulkWriter();
+    let created = 0;
+    const failures: unknown[] = [];
+    const writes = entries.map((entry) =>
+      writer.create(this.doc(entry.path), entry.data).then(
+        () => {
+          created += 1;
+        },
+        (error: unknown) => {
+          if (grpcCodeOf(error) !== GrpcCode.ALREADY_EXISTS) failures.push(error);
+        },
+      ),
+    );
+    await writer.close();
+    await Promise.all(writes);
+    if (failures.length > 0) throw failures[0];
+    return created;
+  }
+
+  private query(collectionPath: string, where?: FieldEquals): Query {
+    const collection = this.db.collection(collectionPath);
+    return where ? collection.where(where.field, '==', where.equals) : collection;
+  }
+
+  async list(collectionPath: string, where?: FieldEquals): Promise<StoredDocument[]> {
+    const snapshot = await this.query(collectionPath, where).orderBy(FieldPath.documentId()).get();
+    return snapshot.docs.map((doc) => ({ id: doc.id, data: doc.data() }));
+  }
+
+  async count(collectionPath: string, where?: FieldEquals): Promise<number> {
+    const snapshot = await this.query(collectionPath, where).count().get();
+    return snapshot.data().count;
+  }
+
+  async transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
+    let created: string[] = [];
+    try {
+      // runTransaction retries the whole function on contention (ABORTED), exactly like the port promises.
+      return await this.db.runTransaction(async (transaction) => {
+        created = [];
+        return fn(this.wrap(transaction, created));
+      });
+    } catch (error) {
+      if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) throw new DocumentExists(created.join(', '));
+      throw error;
+    }
+  }
+
+  private wrap(transaction: Transaction, created: string[]): StateTransaction {
+    return {
+      get: async (path) => {
+        const snapshot = await transaction.get(this.doc(path));
+        return snapshot.exists ? snapshot.data() : undefined;
+      },
+      create: (path, data) => {
+        created.push(path);
+        transaction.create(this.doc(path), data);
+      },
+      set: (path, data) => {
+        transaction.set(this.doc(path), data);
+      },
+      update: (path, patch) => {
+        transaction.update(this.doc(path), ...updateArgs(patch));
+      },
+    };
+  }
+}

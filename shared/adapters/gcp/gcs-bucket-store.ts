@@ -1,0 +1,170 @@
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Bucket, File, Storage } from '@google-cloud/storage';
+import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store';
+import { ChecksumTap, crc32cOf } from '../../domain/checksum';
+import { z } from '../../domain/zod';
+import { readHead } from './read-head';
+import { toStorageFailure } from './storage-errors';
+
+export interface GcsUploadOptions {
+  /** Objects up to this size go in one multipart request; larger ones through a resumable session. */
+  resumableThresholdBytes: number;
+  /** A resumable session sends chunks of this size (a multiple of 256 KiB), so the client can retry one chunk. */
+  resumableChunkBytes: number;
+}
+
+export const DEFAULT_UPLOAD_OPTIONS: GcsUploadOptions = {
+  resumableThresholdBytes: 8 * 1024 * 1024,
+  resumableChunkBytes: 8 * 1024 * 1024,
+};
+
+/** The object resource fields we rely on, parsed rather than trusted. */
+const objectResourceSchema = z
+  .object({
+    name: z.string(),
+    size: z.union([z.string(), z.number()]).transform(Number),
+    generation: z.union([z.string(), z.number()]).transform(String),
+    crc32c: z.string().optional(),
+    contentType: z.string().optional(),
+    contentEncoding: z.string().optional(),
+  })
+  .loose();
+
+const nextPageSchema = z.object({ pageToken: z.string() }).loose().nullish();
+
+function infoOf(bucket: string, metadata: unknown): ObjectInfo {
+  const parsed = objectResourceSchema.parse(metadata);
+  return {
+    bucket,
+    name: parsed.name,
+    size: parsed.size,
+    generation: parsed.generation,
+    ...(parsed.crc32c === undefined ? {} : { crc32c: parsed.crc32c }),
+    ...(parsed.contentType === undefined ? {} : { contentType: parsed.contentType }),
+    ...(parsed.contentEncoding === undefined ? {} : { contentEncoding: parsed.contentEncoding }),
+  };
+}
+
+/** Only a brand-new object may be written: the request fails with 412 if the name exists (DESIGN.md). */
+const WRITE_ONCE = { ifGenerationMatch: 0 } as const;
+
+/**
+ * A BucketStore on Cloud Storage with one credential (the platform's own, or one customer's key). Retries are the
+ * client's: reads and listings are idempotent, and writes are made conditionally idempotent by `ifGenerationMatch: 0`,
+ * which the client's default RetryConditional strategy then retries.
+ */
+export class GcsBucketStore implements BucketStore {
+  constructor(
+    private readonly storage: Storage,
+    private readonly upload: GcsUploadOptions = DEFAULT_UPLOAD_OPTIONS,
+  ) {}
+
+  private bucket(name: string): Bucket {
+    return this.storage.bucket(name);
+  }
+
+  async assertBucket(bucket: string): Promise<void> {
+    try {
+      await this.bucket(bucket).getMetadata();
+    } catch (error) {
+      throw toStorageFailure(error, `bucket ${bucket}`);
+    }
+  }
+
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    let pageToken: string | undefined;
+    do {
+      let files: File[];
+      let next: unknown;
+      try {
+        [files, next] = await this.bucket(bucket).getFiles({
+          prefix,
+          autoPaginate: false,
+          maxResults: 1000,
+          ...(pageToken ? { pageToken } : {}),
+        });
+      } catch (error) {
+        throw toStorageFailure(error, `listing gs://${bucket}/${prefix}`);
+      }
+      for (const file of files) yield infoOf(bucket, file.metadata);
+      pageToken = nextPageSchema.parse(next)?.pageToken;
+    } while (pageToken);
+  }
+
+  async stat(bucket: string, name: string): Promise<ObjectInfo | undefined> {
+    try {
+      const [metadata] = await this.bucket(bucket).file(name).getMetadata();
+      return infoOf(bucket, metadata);
+    } catch (error) {
+      const failure = toStorageFailure(error, `gs://${bucket}/${name}`);
+      if (failure.status === 404 && failure.reason === 'notFound') return undefined;
+      throw failure;
+    }
+  }
+
+  read(bucket: string, name: string, range?: ByteRange): Readable {
+    if (range && range.end <= range.start) return Readable.from([]);
+    const file = this.bucket(bucket).file(name);
+    // Ranges cannot be checked against the object's CRC32C; whole objects are, by the client.
+    const source = file.createReadStream(
+      range
+        ? { start: range.start, end: range.end - 1, validation: false, decompress: false }
+        : { validation: 'crc32c', decompress: false },
+    );
+    const out = new PassThrough();
+    source.on('error', (error) => out.destroy(toStorageFailure(error, `reading gs://${bucket}/${name}`)));
+    out.on('close', () => source.destroy());
+    return source.pipe(out);
+  }
+
+  async writeOnce(
+    bucket: string,
+    name: string,
+    body: Readable,
+    options: WriteOnceOptions,
+  ): Promise<ObjectInfo> {
+    const file = this.bucket(bucket).file(name);
+    const what = `writing gs://${bucket}/${name}`;
+    const head = await readHead(body, this.upload.resumableThresholdBytes);
+    const metadata = {
+      contentType: options.contentType,
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+    };
+    try {
+      if (head.ended) {
+        const content = Buffer.concat(head.chunks, head.bytes);
+        // The CRC32C travels with the upload: Cloud Storage refuses to store bytes that do not match it.
+        await file.save(content, {
+          resumable: false,
+          validation: false,
+          metadata: { ...metadata, crc32c: crc32cOf(content) },
+          preconditionOpts: WRITE_ONCE,
+        });
+      } else {
+        const tap = new ChecksumTap();
+        await pipeline(
+          Readable.from(concatenate(head.chunks, body)),
+          tap,
+          // The client's own validation deletes an object whose hash differs; we never delete in a customer
+          // bucket, so the caller compares the stored CRC32C with the bytes it produced instead.
+          file.createWriteStream({
+            resumable: true,
+            chunkSize: this.upload.resumableChunkBytes,
+            validation: false,
+            metadata,
+            preconditionOpts: WRITE_ONCE,
+          }),
+        );
+      }
+    } catch (error) {
+      throw toStorageFailure(error, what);
+    }
+    return infoOf(bucket, file.metadata);
+  }
+}
+
+async function* concatenate(head: readonly Buffer[], rest: Readable): AsyncIterable<Buffer> {
+  yield* head;
+  for await (const chunk of rest) yield chunk as Buffer;
+}

@@ -1,0 +1,74 @@
+import type { BucketStore, DestinationStores } from '../../ports/bucket-store';
+import { StorageFailure } from '../../ports/bucket-store';
+import type { SecretCipher } from '../../ports/secret-cipher';
+import { keyBindingOf, parseServiceAccountKey } from '../../domain/destination';
+import type { GcsUploadOptions } from './gcs-bucket-store';
+import { GcsBucketStore } from './gcs-bucket-store';
+import type { StorageRetrySettings } from './storage-clients';
+import { customerStorage } from './storage-clients';
+
+type DestinationRef = Parameters<DestinationStores['forDestination']>[0];
+
+const MAX_CACHED_CLIENTS = 256;
+
+export interface GcsDestinationStoresOptions {
+  cipher: SecretCipher;
+  retry: StorageRetrySettings;
+  upload: GcsUploadOptions;
+}
+
+/**
+ * One Storage client per destination and key version, built from the customer's key decrypted in memory. A key
+ * rotation bumps the version, so the next chunk builds a new client and the old one ages out of the cache.
+ */
+export class GcsDestinationStores implements DestinationStores {
+  private readonly cache = new Map<string, Promise<BucketStore>>();
+
+  constructor(private readonly options: GcsDestinationStoresOptions) {}
+
+  forDestination(destination: DestinationRef): Promise<BucketStore> {
+    const { key } = destination;
+    if (!key) {
+      // Never fall back to the platform's own identity in a customer's bucket.
+      return Promise.reject(
+        new StorageFailure(
+          401,
+          'missingKey',
+          `destination ${destination.destinationId} has no service-account key`,
+        ),
+      );
+    }
+    const cacheKey = `${keyBindingOf(destination.accountId, destination.destinationId)}#${key.version}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached) {
+      // Map order is insertion order: re-inserting marks the entry as recently used.
+      this.cache.delete(cacheKey);
+      this.cache.set(cacheKey, cached);
+      return cached;
+    }
+    const built = this.build(destination, key.ciphertext);
+    this.cache.set(cacheKey, built);
+    built.catch(() => this.cache.delete(cacheKey));
+    while (this.cache.size > MAX_CACHED_CLIENTS) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.cache.delete(oldest);
+    }
+    return built;
+  }
+
+  private async build(destination: DestinationRef, ciphertext: string): Promise<BucketStore> {
+    const keyText = await this.options.cipher.decrypt(
+      ciphertext,
+      keyBindingOf(destination.accountId, destination.destinationId),
+    );
+    return this.forKeyText(keyText);
+  }
+
+  /** A store acting with a key that is not saved yet (registration and rotation check the bucket with it). */
+  forKeyText(keyText: string): BucketStore {
+    const key = parseServiceAccountKey(keyText);
+    if (!key.ok) throw new StorageFailure(401, 'invalidKey', 'the stored service-account key is not valid');
+    return new GcsBucketStore(customerStorage(key.value, this.options.retry), this.options.upload);
+  }
+}

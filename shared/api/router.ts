@@ -1,0 +1,64 @@
+import type { ServiceRuntime } from '../composition/service-runtime';
+import { idSchema } from '../domain/ids';
+import type { ApiResponse } from './http-errors';
+import { errorResponse } from './http-errors';
+import { ROUTES } from './routes';
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+const ACCOUNT_PREFIX = /^\/v1\/accounts\/([^/]+)\/(.+?)\/?$/;
+
+function match(pattern: string, path: string): Record<string, string> | undefined {
+  const want = pattern.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, segment] of want.entries()) {
+    const value = decodeURIComponent(got[i] ?? '');
+    if (segment.startsWith(':')) {
+      if (!idSchema.safeParse(value).success) return undefined;
+      params[segment.slice(1)] = value;
+    } else if (segment !== value) return undefined;
+  }
+  return params;
+}
+
+const notFound = (message: string): ApiResponse => ({
+  status: 404,
+  body: { error: { status: 404, code: 'notFound', message } },
+});
+
+/** Routes one HTTP request of the management API; never throws. */
+export async function routeApiRequest(runtime: ServiceRuntime, request: ApiRequest): Promise<ApiResponse> {
+  const scoped = ACCOUNT_PREFIX.exec(request.path);
+  const accountId = scoped?.[1] ? decodeURIComponent(scoped[1]) : undefined;
+  if (!scoped || !accountId || !idSchema.safeParse(accountId).success)
+    return notFound('no such resource; paths start with /v1/accounts/{accountId}/');
+  const rest = scoped[2] ?? '';
+  const candidates = ROUTES.map((route) => ({ route, params: match(route.pattern, rest) })).filter(
+    (c) => c.params !== undefined,
+  );
+  if (candidates.length === 0) return notFound(`no such resource: ${rest}`);
+  const chosen = candidates.find((c) => c.route.method === request.method);
+  if (!chosen?.params) {
+    return {
+      status: 405,
+      body: {
+        error: { status: 405, code: 'methodNotAllowed', message: `${request.method} is not allowed here` },
+      },
+    };
+  }
+  const log = runtime.ctx.logger.child({
+    accountId,
+    route: `${chosen.route.method} ${chosen.route.pattern}`,
+  });
+  try {
+    return await chosen.route.handle(runtime, accountId, chosen.params, request.body);
+  } catch (error) {
+    return errorResponse(error, log);
+  }
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import { AesGcmCipher } from '../adapters/crypto/aes-gcm-cipher';
+import { FirestoreStateStore } from '../adapters/gcp/firestore-state-store';
+import { GcsBucketStore } from '../adapters/gcp/gcs-bucket-store';
+import { GcsDestinationStores } from '../adapters/gcp/gcs-destination-stores';
+import { GcsQuarantine } from '../adapters/gcp/gcs-quarantine';
+import { PubSubBus } from '../adapters/gcp/pubsub-bus';
+import { SendGridMailer } from '../adapters/gcp/sendgrid-mailer';
+import { platformStorage } from '../adapters/gcp/storage-clients';
+import { systemClock } from '../adapters/local/clocks';
+import type { Config, GcpConfig } from '../config';
+import type { ExportContext } from '../domain/context';
+import type { DestinationDeps } from '../domain/destinations';
+import { JsonLogger } from '../logger';
+import type { Logger } from '../ports/logger';
+import type { ServiceRuntime } from './service-runtime';
+
+export interface GcpRuntime extends ServiceRuntime {
+  bus: PubSubBus;
+  firestore: Firestore;
+}
+
+/**
+ * The composition root in Google Cloud: Firestore, Pub/Sub, Cloud Storage and SendGrid, each client built once per
+ * instance. The emulators are used when FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST or STORAGE_EMULATOR_HOST are
+ * set: the clients read those variables themselves.
+ */
+export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger): GcpRuntime {
+  const log =
+    logger ??
+    new JsonLogger({
+      level: config.logLevel,
+      write: (line) => process.stdout.write(`${line}\n`),
+    });
+  const firestore = new Firestore({
+    projectId: gcp.projectId,
+    databaseId: gcp.firestoreDatabaseId,
+    // Optional fields are left out of documents rather than failing the write.
+    ignoreUndefinedProperties: true,
+  });
+  const state = new FirestoreStateStore(firestore);
+  const bus = new PubSubBus(new PubSub({ projectId: gcp.projectId }));
+  const storage = platformStorage(gcp.projectId, gcp.storageRetry);
+  const cipher = new AesGcmCipher(gcp.keyEncryptionKey);
+  const destinations = new GcsDestinationStores({ cipher, retry: gcp.storageRetry, upload: gcp.upload });
+  const ctx: ExportContext = {
+    state,
+    source: new GcsBucketStore(storage, gcp.upload),
+    destinations,
+    quarantine: new GcsQuarantine(storage, gcp.quarantineBucket),
+    bus,
+    clock: systemClock,
+    logger: log,
+    settings: config.settings,
+    instanceId: `${process.env.K_REVISION ?? 'gcp'}-${randomUUID().slice(0, 8)}`,
+  };
+  const destinationDeps: DestinationDeps = {
+    state,
+    cipher,
+    clock: systemClock,
+    storeFor: (destination, keyText) =>
+      keyText === undefined
+        ? destinations.forDestination(destination)
+        : Promise.resolve(destinations.forKeyText(keyText)),
+  };
+  return {
+    ctx,
+    destinationDeps,
+    mailer: gcp.sendGrid ? new SendGridMailer({ ...gcp.sendGrid, from: gcp.mailFrom }) : undefined,
+    bus,
+    firestore,
+    close: async () => {
+      await bus.close();
+      await firestore.terminate();
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import type { StateStore } from '../../shared/ports/state-store';
+import { DocumentExists } from '../../shared/ports/state-store';
+import { describeContract, stateStoreSubjects } from '../support/contract-adapters';
+
+describeContract<StateStore>('StateStore', stateStoreSubjects, (make) => {
+  let store: StateStore;
+  beforeAll(async () => {
+    store = await make();
+  });
+
+  it('reads its writes, with nested maps, arrays, unicode and numbers intact', async () => {
+    const doc = {
+      name: 'Ünïcödé 😀',
+      count: 42,
+      ratio: 0.25,
+      flag: true,
+      nested: { list: [1, 'two', { three: 3 }], 'key with spaces': 'ok' },
+    };
+    expect(await store.get('things/missing')).toBeUndefined();
+    await store.set('things/a', doc);
+    expect(await store.get('things/a')).toEqual(doc);
+  });
+
+  it('creates a document only if it is absent, and leaves the existing one unchanged', async () => {
+    expect(await store.create('claims/one', { holder: 'first' })).toBe(true);
+    expect(await store.create('claims/one', { holder: 'second' })).toBe(false);
+    expect(await store.get('claims/one')).toEqual({ holder: 'first' });
+  });
+
+  it('updates top-level fields whole (nested maps are replaced, not merged) and refuses a missing document', async () => {
+    await store.set('updates/a', { keep: 1, nested: { a: 1, b: 2 } });
+    await store.update('updates/a', { nested: { c: 3 }, 'dotted.name': 'literal' });
+    expect(await store.get('updates/a')).toEqual({ keep: 1, nested: { c: 3 }, 'dotted.name': 'literal' });
+    await expect(store.update('updates/missing', { x: 1 })).rejects.toThrow();
+  });
+
+  it('deletes a document, and deleting a missing one is not an error', async () => {
+    await store.set('deletions/a', { x: 1 });
+    await store.delete('deletions/a');
+    expect(await store.get('deletions/a')).toBeUndefined();
+    await expect(store.delete('deletions/a')).resolves.toBeUndefined();
+  });
+
+  it('createAll creates only the absent documents and counts them', async () => {
+    await store.set('batch/00003', { n: 'existing' });
+    const entries = Array.from({ length: 120 }, (_, i) => ({
+      path: `batch/${String(i).padStart(5, '0')}`,
+      data: { n: i },
+    }));
+    expect(await store.createAll(entries)).toBe(119);
+    expect(await store.get('batch/00003')).toEqual({ n: 'existing' });
+    expect(await store.get('batch/00119')).toEqual({ n: 119 });
+    expect(await store.createAll(entries)).toBe(0);
+  });
+
+  it('lists direct children in id order, filters by a field or a dotted path, and counts', async () => {
+    await store.set('listing/b', { status: 'done', health: { state: 'failing' } });
+    await store.set('listing/a', { status: 'pending', health: { state: 'healthy' } });
+    await store.set('listing/c', { status: 'done', health: { state: 'healthy' } });
+    await store.set('listing/a/children/x', { status: 'done' });
+    expect((await store.list('listing')).map((d) => d.id)).toEqual(['a', 'b', 'c']);
+    expect((await store.list('listing', { field: 'status', equals: 'done' })).map((d) => d.id)).toEqual([
+      'b',
+      'c',
+    ]);
+    expect(
+      (await store.list('listing', { field: 'health.state', equals: 'failing' })).map((d) => d.id),
+    ).toEqual(['b']);
+    expect(await store.count('listing')).toBe(3);
+    expect(await store.count('listing', { field: 'status', equals: 'done' })).toBe(2);
+    expect(await store.count('listing/a/children')).toBe(1);
+    expect(await store.count('empty-collection')).toBe(0);
+  });
+
+  it('elects exactly one claimant among concurrent transactions', async () => {
+    const contenders = [0, 1, 2, 3, 4];
+    const results = await Promise.all(
+      contenders.map((i) =>
+        store.transaction(async (tx) => {
+          if ((await tx.get('elections/finaliser')) !== undefined) return false;
+          tx.set('elections/finaliser', { holder: i });
+          return true;
+        }),
+      ),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await store.get('elections/finaliser')).toEqual({ holder: results.indexOf(true) });
+  });
+
+  it('loses no update when transactions read, modify and write the same document at once', async () => {
+    await store.set('counters/c', { n: 0 });
+    await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        store.transaction(async (tx) => {
+          const current = (await tx.get('counters/c')) as { n: number };
+          tx.update('counters/c', { n: current.n + 1 });
+        }),
+      ),
+    );
+    expect(await store.get('counters/c')).toEqual({ n: 4 });
+  });
+
+  it('fails a transaction that creates an existing document, and commits none of its writes', async () => {
+    await store.set('atomic/existing', { v: 1 });
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.get('atomic/existing');
+        tx.set('atomic/other', { v: 2 });
+        tx.create('atomic/existing', { v: 3 });
+      }),
+    ).rejects.toBeInstanceOf(DocumentExists);
+    expect(await store.get('atomic/other')).toBeUndefined();
+    expect(await store.get('atomic/existing')).toEqual({ v: 1 });
+  });
+
+  it('refuses a read after a write inside a transaction', async () => {
+    await expect(
+      store.transaction(async (tx) => {
+        tx.set('order/a', { v: 1 });
+        await tx.get('order/b');
+      }),
+    ).rejects.toThrow();
+    expect(await store.get('order/a')).toBeUndefined();
+  });
+});

@@ -1,0 +1,143 @@
+import { Firestore } from '@google-cloud/firestore';
+import type { Message, Subscription } from '@google-cloud/pubsub';
+import { PubSub } from '@google-cloud/pubsub';
+import { PubSubBus } from '../../shared/adapters/gcp/pubsub-bus';
+import { InProcessBus } from '../../shared/adapters/local/in-process-bus';
+import type { Delivery } from '../../shared/handlers/messages';
+import type { Bus } from '../../shared/ports/bus';
+import { FirestoreStateStore } from '../../shared/adapters/gcp/firestore-state-store';
+import { MemoryStateStore } from '../../shared/adapters/local/memory-state-store';
+import type { StateStore } from '../../shared/ports/state-store';
+import { firestoreAvailable, pubsubAvailable } from './emulators';
+import { freshProjectId } from './project-id';
+
+/** One implementation of a port under contract: its name, how to build it, and how to release it. */
+export interface Subject<T> {
+  name: string;
+  /** Why the subject cannot run here (an emulator is missing), or undefined. */
+  skip?: string | undefined;
+  make(): Promise<{ port: T; close(): Promise<void> }>;
+}
+
+export const stateStoreSubjects: Subject<StateStore>[] = [
+  {
+    name: 'embedded MemoryStateStore',
+    make: () => Promise.resolve({ port: new MemoryStateStore(), close: () => Promise.resolve() }),
+  },
+  {
+    name: 'FirestoreStateStore on the Firestore emulator',
+    skip: firestoreAvailable() ? undefined : 'the Firestore emulator is not available',
+    make: () => {
+      // A project per store: every test starts from an empty database, with no wipe to wait for.
+      const db = new Firestore({ projectId: freshProjectId('state'), ignoreUndefinedProperties: true });
+      return Promise.resolve({ port: new FirestoreStateStore(db), close: () => db.terminate() });
+    },
+  },
+];
+
+/** `describe.each` over the subjects, skipping loudly the ones whose emulator is missing. */
+export function describeContract<T>(
+  port: string,
+  subjects: readonly Subject<T>[],
+  suite: (make: () => Promise<T>) => void,
+): void {
+  for (const subject of subjects) {
+    const title = `${port} contract: ${subject.name}`;
+    if (subject.skip) {
+      console.warn(`!!! SKIPPED "${title}": ${subject.skip}`);
+      describe.skip(title, () => suite(() => Promise.reject(new Error('skipped'))));
+      continue;
+    }
+    describe(title, () => {
+      const closers: (() => Promise<void>)[] = [];
+      afterAll(async () => {
+        await Promise.all(closers.map((close) => close()));
+      });
+      suite(async () => {
+        const made = await subject.make();
+        closers.push(made.close);
+        return made.port;
+      });
+    });
+  }
+}
+
+/** A bus with a way to consume it the way the deployment does (push in production, pull here). */
+export interface BusUnderTest {
+  bus: Bus;
+  subscribe(
+    topic: string,
+    handler: (payload: unknown, delivery: Delivery) => Promise<unknown>,
+    options: { maxDeliveryAttempts: number; deadLetterTopic?: string },
+  ): Promise<void>;
+}
+
+export const busSubjects: Subject<BusUnderTest>[] = [
+  {
+    name: 'embedded InProcessBus',
+    make: () => {
+      const bus = new InProcessBus({ retryDelayMs: 5 });
+      return Promise.resolve({
+        port: {
+          bus,
+          subscribe: (topic, handler, options) => Promise.resolve(bus.subscribe(topic, handler, options)),
+        },
+        close: () => bus.drain(),
+      });
+    },
+  },
+  {
+    name: 'PubSubBus on the Pub/Sub emulator',
+    skip: pubsubAvailable() ? undefined : 'the Pub/Sub emulator is not available',
+    make: () => {
+      const pubsub = new PubSub({ projectId: freshProjectId('bus') });
+      const bus = new PubSubBus(pubsub);
+      const subscriptions: Subscription[] = [];
+      const ensureTopic = async (name: string) => {
+        const [exists] = await pubsub.topic(name).exists();
+        if (!exists) await pubsub.createTopic(name);
+      };
+      return Promise.resolve({
+        port: {
+          bus,
+          subscribe: async (topic, handler, options) => {
+            await ensureTopic(topic);
+            if (options.deadLetterTopic) await ensureTopic(options.deadLetterTopic);
+            const [subscription] = await pubsub.topic(topic).createSubscription(`${topic}-sub`, {
+              ackDeadlineSeconds: 10,
+              retryPolicy: {
+                minimumBackoff: { seconds: 0, nanos: 100_000_000 },
+                maximumBackoff: { seconds: 1 },
+              },
+              ...(options.deadLetterTopic
+                ? {
+                    deadLetterPolicy: {
+                      deadLetterTopic: pubsub.topic(options.deadLetterTopic).name,
+                      maxDeliveryAttempts: options.maxDeliveryAttempts,
+                    },
+                  }
+                : {}),
+            });
+            subscription.on('message', (message: Message) => {
+              const delivery: Delivery = {
+                topic,
+                messageId: message.id,
+                attributes: message.attributes,
+                ...(message.deliveryAttempt ? { deliveryAttempt: message.deliveryAttempt } : {}),
+              };
+              handler(JSON.parse(message.data.toString('utf8')) as unknown, delivery).then(
+                () => message.ack(),
+                () => message.nack(),
+              );
+            });
+            subscriptions.push(subscription);
+          },
+        },
+        close: async () => {
+          await Promise.all(subscriptions.map((s) => s.close()));
+          await bus.close();
+        },
+      });
+    },
+  },
+];

@@ -1,0 +1,101 @@
+import type { ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './emulators/launcher';
+import { describeError, httpRequest } from './emulators/http';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const FRAMEWORK = path.join(ROOT, 'node_modules', '.bin', 'functions-framework');
+
+/** Builds exactly what Cloud Functions deploys (`npm run build`), so the system tests run the shipped code. */
+export async function buildFunctions(): Promise<void> {
+  await promisify(execFile)(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+  });
+}
+
+export interface HostedFunction {
+  target: string;
+  url: string;
+  logFile: string;
+  /** The function's log so far (JSON lines), for assertions and for failure messages. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) if (child.pid) killGroup(child.pid, 'SIGKILL');
+});
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function exitOf(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Runs one function under the real Functions Framework, as a child process in its own process group (stopped by
+ * PID, even when a test fails), and polls until it answers HTTP.
+ */
+export async function hostFunction(
+  target: string,
+  signature: 'cloudevent' | 'http',
+  env: NodeJS.ProcessEnv,
+): Promise<HostedFunction> {
+  const port = await freePort();
+  const logFile = path.join(os.tmpdir(), `gcs-export-fn-${target}-${port}.log`);
+  const out = openSync(logFile, 'w');
+  const child = spawn(
+    FRAMEWORK,
+    [
+      `--target=${target}`,
+      `--signature-type=${signature}`,
+      `--port=${port}`,
+      `--source=${path.join(ROOT, 'dist', 'functions')}`,
+    ],
+    { cwd: ROOT, env: { ...env, PORT: String(port) }, detached: true, stdio: ['ignore', out, out] },
+  );
+  closeSync(out);
+  running.add(child);
+  const url = `http://127.0.0.1:${port}`;
+  const log = () => readFileSync(logFile, 'utf8');
+  const stop = async () => {
+    if (!child.pid) return;
+    killGroup(child.pid, 'SIGTERM');
+    if (!(await exitOf(child, 5_000))) killGroup(child.pid, 'SIGKILL');
+    running.delete(child);
+  };
+  const deadline = Date.now() + 20_000;
+  for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
+    if (child.exitCode !== null)
+      throw new Error(`${target} exited (${child.exitCode}) before it was ready:\n${log()}`);
+    try {
+      // Any HTTP answer means the framework is listening; a GET is not an event, so nothing runs.
+      await httpRequest('GET', `${url}/healthz`, { timeoutMs: 1_000 });
+      return { target, url, logFile, log, stop };
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`${target} did not answer within 20 s (${describeError(error)}):\n${log()}`);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
