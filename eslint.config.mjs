@@ -4,7 +4,17 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.gcs-export/**', '*.config.js', '*.config.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-dev/**',
+      'coverage/**',
+      'node_modules/**',
+      '.gcs-export/**',
+      '*.config.js',
+      '*.config.mjs',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

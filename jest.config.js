@@ -1,11 +1,36 @@
 /** @type {import('jest').Config} */
-module.exports = {
+const shared = {
+  rootDir: __dirname,
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   setupFiles: ['<rootDir>/test/support/env.ts'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  // Root level on purpose: Jest 30 ignores `testTimeout` inside a project entry (the cloud project raises it to
+  // 120 s in its setupFilesAfterEnv).
   testTimeout: 60_000,
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      roots: ['<rootDir>/test/unit'],
+      testMatch: ['**/*.test.ts'],
+    },
+    {
+      // Tests against the local Firestore and Pub/Sub emulators. Jest runs globalSetup only when a test of this
+      // project is selected, so `jest test/unit` never starts Java. The root is test/ and testMatch picks the
+      // folders, so a folder that does not exist yet (git keeps no empty ones) is not an error.
+      ...shared,
+      displayName: 'cloud',
+      roots: ['<rootDir>/test'],
+      testMatch: ['<rootDir>/test/{contract,integration,system}/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/emulators/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/emulators/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/emulators/test-timeout.ts'],
+    },
+  ],
 };

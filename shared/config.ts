@@ -49,7 +49,7 @@ const envSchema = z.object({
     .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be base64 of exactly 32 bytes')
     .optional(),
   QUARANTINE_BUCKET: bucketNameSchema.optional(),
-  STORAGE_RESUMABLE_THRESHOLD_BYTES: bytes(8 * 1024 * 1024, 256 * 1024),
+  STORAGE_RESUMABLE_THRESHOLD_BYTES: bytes(8 * 1024 * 1024, 64 * 1024),
   STORAGE_RESUMABLE_CHUNK_BYTES: bytes(8 * 1024 * 1024, 256 * 1024).refine(
     (value) => value % (256 * 1024) === 0,
     'must be a multiple of 262144 (256 KiB), as Cloud Storage requires',

@@ -34,7 +34,7 @@ export interface DestinationDeps {
   ): Promise<BucketStore>;
 }
 
-/** Checks that the key can reach the bucket; a refusal carries the customer-facing message of the product doc. */
+/** Checks that the key can write to the bucket; a refusal carries the customer-facing message of the product doc. */
 async function checkBucket(
   deps: DestinationDeps,
   destination: Pick<DestinationDoc, 'accountId' | 'destinationId' | 'bucket'>,
@@ -42,7 +42,7 @@ async function checkBucket(
 ): Promise<void> {
   const store = await deps.storeFor(destination, keyText);
   try {
-    await store.assertBucket(destination.bucket);
+    await store.probe(destination.bucket);
   } catch (error) {
     if (error instanceof StorageFailure) throw classifyDestinationFailure(error, destination.bucket);
     throw error;

@@ -25,6 +25,9 @@ export interface WriteOnceOptions {
   metadata?: Record<string, string>;
 }
 
+/** Where setup probes are written, so a customer who sees one knows what it is. */
+export const PROBE_PREFIX = '.gcs-export-probe/';
+
 /**
  * A failure of the storage service, in the vocabulary of the GCS JSON API (HTTP status + error reason),
  * so that the domain, not the adapter, decides what a status means for an export.
@@ -48,6 +51,12 @@ export class StorageFailure extends Error {
 export interface BucketStore {
   /** Throws StorageFailure 404 (`notFound`) when the bucket does not exist, 401/403 when access is denied. */
   assertBucket(bucket: string): Promise<void>;
+  /**
+   * Proves the credential can create objects in the bucket: writes a tiny probe object under PROBE_PREFIX and
+   * removes it (the only delete ever made in a customer bucket). Throws like assertBucket, and 403 when writing
+   * is not allowed. A probe that cannot be removed (a retention policy) is left: exports never delete.
+   */
+  probe(bucket: string): Promise<void>;
   /** Objects under `prefix`, in lexicographic name order (as GCS lists them). */
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
   /** undefined when the object does not exist. */

@@ -1,7 +1,22 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import type { Message, Subscription } from '@google-cloud/pubsub';
 import { PubSub } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import type { GcsUploadOptions } from '../../shared/adapters/gcp/gcs-bucket-store';
+import { GcsBucketStore } from '../../shared/adapters/gcp/gcs-bucket-store';
 import { PubSubBus } from '../../shared/adapters/gcp/pubsub-bus';
+import { SendGridMailer } from '../../shared/adapters/gcp/sendgrid-mailer';
+import { SettableClock } from '../../shared/adapters/local/clocks';
+import { LocalBucketStore } from '../../shared/adapters/local/local-bucket-store';
+import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer';
+import { z } from '../../shared/domain/zod';
+import type { Mailer } from '../../shared/ports/mailer';
+import { startSendGridCapture } from './sendgrid-capture';
+import type { BucketStore } from '../../shared/ports/bucket-store';
+import { startGcsServer } from './gcs-server';
+import { tempDir } from './temp-dir';
 import { InProcessBus } from '../../shared/adapters/local/in-process-bus';
 import type { Delivery } from '../../shared/handlers/messages';
 import type { Bus } from '../../shared/ports/bus';
@@ -138,6 +153,113 @@ export const busSubjects: Subject<BusUnderTest>[] = [
           await bus.close();
         },
       });
+    },
+  },
+];
+
+/** A bucket store with a way to create buckets in it (an admin action the port itself does not offer). */
+export interface BucketsUnderTest {
+  store: BucketStore;
+  createBucket(name: string): Promise<void>;
+}
+
+/** Small enough that a test body of a few hundred KiB takes the resumable path, in chunks. */
+const CONTRACT_UPLOAD: GcsUploadOptions = {
+  resumableThresholdBytes: 256 * 1024,
+  resumableChunkBytes: 256 * 1024,
+};
+
+export const bucketStoreSubjects: Subject<BucketsUnderTest>[] = [
+  {
+    name: 'embedded LocalBucketStore',
+    make: () => {
+      const dir = tempDir('bucket-contract');
+      const store = new LocalBucketStore(dir.path);
+      return Promise.resolve({
+        port: { store, createBucket: (name) => store.createBucket(name) },
+        close: () => Promise.resolve(dir.remove()),
+      });
+    },
+  },
+  {
+    name: 'GcsBucketStore (@google-cloud/storage) on the test GCS server',
+    make: async () => {
+      const server = await startGcsServer();
+      const storage = new Storage({
+        apiEndpoint: server.url,
+        projectId: 'contract',
+        retryOptions: { maxRetries: 2, maxRetryDelay: 1 },
+      });
+      return {
+        port: {
+          store: new GcsBucketStore(storage, CONTRACT_UPLOAD),
+          createBucket: (name) => Promise.resolve(void server.createBucket(name)),
+        },
+        close: () => server.close(),
+      };
+    },
+  },
+];
+
+/** A mailer with a way to see what it delivered, in the port's own terms. */
+export interface MailerUnderTest {
+  mailer: Mailer;
+  delivered(): Promise<{ to: string; subject: string; text: string; noticeId: string }[]>;
+}
+
+const outboxMessageSchema = z.object({
+  to: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  noticeId: z.string(),
+});
+
+export const mailerSubjects: Subject<MailerUnderTest>[] = [
+  {
+    name: 'embedded OutboxMailer',
+    make: () => {
+      const dir = tempDir('mailer-contract');
+      const clock = new SettableClock(new Date('2026-11-28T10:00:00Z'));
+      return Promise.resolve({
+        port: {
+          mailer: new OutboxMailer(dir.path, clock),
+          delivered: async () => {
+            const files = (await readdir(dir.path)).filter((f) => f.endsWith('.json')).sort();
+            return Promise.all(
+              files.map(async (f) =>
+                outboxMessageSchema.parse(JSON.parse(await readFile(path.join(dir.path, f), 'utf8'))),
+              ),
+            );
+          },
+        },
+        close: () => Promise.resolve(dir.remove()),
+      });
+    },
+  },
+  {
+    name: 'SendGridMailer (@sendgrid/mail) on the SendGrid capture server',
+    make: async () => {
+      const capture = await startSendGridCapture();
+      return {
+        port: {
+          mailer: new SendGridMailer({
+            apiKey: 'SG.contract-test',
+            baseUrl: capture.url,
+            sandbox: false,
+            from: { email: 'exports@example.com', name: 'Exports' },
+          }),
+          delivered: () =>
+            Promise.resolve(
+              capture.mails.map((m) => ({
+                to: m.to[0] ?? '',
+                subject: m.subject ?? '',
+                text: m.text ?? '',
+                noticeId: m.customArgs.noticeId ?? '',
+              })),
+            ),
+        },
+        close: () => capture.close(),
+      };
     },
   },
 ];

@@ -25,6 +25,9 @@ export class FaultyStore implements BucketStore {
   assertBucket(bucket: string): Promise<void> {
     return this.inner.assertBucket(bucket);
   }
+  probe(bucket: string): Promise<void> {
+    return this.inner.probe(bucket);
+  }
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
     return this.inner.list(bucket, prefix);
   }

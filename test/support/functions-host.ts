@@ -5,7 +5,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './emulators/launcher';
-import { describeError, httpRequest } from './emulators/http';
+import net from 'node:net';
+import { describeError } from './emulators/http';
+
+function canConnect(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+}
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FRAMEWORK = path.join(ROOT, 'node_modules', '.bin', 'functions-framework');
@@ -87,8 +98,8 @@ export async function hostFunction(
     if (child.exitCode !== null)
       throw new Error(`${target} exited (${child.exitCode}) before it was ready:\n${log()}`);
     try {
-      // Any HTTP answer means the framework is listening; a GET is not an event, so nothing runs.
-      await httpRequest('GET', `${url}/healthz`, { timeoutMs: 1_000 });
+      // A TCP connection is enough: an HTTP request would be handed to the function as a malformed event.
+      await canConnect(port);
       return { target, url, logFile, log, stop };
     } catch (error) {
       if (Date.now() > deadline) {

@@ -1,7 +1,9 @@
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, File, Storage } from '@google-cloud/storage';
+import { randomUUID } from 'node:crypto';
 import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store';
+import { PROBE_PREFIX } from '../../ports/bucket-store';
 import { ChecksumTap, crc32cOf } from '../../domain/checksum';
 import { z } from '../../domain/zod';
 import { readHead } from './read-head';
@@ -69,6 +71,27 @@ export class GcsBucketStore implements BucketStore {
       await this.bucket(bucket).getMetadata();
     } catch (error) {
       throw toStorageFailure(error, `bucket ${bucket}`);
+    }
+  }
+
+  async probe(bucket: string): Promise<void> {
+    await this.assertBucket(bucket);
+    const file = this.bucket(bucket).file(`${PROBE_PREFIX}${randomUUID()}`);
+    try {
+      await file.save('probe\n', {
+        resumable: false,
+        preconditionOpts: WRITE_ONCE,
+        contentType: 'text/plain',
+      });
+    } catch (error) {
+      throw toStorageFailure(error, `writing a probe object to gs://${bucket}`);
+    }
+    try {
+      await file.delete({ ignoreNotFound: true });
+    } catch (error) {
+      // A retention policy keeps the probe; exports only ever create new objects, so they are not affected.
+      if (toStorageFailure(error, 'probe').reason !== 'retentionPolicyNotMet')
+        throw toStorageFailure(error, 'probe');
     }
   }
 
@@ -144,7 +167,12 @@ export class GcsBucketStore implements BucketStore {
       } else {
         const tap = new ChecksumTap();
         await pipeline(
-          Readable.from(concatenate(head.chunks, body)),
+          body,
+          // The head already read comes first; pipeline() watches `body` from now on, so its failure aborts.
+          async function* (rest: AsyncIterable<Buffer>) {
+            yield* head.chunks;
+            yield* rest;
+          },
           tap,
           // The client's own validation deletes an object whose hash differs; we never delete in a customer
           // bucket, so the caller compares the stored CRC32C with the bytes it produced instead.
@@ -162,9 +190,4 @@ export class GcsBucketStore implements BucketStore {
     }
     return infoOf(bucket, file.metadata);
   }
-}
-
-async function* concatenate(head: readonly Buffer[], rest: Readable): AsyncIterable<Buffer> {
-  yield* head;
-  for await (const chunk of rest) yield chunk as Buffer;
 }

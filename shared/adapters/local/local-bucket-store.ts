@@ -5,7 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store';
-import { StorageFailure } from '../../ports/bucket-store';
+import { PROBE_PREFIX, StorageFailure } from '../../ports/bucket-store';
 import { ChecksumTap, crc32cOf } from '../../domain/checksum';
 
 const TEMP_FOLDER = '.uploads';
@@ -55,6 +55,12 @@ export class LocalBucketStore implements BucketStore {
       if (!isErrno(error, 'ENOENT')) throw error;
     }
     throw notFound(`bucket ${bucket}`);
+  }
+
+  async probe(bucket: string): Promise<void> {
+    const name = `${PROBE_PREFIX}${randomUUID()}`;
+    await this.writeOnce(bucket, name, Readable.from(['probe\n']), { contentType: 'text/plain' });
+    await unlink(this.objectPath(bucket, name));
   }
 
   async createBucket(bucket: string): Promise<void> {

@@ -1,0 +1,145 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { crc32cOf } from '../../shared/domain/checksum';
+import type { ObjectInfo } from '../../shared/ports/bucket-store';
+import { StorageFailure } from '../../shared/ports/bucket-store';
+import type { BucketsUnderTest } from '../support/contract-adapters';
+import { bucketStoreSubjects, describeContract } from '../support/contract-adapters';
+
+const JSONL = { contentType: 'application/x-ndjson' };
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function collect(iterable: AsyncIterable<ObjectInfo>): Promise<ObjectInfo[]> {
+  const out: ObjectInfo[] = [];
+  for await (const info of iterable) out.push(info);
+  return out;
+}
+
+/** A body that yields `bytes` and then fails, like a producer that dies mid-upload. */
+function failingBody(bytes: Buffer): Readable {
+  return Readable.from(
+    (async function* () {
+      yield bytes;
+      await Promise.resolve();
+      throw new Error('producer failed');
+    })(),
+  );
+}
+
+const failureOf = async (work: Promise<unknown>): Promise<StorageFailure> => {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof StorageFailure) return error;
+    throw error;
+  }
+  throw new Error('expected a StorageFailure');
+};
+
+describeContract<BucketsUnderTest>('BucketStore', bucketStoreSubjects, (make) => {
+  let subject: BucketsUnderTest;
+  let bucket: string;
+  beforeAll(async () => {
+    subject = await make();
+    bucket = `contract-${randomUUID().slice(0, 8)}`;
+    await subject.createBucket(bucket);
+  });
+
+  it('confirms an existing bucket and reports a missing one as 404 notFound', async () => {
+    await expect(subject.store.assertBucket(bucket)).resolves.toBeUndefined();
+    const failure = await failureOf(subject.store.assertBucket(`missing-${randomUUID().slice(0, 8)}`));
+    expect({ status: failure.status, reason: failure.reason }).toEqual({ status: 404, reason: 'notFound' });
+  });
+
+  it('probes write access by writing and removing a probe object; a missing bucket is a 404', async () => {
+    const probed = `probe-${randomUUID().slice(0, 8)}`;
+    await subject.createBucket(probed);
+    await subject.store.probe(probed);
+    expect(await collect(subject.store.list(probed, ''))).toEqual([]);
+    const failure = await failureOf(subject.store.probe(`missing-${randomUUID().slice(0, 8)}`));
+    expect(failure.status).toBe(404);
+  });
+
+  it.each([
+    ['an empty object', 0],
+    ['a small object (one request)', 10_000],
+    ['a large object (a resumable session of several chunks)', 700_000],
+  ])('writes %s once, with the CRC32C Cloud Storage reports, and reads it back', async (_name, size) => {
+    const name = `write/${randomUUID()}.bin`;
+    const bytes = randomBytes(size);
+    const written = await subject.store.writeOnce(bucket, name, Readable.from([bytes]), JSONL);
+    expect(written).toMatchObject({ bucket, name, size, crc32c: crc32cOf(bytes) });
+    expect(await subject.store.stat(bucket, name)).toMatchObject({ size, crc32c: crc32cOf(bytes) });
+    expect((await readAll(subject.store.read(bucket, name))).equals(bytes)).toBe(true);
+  });
+
+  it('refuses a second write of the same name with 412 and keeps the first bytes', async () => {
+    const name = `once/${randomUUID()}.jsonl`;
+    await subject.store.writeOnce(bucket, name, Readable.from(['first\n']), JSONL);
+    const failure = await failureOf(
+      subject.store.writeOnce(bucket, name, Readable.from(['second\n']), JSONL),
+    );
+    expect(failure.status).toBe(412);
+    expect((await readAll(subject.store.read(bucket, name))).toString()).toBe('first\n');
+  });
+
+  it.each([
+    ['before the first request', 1_000],
+    ['in the middle of a resumable session', 600_000],
+  ])('leaves no object when the body fails %s', async (_name, size) => {
+    const name = `aborted/${randomUUID()}.bin`;
+    await expect(
+      subject.store.writeOnce(bucket, name, failingBody(randomBytes(size)), JSONL),
+    ).rejects.toThrow();
+    expect(await subject.store.stat(bucket, name)).toBeUndefined();
+    // And the name is still free: a retry can write it.
+    await subject.store.writeOnce(bucket, name, Readable.from(['retry\n']), JSONL);
+    expect((await readAll(subject.store.read(bucket, name))).toString()).toBe('retry\n');
+  });
+
+  it.each([
+    ['the start', 0, 10],
+    ['the middle', 1000, 4096],
+    ['the end', 9_990, 10_000],
+    ['an empty range', 500, 500],
+  ])('reads a byte range at %s exactly', async (_name, start, end) => {
+    const name = `ranges/${randomUUID()}.bin`;
+    const bytes = randomBytes(10_000);
+    await subject.store.writeOnce(bucket, name, Readable.from([bytes]), JSONL);
+    const got = await readAll(subject.store.read(bucket, name, { start, end }));
+    expect(got.equals(bytes.subarray(start, end))).toBe(true);
+  });
+
+  it('answers stat of a missing object with undefined, and a read of it with a 404', async () => {
+    expect(await subject.store.stat(bucket, `missing/${randomUUID()}`)).toBeUndefined();
+    const failure = await failureOf(readAll(subject.store.read(bucket, `missing/${randomUUID()}`)));
+    expect(failure.status).toBe(404);
+  });
+
+  it('lists by prefix in lexicographic order, across pages, with unicode and spaces in names', async () => {
+    const prefix = `list-${randomUUID().slice(0, 8)}/`;
+    const names = [
+      ...Array.from({ length: 1005 }, (_, i) => `${prefix}part-${String(i).padStart(5, '0')}.jsonl`),
+      `${prefix}dt=2026-02-01/event=Rated 🎉/part-0.jsonl`,
+      `${prefix}Zürich.jsonl`,
+    ];
+    for (let i = 0; i < names.length; i += 50) {
+      await Promise.all(
+        names
+          .slice(i, i + 50)
+          .map((name) => subject.store.writeOnce(bucket, name, Readable.from([`${name}\n`]), JSONL)),
+      );
+    }
+    await subject.store.writeOnce(bucket, `other-${prefix}x.jsonl`, Readable.from(['x\n']), JSONL);
+    const listed = await collect(subject.store.list(bucket, prefix));
+    expect(listed.map((o) => o.name)).toEqual([...names].sort());
+    const sample = listed.find((o) => o.name.endsWith('Zürich.jsonl'));
+    expect(sample?.size).toBe(Buffer.byteLength(`${prefix}Zürich.jsonl\n`));
+    expect(await collect(subject.store.list(bucket, `${prefix}dt=2026-02-01/`))).toHaveLength(1);
+  });
+});
