@@ -1,4 +1,5 @@
 import type { BusMessage } from '../ports/bus';
+import type { StateTransaction } from '../ports/state-store';
 import type { ExportContext } from './context';
 import type { ChunkDoc, RunDoc } from './documents';
 import { chunkDocSchema, exportDocSchema, parseDocument, paths, runDocSchema } from './documents';
@@ -19,35 +20,51 @@ async function blockedRuns(ctx: ExportContext, accountId: string, exportId: stri
     .filter((run) => run.accountId === accountId && run.exportId === exportId);
 }
 
-/** Hands a blocked run's chunks back to the workers; returns the chunks reopened by this call. */
+/** Firestore commits at most 500 writes at once. */
+const WRITES_PER_TRANSACTION = 400;
+
+/**
+ * Hands a blocked run back to the workers and returns every chunk that is not finished. Workers ack and skip chunk
+ * tasks while their run is blocked, so pending chunks need their message again too, not only the blocked ones.
+ */
 async function reopenRun(ctx: ExportContext, run: RunDoc): Promise<ChunkDoc[]> {
   const plan = planOf(run);
   if (!plan) return [];
-  const blocked = (await loadChunks(ctx.state, plan)).filter((chunk) => chunk.status === 'blocked');
+  const open = (await loadChunks(ctx.state, plan)).filter(
+    (chunk) => chunk.status !== 'done' && chunk.status !== 'failed',
+  );
+  const blocked = open.filter((chunk) => chunk.status === 'blocked');
   const now = ctx.clock.now().toISOString();
-  return ctx.state.transaction(async (tx) => {
-    const current = parseDocument(runDocSchema, paths.run(run.runId), await tx.get(paths.run(run.runId)));
-    const reopened: ChunkDoc[] = [];
-    for (const chunk of blocked) {
-      const path = paths.chunk(plan, chunk.index);
-      const data = await tx.get(path);
-      // Another resume got here first: only chunks still blocked are reopened, and published, once.
-      if (data !== undefined && parseDocument(chunkDocSchema, path, data).status === 'blocked')
-        reopened.push(chunk);
-    }
-    for (const chunk of reopened) {
-      tx.set(paths.chunk(plan, chunk.index), {
-        ...Object.fromEntries(Object.entries(chunk).filter(([field]) => field !== 'failure')),
-        status: 'pending',
-        updatedAt: now,
-      });
-    }
-    if (current.status === 'blocked') {
-      const { failure: _cleared, ...rest } = current;
-      tx.set(paths.run(run.runId), { ...rest, status: 'running', updatedAt: now });
-    }
-    return reopened;
+  const runPath = paths.run(run.runId);
+  const runIsBlocked = async (tx: StateTransaction) =>
+    parseDocument(runDocSchema, runPath, await tx.get(runPath)).status === 'blocked';
+  // Chunks first, the run last: a worker that sees the run running must also find its chunk open.
+  for (let i = 0; i < blocked.length; i += WRITES_PER_TRANSACTION) {
+    const batch = blocked.slice(i, i + WRITES_PER_TRANSACTION);
+    await ctx.state.transaction(async (tx) => {
+      if (!(await runIsBlocked(tx))) return;
+      const current = [];
+      for (const chunk of batch) {
+        const path = paths.chunk(plan, chunk.index);
+        const data = await tx.get(path);
+        if (data !== undefined) current.push(parseDocument(chunkDocSchema, path, data));
+      }
+      for (const chunk of current) {
+        if (chunk.status !== 'blocked') continue;
+        const { failure: _cleared, ...rest } = chunk;
+        tx.set(paths.chunk(plan, chunk.index), { ...rest, status: 'pending', updatedAt: now });
+      }
+    });
+  }
+  const won = await ctx.state.transaction(async (tx) => {
+    const current = parseDocument(runDocSchema, runPath, await tx.get(runPath));
+    // Another resume got here first: it publishes the chunks, and this one leaves them alone.
+    if (current.status !== 'blocked') return false;
+    const { failure: _cleared, ...rest } = current;
+    tx.set(runPath, { ...rest, status: 'running', updatedAt: now });
+    return true;
   });
+  return won ? open : [];
 }
 
 /**

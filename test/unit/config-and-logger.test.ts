@@ -32,6 +32,67 @@ describe('config', () => {
   });
 });
 
+describe('config for Google Cloud', () => {
+  const kek = Buffer.alloc(32, 7).toString('base64');
+  const valid = {
+    GCS_EXPORT_ADAPTERS: 'gcp',
+    GOOGLE_CLOUD_PROJECT: 'acme-exports',
+    GCS_EXPORT_KEK: kek,
+    QUARANTINE_BUCKET: 'acme-quarantine',
+  };
+
+  it('builds the Google Cloud settings, without mail when no SendGrid key is set', () => {
+    const config = loadConfig(valid);
+    expect(config.gcp).toMatchObject({
+      projectId: 'acme-exports',
+      firestoreDatabaseId: '(default)',
+      quarantineBucket: 'acme-quarantine',
+      upload: { resumableThresholdBytes: 8 * 1024 * 1024, resumableChunkBytes: 8 * 1024 * 1024 },
+    });
+    expect(config.gcp?.keyEncryptionKey.equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(config.gcp?.sendGrid).toBeUndefined();
+    expect(
+      loadConfig({ ...valid, SENDGRID_API_KEY: 'SG.x', SENDGRID_SANDBOX: 'true' }).gcp?.sendGrid,
+    ).toEqual({ apiKey: 'SG.x', sandbox: true });
+  });
+
+  it.each([
+    [
+      'a missing project, key-encryption key and quarantine bucket',
+      { GCS_EXPORT_ADAPTERS: 'gcp' },
+      /GOOGLE_CLOUD_PROJECT: is required when GCS_EXPORT_ADAPTERS=gcp[\s\S]*GCS_EXPORT_KEK: is required[\s\S]*QUARANTINE_BUCKET: is required/,
+    ],
+    [
+      'a key-encryption key of the wrong length',
+      { ...valid, GCS_EXPORT_KEK: 'c2hvcnQ=' },
+      /GCS_EXPORT_KEK: must be base64 of exactly 32 bytes/,
+    ],
+    [
+      'a resumable chunk that is not a multiple of 256 KiB',
+      { ...valid, STORAGE_RESUMABLE_CHUNK_BYTES: '300000' },
+      /STORAGE_RESUMABLE_CHUNK_BYTES: must be a multiple of 262144/,
+    ],
+    [
+      'fewer delivery attempts than Pub/Sub allows',
+      { ...valid, MAX_DELIVERY_ATTEMPTS: '3' },
+      /MAX_DELIVERY_ATTEMPTS/,
+    ],
+    [
+      'a sandbox flag that is not a boolean',
+      { ...valid, SENDGRID_SANDBOX: 'maybe' },
+      /SENDGRID_SANDBOX: must be true or false/,
+    ],
+  ])('refuses %s at cold start', (_name, env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never echoes the key-encryption key in its error', () => {
+    expect(() => loadConfig({ ...valid, GCS_EXPORT_KEK: 'c2VjcmV0LXRvby1zaG9ydA==' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('c2VjcmV0LXRvby1zaG9ydA==') }),
+    );
+  });
+});
+
 describe('JsonLogger', () => {
   it('writes Cloud Logging entries with severity, labels and trace, and redacts secrets', () => {
     const lines: string[] = [];

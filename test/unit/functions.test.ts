@@ -51,7 +51,7 @@ describe('functions/index on the embedded adapters', () => {
   const dir = tempDir('functions');
   afterAll(() => dir.remove());
 
-  it('registers planExport, writeChunk and deadLetter, and planExport runs a request to a manifest', async () => {
+  it('registers every function, and planExport runs a request to a manifest', async () => {
     process.env.GCS_EXPORT_DATA_DIR = dir.path;
     const setup = await createLocalRuntime({ config: loadConfig({}), dataDir: dir.path, persistState: true });
     await setup.buckets.createBucket('fn-destination');
@@ -67,7 +67,8 @@ describe('functions/index on the embedded adapters', () => {
     await writeFile(sourceFile, eventLines(50));
 
     await import('../../functions/index');
-    for (const name of ['planExport', 'writeChunk', 'deadLetter']) expect(getFunction(name)).toBeDefined();
+    for (const name of ['planExport', 'writeChunk', 'deadLetter', 'checkFailures', 'api'])
+      expect(getFunction(name)).toBeDefined();
     const planExport = getFunction('planExport') as (e: CloudEvent<unknown>) => Promise<void>;
     await planExport(event({ message: {} }));
     await planExport(

@@ -10,6 +10,11 @@ export class PubSubBus implements Bus {
 
   constructor(private readonly pubsub: PubSub) {}
 
+  /** The underlying client, for administration in tools and tests. */
+  get client(): PubSub {
+    return this.pubsub;
+  }
+
   private topic(name: string): Topic {
     let topic = this.topics.get(name);
     if (!topic) {

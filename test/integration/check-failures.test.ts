@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import type { Message, Subscription } from '@google-cloud/pubsub';
+import type { GcpRuntime } from '../../shared/composition/gcp';
+import { createGcpRuntime } from '../../shared/composition/gcp';
+import { loadConfig } from '../../shared/config';
+import { routeApiRequest } from '../../shared/api/router';
+import { registerDestination } from '../../shared/domain/destinations';
+import { exportDocSchema, runDocSchema } from '../../shared/domain/documents';
+import { runIdFor } from '../../shared/domain/ids';
+import { handleCheckFailures } from '../../shared/handlers/check-failures';
+import { handleChunkTask, handleExportRequest } from '../../shared/handlers/handlers';
+import type { Delivery } from '../../shared/handlers/messages';
+import { describeWithEmulators } from '../support/emulators';
+import type { GcsServer } from '../support/gcs-server';
+import { startGcsServer } from '../support/gcs-server';
+import { eventLines } from '../support/local-harness';
+import { pollUntil } from '../support/poll';
+import { freshProjectId } from '../support/project-id';
+import { TOPICS } from '../support/pubsub-wiring';
+import { serviceAccountKey } from '../support/service-account-key';
+
+const SOURCE = 'platform-source';
+const CUSTOMER = 'customer-bucket';
+const ACCOUNT = 'acct-check';
+const delivery = (topic: string): Delivery => ({ topic, messageId: 'm', attributes: {} });
+
+describeWithEmulators('hourly failure check on the Google Cloud adapters', () => {
+  const projectId = freshProjectId('check');
+  let gcs: GcsServer;
+  let runtime: GcpRuntime;
+  const chunkTasks: unknown[] = [];
+  let observer: Subscription | undefined;
+
+  beforeAll(async () => {
+    gcs = await startGcsServer({ buckets: [SOURCE, CUSTOMER, 'platform-quarantine'] });
+    process.env.STORAGE_EMULATOR_HOST = gcs.url;
+    const config = loadConfig({
+      GCS_EXPORT_ADAPTERS: 'gcp',
+      GOOGLE_CLOUD_PROJECT: projectId,
+      GCS_EXPORT_KEK: randomBytes(32).toString('base64'),
+      QUARANTINE_BUCKET: 'platform-quarantine',
+      CHUNK_TARGET_BYTES: String(64 * 1024),
+      STORAGE_MAX_RETRIES: '1',
+      STORAGE_MAX_RETRY_DELAY_SECONDS: '1',
+      LOG_LEVEL: 'silent',
+    });
+    if (!config.gcp) throw new Error('gcp config expected');
+    runtime = createGcpRuntime(config, config.gcp);
+    const pubsub = runtime.bus.client;
+    await Promise.all(Object.values(TOPICS).map((topic) => pubsub.createTopic(topic)));
+    const [subscription] = await pubsub.topic(TOPICS.chunks).createSubscription('chunks-observer');
+    observer = subscription;
+    subscription.on('message', (message: Message) => {
+      chunkTasks.push(JSON.parse(message.data.toString('utf8')));
+      message.ack();
+    });
+    await registerDestination(
+      runtime.destinationDeps,
+      { accountId: ACCOUNT, destinationId: 'dest', nickname: 'Customer', bucket: CUSTOMER },
+      serviceAccountKey(),
+    );
+    gcs.putObject(SOURCE, 'events/a.ndjson', eventLines(2000));
+  });
+
+  afterAll(async () => {
+    await observer?.close();
+    await runtime?.close();
+    await gcs?.close();
+    delete process.env.STORAGE_EMULATOR_HOST;
+  });
+
+  const runId = runIdFor(ACCOUNT, 'req-check');
+  const run = async () => runDocSchema.parse((await runtime.firestore.doc(`runs/${runId}`).get()).data());
+  const exportDoc = async () =>
+    exportDocSchema.parse((await runtime.firestore.doc(`exports/${ACCOUNT}~daily`).get()).data());
+
+  it('blocks every chunk when the customer revokes write access, and marks the export failing', async () => {
+    gcs.injectFaults({ operation: 'storage.objects.insert', rate: 1, kinds: ['return-403'] });
+    const planned = await handleExportRequest(
+      runtime.ctx,
+      {
+        requestId: 'req-check',
+        accountId: ACCOUNT,
+        exportId: 'daily',
+        destinationId: 'dest',
+        kind: 'events',
+        window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
+        source: { prefixes: [`gs://${SOURCE}/events/`] },
+        createdBy: { email: 'owner@example.com', name: 'Owner' },
+      },
+      delivery(TOPICS.requests),
+    );
+    expect(planned?.chunkCount).toBeGreaterThan(1);
+    for (let chunk = 0; chunk < (planned?.chunkCount ?? 0); chunk += 1) {
+      await handleChunkTask(runtime.ctx, { runId, chunk }, delivery(TOPICS.chunks));
+    }
+    expect((await run()).status).toBe('blocked');
+    const exp = await exportDoc();
+    expect(exp.health).toMatchObject({ state: 'failing', lastError: { code: 'forbidden', status: 403 } });
+  });
+
+  it('reports the failing export through the api, and refuses to resume it while the destination still fails', async () => {
+    const status = await routeApiRequest(runtime, {
+      method: 'GET',
+      path: `/v1/accounts/${ACCOUNT}/exports/daily`,
+      body: undefined,
+    });
+    expect(status).toMatchObject({
+      status: 200,
+      body: {
+        health: { state: 'failing', lastError: { code: 'forbidden' } },
+        lastRun: { status: 'blocked' },
+      },
+    });
+    const resume = await routeApiRequest(runtime, {
+      method: 'POST',
+      path: `/v1/accounts/${ACCOUNT}/exports/daily/resume`,
+      body: undefined,
+    });
+    expect(resume).toMatchObject({ status: 422, body: { error: { code: 'forbidden' } } });
+  });
+
+  it('while the destination still refuses writes, the check resumes nothing', async () => {
+    const outcome = await handleCheckFailures(runtime, {}, delivery('failure-check'));
+    expect(outcome).toMatchObject({ checked: 1, resumed: [], stillFailing: [{ code: 'forbidden' }] });
+    expect((await run()).status).toBe('blocked');
+  });
+
+  it('once fixed, the check resumes the blocked chunks, clears the failure, and the run completes', async () => {
+    gcs.clearFaults();
+    chunkTasks.length = 0;
+    const outcome = await handleCheckFailures(runtime, {}, delivery('failure-check'));
+    const chunkCount = (await run()).chunkCount ?? 0;
+    expect(outcome).toMatchObject({ checked: 1, resumed: ['daily'], stillFailing: [] });
+    expect((await exportDoc()).health).toEqual({ state: 'healthy' });
+    expect((await run()).status).toBe('running');
+    // Every blocked chunk was published again, once.
+    const tasks = await pollUntil('the re-published chunk tasks', () =>
+      Promise.resolve(chunkTasks.length >= chunkCount ? chunkTasks : undefined),
+    );
+    expect(tasks).toHaveLength(chunkCount);
+    for (const task of tasks) await handleChunkTask(runtime.ctx, task, delivery(TOPICS.chunks));
+    expect(await run()).toMatchObject({ status: 'succeeded', totals: { records: 2000 } });
+    // A second check (Cloud Scheduler may fire twice) finds nothing to do.
+    expect(await handleCheckFailures(runtime, {}, delivery('failure-check'))).toMatchObject({ checked: 0 });
+  });
+});
