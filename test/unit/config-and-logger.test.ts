@@ -87,9 +87,15 @@ describe('config for Google Cloud', () => {
   });
 
   it('never echoes the key-encryption key in its error', () => {
-    expect(() => loadConfig({ ...valid, GCS_EXPORT_KEK: 'c2VjcmV0LXRvby1zaG9ydA==' })).toThrow(
-      expect.objectContaining({ message: expect.not.stringContaining('c2VjcmV0LXRvby1zaG9ydA==') }),
-    );
+    const secret = 'c2VjcmV0LXRvby1zaG9ydA==';
+    let message = '';
+    try {
+      loadConfig({ ...valid, GCS_EXPORT_KEK: secret });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('GCS_EXPORT_KEK');
+    expect(message).not.toContain(secret);
   });
 });
 
