@@ -1,0 +1,309 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import type { RunDoc } from '../../shared/domain/documents';
+import { runDocSchema } from '../../shared/domain/documents';
+import { runIdFor } from '../../shared/domain/ids';
+import { describeWithEmulators } from '../support/emulators';
+import type { HostedFunction } from '../support/functions-host';
+import { buildFunctions, hostFunction } from '../support/functions-host';
+import type { GcsServer } from '../support/gcs-server';
+import { startGcsServer } from '../support/gcs-server';
+import { eventLines } from '../support/local-harness';
+import { pollUntil } from '../support/poll';
+import { freshProjectId } from '../support/project-id';
+import { TOPICS, wireLikeTerraform } from '../support/pubsub-wiring';
+import { serviceAccountKey } from '../support/service-account-key';
+import { tempDir } from '../support/temp-dir';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SOURCE = 'platform-events';
+const QUARANTINE = 'platform-quarantine';
+const CUSTOMER = 'customer-exports';
+const ACCOUNT = 'acct-sys';
+const DESTINATION = 'warehouse';
+const MAX_DELIVERY_ATTEMPTS = 5;
+
+/** What the function instances read at cold start, as Terraform sets it (plus the emulator hosts). */
+function functionEnv(projectId: string, storageUrl: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST,
+    PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
+    STORAGE_EMULATOR_HOST: storageUrl,
+    METADATA_SERVER_DETECTION: 'none',
+    GCS_EXPORT_ADAPTERS: 'gcp',
+    GOOGLE_CLOUD_PROJECT: projectId,
+    GCS_EXPORT_KEK: randomBytes(32).toString('base64'),
+    QUARANTINE_BUCKET: QUARANTINE,
+    LOG_LEVEL: 'info',
+    MAX_DELIVERY_ATTEMPTS: String(MAX_DELIVERY_ATTEMPTS),
+    // Small chunks, and a low resumable threshold, so that a modest source exercises several chunks, both
+    // upload types, and resumable sessions of more than one request.
+    CHUNK_TARGET_BYTES: String(1024 * 1024),
+    MAX_PART_BYTES: String(1024 * 1024),
+    STORAGE_RESUMABLE_THRESHOLD_BYTES: String(64 * 1024),
+    STORAGE_RESUMABLE_CHUNK_BYTES: String(512 * 1024),
+    STORAGE_MAX_RETRIES: '3',
+    STORAGE_MAX_RETRY_DELAY_SECONDS: '1',
+  };
+}
+
+describeWithEmulators('system: the functions under the Functions Framework, fed by Pub/Sub push', () => {
+  const projectId = freshProjectId('system');
+  const dir = tempDir('system');
+  let gcs: GcsServer;
+  let pubsub: PubSub;
+  let firestore: Firestore;
+  const functions: Record<string, HostedFunction> = {};
+
+  const api = async (method: string, route: string, body?: unknown) => {
+    const response = await fetch(`${functions.api?.url}/v1/accounts/${ACCOUNT}/${route}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  };
+
+  const request = (requestId: string, overrides: Record<string, unknown> = {}) => ({
+    requestId,
+    accountId: ACCOUNT,
+    exportId: 'daily-events',
+    destinationId: DESTINATION,
+    kind: 'events',
+    window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
+    source: { prefixes: [`gs://${SOURCE}/events/`] },
+    createdBy: { email: 'owner@example.com', name: 'Owner' },
+    // Uncompressed parts are large enough to need resumable sessions.
+    compression: 'none',
+    ...overrides,
+  });
+
+  /** Publishes with the CLI the platform uses, against the Pub/Sub emulator. */
+  const publish = async (payload: Record<string, unknown>) => {
+    const file = path.join(dir.path, `${String(payload.requestId)}.json`);
+    await writeFile(file, JSON.stringify(payload));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(ROOT, 'dist/shared/cli/main.js'),
+        'publish',
+        file,
+        '--topic',
+        `projects/${projectId}/topics/${TOPICS.requests}`,
+      ],
+      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' } },
+    );
+    expect(stdout).toContain(`published request ${String(payload.requestId)}`);
+  };
+
+  const runOf = async (runId: string): Promise<RunDoc | undefined> => {
+    const snapshot = await firestore.doc(`runs/${runId}`).get();
+    return snapshot.exists ? runDocSchema.parse(snapshot.data()) : undefined;
+  };
+
+  const settledRun = (requestId: string, timeoutMs = 90_000) =>
+    pollUntil(
+      `run of ${requestId} to settle`,
+      async () => {
+        const run = await runOf(runIdFor(ACCOUNT, requestId));
+        return run && (run.status === 'succeeded' || run.status === 'failed') ? run : undefined;
+      },
+      timeoutMs,
+    ).catch((error: unknown) => {
+      const logs = Object.values(functions)
+        .map((fn) => `--- ${fn.target}\n${fn.log().split('\n').slice(-15).join('\n')}`)
+        .join('\n');
+      throw new Error(`${(error as Error).message}\n${logs}`);
+    });
+
+  /** The run's objects in the customer bucket, with the run id replaced so two runs can be compared. */
+  const outputOf = (run: RunDoc): Map<string, Buffer> => {
+    const out = new Map<string, Buffer>();
+    for (const [name, object] of gcs.objects(CUSTOMER)) {
+      if (name.includes(run.runId)) out.set(name.replaceAll(run.runId, 'RUN'), object.data);
+    }
+    return out;
+  };
+
+  beforeAll(async () => {
+    await buildFunctions();
+    gcs = await startGcsServer({ buckets: [SOURCE, QUARANTINE, CUSTOMER] });
+    // Two plain objects, a gzip one, and a few malformed lines to quarantine.
+    gcs.putObject(SOURCE, 'events/2026-02-01.ndjson', eventLines(6000));
+    gcs.putObject(SOURCE, 'events/2026-02-02.ndjson', `${eventLines(3000, ['Viewed ✨'])}{not json\n`);
+    gcs.putObject(SOURCE, 'events/2026-02-03.ndjson.gz', gzipSync(eventLines(4000, ['Searched'])), {
+      contentType: 'application/gzip',
+    });
+    // One event only: its parts grow past the resumable chunk size.
+    gcs.putObject(SOURCE, 'events/2026-02-04-charged.ndjson', eventLines(8000, ['Charged']));
+    const env = functionEnv(projectId, gcs.url);
+    const hosted = await Promise.all([
+      hostFunction('planExport', 'cloudevent', env),
+      hostFunction('writeChunk', 'cloudevent', env),
+      hostFunction('deadLetter', 'cloudevent', env),
+      hostFunction('api', 'http', env),
+    ]);
+    for (const fn of hosted) functions[fn.target] = fn;
+    pubsub = new PubSub({ projectId });
+    firestore = new Firestore({ projectId });
+    await wireLikeTerraform(
+      pubsub,
+      projectId,
+      {
+        planExport: hosted[0].url,
+        writeChunk: hosted[1].url,
+        deadLetter: hosted[2].url,
+      },
+      MAX_DELIVERY_ATTEMPTS,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(Object.values(functions).map((fn) => fn.stop()));
+    await pubsub?.close();
+    await firestore?.terminate();
+    await gcs?.close();
+    dir.remove();
+  });
+
+  it('registers the customer destination through the api function; the key never comes back', async () => {
+    const key = serviceAccountKey({ clientEmail: 'exporter@customer.iam.gserviceaccount.com' });
+    const created = await api('POST', 'destinations', {
+      destinationId: DESTINATION,
+      nickname: 'Warehouse bucket',
+      bucket: CUSTOMER,
+      key,
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ destinationId: DESTINATION, bucket: CUSTOMER });
+    expect(created.text).not.toContain('PRIVATE KEY');
+
+    const stored = await firestore.doc(`destinations/${ACCOUNT}~${DESTINATION}`).get();
+    expect(JSON.stringify(stored.data())).not.toContain('PRIVATE KEY');
+    const listed = await api('GET', 'destinations');
+    expect(listed.text).not.toContain('PRIVATE KEY');
+    expect(listed.json.destinations).toHaveLength(1);
+
+    const missingBucket = await api('POST', 'destinations', {
+      destinationId: 'typo',
+      nickname: 'Typo',
+      bucket: 'no-such-bucket',
+      key,
+    });
+    expect(missingBucket.status).toBe(422);
+    expect(missingBucket.json).toMatchObject({ error: { code: 'bucketNotFound' } });
+  });
+
+  let reference: { run: RunDoc; output: Map<string, Buffer> };
+
+  it('publish → parts, manifest and _SUCCESS in the bucket, run succeeded in Firestore', async () => {
+    await publish(request('req-clean'));
+    const run = await settledRun('req-clean');
+    expect(run).toMatchObject({ status: 'succeeded', totals: { records: 21_000, quarantined: 1 } });
+    expect(run.chunkCount).toBeGreaterThan(3);
+
+    const output = outputOf(run);
+    const names = [...output.keys()];
+    expect(names.filter((n) => n.endsWith('/_SUCCESS'))).toHaveLength(1);
+    const manifestName = names.find((n) => n.endsWith('manifest.json'));
+    expect(manifestName).toBeDefined();
+    const manifest = JSON.parse(output.get(manifestName ?? '')?.toString('utf8') ?? '{}') as {
+      files: { name: string; crc32c: string; records: number }[];
+    };
+    // Every listed file is in the bucket with the listed CRC32C, and nothing else is.
+    expect(manifest.files.length + 2).toBe(output.size);
+    for (const file of manifest.files) {
+      expect(gcs.object(CUSTOMER, file.name)?.crc32c).toBe(file.crc32c);
+    }
+    expect(manifest.files.reduce((sum, f) => sum + f.records, 0)).toBe(21_000);
+    // The malformed line is kept on the platform side, never in the customer's bucket.
+    expect([...gcs.objects(QUARANTINE).keys()].some((n) => n.includes(run.runId))).toBe(true);
+
+    const status = await api('GET', `runs/${run.runId}`);
+    expect(status.json).toMatchObject({ status: 'succeeded', runId: run.runId });
+    expect(status.text).not.toContain(SOURCE);
+    reference = { run, output };
+  });
+
+  it('with 503s and connection resets injected into ~20 % of uploads, writes identical bytes and no duplicates', async () => {
+    // About one upload request in five fails: a broken stream part-way through a resumable chunk, a 503 or a reset.
+    gcs.injectFaults({
+      operation: 'storage.objects.insert',
+      rate: 0.08,
+      kinds: ['return-503-after-256K'],
+      seed: 11,
+    });
+    gcs.injectFaults({
+      operation: 'storage.objects.insert',
+      rate: 0.14,
+      kinds: ['return-503', 'return-reset-connection'],
+      seed: 20261128,
+    });
+    const firstRequest = gcs.requests.length;
+    try {
+      await publish(request('req-faulty'));
+      const run = await settledRun('req-faulty', 110_000);
+      expect(run.status).toBe('succeeded');
+      const injected = gcs.faultsInjected;
+      const total = Object.values(injected).reduce((sum, n) => sum + n, 0);
+      const uploads = gcs.requests
+        .slice(firstRequest)
+        .filter((r) => r.operation === 'storage.objects.insert');
+      process.stderr.write(
+        `fault injection: ${total} faults in ${uploads.length} upload requests ${JSON.stringify(injected)}\n`,
+      );
+      expect(total).toBeGreaterThan(0);
+
+      const output = outputOf(run);
+      expect([...output.keys()].sort()).toEqual([...reference.output.keys()].sort());
+      for (const [name, bytes] of reference.output) {
+        if (name.endsWith('manifest.json')) continue; // carries the run's own times
+        expect({ name, same: output.get(name)?.equals(bytes) }).toEqual({ name, same: true });
+      }
+      const files = (manifest: Buffer | undefined) =>
+        (JSON.parse(manifest?.toString('utf8') ?? '{}') as { files: unknown[] }).files;
+      const manifestName = [...output.keys()].find((n) => n.endsWith('manifest.json')) ?? '';
+      expect(JSON.stringify(files(output.get(manifestName))).replaceAll(run.runId, 'RUN')).toBe(
+        JSON.stringify(files(reference.output.get(manifestName))).replaceAll(reference.run.runId, 'RUN'),
+      );
+    } finally {
+      gcs.clearFaults();
+    }
+  });
+
+  it('dead-letters a poison chunk after the maximum deliveries and marks its run failed', async () => {
+    gcs.putObject(SOURCE, 'poison/events.ndjson', eventLines(100));
+    // Every read of this one object fails, on every delivery: the chunk can never succeed. (Planning only lists
+    // the prefix, so the request itself is planned.)
+    gcs.injectFaults({
+      operation: 'storage.objects.get',
+      objectName: 'poison/events.ndjson',
+      rate: 1,
+      kinds: ['return-503'],
+    });
+    try {
+      await publish(
+        request('req-poison', {
+          exportId: 'poison-export',
+          source: { prefixes: [`gs://${SOURCE}/poison/`] },
+        }),
+      );
+      const run = await settledRun('req-poison', 110_000);
+      expect(run).toMatchObject({ status: 'failed', failure: { code: 'deliveryAttemptsExhausted' } });
+      expect(run.failure?.message).toContain(String(MAX_DELIVERY_ATTEMPTS));
+      expect(functions.deadLetter?.log()).toContain(run.runId);
+      expect([...gcs.objects(CUSTOMER).keys()].some((name) => name.includes(run.runId))).toBe(false);
+    } finally {
+      gcs.clearFaults();
+    }
+  });
+});
