@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,14 +18,56 @@ function canConnect(port: number): Promise<void> {
   });
 }
 
-const ROOT = path.resolve(__dirname, '..', '..');
+/** The repository: the nearest folder with a package.json (this file also runs compiled, from dist-dev/). */
+export const REPO_ROOT = ((): string => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+  }
+})();
+const ROOT = REPO_ROOT;
 const FRAMEWORK = path.join(ROOT, 'node_modules', '.bin', 'functions-framework');
 
+const BUILD_LOCK = path.join(os.tmpdir(), 'gcs-export-build.lock');
+
+/**
+ * One build at a time across processes (jest workers, dev:emulators): two tsc runs writing dist/ at once could
+ * hand a starting function a half-written file. mkdir is atomic; a lock older than two minutes is a crashed build's.
+ */
+async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
+  for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
+    try {
+      mkdirSync(BUILD_LOCK);
+      break;
+    } catch {
+      const age = Date.now() - (statSync(BUILD_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 120_000) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
+}
+
 /** Builds exactly what Cloud Functions deploys (`npm run build`), so the system tests run the shipped code. */
-export async function buildFunctions(): Promise<void> {
-  await promisify(execFile)(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-  });
+export function buildFunctions(): Promise<void> {
+  return withBuildLock(build);
+}
+
+async function build(): Promise<void> {
+  try {
+    await promisify(execFile)(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+    });
+  } catch (error) {
+    const output = (error as { stdout?: string }).stdout?.trim();
+    throw new Error(
+      `building the functions (tsc -p tsconfig.build.json) failed${output ? `:\n${output}` : ''}`,
+    );
+  }
 }
 
 export interface HostedFunction {
@@ -84,6 +126,9 @@ export async function hostFunction(
     { cwd: ROOT, env: { ...env, PORT: String(port) }, detached: true, stdio: ['ignore', out, out] },
   );
   closeSync(out);
+  let spawnError: Error | undefined;
+  // Without a listener, a failed spawn (no framework binary) would crash the whole test process.
+  child.once('error', (error) => (spawnError = error));
   running.add(child);
   const url = `http://127.0.0.1:${port}`;
   const log = () => readFileSync(logFile, 'utf8');
@@ -95,6 +140,7 @@ export async function hostFunction(
   };
   const deadline = Date.now() + 20_000;
   for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
+    if (spawnError) throw new Error(`${target} could not start: ${spawnError.message}`);
     if (child.exitCode !== null)
       throw new Error(`${target} exited (${child.exitCode}) before it was ready:\n${log()}`);
     try {
