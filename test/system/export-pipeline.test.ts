@@ -236,15 +236,17 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
 
   it('with 503s and connection resets injected into ~20 % of uploads, writes identical bytes and no duplicates', async () => {
     // About one upload request in five fails: a broken stream part-way through a resumable chunk, a 503 or a reset.
+    // Two resumable requests broken after 256 KiB: only requests that large can break so, smaller ones go on.
     gcs.injectFaults({
       operation: 'storage.objects.insert',
-      rate: 0.08,
+      rate: 0.3,
       kinds: ['return-503-after-256K'],
       seed: 11,
+      maxFaults: 2,
     });
     gcs.injectFaults({
       operation: 'storage.objects.insert',
-      rate: 0.14,
+      rate: 0.2,
       kinds: ['return-503', 'return-reset-connection'],
       seed: 20261128,
     });
