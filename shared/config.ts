@@ -5,6 +5,7 @@ import { formatIssues } from './domain/request';
 import { LOG_LEVELS } from './logger';
 import { bucketNameSchema } from './domain/source-uri';
 import type { GcsUploadOptions } from './adapters/gcp/gcs-bucket-store';
+import { DEFAULT_UPLOAD_OPTIONS } from './adapters/gcp/gcs-bucket-store';
 import type { StorageRetrySettings } from './adapters/gcp/storage-clients';
 import { DEFAULT_STORAGE_RETRY } from './adapters/gcp/storage-clients';
 
@@ -49,8 +50,8 @@ const envSchema = z.object({
     .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be base64 of exactly 32 bytes')
     .optional(),
   QUARANTINE_BUCKET: bucketNameSchema.optional(),
-  STORAGE_RESUMABLE_THRESHOLD_BYTES: bytes(8 * 1024 * 1024, 64 * 1024),
-  STORAGE_RESUMABLE_CHUNK_BYTES: bytes(8 * 1024 * 1024, 256 * 1024).refine(
+  STORAGE_RESUMABLE_THRESHOLD_BYTES: bytes(DEFAULT_UPLOAD_OPTIONS.resumableThresholdBytes, 64 * 1024),
+  STORAGE_RESUMABLE_CHUNK_BYTES: bytes(DEFAULT_UPLOAD_OPTIONS.resumableChunkBytes, 256 * 1024).refine(
     (value) => value % (256 * 1024) === 0,
     'must be a multiple of 262144 (256 KiB), as Cloud Storage requires',
   ),

@@ -47,7 +47,7 @@ describe('config for Google Cloud', () => {
       projectId: 'acme-exports',
       firestoreDatabaseId: '(default)',
       quarantineBucket: 'acme-quarantine',
-      upload: { resumableThresholdBytes: 8 * 1024 * 1024, resumableChunkBytes: 8 * 1024 * 1024 },
+      upload: { resumableThresholdBytes: 2 * 1024 * 1024, resumableChunkBytes: 2 * 1024 * 1024 },
     });
     expect(config.gcp?.keyEncryptionKey.equals(Buffer.alloc(32, 7))).toBe(true);
     expect(config.gcp?.sendGrid).toBeUndefined();

@@ -16,9 +16,13 @@ export interface GcsUploadOptions {
   resumableChunkBytes: number;
 }
 
+/**
+ * Every open part holds up to this much in memory (the head it may send in one request, then the chunk the client
+ * keeps so it can retry it), so a worker's upload buffers stay under MAX_OPEN_PARTS × 2 MiB.
+ */
 export const DEFAULT_UPLOAD_OPTIONS: GcsUploadOptions = {
-  resumableThresholdBytes: 8 * 1024 * 1024,
-  resumableChunkBytes: 8 * 1024 * 1024,
+  resumableThresholdBytes: 2 * 1024 * 1024,
+  resumableChunkBytes: 2 * 1024 * 1024,
 };
 
 /** The object resource fields we rely on, parsed rather than trusted. */

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { Storage } from '@google-cloud/storage';
+import { DEFAULT_UPLOAD_OPTIONS, GcsBucketStore } from '../../adapters/gcp/gcs-bucket-store';
 import { createLocalRuntime } from '../../composition/local';
 import { loadConfig } from '../../config';
 import { registerDestination } from '../../domain/destinations';
@@ -25,11 +27,19 @@ interface MemoryFigures {
   peakBuffersMiB: number;
 }
 
-const runtimeFor = (dataDir: string) =>
+/** Where the destination is written: local folders, or a Cloud Storage JSON API endpoint through GcsBucketStore. */
+const gcsStoreAt = (storageEndpoint: string) =>
+  new GcsBucketStore(
+    new Storage({ apiEndpoint: storageEndpoint, projectId: 'bench' }),
+    DEFAULT_UPLOAD_OPTIONS,
+  );
+
+const runtimeFor = (dataDir: string, storageEndpoint?: string) =>
   createLocalRuntime({
     config: { ...loadConfig({ LOG_LEVEL: 'error' }), dataDir },
     dataDir,
     persistState: true,
+    ...(storageEndpoint ? { wrapDestination: () => gcsStoreAt(storageEndpoint) } : {}),
   }).then((runtime) => {
     // One chunk holds the whole source, so the figures are those of one writer.
     runtime.ctx.settings = { ...runtime.ctx.settings, chunkTargetBytes: 64 * 1024 * MiB };
@@ -37,10 +47,19 @@ const runtimeFor = (dataDir: string) =>
   });
 
 /** Source and destination are prepared in the parent, so the measuring process holds nothing of the generator. */
-async function prepare(dataDir: string, sourceMiB: number): Promise<number> {
-  const runtime = await runtimeFor(dataDir);
+async function prepare(dataDir: string, sourceMiB: number, storageEndpoint?: string): Promise<number> {
+  const runtime = await runtimeFor(dataDir, storageEndpoint);
   await runtime.buckets.createBucket('bench-source');
   await runtime.buckets.createBucket('bench-destination');
+  if (storageEndpoint) {
+    const [exists] = await new Storage({ apiEndpoint: storageEndpoint, projectId: 'bench' })
+      .bucket('bench-destination')
+      .exists();
+    if (!exists)
+      await new Storage({ apiEndpoint: storageEndpoint, projectId: 'bench' }).createBucket(
+        'bench-destination',
+      );
+  }
   const generated = await generateDemoSource({
     dir: path.join(runtime.buckets.root, 'bench-source', 'src'),
     events: Math.round((sourceMiB * MiB) / AVERAGE_LINE_BYTES),
@@ -59,10 +78,11 @@ async function prepare(dataDir: string, sourceMiB: number): Promise<number> {
   return generated.bytes;
 }
 
-async function measure(dataDir: string): Promise<Omit<MemoryFigures, 'sourceMiB'>> {
-  const runtime = await runtimeFor(dataDir);
+async function measure(dataDir: string, storageEndpoint?: string): Promise<Omit<MemoryFigures, 'sourceMiB'>> {
+  const runtime = await runtimeFor(dataDir, storageEndpoint);
   const parsed = parseExportRequest({
-    requestId: 'bench',
+    // A fresh request per measurement: a Cloud Storage endpoint keeps the objects of earlier sizes.
+    requestId: `bench-${path.basename(dataDir)}`,
     accountId: 'bench',
     exportId: 'bench',
     destinationId: 'bench-destination',
@@ -109,15 +129,20 @@ export function registerBench(program: Command): void {
       "peak memory of one chunk's writer for growing chunk sizes (each measured in a fresh process)",
     )
     .option('--sizes <list>', 'source sizes in MiB, comma-separated', '16,64,256')
-    .action(async (options: { sizes: string }) => {
+    .option(
+      '--storage-endpoint <url>',
+      'write the destination through @google-cloud/storage to this Cloud Storage JSON API endpoint (an emulator)',
+    )
+    .action(async (options: { sizes: string; storageEndpoint?: string }) => {
       const rows: MemoryFigures[] = [];
       for (const size of options.sizes.split(',').map((s) => positiveInt(s.trim()))) {
         const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gcs-export-bench-'));
         try {
-          const bytes = await prepare(dataDir, size);
+          const bytes = await prepare(dataDir, size, options.storageEndpoint);
+          const endpoint = options.storageEndpoint ? ['--storage-endpoint', options.storageEndpoint] : [];
           const output = execFileSync(
             process.execPath,
-            ['--expose-gc', process.argv[1] ?? '', 'bench', 'memory-one', dataDir],
+            ['--expose-gc', process.argv[1] ?? '', 'bench', 'memory-one', dataDir, ...endpoint],
             { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
           );
           const row = {
@@ -139,7 +164,8 @@ export function registerBench(program: Command): void {
   bench
     .command('memory-one', { hidden: true })
     .argument('<data>', 'data folder prepared by `bench memory`')
-    .action(async (dataDir: string) => {
-      process.stdout.write(`${JSON.stringify(await measure(dataDir))}\n`);
+    .option('--storage-endpoint <url>')
+    .action(async (dataDir: string, options: { storageEndpoint?: string }) => {
+      process.stdout.write(`${JSON.stringify(await measure(dataDir, options.storageEndpoint))}\n`);
     });
 }
