@@ -89,6 +89,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const attempts = config.maxDeliveryAttempts;
   bus.subscribe(topics.requests, (payload, delivery) => handleExportRequest(ctx, payload, delivery), {
     maxDeliveryAttempts: attempts,
+    deadLetterTopic: topics.deadLetter,
   });
   bus.subscribe(topics.chunks, (payload, delivery) => handleChunkTask(ctx, payload, delivery), {
     maxDeliveryAttempts: attempts,

@@ -1,5 +1,5 @@
 import type { ExportContext } from '../domain/context';
-import { failDeadLetteredChunk } from '../domain/dead-letter';
+import { failDeadLetteredChunk, failDeadLetteredRequest } from '../domain/dead-letter';
 import type { RejectionDoc } from '../domain/documents';
 import { paths } from '../domain/documents';
 import { inputError } from '../domain/errors';
@@ -105,16 +105,22 @@ export async function handleDeadLetter(
   payload: unknown,
   delivery: Delivery,
 ): Promise<void> {
-  const parsed = parseWithSchema(chunkTaskSchema, payload);
-  if (!parsed.ok) {
-    await recordRejection(ctx, delivery, payload, parsed.violations);
+  const count = Number(delivery.attributes.CloudPubSubDeadLetterSourceDeliveryCount ?? Number.NaN);
+  const attempts = Number.isFinite(count) ? count : undefined;
+  // Chunk tasks and export requests share the dead-letter topic; each kind is recognised by its schema.
+  const task = parseWithSchema(chunkTaskSchema, payload);
+  if (task.ok) {
+    await failDeadLetteredChunk(ctx, task.value.runId, task.value.chunk, attempts);
     return;
   }
-  const attempts = Number(delivery.attributes.CloudPubSubDeadLetterSourceDeliveryCount ?? Number.NaN);
-  await failDeadLetteredChunk(
-    ctx,
-    parsed.value.runId,
-    parsed.value.chunk,
-    Number.isFinite(attempts) ? attempts : undefined,
-  );
+  const request = parseExportRequest(payload);
+  if (request.ok) {
+    if (!(await failDeadLetteredRequest(ctx, request.value, attempts))) {
+      await recordRejection(ctx, delivery, payload, [
+        `the request could not be processed in ${attempts ?? 'the maximum number of'} delivery attempts`,
+      ]);
+    }
+    return;
+  }
+  await recordRejection(ctx, delivery, payload, task.violations);
 }

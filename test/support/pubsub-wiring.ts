@@ -11,8 +11,8 @@ export interface PushTargets {
 export const TOPICS = DEFAULT_SETTINGS.topics;
 
 /**
- * Topics and push subscriptions wired the way Terraform wires them: requests → planExport, chunks → writeChunk with
- * a retry policy and a dead-letter policy, dead letters → deadLetter. Push endpoints have the form
+ * Topics and push subscriptions wired the way Terraform wires them: requests → planExport and chunks → writeChunk,
+ * each with a retry policy and a dead-letter policy, dead letters → deadLetter. Push endpoints have the form
  * /projects/P/topics/T so that the Functions Framework puts the topic into the CloudEvent's source.
  */
 export async function wireLikeTerraform(
@@ -26,16 +26,18 @@ export async function wireLikeTerraform(
   const push = (base: string, topic: string) => ({
     pushEndpoint: `${base}/projects/${projectId}/topics/${topic}`,
   });
+  const deadLetterPolicy = { deadLetterTopic: pubsub.topic(TOPICS.deadLetter).name, maxDeliveryAttempts };
   await pubsub.topic(TOPICS.requests).createSubscription(`${TOPICS.requests}-push`, {
     pushConfig: push(targets.planExport, TOPICS.requests),
     ackDeadlineSeconds: 60,
     retryPolicy,
+    deadLetterPolicy,
   });
   await pubsub.topic(TOPICS.chunks).createSubscription(`${TOPICS.chunks}-push`, {
     pushConfig: push(targets.writeChunk, TOPICS.chunks),
     ackDeadlineSeconds: 60,
     retryPolicy,
-    deadLetterPolicy: { deadLetterTopic: pubsub.topic(TOPICS.deadLetter).name, maxDeliveryAttempts },
+    deadLetterPolicy,
   });
   await pubsub.topic(TOPICS.deadLetter).createSubscription(`${TOPICS.deadLetter}-push`, {
     pushConfig: push(targets.deadLetter, TOPICS.deadLetter),

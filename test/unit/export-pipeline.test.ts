@@ -399,6 +399,27 @@ describe('export pipeline on embedded adapters', () => {
     expect(chunks.filter((c) => c.status === 'failed')).toHaveLength(1);
   });
 
+  it('dead-letters a request whose source cannot be read, and fails its run instead of retrying for days', async () => {
+    const h = await make({
+      label: 'poison-request',
+      maxDeliveryAttempts: 5,
+      wrapSource: (store) =>
+        // Planning reads the gzip trailer (the end of the object): that read always fails.
+        new FaultyStore(store, [], (_bucket, name, range) =>
+          name.endsWith('.gz') && (range?.start ?? 0) > 0 ? serviceUnavailable() : undefined,
+        ),
+    });
+    const nacked: string[] = [];
+    h.runtime.bus.on('nacked', (topic) => nacked.push(topic));
+    await h.publishAndDrain(h.request());
+
+    expect(nacked).toEqual(Array(5).fill('export-requests'));
+    const run = await runDoc(h);
+    expect(run.status).toBe('failed');
+    expect(run.failure).toMatchObject({ code: 'deliveryAttemptsExhausted' });
+    expect(run.failure?.message).toContain('planning request req-1 still failed after 5 delivery attempts');
+  });
+
   it('classifies storage statuses on the destination', async () => {
     const cases: [StorageFailure, string, string][] = [
       [new StorageFailure(401, 'unauthorized', 'x'), 'destination', 'credentialsInvalid'],
