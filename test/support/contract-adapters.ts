@@ -7,12 +7,15 @@ import { Storage } from '@google-cloud/storage';
 import type { GcsUploadOptions } from '../../shared/adapters/gcp/gcs-bucket-store';
 import { GcsBucketStore } from '../../shared/adapters/gcp/gcs-bucket-store';
 import { PubSubBus } from '../../shared/adapters/gcp/pubsub-bus';
+import { GcsQuarantine } from '../../shared/adapters/gcp/gcs-quarantine';
 import { SendGridMailer } from '../../shared/adapters/gcp/sendgrid-mailer';
 import { SettableClock } from '../../shared/adapters/local/clocks';
 import { LocalBucketStore } from '../../shared/adapters/local/local-bucket-store';
+import { LocalQuarantine } from '../../shared/adapters/local/local-quarantine';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer';
 import { z } from '../../shared/domain/zod';
 import type { Mailer } from '../../shared/ports/mailer';
+import type { Quarantine, QuarantinedLine } from '../../shared/ports/quarantine';
 import { startSendGridCapture } from './sendgrid-capture';
 import type { BucketStore } from '../../shared/ports/bucket-store';
 import { startGcsServer } from './gcs-server';
@@ -259,6 +262,67 @@ export const mailerSubjects: Subject<MailerUnderTest>[] = [
             ),
         },
         close: () => capture.close(),
+      };
+    },
+  },
+];
+
+/** A quarantine with a way to read back what a run's chunk committed. */
+export interface QuarantineUnderTest {
+  quarantine: Quarantine;
+  /** The committed lines of one chunk, or undefined when there is no file. */
+  committed(runId: string, chunk: number): Promise<QuarantinedLine[] | undefined>;
+}
+
+const quarantinedLineSchema = z.object({
+  source: z.string(),
+  line: z.number(),
+  lineBase: z.enum(['object', 'range']),
+  byteOffset: z.number().optional(),
+  reason: z.string(),
+  raw: z.string(),
+});
+const parseLines = (text: string): QuarantinedLine[] =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => quarantinedLineSchema.parse(JSON.parse(line)));
+const chunkFile = (chunk: number) => `chunk-${String(chunk).padStart(5, '0')}.jsonl`;
+
+export const quarantineSubjects: Subject<QuarantineUnderTest>[] = [
+  {
+    name: 'embedded LocalQuarantine',
+    make: () => {
+      const dir = tempDir('quarantine-contract');
+      return Promise.resolve({
+        port: {
+          quarantine: new LocalQuarantine(dir.path),
+          committed: async (runId, chunk) => {
+            try {
+              return parseLines(await readFile(path.join(dir.path, runId, chunkFile(chunk)), 'utf8'));
+            } catch {
+              return undefined;
+            }
+          },
+        },
+        close: () => Promise.resolve(dir.remove()),
+      });
+    },
+  },
+  {
+    name: 'GcsQuarantine (@google-cloud/storage) on the test GCS server',
+    make: async () => {
+      const server = await startGcsServer({ buckets: ['platform-quarantine'] });
+      const storage = new Storage({ apiEndpoint: server.url, projectId: 'contract' });
+      return {
+        port: {
+          quarantine: new GcsQuarantine(storage, 'platform-quarantine'),
+          committed: (runId, chunk) => {
+            const object = server.object('platform-quarantine', `quarantine/${runId}/${chunkFile(chunk)}`);
+            return Promise.resolve(object && parseLines(object.data.toString('utf8')));
+          },
+        },
+        close: () => server.close(),
       };
     },
   },
