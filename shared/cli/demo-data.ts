@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { Rng } from './seeded-random';
+import { mulberry32 } from './seeded-random';
 
 export interface DemoSourceOptions {
   /** Folder to write objects into (created, recursive). Object names are relative paths under it. */
@@ -36,7 +38,6 @@ export interface DemoSourceResult {
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 type JsonObject = { [key: string]: JsonValue };
-type Rng = () => number;
 type Platform = 'Android' | 'iOS' | 'Web';
 
 interface DemoProfile {
@@ -102,18 +103,6 @@ const NAME_WEIGHTS: readonly (readonly [string, number])[] = [
 export const DEMO_EVENT_NAMES: readonly string[] = Object.freeze(NAME_WEIGHTS.map(([name]) => name));
 
 const NAME_CUMULATIVE_WEIGHTS: readonly number[] = cumulative(NAME_WEIGHTS.map(([, weight]) => weight));
-
-/** mulberry32: tiny, fast and good enough for synthetic data; never Math.random so output is reproducible. */
-function mulberry32(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cumulative(weights: readonly number[]): number[] {
   let sum = 0;

@@ -1,6 +1,7 @@
 // Fault injection: the storage-testbench Retry Test API (instructions queued per operation, consumed by
 // requests carrying `x-retry-test-id`), and seeded random faults for requests without that header.
 import { randomUUID } from 'node:crypto';
+import { mulberry32 } from '../../../shared/cli/seeded-random';
 import { invalid, notFound } from './errors';
 import type { Instruction, Operation } from './instructions';
 import { isOperation, parseInstruction } from './instructions';
@@ -140,16 +141,4 @@ export class Faults {
       },
     };
   }
-}
-
-/** A small seeded PRNG, so random fault schedules are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
