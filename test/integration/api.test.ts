@@ -1,45 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import { createGcpRuntime } from '../../shared/composition/gcp';
 import type { GcpRuntime } from '../../shared/composition/gcp';
-import { loadConfig } from '../../shared/config';
 import { routeApiRequest } from '../../shared/api/router';
 import { describeWithEmulators } from '../support/emulators';
 import type { GcsServer } from '../support/gcs-server';
-import { startGcsServer } from '../support/gcs-server';
-import { freshProjectId } from '../support/project-id';
+import type { GcpTestRuntime } from '../support/gcp-runtime';
+import { startGcpTestRuntime } from '../support/gcp-runtime';
 import { serviceAccountKey } from '../support/service-account-key';
 
 const BUCKET = 'customer-bucket';
 
 describeWithEmulators('api on the Google Cloud adapters (Firestore emulator, test GCS server)', () => {
-  const projectId = freshProjectId('api');
   let gcs: GcsServer;
   let runtime: GcpRuntime;
   const key = serviceAccountKey();
   const call = (method: string, path: string, body?: unknown) =>
     routeApiRequest(runtime, { method, path: `/v1/accounts/${path}`, body });
 
+  let started: GcpTestRuntime | undefined;
   beforeAll(async () => {
-    gcs = await startGcsServer({ buckets: [BUCKET, 'platform-quarantine'] });
-    process.env.STORAGE_EMULATOR_HOST = gcs.url;
-    const config = loadConfig({
-      GCS_EXPORT_ADAPTERS: 'gcp',
-      GOOGLE_CLOUD_PROJECT: projectId,
-      GCS_EXPORT_KEK: randomBytes(32).toString('base64'),
-      QUARANTINE_BUCKET: 'platform-quarantine',
-      STORAGE_MAX_RETRIES: '1',
-      STORAGE_MAX_RETRY_DELAY_SECONDS: '1',
-      LOG_LEVEL: 'silent',
-    });
-    if (!config.gcp) throw new Error('gcp config expected');
-    runtime = createGcpRuntime(config, config.gcp);
+    started = await startGcpTestRuntime({ label: 'api', buckets: [BUCKET] });
+    ({ gcs, runtime } = started);
   });
 
-  afterAll(async () => {
-    await runtime?.close();
-    await gcs?.close();
-    delete process.env.STORAGE_EMULATOR_HOST;
-  });
+  afterAll(() => started?.close());
 
   it('registers a destination: 201, the key encrypted at rest and never returned, a probe written and removed', async () => {
     const created = await call('POST', 'acct-a/destinations', {

@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Message, Subscription } from '@google-cloud/pubsub';
 import type { GcpRuntime } from '../../shared/composition/gcp';
-import { createGcpRuntime } from '../../shared/composition/gcp';
-import { loadConfig } from '../../shared/config';
 import { routeApiRequest } from '../../shared/api/router';
 import { registerDestination } from '../../shared/domain/destinations';
 import { exportDocSchema, runDocSchema } from '../../shared/domain/documents';
@@ -12,10 +9,10 @@ import { handleChunkTask, handleExportRequest } from '../../shared/handlers/hand
 import type { Delivery } from '../../shared/handlers/messages';
 import { describeWithEmulators } from '../support/emulators';
 import type { GcsServer } from '../support/gcs-server';
-import { startGcsServer } from '../support/gcs-server';
+import type { GcpTestRuntime } from '../support/gcp-runtime';
+import { startGcpTestRuntime } from '../support/gcp-runtime';
 import { eventLines } from '../support/local-harness';
 import { pollUntil } from '../support/poll';
-import { freshProjectId } from '../support/project-id';
 import { TOPICS } from '../support/pubsub-wiring';
 import { serviceAccountKey } from '../support/service-account-key';
 
@@ -25,27 +22,19 @@ const ACCOUNT = 'acct-check';
 const delivery = (topic: string): Delivery => ({ topic, messageId: 'm', attributes: {} });
 
 describeWithEmulators('hourly failure check on the Google Cloud adapters', () => {
-  const projectId = freshProjectId('check');
   let gcs: GcsServer;
   let runtime: GcpRuntime;
   const chunkTasks: unknown[] = [];
   let observer: Subscription | undefined;
+  let started: GcpTestRuntime | undefined;
 
   beforeAll(async () => {
-    gcs = await startGcsServer({ buckets: [SOURCE, CUSTOMER, 'platform-quarantine'] });
-    process.env.STORAGE_EMULATOR_HOST = gcs.url;
-    const config = loadConfig({
-      GCS_EXPORT_ADAPTERS: 'gcp',
-      GOOGLE_CLOUD_PROJECT: projectId,
-      GCS_EXPORT_KEK: randomBytes(32).toString('base64'),
-      QUARANTINE_BUCKET: 'platform-quarantine',
-      CHUNK_TARGET_BYTES: String(64 * 1024),
-      STORAGE_MAX_RETRIES: '1',
-      STORAGE_MAX_RETRY_DELAY_SECONDS: '1',
-      LOG_LEVEL: 'silent',
+    started = await startGcpTestRuntime({
+      label: 'check',
+      buckets: [SOURCE, CUSTOMER],
+      env: { CHUNK_TARGET_BYTES: String(64 * 1024) },
     });
-    if (!config.gcp) throw new Error('gcp config expected');
-    runtime = createGcpRuntime(config, config.gcp);
+    ({ gcs, runtime } = started);
     const pubsub = runtime.bus.client;
     await Promise.all(Object.values(TOPICS).map((topic) => pubsub.createTopic(topic)));
     const [subscription] = await pubsub.topic(TOPICS.chunks).createSubscription('chunks-observer');
@@ -64,9 +53,7 @@ describeWithEmulators('hourly failure check on the Google Cloud adapters', () =>
 
   afterAll(async () => {
     await observer?.close();
-    await runtime?.close();
-    await gcs?.close();
-    delete process.env.STORAGE_EMULATOR_HOST;
+    await started?.close();
   });
 
   const runId = runIdFor(ACCOUNT, 'req-check');
