@@ -4,10 +4,8 @@ import { DEFAULT_SETTINGS } from './domain/context';
 import { formatIssues } from './domain/request';
 import { LOG_LEVELS } from './logger';
 import { bucketNameSchema } from './domain/source-uri';
-import type { GcsUploadOptions } from './adapters/gcp/gcs-bucket-store';
-import { DEFAULT_UPLOAD_OPTIONS } from './adapters/gcp/gcs-bucket-store';
-import type { StorageRetrySettings } from './adapters/gcp/storage-clients';
-import { DEFAULT_STORAGE_RETRY } from './adapters/gcp/storage-clients';
+import type { GcsUploadOptions, StorageRetrySettings } from './adapters/gcp/storage-settings';
+import { DEFAULT_STORAGE_RETRY, DEFAULT_UPLOAD_OPTIONS } from './adapters/gcp/storage-settings';
 
 const bytes = (fallback: number, min: number) => z.coerce.number().int().min(min).default(fallback);
 const flag = (fallback: boolean) =>

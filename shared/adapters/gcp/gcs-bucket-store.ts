@@ -8,22 +8,11 @@ import { ChecksumTap, crc32cOf } from '../../domain/checksum';
 import { z } from '../../domain/zod';
 import { readHead } from './read-head';
 import { toStorageFailure } from './storage-errors';
+import type { GcsUploadOptions } from './storage-settings';
+import { DEFAULT_UPLOAD_OPTIONS } from './storage-settings';
 
-export interface GcsUploadOptions {
-  /** Objects up to this size go in one multipart request; larger ones through a resumable session. */
-  resumableThresholdBytes: number;
-  /** A resumable session sends chunks of this size (a multiple of 256 KiB), so the client can retry one chunk. */
-  resumableChunkBytes: number;
-}
-
-/**
- * Every open part holds up to this much in memory (the head it may send in one request, then the chunk the client
- * keeps so it can retry it), so a worker's upload buffers stay under MAX_OPEN_PARTS × 2 MiB.
- */
-export const DEFAULT_UPLOAD_OPTIONS: GcsUploadOptions = {
-  resumableThresholdBytes: 2 * 1024 * 1024,
-  resumableChunkBytes: 2 * 1024 * 1024,
-};
+export type { GcsUploadOptions } from './storage-settings';
+export { DEFAULT_UPLOAD_OPTIONS } from './storage-settings';
 
 /** The object resource fields we rely on, parsed rather than trusted. */
 const objectResourceSchema = z

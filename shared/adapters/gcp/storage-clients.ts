@@ -1,19 +1,9 @@
 import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
 import type { ServiceAccountKey } from '../../domain/destination';
+import type { StorageRetrySettings } from './storage-settings';
 
-export interface StorageRetrySettings {
-  maxRetries: number;
-  /** Upper bound of one backoff, in seconds. */
-  maxRetryDelaySeconds: number;
-  /** Give up retrying one call after this many seconds. */
-  totalTimeoutSeconds: number;
-}
-
-export const DEFAULT_STORAGE_RETRY: StorageRetrySettings = {
-  maxRetries: 5,
-  maxRetryDelaySeconds: 32,
-  totalTimeoutSeconds: 300,
-};
+export type { StorageRetrySettings } from './storage-settings';
+export { DEFAULT_STORAGE_RETRY } from './storage-settings';
 
 function retryOptions(settings: StorageRetrySettings) {
   return {

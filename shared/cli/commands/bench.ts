@@ -3,12 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { Storage } from '@google-cloud/storage';
-import { DEFAULT_UPLOAD_OPTIONS, GcsBucketStore } from '../../adapters/gcp/gcs-bucket-store';
 import { createLocalRuntime } from '../../composition/local';
 import { loadConfig } from '../../config';
 import { registerDestination } from '../../domain/destinations';
 import { parseExportRequest } from '../../domain/request';
+import type { BucketStore } from '../../ports/bucket-store';
 import { generateDemoSource } from '../demo-data';
 import { runRequestLocally } from '../run-local';
 import { positiveInt } from './demo';
@@ -27,39 +26,40 @@ interface MemoryFigures {
   peakBuffersMiB: number;
 }
 
-/** Where the destination is written: local folders, or a Cloud Storage JSON API endpoint through GcsBucketStore. */
-const gcsStoreAt = (storageEndpoint: string) =>
-  new GcsBucketStore(
-    new Storage({ apiEndpoint: storageEndpoint, projectId: 'bench' }),
-    DEFAULT_UPLOAD_OPTIONS,
-  );
+/**
+ * The destination through GcsBucketStore at a Cloud Storage JSON API endpoint (an emulator), creating its bucket.
+ * Loaded on use: the other commands should not pay for the Storage client's start-up.
+ */
+async function gcsDestinationAt(storageEndpoint: string): Promise<BucketStore> {
+  const [{ Storage }, { GcsBucketStore }, { DEFAULT_UPLOAD_OPTIONS }] = await Promise.all([
+    import('@google-cloud/storage'),
+    import('../../adapters/gcp/gcs-bucket-store'),
+    import('../../adapters/gcp/storage-settings'),
+  ]);
+  const storage = new Storage({ apiEndpoint: storageEndpoint, projectId: 'bench' });
+  const [exists] = await storage.bucket('bench-destination').exists();
+  if (!exists) await storage.createBucket('bench-destination');
+  return new GcsBucketStore(storage, DEFAULT_UPLOAD_OPTIONS);
+}
 
-const runtimeFor = (dataDir: string, storageEndpoint?: string) =>
-  createLocalRuntime({
+async function runtimeFor(dataDir: string, storageEndpoint?: string) {
+  const destination = storageEndpoint ? await gcsDestinationAt(storageEndpoint) : undefined;
+  const runtime = await createLocalRuntime({
     config: { ...loadConfig({ LOG_LEVEL: 'error' }), dataDir },
     dataDir,
     persistState: true,
-    ...(storageEndpoint ? { wrapDestination: () => gcsStoreAt(storageEndpoint) } : {}),
-  }).then((runtime) => {
-    // One chunk holds the whole source, so the figures are those of one writer.
-    runtime.ctx.settings = { ...runtime.ctx.settings, chunkTargetBytes: 64 * 1024 * MiB };
-    return runtime;
+    ...(destination ? { wrapDestination: () => destination } : {}),
   });
+  // One chunk holds the whole source, so the figures are those of one writer.
+  runtime.ctx.settings = { ...runtime.ctx.settings, chunkTargetBytes: 64 * 1024 * MiB };
+  return runtime;
+}
 
 /** Source and destination are prepared in the parent, so the measuring process holds nothing of the generator. */
 async function prepare(dataDir: string, sourceMiB: number, storageEndpoint?: string): Promise<number> {
   const runtime = await runtimeFor(dataDir, storageEndpoint);
   await runtime.buckets.createBucket('bench-source');
   await runtime.buckets.createBucket('bench-destination');
-  if (storageEndpoint) {
-    const [exists] = await new Storage({ apiEndpoint: storageEndpoint, projectId: 'bench' })
-      .bucket('bench-destination')
-      .exists();
-    if (!exists)
-      await new Storage({ apiEndpoint: storageEndpoint, projectId: 'bench' }).createBucket(
-        'bench-destination',
-      );
-  }
   const generated = await generateDemoSource({
     dir: path.join(runtime.buckets.root, 'bench-source', 'src'),
     events: Math.round((sourceMiB * MiB) / AVERAGE_LINE_BYTES),
