@@ -12,13 +12,23 @@ export interface ApiRequest {
 
 const ACCOUNT_PREFIX = /^\/v1\/accounts\/([^/]+)\/(.+?)\/?$/;
 
+/** A path segment decoded, or undefined when its percent-encoding is malformed. */
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 function match(pattern: string, path: string): Record<string, string> | undefined {
   const want = pattern.split('/');
   const got = path.split('/');
   if (want.length !== got.length) return undefined;
   const params: Record<string, string> = {};
   for (const [i, segment] of want.entries()) {
-    const value = decodeURIComponent(got[i] ?? '');
+    const value = decoded(got[i] ?? '');
+    if (value === undefined) return undefined;
     if (segment.startsWith(':')) {
       if (!idSchema.safeParse(value).success) return undefined;
       params[segment.slice(1)] = value;
@@ -35,7 +45,7 @@ const notFound = (message: string): ApiResponse => ({
 /** Routes one HTTP request of the management API; never throws. */
 export async function routeApiRequest(runtime: ServiceRuntime, request: ApiRequest): Promise<ApiResponse> {
   const scoped = ACCOUNT_PREFIX.exec(request.path);
-  const accountId = scoped?.[1] ? decodeURIComponent(scoped[1]) : undefined;
+  const accountId = scoped?.[1] ? decoded(scoped[1]) : undefined;
   if (!scoped || !accountId || !idSchema.safeParse(accountId).success)
     return notFound('no such resource; paths start with /v1/accounts/{accountId}/');
   const rest = scoped[2] ?? '';

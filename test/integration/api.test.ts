@@ -146,6 +146,8 @@ describeWithEmulators('api on the Google Cloud adapters (Firestore emulator, tes
     ['a method the route does not take', 'PATCH', 'acct-a/destinations', 405],
     ['an unknown export', 'GET', 'acct-a/exports/none', 404],
     ['a run id that is not one', 'GET', 'acct-a/runs/not-a-run', 404],
+    ['a malformed percent-encoding', 'GET', 'acct-a/destinations/%E0%A4%A', 404],
+    ['a malformed account id', 'GET', '%ZZ/destinations', 404],
   ])('answers %s (%s %s) with %i', async (_name, method, path, status) => {
     expect((await call(method, path)).status).toBe(status);
   });
