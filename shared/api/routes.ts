@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ServiceRuntime } from '../composition/service-runtime';
 import {
   deleteDestination,
@@ -68,7 +69,7 @@ export const ROUTES: readonly Route[] = [
         {
           ...fields,
           accountId,
-          destinationId: destinationId ?? `dst-${rt.ctx.clock.now().getTime().toString(36)}`,
+          destinationId: destinationId ?? `dst-${randomUUID().slice(0, 8)}`,
         },
         key,
       );

@@ -111,6 +111,12 @@ describeWithEmulators('api on the Google Cloud adapters (Firestore emulator, tes
     },
   );
 
+  it('generates a destination id when none is given', async () => {
+    const created = await call('POST', 'acct-e/destinations', { nickname: 'No id', bucket: BUCKET, key });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body)).toMatch(/"destinationId":"dst-[0-9a-f]{8}"/);
+  });
+
   it("keeps accounts apart: another account's destination is not found, not listed and not usable", async () => {
     await call('POST', 'acct-b/destinations', { destinationId: 'main', nickname: 'B', bucket: BUCKET, key });
     expect((await call('GET', 'acct-c/destinations/main')).status).toBe(404);
