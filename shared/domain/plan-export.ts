@@ -17,6 +17,20 @@ export interface ChunkTask {
   chunk: number;
 }
 
+/** One task per chunk on the chunks topic; returns how many were published. */
+export async function publishChunkTasks(
+  ctx: ExportContext,
+  run: Pick<RunDoc, 'runId' | 'accountId'>,
+  chunks: readonly Pick<ChunkDoc, 'index'>[],
+): Promise<number> {
+  const messages: BusMessage[] = chunks.map((c) => ({
+    data: { runId: run.runId, chunk: c.index } satisfies ChunkTask,
+    attributes: { runId: run.runId, accountId: run.accountId },
+  }));
+  await ctx.bus.publish(ctx.settings.topics.chunks, messages);
+  return messages.length;
+}
+
 export interface PlanOutcome {
   runId: string;
   status: RunDoc['status'];
@@ -181,11 +195,7 @@ export async function planExport(ctx: ExportContext, request: ExportRequest): Pr
   const open = (await loadChunks(ctx.state, plan)).filter(
     (c) => c.status === 'pending' || c.status === 'running',
   );
-  const messages: BusMessage[] = open.map((c) => ({
-    data: { runId: run.runId, chunk: c.index } satisfies ChunkTask,
-    attributes: { runId: run.runId, accountId: run.accountId },
-  }));
-  await ctx.bus.publish(ctx.settings.topics.chunks, messages);
-  log.info('chunk tasks published', { published: messages.length, duplicateRequest: !loaded.created });
-  return { ...outcome, published: messages.length };
+  const published = await publishChunkTasks(ctx, run, open);
+  log.info('chunk tasks published', { published, duplicateRequest: !loaded.created });
+  return { ...outcome, published };
 }

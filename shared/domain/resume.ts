@@ -1,10 +1,9 @@
-import type { BusMessage } from '../ports/bus';
 import type { StateTransaction } from '../ports/state-store';
 import type { ExportContext } from './context';
 import type { ChunkDoc, RunDoc } from './documents';
 import { chunkDocSchema, exportDocSchema, parseDocument, paths, runDocSchema } from './documents';
 import { exportDocId } from './ids';
-import type { ChunkTask } from './plan-export';
+import { publishChunkTasks } from './plan-export';
 import { loadChunks, planOf } from './run-state';
 
 export interface ResumeOutcome {
@@ -78,14 +77,9 @@ export async function resumeExport(
 ): Promise<ResumeOutcome> {
   const outcome: ResumeOutcome = { runs: [], chunks: 0 };
   for (const run of await blockedRuns(ctx, accountId, exportId)) {
-    const reopened = await reopenRun(ctx, run);
-    const messages: BusMessage[] = reopened.map((chunk) => ({
-      data: { runId: run.runId, chunk: chunk.index } satisfies ChunkTask,
-      attributes: { runId: run.runId, accountId: run.accountId },
-    }));
-    await ctx.bus.publish(ctx.settings.topics.chunks, messages);
+    const published = await publishChunkTasks(ctx, run, await reopenRun(ctx, run));
     outcome.runs.push(run.runId);
-    outcome.chunks += messages.length;
+    outcome.chunks += published;
   }
   const exportPath = paths.export(exportDocId(accountId, exportId));
   const now = ctx.clock.now().toISOString();
