@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, File, Storage } from '@google-cloud/storage';
 import { randomUUID } from 'node:crypto';
@@ -7,6 +7,7 @@ import { PROBE_PREFIX } from '../../ports/bucket-store';
 import { ChecksumTap, crc32cOf } from '../../domain/checksum';
 import { z } from '../../domain/zod';
 import { readHead } from './read-head';
+import { withTranslatedErrors } from '../translated-errors';
 import { toStorageFailure } from './storage-errors';
 import type { GcsUploadOptions } from './storage-settings';
 import { DEFAULT_UPLOAD_OPTIONS } from './storage-settings';
@@ -128,10 +129,7 @@ export class GcsBucketStore implements BucketStore {
         ? { start: range.start, end: range.end - 1, validation: false, decompress: false }
         : { validation: 'crc32c', decompress: false },
     );
-    const out = new PassThrough();
-    source.on('error', (error) => out.destroy(toStorageFailure(error, `reading gs://${bucket}/${name}`)));
-    out.on('close', () => source.destroy());
-    return source.pipe(out);
+    return withTranslatedErrors(source, (error) => toStorageFailure(error, `reading gs://${bucket}/${name}`));
   }
 
   async writeOnce(

@@ -1,12 +1,13 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, opendir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store';
 import { PROBE_PREFIX, StorageFailure } from '../../ports/bucket-store';
 import { ChecksumTap, crc32cOf } from '../../domain/checksum';
+import { withTranslatedErrors } from '../translated-errors';
 
 const TEMP_FOLDER = '.uploads';
 
@@ -130,12 +131,9 @@ export class LocalBucketStore implements BucketStore {
     if (range && range.end <= range.start) return Readable.from([]);
     // fs ranges are inclusive at the end.
     const stream = createReadStream(file, range ? { start: range.start, end: range.end - 1 } : {});
-    const out = new PassThrough();
-    stream.on('error', (error) =>
-      out.destroy(isErrno(error, 'ENOENT') ? notFound(`object gs://${bucket}/${name}`) : error),
+    return withTranslatedErrors(stream, (error) =>
+      isErrno(error, 'ENOENT') ? notFound(`object gs://${bucket}/${name}`) : error,
     );
-    out.on('close', () => stream.destroy());
-    return stream.pipe(out);
   }
 
   async writeOnce(
