@@ -1,7 +1,7 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { routeApiRequest } from '../shared/api/router';
 import { instanceRuntime } from '../shared/composition/instance';
-import { traceFrom } from '../shared/logger';
+import { traceFrom } from '../shared/adapters/json-logger';
 
 /**
  * The management API (destinations, export status, resume). Cloud Run IAM authenticates callers; every route is

@@ -1,6 +1,8 @@
 import * as functions from '@google-cloud/functions-framework';
-import { handleCheckFailures } from '../shared/handlers/check-failures';
-import { handleChunkTask, handleDeadLetter, handleExportRequest } from '../shared/handlers/handlers';
+import { handleCheckFailures } from '../shared/handlers/check-failures.handler';
+import { handleChunkTask } from '../shared/handlers/chunk-task.handler';
+import { handleDeadLetter } from '../shared/handlers/dead-letter.handler';
+import { handleExportRequest } from '../shared/handlers/export-request.handler';
 import { apiFunction } from './api-function';
 import { pubsubFunction } from './pubsub-function';
 

@@ -1,9 +1,9 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { instanceRuntime } from '../shared/composition/instance';
-import type { ServiceRuntime } from '../shared/composition/service-runtime';
-import type { Delivery } from '../shared/handlers/messages';
+import type { ServiceRuntime } from '../shared/handlers/service-runtime';
+import type { Delivery } from '../shared/ports/bus.port';
 import { decodePubSubEvent } from '../shared/handlers/pubsub-event';
-import { traceFrom } from '../shared/logger';
+import { traceFrom } from '../shared/adapters/json-logger';
 
 export type PubSubHandler = (
   runtime: ServiceRuntime,

@@ -1,11 +1,25 @@
 import { z } from './domain/zod';
 import type { ExportSettings } from './domain/context';
 import { DEFAULT_SETTINGS } from './domain/context';
-import { formatIssues } from './domain/request';
-import { LOG_LEVELS } from './logger';
-import { bucketNameSchema } from './domain/source-uri';
-import type { GcsUploadOptions, StorageRetrySettings } from './adapters/gcp/storage-settings';
-import { DEFAULT_STORAGE_RETRY, DEFAULT_UPLOAD_OPTIONS } from './adapters/gcp/storage-settings';
+import { formatIssues } from './domain/schema';
+import { LOG_LEVELS } from './ports/logger.port';
+import { bucketNameSchema } from './domain/source/gcs-uri';
+
+/**
+ * Every open part holds up to this much in memory (the head it may send in one request, then the chunk the client
+ * keeps so it can retry it), so a worker's upload buffers stay under MAX_OPEN_PARTS × 2 MiB.
+ */
+export const DEFAULT_UPLOAD_OPTIONS = {
+  resumableThresholdBytes: 2 * 1024 * 1024,
+  resumableChunkBytes: 2 * 1024 * 1024,
+};
+
+/** The Storage client's retries: backoff capped at maxRetryDelaySeconds, one call given up after the total. */
+export const DEFAULT_STORAGE_RETRY = {
+  maxRetries: 5,
+  maxRetryDelaySeconds: 32,
+  totalTimeoutSeconds: 300,
+};
 
 const bytes = (fallback: number, min: number) => z.coerce.number().int().min(min).default(fallback);
 const flag = (fallback: boolean) =>
@@ -88,8 +102,8 @@ export interface GcpConfig {
   firestoreDatabaseId: string;
   keyEncryptionKey: Buffer;
   quarantineBucket: string;
-  upload: GcsUploadOptions;
-  storageRetry: StorageRetrySettings;
+  upload: typeof DEFAULT_UPLOAD_OPTIONS;
+  storageRetry: typeof DEFAULT_STORAGE_RETRY;
   /** Absent when no SendGrid key is configured: only the functions that send e-mail require it. */
   sendGrid?: { apiKey: string; baseUrl?: string; sandbox: boolean };
   mailFrom: { email: string; name: string };

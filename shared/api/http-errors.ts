@@ -1,5 +1,5 @@
 import { asExportError } from '../domain/errors';
-import type { Logger } from '../ports/logger';
+import type { Logger } from '../ports/logger.port';
 
 export interface ApiResponse {
   status: number;

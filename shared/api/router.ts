@@ -1,4 +1,4 @@
-import type { ServiceRuntime } from '../composition/service-runtime';
+import type { ServiceRuntime } from '../handlers/service-runtime';
 import { idSchema } from '../domain/ids';
 import type { ApiResponse } from './http-errors';
 import { errorResponse } from './http-errors';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ServiceRuntime } from '../composition/service-runtime';
+import type { ServiceRuntime } from '../handlers/service-runtime';
 import {
   deleteDestination,
   getDestination,
@@ -7,12 +7,12 @@ import {
   registerDestination,
   rotateDestinationKey,
   validateDestination,
-} from '../domain/destinations';
-import { publicDestination } from '../domain/destination';
+} from '../domain/destinations/manage-destinations';
+import { publicDestination } from '../domain/destinations/destination';
 import { inputError } from '../domain/errors';
 import { idSchema } from '../domain/ids';
-import { parseWithSchema } from '../domain/request';
-import { resumeExport } from '../domain/resume';
+import { parseWithSchema } from '../domain/schema';
+import { resumeExport } from '../domain/export/resume-export';
 import { z } from '../domain/zod';
 import { exportStatus, runStatus } from './status';
 import type { ApiResponse } from './http-errors';

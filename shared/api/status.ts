@@ -2,7 +2,7 @@ import type { ExportContext } from '../domain/context';
 import { exportDocSchema, parseDocument, paths } from '../domain/documents';
 import { inputError } from '../domain/errors';
 import { exportDocId } from '../domain/ids';
-import { loadRun } from '../domain/run-state';
+import { loadRun } from '../domain/export/run-state';
 
 /** An export's status and health as the dashboard shows them. */
 export async function exportStatus(ctx: ExportContext, accountId: string, exportId: string) {

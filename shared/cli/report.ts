@@ -1,4 +1,4 @@
-import type { BucketStore } from '../ports/bucket-store';
+import type { BucketStore } from '../ports/bucket-store.port';
 import type { RunSummary } from './run-local';
 
 const units = ['B', 'KiB', 'MiB', 'GiB'];

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { LocalRuntime } from '../composition/local';
-import type { ExportRequest } from '../domain/request';
+import type { ExportRequest } from '../domain/export-request';
 import { runIdFor } from '../domain/ids';
-import { loadRun } from '../domain/run-state';
+import { loadRun } from '../domain/export/run-state';
 import type { RunDoc } from '../domain/documents';
 import { rejectionDocSchema } from '../domain/documents';
-import type { PlanOutcome } from '../domain/plan-export';
+import type { PlanOutcome } from '../domain/export/plan-export';
 import type { Progress } from './progress';
 
 export interface RunSummary {

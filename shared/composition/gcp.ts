@@ -9,13 +9,13 @@ import { GcsQuarantine } from '../adapters/gcp/gcs-quarantine';
 import { PubSubBus } from '../adapters/gcp/pubsub-bus';
 import { SendGridMailer } from '../adapters/gcp/sendgrid-mailer';
 import { platformStorage } from '../adapters/gcp/storage-clients';
-import { systemClock } from '../adapters/local/clocks';
+import { systemClock } from '../adapters/clocks';
 import type { Config, GcpConfig } from '../config';
 import type { ExportContext } from '../domain/context';
-import type { DestinationDeps } from '../domain/destinations';
-import { JsonLogger } from '../logger';
-import type { Logger } from '../ports/logger';
-import type { ServiceRuntime } from './service-runtime';
+import type { DestinationDeps } from '../domain/destinations/manage-destinations';
+import { JsonLogger } from '../adapters/json-logger';
+import type { Logger } from '../ports/logger.port';
+import type { ServiceRuntime } from '../handlers/service-runtime';
 
 export interface GcpRuntime extends ServiceRuntime {
   bus: PubSubBus;

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config';
 import { createGcpRuntime } from './gcp';
 import { createLocalRuntime } from './local';
-import type { ServiceRuntime } from './service-runtime';
+import type { ServiceRuntime } from '../handlers/service-runtime';
 
 let instance: Promise<ServiceRuntime> | undefined;
 

@@ -1,9 +1,9 @@
-import type { BucketStore, DestinationStores } from '../ports/bucket-store';
-import type { Bus } from '../ports/bus';
-import type { Clock } from '../ports/clock';
-import type { Logger } from '../ports/logger';
-import type { Quarantine } from '../ports/quarantine';
-import type { StateStore } from '../ports/state-store';
+import type { BucketStore, DestinationStores } from '../ports/bucket-store.port';
+import type { Bus } from '../ports/bus.port';
+import type { Clock } from '../ports/clock.port';
+import type { Logger } from '../ports/logger.port';
+import type { Quarantine } from '../ports/quarantine.port';
+import type { StateStore } from '../ports/state-store.port';
 
 export interface ExportSettings {
   /** Target uncompressed bytes of source per chunk. */

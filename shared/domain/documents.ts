@@ -1,5 +1,5 @@
 import { z } from './zod';
-import { exportRequestSchema } from './request';
+import { exportRequestSchema } from './export-request';
 import { accountScopedId } from './ids';
 
 /** Schemas of every Firestore document; the domain parses what it reads, never trusts it. */

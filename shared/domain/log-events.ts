@@ -1,4 +1,4 @@
-import type { LogFields, Logger } from '../ports/logger';
+import type { LogFields, Logger } from '../ports/logger.port';
 
 type EventSeverity = 'info' | 'warn' | 'error';
 

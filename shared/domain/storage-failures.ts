@@ -1,4 +1,4 @@
-import { StorageFailure } from '../ports/bucket-store';
+import { StorageFailure } from '../ports/bucket-store.port';
 import type { ExportError } from './errors';
 import { destinationError, inputError, transientError } from './errors';
 

@@ -10,11 +10,3 @@ export const chunkTaskSchema = z.strictObject({
 export const rejectionContextSchema = z
   .object({ accountId: idSchema.optional(), requestId: idSchema.optional() })
   .catch({});
-
-/** Metadata of one delivery, as much as the transport tells (Pub/Sub push carries no delivery attempt). */
-export interface Delivery {
-  topic: string;
-  messageId: string;
-  deliveryAttempt?: number;
-  attributes: Record<string, string>;
-}

@@ -1,5 +1,5 @@
 import { z } from '../domain/zod';
-import type { Delivery } from './messages';
+import type { Delivery } from '../ports/bus.port';
 
 /** The CloudEvent data Eventarc and Pub/Sub push deliver for a Pub/Sub message. */
 const pubsubEventDataSchema = z.object({

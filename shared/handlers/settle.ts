@@ -1,6 +1,6 @@
 import type { ExportError } from '../domain/errors';
 import { asExportError, decideDelivery } from '../domain/errors';
-import type { Logger } from '../ports/logger';
+import type { Logger } from '../ports/logger.port';
 
 /** How a handler records each outcome; it then acks by returning, or has the message retried by throwing. */
 export interface OutcomeRecorders {

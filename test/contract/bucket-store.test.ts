@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { crc32cOf } from '../../shared/domain/checksum';
-import type { ObjectInfo } from '../../shared/ports/bucket-store';
-import { StorageFailure } from '../../shared/ports/bucket-store';
+import { crc32cOf } from '../../shared/domain/output/checksum';
+import type { ObjectInfo } from '../../shared/ports/bucket-store.port';
+import { StorageFailure } from '../../shared/ports/bucket-store.port';
 import type { BucketsUnderTest } from '../support/contract-adapters';
 import { bucketStoreSubjects, describeContract } from '../support/contract-adapters';
 

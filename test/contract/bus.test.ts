@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Delivery } from '../../shared/handlers/messages';
+import type { Delivery } from '../../shared/ports/bus.port';
 import type { BusUnderTest } from '../support/contract-adapters';
 import { busSubjects, describeContract } from '../support/contract-adapters';
 import { pollUntil } from '../support/poll';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { QuarantinedLine } from '../../shared/ports/quarantine';
+import type { QuarantinedLine } from '../../shared/ports/quarantine.port';
 import type { QuarantineUnderTest } from '../support/contract-adapters';
 import { describeContract, quarantineSubjects } from '../support/contract-adapters';
 

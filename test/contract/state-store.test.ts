@@ -1,5 +1,5 @@
-import type { StateStore } from '../../shared/ports/state-store';
-import { DocumentExists } from '../../shared/ports/state-store';
+import type { StateStore } from '../../shared/ports/state-store.port';
+import { DocumentExists } from '../../shared/ports/state-store.port';
 import { describeContract, stateStoreSubjects } from '../support/contract-adapters';
 
 describeContract<StateStore>('StateStore', stateStoreSubjects, (make) => {

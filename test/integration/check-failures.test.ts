@@ -1,12 +1,13 @@
 import type { Message, Subscription } from '@google-cloud/pubsub';
 import type { GcpRuntime } from '../../shared/composition/gcp';
 import { routeApiRequest } from '../../shared/api/router';
-import { registerDestination } from '../../shared/domain/destinations';
+import { registerDestination } from '../../shared/domain/destinations/manage-destinations';
 import { exportDocSchema, runDocSchema } from '../../shared/domain/documents';
 import { runIdFor } from '../../shared/domain/ids';
-import { handleCheckFailures } from '../../shared/handlers/check-failures';
-import { handleChunkTask, handleExportRequest } from '../../shared/handlers/handlers';
-import type { Delivery } from '../../shared/handlers/messages';
+import { handleCheckFailures } from '../../shared/handlers/check-failures.handler';
+import { handleChunkTask } from '../../shared/handlers/chunk-task.handler';
+import { handleExportRequest } from '../../shared/handlers/export-request.handler';
+import type { Delivery } from '../../shared/ports/bus.port';
 import { describeWithEmulators } from '../support/emulators';
 import type { GcsServer } from '../support/gcs-server';
 import type { GcpTestRuntime } from '../support/gcp-runtime';

@@ -1,6 +1,11 @@
 import { Transform, type Readable } from 'node:stream';
-import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../shared/ports/bucket-store';
-import { StorageFailure } from '../../shared/ports/bucket-store';
+import type {
+  BucketStore,
+  ByteRange,
+  ObjectInfo,
+  WriteOnceOptions,
+} from '../../shared/ports/bucket-store.port';
+import { StorageFailure } from '../../shared/ports/bucket-store.port';
 
 export interface WriteFault {
   /** Fails the upload of an object whose name matches, once `afterBytes` bytes of it went through. */

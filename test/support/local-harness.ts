@@ -1,17 +1,17 @@
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { SettableClock } from '../../shared/adapters/local/clocks';
+import { SettableClock } from '../../shared/adapters/clocks';
 import type { InProcessBusOptions } from '../../shared/adapters/local/in-process-bus';
 import type { LocalRuntime } from '../../shared/composition/local';
 import { createLocalRuntime } from '../../shared/composition/local';
 import { loadConfig } from '../../shared/config';
 import type { ExportSettings } from '../../shared/domain/context';
-import { registerDestination } from '../../shared/domain/destinations';
-import type { ExportRequest, ExportRequestInput } from '../../shared/domain/request';
-import { parseExportRequest } from '../../shared/domain/request';
-import type { BucketStore } from '../../shared/ports/bucket-store';
-import { JsonLogger } from '../../shared/logger';
+import { registerDestination } from '../../shared/domain/destinations/manage-destinations';
+import type { ExportRequest, ExportRequestInput } from '../../shared/domain/export-request';
+import { parseExportRequest } from '../../shared/domain/export-request';
+import type { BucketStore } from '../../shared/ports/bucket-store.port';
+import { JsonLogger } from '../../shared/adapters/json-logger';
 import { tempDir } from './temp-dir';
 
 export const SOURCE_BUCKET = 'platform-source';

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../../shared/config';
-import { JsonLogger } from '../../shared/logger';
+import { JsonLogger } from '../../shared/adapters/json-logger';
 
 describe('config', () => {
   it('applies defaults when nothing is set', () => {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { SecretCipher } from '../../ports/secret-cipher';
+import type { SecretCipher } from '../../ports/secret-cipher.port';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;

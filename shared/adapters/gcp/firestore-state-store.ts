@@ -6,8 +6,8 @@ import type {
   StateStore,
   StateTransaction,
   StoredDocument,
-} from '../../ports/state-store';
-import { DocumentExists } from '../../ports/state-store';
+} from '../../ports/state-store.port';
+import { DocumentExists } from '../../ports/state-store.port';
 import { grpcCodeOf, GrpcCode } from './grpc-codes';
 
 /** Top-level fields replaced whole, as the port promises; a plain object would read dotted keys as nested paths. */

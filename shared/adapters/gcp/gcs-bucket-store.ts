@@ -2,18 +2,16 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, File, Storage } from '@google-cloud/storage';
 import { randomUUID } from 'node:crypto';
-import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store';
-import { PROBE_PREFIX } from '../../ports/bucket-store';
-import { ChecksumTap, crc32cOf } from '../../domain/checksum';
+import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store.port';
+import { PROBE_PREFIX } from '../../ports/bucket-store.port';
+import { ChecksumTap, crc32cOf } from '../../domain/output/checksum';
 import { z } from '../../domain/zod';
 import { readHead } from './read-head';
 import { withTranslatedErrors } from '../translated-errors';
 import { toStorageFailure } from './storage-errors';
 import type { GcsUploadOptions } from './storage-settings';
-import { DEFAULT_UPLOAD_OPTIONS } from './storage-settings';
 
 export type { GcsUploadOptions } from './storage-settings';
-export { DEFAULT_UPLOAD_OPTIONS } from './storage-settings';
 
 /** The object resource fields we rely on, parsed rather than trusted. */
 const objectResourceSchema = z
@@ -53,7 +51,7 @@ const WRITE_ONCE = { ifGenerationMatch: 0 } as const;
 export class GcsBucketStore implements BucketStore {
   constructor(
     private readonly storage: Storage,
-    private readonly upload: GcsUploadOptions = DEFAULT_UPLOAD_OPTIONS,
+    private readonly upload: GcsUploadOptions,
   ) {}
 
   private bucket(name: string): Bucket {

@@ -1,7 +1,7 @@
-import type { BucketStore, DestinationStores } from '../../ports/bucket-store';
-import { StorageFailure } from '../../ports/bucket-store';
-import type { SecretCipher } from '../../ports/secret-cipher';
-import { keyBindingOf, parseServiceAccountKey } from '../../domain/destination';
+import type { BucketStore, DestinationStores } from '../../ports/bucket-store.port';
+import { StorageFailure } from '../../ports/bucket-store.port';
+import type { SecretCipher } from '../../ports/secret-cipher.port';
+import { keyBindingOf, parseServiceAccountKey } from '../../domain/destinations/destination';
 import type { GcsUploadOptions } from './gcs-bucket-store';
 import { GcsBucketStore } from './gcs-bucket-store';
 import type { StorageRetrySettings } from './storage-clients';

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { Storage } from '@google-cloud/storage';
-import type { Quarantine, QuarantinedLine, QuarantineWriter } from '../../ports/quarantine';
+import type { Quarantine, QuarantinedLine, QuarantineWriter } from '../../ports/quarantine.port';
 import { toStorageFailure } from './storage-errors';
 
 /**

@@ -1,5 +1,5 @@
 import type { PubSub, Topic } from '@google-cloud/pubsub';
-import type { Bus, BusMessage } from '../../ports/bus';
+import type { Bus, BusMessage } from '../../ports/bus.port';
 
 /** Small batches keep latency low for one request while a planner's thousands of chunk messages share RPCs. */
 const BATCHING = { maxMessages: 500, maxMilliseconds: 10, maxBytes: 5 * 1024 * 1024 };

@@ -1,6 +1,6 @@
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
-import type { MailMessage, MailReceipt, Mailer } from '../../ports/mailer';
+import type { MailMessage, MailReceipt, Mailer } from '../../ports/mailer.port';
 import { z } from '../../domain/zod';
 
 /** The part of SendGrid's answer we keep: its message id, the handle for its activity feed and webhooks. */

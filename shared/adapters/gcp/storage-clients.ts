@@ -1,9 +1,8 @@
 import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
-import type { ServiceAccountKey } from '../../domain/destination';
+import type { ServiceAccountKey } from '../../domain/destinations/destination';
 import type { StorageRetrySettings } from './storage-settings';
 
 export type { StorageRetrySettings } from './storage-settings';
-export { DEFAULT_STORAGE_RETRY } from './storage-settings';
 
 function retryOptions(settings: StorageRetrySettings) {
   return {

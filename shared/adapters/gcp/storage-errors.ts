@@ -1,4 +1,4 @@
-import { StorageFailure } from '../../ports/bucket-store';
+import { StorageFailure } from '../../ports/bucket-store.port';
 import { z } from '../../domain/zod';
 
 /** The shapes the Storage client's errors come in: ApiError (JSON API), GaxiosError (token endpoint), system errors. */

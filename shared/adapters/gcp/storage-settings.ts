@@ -1,4 +1,7 @@
-/** Settings of the Storage adapter, in a module of their own so that reading configuration loads no SDK. */
+/**
+ * Options of the Storage adapter. Their defaults and bounds belong to the configuration module (shared/config.ts),
+ * which the composition root passes in: adapters never read configuration themselves.
+ */
 
 export interface GcsUploadOptions {
   /** Objects up to this size go in one multipart request; larger ones through a resumable session. */
@@ -7,15 +10,6 @@ export interface GcsUploadOptions {
   resumableChunkBytes: number;
 }
 
-/**
- * Every open part holds up to this much in memory (the head it may send in one request, then the chunk the client
- * keeps so it can retry it), so a worker's upload buffers stay under MAX_OPEN_PARTS × 2 MiB.
- */
-export const DEFAULT_UPLOAD_OPTIONS: GcsUploadOptions = {
-  resumableThresholdBytes: 2 * 1024 * 1024,
-  resumableChunkBytes: 2 * 1024 * 1024,
-};
-
 export interface StorageRetrySettings {
   maxRetries: number;
   /** Upper bound of one backoff, in seconds. */
@@ -23,9 +17,3 @@ export interface StorageRetrySettings {
   /** Give up retrying one call after this many seconds. */
   totalTimeoutSeconds: number;
 }
-
-export const DEFAULT_STORAGE_RETRY: StorageRetrySettings = {
-  maxRetries: 5,
-  maxRetryDelaySeconds: 32,
-  totalTimeoutSeconds: 300,
-};

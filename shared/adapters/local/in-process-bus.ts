@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type { Bus, BusMessage } from '../../ports/bus';
-import type { Delivery } from '../../handlers/messages';
+import type { Bus, BusMessage } from '../../ports/bus.port';
+import type { Delivery } from '../../ports/bus.port';
 
 export type MessageHandler = (payload: unknown, delivery: Delivery) => Promise<unknown>;
 

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store';
-import { PROBE_PREFIX, StorageFailure } from '../../ports/bucket-store';
-import { ChecksumTap, crc32cOf } from '../../domain/checksum';
+import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store.port';
+import { PROBE_PREFIX, StorageFailure } from '../../ports/bucket-store.port';
+import { ChecksumTap, crc32cOf } from '../../domain/output/checksum';
 import { withTranslatedErrors } from '../translated-errors';
 
 const TEMP_FOLDER = '.uploads';

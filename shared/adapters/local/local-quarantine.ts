@@ -3,7 +3,7 @@ import { mkdir, rename, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Quarantine, QuarantinedLine, QuarantineWriter } from '../../ports/quarantine';
+import type { Quarantine, QuarantinedLine, QuarantineWriter } from '../../ports/quarantine.port';
 
 /** The platform's quarantine as a folder: `{root}/{runId}/chunk-{n}.jsonl`, one JSON object per rejected line. */
 export class LocalQuarantine implements Quarantine {

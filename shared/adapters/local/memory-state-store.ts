@@ -9,8 +9,8 @@ import type {
   StateStore,
   StateTransaction,
   StoredDocument,
-} from '../../ports/state-store';
-import { DocumentExists } from '../../ports/state-store';
+} from '../../ports/state-store.port';
+import { DocumentExists } from '../../ports/state-store.port';
 
 type Write =
   | { op: 'create'; path: string; data: DocumentData }

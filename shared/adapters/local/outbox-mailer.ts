@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Clock } from '../../ports/clock';
-import type { MailMessage, MailReceipt, Mailer } from '../../ports/mailer';
+import type { Clock } from '../../ports/clock.port';
+import type { MailMessage, MailReceipt, Mailer } from '../../ports/mailer.port';
 
 /** RFC 2047 encoded word for header text that is not plain ASCII, so mail clients show it right. */
 const isPlainAscii = (text: string): boolean => /^[\x20-\x7e]*$/.test(text);

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { createLocalRuntime } from '../../composition/local';
-import { loadConfig } from '../../config';
-import { registerDestination } from '../../domain/destinations';
-import { parseExportRequest } from '../../domain/request';
-import type { BucketStore } from '../../ports/bucket-store';
+import { DEFAULT_UPLOAD_OPTIONS, loadConfig } from '../../config';
+import { registerDestination } from '../../domain/destinations/manage-destinations';
+import { parseExportRequest } from '../../domain/export-request';
+import type { BucketStore } from '../../ports/bucket-store.port';
 import { generateDemoSource } from '../demo-data';
 import { runRequestLocally } from '../run-local';
 import { positiveInt } from './demo';
@@ -31,10 +31,9 @@ interface MemoryFigures {
  * Loaded on use: the other commands should not pay for the Storage client's start-up.
  */
 async function gcsDestinationAt(storageEndpoint: string): Promise<BucketStore> {
-  const [{ Storage }, { GcsBucketStore }, { DEFAULT_UPLOAD_OPTIONS }] = await Promise.all([
+  const [{ Storage }, { GcsBucketStore }] = await Promise.all([
     import('@google-cloud/storage'),
     import('../../adapters/gcp/gcs-bucket-store'),
-    import('../../adapters/gcp/storage-settings'),
   ]);
   const storage = new Storage({ apiEndpoint: storageEndpoint, projectId: 'bench' });
   const [exists] = await storage.bucket('bench-destination').exists();

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { registerDestination } from '../../domain/destinations';
+import { registerDestination } from '../../domain/destinations/manage-destinations';
 import { paths } from '../../domain/documents';
-import type { ExportRequest } from '../../domain/request';
-import { parseExportRequest } from '../../domain/request';
+import type { ExportRequest } from '../../domain/export-request';
+import { parseExportRequest } from '../../domain/export-request';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { DemoSourceOptions, DemoSourceResult } from '../demo-data';
 import { generateDemoSource } from '../demo-data';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { parseExportRequest } from '../../domain/request';
+import { parseExportRequest } from '../../domain/export-request';
 import type { CommonOptions } from '../runtime';
 import { printResult } from '../runtime';
 import { UsageError } from '../usage-error';

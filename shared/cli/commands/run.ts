@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseExportRequest } from '../../domain/request';
+import { parseExportRequest } from '../../domain/export-request';
 import { formatOutputTree, formatSummary } from '../report';
 import { runRequestLocally } from '../run-local';
 import { chunkProgress } from '../progress';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { PubSub } from '@google-cloud/pubsub';
 import { failureSchema, RUN_STATUSES, runTotalsSchema } from '../../../shared/domain/documents';
-import { successMarkerName } from '../../../shared/domain/layout';
+import { successMarkerName } from '../../../shared/domain/output/layout';
 import { z } from '../../../shared/domain/zod';
 import type { HostedFunction } from '../functions-host';
 import type { GcsServer } from '../gcs-server';

@@ -1,0 +1,115 @@
+import { z } from './zod';
+import type { ParseResult } from './schema';
+import { parseWithSchema } from './schema';
+import { idSchema } from './ids';
+import { gcsObjectUriSchema, gcsPrefixUriSchema } from './source/gcs-uri';
+
+export const EXPORT_KINDS = ['events', 'profiles'] as const;
+export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet'] as const;
+/** Formats this build can write; the others are part of the contract and rejected clearly until they land. */
+export const SUPPORTED_FORMATS: readonly ExportFormat[] = ['jsonl'];
+export const COMPRESSIONS = ['gzip', 'none'] as const;
+
+export type ExportKind = (typeof EXPORT_KINDS)[number];
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export type Compression = (typeof COMPRESSIONS)[number];
+
+const isoInstant = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO-8601 date-time with a time zone',
+});
+
+/** A destination path prefix: relative, "/"-separated, no empty, "." or ".." segment, no control characters. */
+const prefixSchema = z
+  .string()
+  .max(512)
+  .refine((prefix) => !prefix.startsWith('/'), 'must not start with "/"')
+  .transform((prefix) => prefix.replace(/\/+$/, ''))
+  .refine(
+    (prefix) => prefix === '' || prefix.split('/').every((s) => s !== '' && s !== '.' && s !== '..'),
+    'must not contain empty, "." or ".." segments',
+  )
+  // eslint-disable-next-line no-control-regex
+  .refine((prefix) => !/[\u0000-\u001f\u007f-\u009f]/.test(prefix), 'must not contain control characters');
+
+/** The request as received, before validation: every field may be missing or of the wrong type. */
+interface RawRequest {
+  kind?: unknown;
+  window?: { from?: unknown; to?: unknown };
+  events?: unknown;
+  source?: { objects?: unknown; prefixes?: unknown };
+  format?: unknown;
+}
+
+const countOf = (value: unknown): number => (Array.isArray(value) ? value.length : 0);
+
+const crossFieldRules: { path: string[]; message: string; holds: (r: RawRequest) => boolean }[] = [
+  {
+    path: ['window'],
+    message: 'from must be before to',
+    holds: (r) =>
+      typeof r.window?.from !== 'string' ||
+      typeof r.window.to !== 'string' ||
+      !(Date.parse(r.window.from) >= Date.parse(r.window.to)),
+  },
+  {
+    path: ['source'],
+    message: 'name at least one object or prefix',
+    holds: (r) =>
+      typeof r.source !== 'object' || countOf(r.source?.objects) + countOf(r.source?.prefixes) > 0,
+  },
+  {
+    path: ['events'],
+    message: 'an event filter applies to kind "events" only',
+    holds: (r) => r.events === undefined || r.kind !== 'profiles',
+  },
+  {
+    path: ['format'],
+    message: `is not available in this release; supported: ${SUPPORTED_FORMATS.join(', ')}`,
+    holds: (r) =>
+      typeof r.format !== 'string' ||
+      !(EXPORT_FORMATS as readonly string[]).includes(r.format) ||
+      SUPPORTED_FORMATS.includes(r.format as ExportFormat),
+  },
+];
+
+export const exportRequestSchema = z
+  .strictObject({
+    requestId: idSchema,
+    accountId: idSchema,
+    exportId: idSchema,
+    destinationId: idSchema,
+    kind: z.enum(EXPORT_KINDS),
+    window: z.strictObject({ from: isoInstant, to: isoInstant }),
+    events: z.array(z.string().min(1).max(1024)).min(1).max(1000).optional(),
+    source: z.strictObject({
+      objects: z.array(gcsObjectUriSchema).max(10_000).default([]),
+      prefixes: z.array(gcsPrefixUriSchema).max(1_000).default([]),
+    }),
+    format: z.enum(EXPORT_FORMATS).default('jsonl'),
+    compression: z.enum(COMPRESSIONS).default('gzip'),
+    prefix: prefixSchema.default(''),
+    createdBy: z.strictObject({
+      email: z.email(),
+      name: z.string().trim().min(1).max(200),
+    }),
+  })
+  // Cross-field rules run even when other fields are invalid, so that one rejection lists every problem.
+  .check(
+    ...crossFieldRules.map(({ path, message, holds }) =>
+      z.refine(
+        (value: unknown) => holds(typeof value === 'object' && value !== null ? (value as RawRequest) : {}),
+        {
+          path,
+          message,
+          when: () => true,
+        },
+      ),
+    ),
+  );
+
+export type ExportRequest = z.output<typeof exportRequestSchema>;
+export type ExportRequestInput = z.input<typeof exportRequestSchema>;
+
+export const parseExportRequest = (input: unknown): ParseResult<ExportRequest> =>
+  parseWithSchema(exportRequestSchema, input);

@@ -1,0 +1,163 @@
+import type { ExportContext } from '../context';
+import type { ChunkDoc, RunDoc } from '../documents';
+import { exportDocSchema, parseDocument, paths, runDocSchema } from '../documents';
+import { getDestination } from '../destinations/manage-destinations';
+import { asExportError, inputError } from '../errors';
+import { exportDocId, runIdFor, sha256Hex } from '../ids';
+import { planChunks } from '../source/plan-chunks';
+import type { ExportRequest } from '../export-request';
+import { publishChunkTasks } from './chunk-tasks';
+import { failRun, loadChunks, loadRun, planOf } from './run-state';
+import { listSource, newlineFinder } from '../source/list-source';
+import { finaliseRun } from './finalise-run';
+
+export interface PlanOutcome {
+  runId: string;
+  status: RunDoc['status'];
+  chunkCount: number;
+  published: number;
+  duplicate: boolean;
+}
+
+/** Key order must not make two equal requests look different. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Creates the run once per request id; a redelivered request finds it (and must carry the same content). */
+async function createOrLoadRun(
+  ctx: ExportContext,
+  request: ExportRequest,
+): Promise<{ run: RunDoc; created: boolean }> {
+  const runId = runIdFor(request.accountId, request.requestId);
+  const requestHash = sha256Hex(canonicalJson(request));
+  const now = ctx.clock.now().toISOString();
+  const exportPath = paths.export(exportDocId(request.accountId, request.exportId));
+  return ctx.state.transaction(async (tx) => {
+    const existing = await tx.get(paths.run(runId));
+    if (existing !== undefined) {
+      const run = parseDocument(runDocSchema, paths.run(runId), existing);
+      if (run.requestHash !== requestHash) {
+        throw inputError(
+          'requestConflict',
+          `request "${request.requestId}" was already received with different content`,
+        );
+      }
+      return { run, created: false };
+    }
+    const exportData = await tx.get(exportPath);
+    const exportDoc =
+      exportData === undefined ? undefined : parseDocument(exportDocSchema, exportPath, exportData);
+    if (exportDoc?.status === 'stopped') {
+      throw inputError(
+        'exportStopped',
+        `export "${request.exportId}" is stopped until its destination is fixed`,
+      );
+    }
+    const run: RunDoc = {
+      runId,
+      requestId: request.requestId,
+      requestHash,
+      accountId: request.accountId,
+      exportId: request.exportId,
+      destinationId: request.destinationId,
+      request,
+      status: 'planning',
+      createdAt: now,
+      updatedAt: now,
+    };
+    tx.create(paths.run(runId), run);
+    tx.set(exportPath, {
+      ...(exportDoc ?? {
+        accountId: request.accountId,
+        exportId: request.exportId,
+        status: 'active',
+        health: { state: 'healthy' },
+        noticesSent: [],
+      }),
+      destinationId: request.destinationId,
+      createdBy: request.createdBy,
+      lastRunId: runId,
+      updatedAt: now,
+    });
+    return { run, created: true };
+  });
+}
+
+/**
+ * Plans the run and commits the plan. Chunk documents are created under the plan's content hash and never
+ * overwritten, and the first plan committed wins, so concurrent or crashed-and-redelivered planners can neither
+ * reset a chunk a worker already took nor mix two plans.
+ */
+async function planAndCommit(ctx: ExportContext, run: RunDoc): Promise<RunDoc> {
+  const objects = await listSource(ctx.source, run.request.source);
+  const chunks = await planChunks(objects, ctx.settings.chunkTargetBytes, newlineFinder(ctx.source));
+  const planId = sha256Hex(JSON.stringify(chunks)).slice(0, 12);
+  const plan = { runId: run.runId, planId };
+  const now = ctx.clock.now().toISOString();
+  await ctx.state.createAll(
+    chunks.map((chunk) => ({
+      path: paths.chunk(plan, chunk.index),
+      data: { ...chunk, status: 'pending', attempts: 0, updatedAt: now } satisfies ChunkDoc,
+    })),
+  );
+  return ctx.state.transaction(async (tx) => {
+    const current = parseDocument(runDocSchema, paths.run(run.runId), await tx.get(paths.run(run.runId)));
+    if (current.planId !== undefined) return current;
+    const planned: RunDoc = {
+      ...current,
+      status: 'running',
+      planId,
+      chunkCount: chunks.length,
+      sourceObjects: objects.length,
+      sourceBytes: objects.reduce((sum, o) => sum + o.size, 0),
+      plannedAt: now,
+      updatedAt: now,
+    };
+    tx.set(paths.run(run.runId), planned);
+    return planned;
+  });
+}
+
+export async function planExport(ctx: ExportContext, request: ExportRequest): Promise<PlanOutcome> {
+  await getDestination(ctx.state, request.accountId, request.destinationId);
+  const loaded = await createOrLoadRun(ctx, request);
+  let run = loaded.run;
+  const log = ctx.logger.child({ runId: run.runId, exportId: run.exportId, accountId: run.accountId });
+  if (run.status === 'planning') {
+    try {
+      run = await planAndCommit(ctx, run);
+    } catch (error) {
+      // A source that cannot be planned (missing, unreadable) fails the run that now exists, not just the message.
+      const failure = asExportError(error);
+      if (failure.kind === 'input' || failure.kind === 'integrity') {
+        await failRun(ctx.state, run.runId, failure, ctx.clock.now());
+      }
+      throw error;
+    }
+    log.info('run planned', { planId: run.planId, chunks: run.chunkCount, objects: run.sourceObjects });
+    if (run.chunkCount === 0 && (await finaliseRun(ctx, run.runId)))
+      run = (await loadRun(ctx.state, run.runId)) ?? run;
+  }
+  const plan = planOf(run);
+  const outcome = {
+    runId: run.runId,
+    status: run.status,
+    chunkCount: run.chunkCount ?? 0,
+    duplicate: !loaded.created,
+  };
+  if (run.status !== 'running' || !plan) return { ...outcome, published: 0 };
+
+  // A redelivered request re-publishes every unfinished chunk: a duplicate chunk task costs a skip, a lost one a run.
+  const open = (await loadChunks(ctx.state, plan)).filter(
+    (c) => c.status === 'pending' || c.status === 'running',
+  );
+  const published = await publishChunkTasks(ctx, run, open);
+  log.info('chunk tasks published', { published, duplicateRequest: !loaded.created });
+  return { ...outcome, published };
+}

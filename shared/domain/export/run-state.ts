@@ -1,0 +1,182 @@
+import type { StateStore, StateTransaction } from '../../ports/state-store.port';
+import type {
+  ChunkCounts,
+  ChunkDoc,
+  ExportDoc,
+  FailureRecord,
+  FileEntry,
+  PlanRef,
+  RunDoc,
+} from '../documents';
+import { chunkDocSchema, exportDocSchema, parseDocument, paths, runDocSchema } from '../documents';
+import type { ExportError } from '../errors';
+import { exportDocId } from '../ids';
+
+/** State transitions of runs, chunks and exports. Each is one transaction, so a redelivery sees a consistent state. */
+
+export async function loadRun(state: StateStore, runId: string): Promise<RunDoc | undefined> {
+  const data = await state.get(paths.run(runId));
+  return data === undefined ? undefined : parseDocument(runDocSchema, paths.run(runId), data);
+}
+
+/** The run with its committed plan, or undefined while it is still being planned. */
+export function planOf(run: RunDoc): PlanRef | undefined {
+  return run.planId === undefined ? undefined : { runId: run.runId, planId: run.planId };
+}
+
+export async function loadChunks(state: StateStore, plan: PlanRef): Promise<ChunkDoc[]> {
+  const docs = await state.list(paths.chunks(plan));
+  return docs.map((doc) => parseDocument(chunkDocSchema, `${paths.chunks(plan)}/${doc.id}`, doc.data));
+}
+
+export function failureRecord(error: ExportError, at: Date): FailureRecord {
+  const status = typeof error.details.status === 'number' ? error.details.status : undefined;
+  return {
+    kind: error.kind,
+    code: error.code,
+    message: error.message,
+    at: at.toISOString(),
+    ...(status ? { status } : {}),
+  };
+}
+
+export type ChunkClaim =
+  { claimed: true; chunk: ChunkDoc } | { claimed: false; why: 'done' | 'blocked' | 'failed' | 'missing' };
+
+/**
+ * Takes a chunk for this delivery unless it is finished or waiting for the customer. A chunk another delivery is
+ * working on is taken too: the work is idempotent, and skipping it would lose the chunk if that worker had died.
+ */
+export function claimChunk(state: StateStore, plan: PlanRef, index: number, now: Date): Promise<ChunkClaim> {
+  const path = paths.chunk(plan, index);
+  return state.transaction(async (tx) => {
+    const data = await tx.get(path);
+    if (data === undefined) return { claimed: false, why: 'missing' } as const;
+    const chunk = parseDocument(chunkDocSchema, path, data);
+    switch (chunk.status) {
+      case 'done':
+      case 'blocked':
+      case 'failed':
+        return { claimed: false, why: chunk.status } as const;
+      case 'running':
+      case 'pending':
+        break;
+    }
+    const claimed: ChunkDoc = {
+      ...chunk,
+      status: 'running',
+      attempts: chunk.attempts + 1,
+      updatedAt: now.toISOString(),
+    };
+    tx.set(path, claimed);
+    return { claimed: true, chunk: claimed } as const;
+  });
+}
+
+export async function completeChunk(
+  state: StateStore,
+  plan: PlanRef,
+  index: number,
+  result: { files: FileEntry[]; counts: ChunkCounts; quarantine?: string | undefined },
+  now: Date,
+): Promise<void> {
+  await state.update(paths.chunk(plan, index), {
+    status: 'done',
+    files: result.files,
+    counts: result.counts,
+    ...(result.quarantine === undefined ? {} : { quarantine: result.quarantine }),
+    updatedAt: now.toISOString(),
+  });
+}
+
+/** Changes a chunk unless it is already done: a failure after completion (e.g. while finalising) is the run's. */
+async function updateOpenChunk(
+  tx: StateTransaction,
+  plan: PlanRef,
+  index: number,
+  patch: Partial<ChunkDoc>,
+): Promise<void> {
+  const path = paths.chunk(plan, index);
+  const data = await tx.get(path);
+  if (data === undefined || parseDocument(chunkDocSchema, path, data).status === 'done') return;
+  tx.update(path, patch);
+}
+
+/** A transient failure hands the chunk back; the redelivery claims it again. */
+export function releaseChunk(state: StateStore, plan: PlanRef, index: number, now: Date): Promise<void> {
+  return state.transaction((tx) =>
+    updateOpenChunk(tx, plan, index, { status: 'pending', updatedAt: now.toISOString() }),
+  );
+}
+
+/** A destination problem: the chunk waits for the customer, the run is blocked, the export is failing. */
+export function blockChunk(
+  state: StateStore,
+  run: RunDoc,
+  index: number,
+  error: ExportError,
+  now: Date,
+): Promise<void> {
+  const failure = failureRecord(error, now);
+  const exportPath = paths.export(exportDocId(run.accountId, run.exportId));
+  const plan = planOf(run);
+  return state.transaction(async (tx) => {
+    const runData = await tx.get(paths.run(run.runId));
+    const exportData = await tx.get(exportPath);
+    if (plan)
+      await updateOpenChunk(tx, plan, index, { status: 'blocked', failure, updatedAt: now.toISOString() });
+    const current =
+      runData === undefined ? undefined : parseDocument(runDocSchema, paths.run(run.runId), runData);
+    if (current?.status === 'running') {
+      tx.update(paths.run(run.runId), { status: 'blocked', failure, updatedAt: now.toISOString() });
+    }
+    if (exportData !== undefined) {
+      const doc = parseDocument(exportDocSchema, exportPath, exportData);
+      tx.update(exportPath, markFailing(doc, failure, now));
+    }
+  });
+}
+
+function markFailing(doc: ExportDoc, failure: FailureRecord, now: Date): Partial<ExportDoc> {
+  return {
+    health: {
+      state: 'failing',
+      // The first failure starts the three-day clock; later failures must not reset it.
+      firstFailureAt: doc.health.state === 'failing' ? (doc.health.firstFailureAt ?? failure.at) : failure.at,
+      lastFailureAt: failure.at,
+      lastError: failure,
+    },
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** Integrity, input or exhausted deliveries: the run cannot succeed any more. */
+export function failRun(
+  state: StateStore,
+  runId: string,
+  error: ExportError,
+  now: Date,
+  chunkIndex?: number,
+): Promise<void> {
+  const failure = failureRecord(error, now);
+  return state.transaction(async (tx) => {
+    const runData = await tx.get(paths.run(runId));
+    if (runData === undefined) return;
+    const run = parseDocument(runDocSchema, paths.run(runId), runData);
+    const plan = planOf(run);
+    if (plan && chunkIndex !== undefined) {
+      await updateOpenChunk(tx, plan, chunkIndex, {
+        status: 'failed',
+        failure,
+        updatedAt: now.toISOString(),
+      });
+    }
+    if (run.status === 'succeeded' || run.status === 'failed') return;
+    tx.update(paths.run(runId), {
+      status: 'failed',
+      failure,
+      completedAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    });
+  });
+}

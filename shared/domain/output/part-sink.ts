@@ -1,0 +1,172 @@
+import { PassThrough, Writable, pipeline } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { BucketStore, ObjectInfo } from '../../ports/bucket-store.port';
+import { StorageFailure } from '../../ports/bucket-store.port';
+import { ChecksumTap } from './checksum';
+import type { ExportError } from '../errors';
+import { integrityError, transientError } from '../errors';
+
+export interface PartTarget {
+  store: BucketStore;
+  bucket: string;
+  name: string;
+  contentType: string;
+  gzip: boolean;
+  /** The object already exists (a retried chunk): recompute its bytes and compare instead of uploading. */
+  existing?: ObjectInfo;
+  classify: (error: StorageFailure) => ExportError;
+}
+
+export interface WrittenPart {
+  name: string;
+  records: number;
+  bytes: number;
+  crc32c: string;
+  /** False when an identical object was already there. */
+  uploaded: boolean;
+}
+
+// Gzip output must be byte-identical across retries: fixed level, no timestamp (Node writes mtime 0).
+const GZIP_LEVEL = 6;
+const BATCH_BYTES = 64 * 1024;
+
+/**
+ * One output object, streamed: lines → (gzip) → CRC32C tap → write-once upload. Memory is a batch buffer plus the
+ * compressor's window, whatever the object's size.
+ */
+export class PartSink {
+  records = 0;
+  uncompressedBytes = 0;
+  private batch: string[] = [];
+  private batchBytes = 0;
+  private readonly input = new PassThrough();
+  private readonly tap = new ChecksumTap();
+  private readonly done: Promise<ObjectInfo | undefined>;
+  private failure: unknown;
+
+  constructor(private readonly target: PartTarget) {
+    // pipeline() tears every stage down when one fails, so an aborted part never lingers half-uploaded.
+    const stages = target.gzip
+      ? [this.input, createGzip({ level: GZIP_LEVEL }), this.tap]
+      : [this.input, this.tap];
+    pipeline(stages, () => undefined);
+    const body = this.tap;
+    this.done = target.existing
+      ? new Promise<undefined>((resolve, reject) => {
+          body.on('error', reject);
+          body
+            .pipe(new Writable({ write: (_chunk, _encoding, callback) => callback() }))
+            .on('finish', resolve);
+        })
+      : target.store.writeOnce(target.bucket, target.name, body, { contentType: target.contentType });
+    // Remember the first failure so that writers blocked on backpressure give up instead of waiting forever.
+    this.done.catch((error: unknown) => {
+      this.failure ??= error;
+      this.input.destroy();
+    });
+  }
+
+  async write(line: string, bytes: number): Promise<void> {
+    this.records += 1;
+    this.uncompressedBytes += bytes;
+    this.batch.push(line);
+    this.batchBytes += bytes;
+    if (this.batchBytes >= BATCH_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const text = this.batch.join('');
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.failure !== undefined) throw this.uploadFailure(this.failure);
+    if (!this.input.write(text)) await this.drained();
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onDrain = (): void => {
+        this.input.off('close', onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        this.input.off('drain', onDrain);
+        reject(
+          this.failure === undefined
+            ? transientError('uploadAborted', `upload of ${this.target.name} stopped`)
+            : this.uploadFailure(this.failure),
+        );
+      };
+      this.input.once('drain', onDrain);
+      this.input.once('close', onClose);
+    });
+  }
+
+  async close(): Promise<WrittenPart> {
+    await this.flush();
+    this.input.end();
+    let stored: ObjectInfo | undefined;
+    try {
+      stored = await this.done;
+    } catch (error) {
+      return this.settleFailure(error);
+    }
+    const part = this.describe(stored === undefined ? false : true);
+    const expected = stored ?? this.target.existing;
+    if (expected && expected.crc32c !== part.crc32c) {
+      throw integrityError(
+        'checksumMismatch',
+        `${this.target.name}: stored CRC32C differs from the bytes produced`,
+        {
+          object: this.target.name,
+          stored: expected.crc32c,
+          produced: part.crc32c,
+        },
+      );
+    }
+    return part;
+  }
+
+  /** Stops the upload, e.g. when the chunk fails elsewhere; an unfinished upload never becomes an object. */
+  abort(reason: Error): void {
+    this.input.destroy(reason);
+  }
+
+  private describe(uploaded: boolean): WrittenPart {
+    return {
+      name: this.target.name,
+      records: this.records,
+      bytes: this.tap.bytes,
+      crc32c: this.tap.crc32c,
+      uploaded,
+    };
+  }
+
+  /** A failure seen before all bytes were produced: a 412 then means another writer got there first. */
+  private uploadFailure(error: unknown): Error {
+    if (!(error instanceof StorageFailure)) return error instanceof Error ? error : new Error(String(error));
+    if (error.status === 412) {
+      return transientError(
+        'concurrentWriter',
+        `${this.target.name} appeared while it was being written`,
+        error,
+      );
+    }
+    return this.target.classify(error);
+  }
+
+  private async settleFailure(error: unknown): Promise<WrittenPart> {
+    // 412 after every byte was produced: the object exists, and counts as written only if it holds exactly ours.
+    if (error instanceof StorageFailure && error.status === 412 && this.tap.finished) {
+      const existing = await this.target.store.stat(this.target.bucket, this.target.name);
+      const part = this.describe(false);
+      if (existing?.crc32c === part.crc32c) return part;
+      throw integrityError('objectDiffers', `${this.target.name} already exists with different content`, {
+        object: this.target.name,
+        stored: existing?.crc32c,
+        produced: part.crc32c,
+      });
+    }
+    throw this.uploadFailure(error);
+  }
+}

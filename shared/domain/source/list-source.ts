@@ -1,0 +1,99 @@
+import pLimit from 'p-limit';
+import type { BucketStore } from '../../ports/bucket-store.port';
+import type { ExportRequest } from '../export-request';
+import type { NewlineFinder, PlannableObject } from './plan-chunks';
+import { isGzipObject } from './plan-chunks';
+import { formatGcsUri, parseGcsUri } from './gcs-uri';
+import { classified, classifySourceFailure, mapFailure } from '../storage-failures';
+import { inputError } from '../errors';
+
+const GZIP_TRAILER_READS_IN_FLIGHT = 16;
+const MAX_DEFLATE_RATIO = 1032;
+
+async function readRange(
+  store: BucketStore,
+  object: PlannableObject,
+  start: number,
+  end: number,
+): Promise<Buffer> {
+  const uri = formatGcsUri(object);
+  const chunks: Buffer[] = [];
+  await mapFailure(
+    (async () => {
+      for await (const chunk of store.read(object.bucket, object.name, { start, end }))
+        chunks.push(chunk as Buffer);
+    })(),
+    (e) => classifySourceFailure(e, uri),
+  );
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A gzip member's trailer holds its uncompressed size modulo 2^32. For a multi-member or a 4 GiB+ object the value
+ * can be too small, so it never counts for less than the compressed size.
+ */
+async function withUncompressedSize(store: BucketStore, object: PlannableObject): Promise<PlannableObject> {
+  if (!object.gzip || object.size < 18) return object;
+  const trailer = (await readRange(store, object, object.size - 4, object.size)).readUInt32LE(0);
+  // Deflate cannot expand more than ~1032:1; a larger figure means the object is not the gzip its name says.
+  const plausible = trailer <= object.size * MAX_DEFLATE_RATIO;
+  return { ...object, uncompressedSize: plausible ? Math.max(trailer, object.size) : object.size };
+}
+
+/** Resolves a request's objects and prefixes to a de-duplicated, ordered list of objects. */
+export async function listSource(
+  store: BucketStore,
+  source: ExportRequest['source'],
+): Promise<PlannableObject[]> {
+  const found = new Map<string, PlannableObject>();
+  const keep = (info: {
+    bucket: string;
+    name: string;
+    size: number;
+    contentType?: string;
+    contentEncoding?: string;
+  }) => {
+    // Zero-byte "folder" placeholders and empty objects hold no records.
+    if (info.name.endsWith('/') || info.size === 0) return;
+    found.set(formatGcsUri(info), {
+      bucket: info.bucket,
+      name: info.name,
+      size: info.size,
+      gzip: isGzipObject(info),
+    });
+  };
+  for (const uri of source.objects) {
+    const { bucket, name } = parseGcsUri(uri) ?? { bucket: '', name: '' };
+    const info = await mapFailure(store.stat(bucket, name), (e) => classifySourceFailure(e, uri));
+    if (!info) throw inputError('sourceNotFound', `source object ${uri} does not exist`, { uri });
+    keep(info);
+  }
+  for (const uri of source.prefixes) {
+    const { bucket, name } = parseGcsUri(uri) ?? { bucket: '', name: '' };
+    try {
+      for await (const info of store.list(bucket, name)) keep(info);
+    } catch (error) {
+      throw classified(error, (e) => classifySourceFailure(e, uri));
+    }
+  }
+  const limit = pLimit(GZIP_TRAILER_READS_IN_FLIGHT);
+  const sized = await Promise.all(
+    [...found.values()].map((o) => limit(() => withUncompressedSize(store, o))),
+  );
+  return sized.sort((a, b) =>
+    a.bucket === b.bucket ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.bucket < b.bucket ? -1 : 1,
+  );
+}
+
+/** Finds line boundaries by reading a small window at a time from the split point onwards. */
+export function newlineFinder(store: BucketStore, windowBytes = 64 * 1024): NewlineFinder {
+  return async (object, offset) => {
+    for (let start = offset; start < object.size; start += windowBytes) {
+      const at = (await readRange(store, object, start, Math.min(start + windowBytes, object.size))).indexOf(
+        0x0a,
+      );
+      if (at !== -1) return start + at + 1;
+    }
+    return object.size;
+  };
+}

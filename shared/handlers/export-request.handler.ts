@@ -1,0 +1,29 @@
+import type { ExportContext } from '../domain/context';
+import type { PlanOutcome } from '../domain/export/plan-export';
+import { planExport } from '../domain/export/plan-export';
+import { parseExportRequest } from '../domain/export-request';
+import type { Delivery } from '../ports/bus.port';
+import { recordRejection } from './rejections';
+import { settle } from './settle';
+
+/** An export request (export-requests topic): parse, plan the run, settle. Returning acks; throwing redelivers. */
+export async function handleExportRequest(
+  ctx: ExportContext,
+  payload: unknown,
+  delivery: Delivery,
+): Promise<PlanOutcome | undefined> {
+  const parsed = parseExportRequest(payload);
+  if (!parsed.ok) {
+    await recordRejection(ctx, delivery, payload, parsed.violations);
+    return undefined;
+  }
+  const request = parsed.value;
+  const log = ctx.logger.child({ requestId: request.requestId, accountId: request.accountId });
+  try {
+    return await planExport(ctx, request);
+  } catch (error) {
+    const reject = async (e: { message: string }) => recordRejection(ctx, delivery, payload, [e.message]);
+    await settle(error, log, { blocked: reject, failed: reject, rejected: reject, retrying: async () => {} });
+    return undefined;
+  }
+}
