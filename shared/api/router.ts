@@ -1,7 +1,7 @@
 import type { ServiceRuntime } from '../handlers/service-runtime';
 import { idSchema } from '../domain/ids';
 import type { ApiResponse } from './http-errors';
-import { errorResponse } from './http-errors';
+import { apiError, errorResponse } from './http-errors';
 import { ROUTES } from './routes';
 
 export interface ApiRequest {
@@ -37,10 +37,7 @@ function match(pattern: string, path: string): Record<string, string> | undefine
   return params;
 }
 
-const notFound = (message: string): ApiResponse => ({
-  status: 404,
-  body: { error: { status: 404, code: 'notFound', message } },
-});
+const notFound = (message: string): ApiResponse => apiError('routeNotFound', message);
 
 /** Routes one HTTP request of the management API; never throws. */
 export async function routeApiRequest(runtime: ServiceRuntime, request: ApiRequest): Promise<ApiResponse> {
@@ -55,12 +52,7 @@ export async function routeApiRequest(runtime: ServiceRuntime, request: ApiReque
   if (candidates.length === 0) return notFound(`no such resource: ${rest}`);
   const chosen = candidates.find((c) => c.route.method === request.method);
   if (!chosen?.params) {
-    return {
-      status: 405,
-      body: {
-        error: { status: 405, code: 'methodNotAllowed', message: `${request.method} is not allowed here` },
-      },
-    };
+    return apiError('methodNotAllowed', `${request.method} is not allowed here`);
   }
   const log = runtime.ctx.logger.child({
     accountId,

@@ -6,7 +6,6 @@ import { failRun, loadRun } from './run-state';
 
 const exhausted = (what: string, deliveryAttempts: number | undefined) =>
   new ExportError(
-    'transient',
     'deliveryAttemptsExhausted',
     `${what} still failed after ${deliveryAttempts ?? 'the maximum number of'} delivery attempts`,
     { deliveryAttempts },

@@ -28,7 +28,7 @@ async function writeAll(root: string, lines: string[], maxPartBytes: number, max
           name: `${key.folder}/part-${part}.jsonl.gz`,
           contentType: 'application/gzip',
           gzip: true,
-          classify: (e) => destinationError('x', e.message),
+          classify: (e) => destinationError('destinationRejected', e.message),
         }),
       ),
   });

@@ -1,0 +1,112 @@
+/**
+ * The closed list of error codes. Each code has one kind, which decides what happens to the message that caused it
+ * (shared/handlers/settle.ts), and one HTTP status, which the management API answers with. docs/ERRORS.md is
+ * generated from this table (`npm run docs`), and a test fails when the two differ.
+ *
+ * Kinds:
+ * - destination: the customer must act (bad key, missing bucket, locked retention policy) → ack, block, escalate
+ * - transient: the platform or the network hiccupped → throw so that Pub/Sub retries, then dead-letters
+ * - input: the request itself is wrong → reject once with the reasons, ack
+ * - integrity: bytes do not match what we wrote → fail the run loudly, ack
+ */
+export const ERROR_KINDS = ['destination', 'transient', 'input', 'integrity'] as const;
+export type ExportErrorKind = (typeof ERROR_KINDS)[number];
+
+interface ErrorSpec {
+  kind: ExportErrorKind;
+  httpStatus: number;
+  meaning: string;
+}
+
+export const ERROR_CODES = {
+  credentialsInvalid: {
+    kind: 'destination',
+    httpStatus: 422,
+    meaning: 'the service account key is invalid, expired or revoked',
+  },
+  forbidden: {
+    kind: 'destination',
+    httpStatus: 422,
+    meaning: 'the key may not use the bucket (another project, or a missing permission)',
+  },
+  retentionPolicyNotMet: {
+    kind: 'destination',
+    httpStatus: 422,
+    meaning: "the bucket's retention policy prevents the write",
+  },
+  bucketNotFound: { kind: 'destination', httpStatus: 422, meaning: 'the bucket does not exist' },
+  destinationRejected: {
+    kind: 'destination',
+    httpStatus: 422,
+    meaning: 'Cloud Storage refused the export for another reason',
+  },
+
+  destinationUnavailable: {
+    kind: 'transient',
+    httpStatus: 503,
+    meaning: "the customer's Cloud Storage did not answer in time",
+  },
+  sourceUnavailable: {
+    kind: 'transient',
+    httpStatus: 503,
+    meaning: "the platform's source could not be read",
+  },
+  finaliserBusy: { kind: 'transient', httpStatus: 503, meaning: 'another worker is finalising the run' },
+  uploadAborted: { kind: 'transient', httpStatus: 503, meaning: 'an upload stopped before it finished' },
+  concurrentWriter: {
+    kind: 'transient',
+    httpStatus: 503,
+    meaning: 'an object appeared while it was written',
+  },
+  deliveryAttemptsExhausted: {
+    kind: 'transient',
+    httpStatus: 503,
+    meaning: 'a message still failed after its maximum number of deliveries',
+  },
+  unexpected: { kind: 'transient', httpStatus: 500, meaning: 'an error nobody classified (a bug)' },
+
+  invalidBody: { kind: 'input', httpStatus: 400, meaning: 'the body is not valid JSON or not of the schema' },
+  invalidDestination: { kind: 'input', httpStatus: 400, meaning: 'the destination fields are invalid' },
+  invalidKey: { kind: 'input', httpStatus: 400, meaning: 'the key file is not a valid service account key' },
+  sourceNotFound: { kind: 'input', httpStatus: 400, meaning: "a request's source does not exist" },
+  routeNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such API route' },
+  destinationNotFound: {
+    kind: 'input',
+    httpStatus: 404,
+    meaning: 'no such destination in this account',
+  },
+  exportNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such export in this account' },
+  runNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such run in this account' },
+  methodNotAllowed: { kind: 'input', httpStatus: 405, meaning: 'the route exists, the method does not' },
+  destinationExists: {
+    kind: 'input',
+    httpStatus: 409,
+    meaning: 'the destination id is taken in this account',
+  },
+  requestConflict: {
+    kind: 'input',
+    httpStatus: 409,
+    meaning: 'the request id was already used with other content',
+  },
+  exportStopped: { kind: 'input', httpStatus: 409, meaning: 'the export is stopped until it is resumed' },
+
+  checksumMismatch: {
+    kind: 'integrity',
+    httpStatus: 500,
+    meaning: 'a stored CRC32C differs from the bytes produced',
+  },
+  objectDiffers: {
+    kind: 'integrity',
+    httpStatus: 500,
+    meaning: 'an object exists with other content than a retry produces',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The codes of one kind: a factory of that kind accepts only those, so a typo or a wrong kind fails to compile. */
+export type ErrorCodeOf<K extends ExportErrorKind> = {
+  [C in ErrorCode]: (typeof ERROR_CODES)[C]['kind'] extends K ? C : never;
+}[ErrorCode];
+
+export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CODES, code);
