@@ -10,6 +10,16 @@ export interface FieldEquals {
   equals: string | number | boolean;
 }
 
+/** A query of one collection's direct children, always ordered by document id, so pages are stable. */
+export interface ListQuery {
+  /** Every condition must hold; a dotted field reaches into maps. */
+  where?: FieldEquals | readonly FieldEquals[];
+  /** Only documents whose id sorts after this one: the previous page's last id. */
+  startAfter?: string;
+  /** At most this many documents (a page). */
+  limit?: number;
+}
+
 export interface StoredDocument {
   id: string;
   data: DocumentData;
@@ -42,10 +52,14 @@ export interface StateStore {
   delete(path: string): Promise<void>;
   /** Creates each document that does not exist yet (batched by the adapter); returns how many it created. */
   createAll(entries: readonly { path: string; data: DocumentData }[]): Promise<number>;
-  /** Documents of a collection, ordered by id; `where` filters on one field (a dotted path reaches into maps). */
-  list(collectionPath: string, where?: FieldEquals): Promise<StoredDocument[]>;
+  /** Documents of a collection, ordered by id, filtered and paged by `query`. */
+  list(collectionPath: string, query?: ListQuery): Promise<StoredDocument[]>;
   /** Aggregation count, so that progress never needs a counter document every worker bumps. */
-  count(collectionPath: string, where?: FieldEquals): Promise<number>;
+  count(collectionPath: string, where?: ListQuery['where']): Promise<number>;
   /** Runs `fn` in a transaction, retrying it on contention like Firestore does. */
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T>;
 }
+
+/** The conditions of a query as a list, whichever form they were given in. */
+export const conditionsOf = (where: ListQuery['where']): readonly FieldEquals[] =>
+  where === undefined ? [] : 'field' in where ? [where] : where;

@@ -59,17 +59,33 @@ describeContract<StateStore>('StateStore', stateStoreSubjects, (make) => {
     await store.set('listing/c', { status: 'done', health: { state: 'healthy' } });
     await store.set('listing/a/children/x', { status: 'done' });
     expect((await store.list('listing')).map((d) => d.id)).toEqual(['a', 'b', 'c']);
-    expect((await store.list('listing', { field: 'status', equals: 'done' })).map((d) => d.id)).toEqual([
-      'b',
-      'c',
-    ]);
     expect(
-      (await store.list('listing', { field: 'health.state', equals: 'failing' })).map((d) => d.id),
+      (await store.list('listing', { where: { field: 'status', equals: 'done' } })).map((d) => d.id),
+    ).toEqual(['b', 'c']);
+    expect(
+      (await store.list('listing', { where: { field: 'health.state', equals: 'failing' } })).map((d) => d.id),
     ).toEqual(['b']);
     expect(await store.count('listing')).toBe(3);
     expect(await store.count('listing', { field: 'status', equals: 'done' })).toBe(2);
     expect(await store.count('listing/a/children')).toBe(1);
     expect(await store.count('empty-collection')).toBe(0);
+  });
+
+  it('filters on several fields at once and pages by document id', async () => {
+    for (const id of ['p1', 'p2', 'p3', 'p4', 'p5']) {
+      await store.set(`paging/${id}`, { account: id === 'p3' ? 'other' : 'mine', state: 'failing' });
+    }
+    await store.set('paging/p6', { account: 'mine', state: 'healthy' });
+    const where = [
+      { field: 'account', equals: 'mine' },
+      { field: 'state', equals: 'failing' },
+    ];
+    const first = await store.list('paging', { where, limit: 2 });
+    expect(first.map((d) => d.id)).toEqual(['p1', 'p2']);
+    const second = await store.list('paging', { where, limit: 2, startAfter: 'p2' });
+    expect(second.map((d) => d.id)).toEqual(['p4', 'p5']);
+    expect(await store.list('paging', { where, startAfter: 'p5' })).toEqual([]);
+    expect(await store.count('paging', where)).toBe(4);
   });
 
   it('elects exactly one claimant among concurrent transactions', async () => {

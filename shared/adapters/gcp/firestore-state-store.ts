@@ -2,12 +2,12 @@ import type { DocumentReference, Firestore, Query, Transaction } from '@google-c
 import { FieldPath } from '@google-cloud/firestore';
 import type {
   DocumentData,
-  FieldEquals,
+  ListQuery,
   StateStore,
   StateTransaction,
   StoredDocument,
 } from '../../ports/state-store.port';
-import { DocumentExists } from '../../ports/state-store.port';
+import { conditionsOf, DocumentExists } from '../../ports/state-store.port';
 import { grpcCodeOf, GrpcCode } from './grpc-codes';
 
 /** Top-level fields replaced whole, as the port promises; a plain object would read dotted keys as nested paths. */
@@ -76,17 +76,21 @@ export class FirestoreStateStore implements StateStore {
     return created;
   }
 
-  private query(collectionPath: string, where?: FieldEquals): Query {
-    const collection = this.db.collection(collectionPath);
-    return where ? collection.where(where.field, '==', where.equals) : collection;
+  private query(collectionPath: string, where?: ListQuery['where']): Query {
+    let query: Query = this.db.collection(collectionPath);
+    for (const condition of conditionsOf(where)) query = query.where(condition.field, '==', condition.equals);
+    return query;
   }
 
-  async list(collectionPath: string, where?: FieldEquals): Promise<StoredDocument[]> {
-    const snapshot = await this.query(collectionPath, where).orderBy(FieldPath.documentId()).get();
+  async list(collectionPath: string, options: ListQuery = {}): Promise<StoredDocument[]> {
+    let query = this.query(collectionPath, options.where).orderBy(FieldPath.documentId());
+    if (options.startAfter !== undefined) query = query.startAfter(options.startAfter);
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    const snapshot = await query.get();
     return snapshot.docs.map((doc) => ({ id: doc.id, data: doc.data() }));
   }
 
-  async count(collectionPath: string, where?: FieldEquals): Promise<number> {
+  async count(collectionPath: string, where?: ListQuery['where']): Promise<number> {
     const snapshot = await this.query(collectionPath, where).count().get();
     return snapshot.data().count;
   }

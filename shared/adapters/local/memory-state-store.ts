@@ -5,12 +5,12 @@ import pLimit from 'p-limit';
 import { z } from '../../domain/zod';
 import type {
   DocumentData,
-  FieldEquals,
+  ListQuery,
   StateStore,
   StateTransaction,
   StoredDocument,
 } from '../../ports/state-store.port';
-import { DocumentExists } from '../../ports/state-store.port';
+import { conditionsOf, DocumentExists } from '../../ports/state-store.port';
 
 type Write =
   | { op: 'create'; path: string; data: DocumentData }
@@ -114,22 +114,25 @@ export class MemoryStateStore implements StateStore {
     return this.transaction((tx) => Promise.resolve(tx.update(docPath, patch)));
   }
 
-  list(collectionPath: string, where?: FieldEquals): Promise<StoredDocument[]> {
+  list(collectionPath: string, query: ListQuery = {}): Promise<StoredDocument[]> {
     const prefix = `${collectionPath}/`;
+    const conditions = conditionsOf(query.where);
     const found: StoredDocument[] = [];
     for (const [key, data] of this.docs) {
       if (!key.startsWith(prefix)) continue;
       const id = key.slice(prefix.length);
       if (id.includes('/')) continue;
-      if (where && fieldValue(data, where.field) !== where.equals) continue;
-      found.push({ id, data: clone(data) });
+      if (query.startAfter !== undefined && id <= query.startAfter) continue;
+      if (!conditions.every((c) => fieldValue(data, c.field) === c.equals)) continue;
+      found.push({ id, data });
     }
     found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return Promise.resolve(found);
+    const page = query.limit === undefined ? found : found.slice(0, query.limit);
+    return Promise.resolve(page.map((doc) => ({ id: doc.id, data: clone(doc.data) })));
   }
 
-  async count(collectionPath: string, where?: FieldEquals): Promise<number> {
-    return (await this.list(collectionPath, where)).length;
+  async count(collectionPath: string, where?: ListQuery['where']): Promise<number> {
+    return (await this.list(collectionPath, { where })).length;
   }
 
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {

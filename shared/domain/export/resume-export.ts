@@ -13,7 +13,7 @@ export interface ResumeOutcome {
 
 /** Blocked runs of one export (a run blocks only on its destination, so they all resume together). */
 async function blockedRuns(ctx: ExportContext, accountId: string, exportId: string): Promise<RunDoc[]> {
-  const docs = await ctx.state.list('runs', { field: 'status', equals: 'blocked' });
+  const docs = await ctx.state.list('runs', { where: { field: 'status', equals: 'blocked' } });
   return docs
     .map((doc) => parseDocument(runDocSchema, paths.run(doc.id), doc.data))
     .filter((run) => run.accountId === accountId && run.exportId === exportId);

@@ -21,7 +21,7 @@ export async function checkFailingExports(
   destinations: DestinationDeps,
 ): Promise<FailureCheckOutcome> {
   const failing: ExportDoc[] = (
-    await ctx.state.list('exports', { field: 'health.state', equals: 'failing' })
+    await ctx.state.list('exports', { where: { field: 'health.state', equals: 'failing' } })
   ).map((doc) => parseDocument(exportDocSchema, `exports/${doc.id}`, doc.data));
   const outcome: FailureCheckOutcome = { checked: failing.length, resumed: [], stillFailing: [] };
   for (const exp of failing) {
