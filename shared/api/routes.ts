@@ -8,7 +8,7 @@ import {
   rotateDestinationKey,
   validateDestination,
 } from '../domain/destinations/manage-destinations';
-import { publicDestination } from '../domain/destinations/destination';
+import { publicDestination } from '../domain/destinations/destination.schema';
 import { inputError } from '../domain/errors';
 import { idSchema } from '../domain/ids';
 import { parseWithSchema } from '../domain/schema';

@@ -40,7 +40,7 @@ function infoOf(bucket: string, metadata: unknown): ObjectInfo {
   };
 }
 
-/** Only a brand-new object may be written: the request fails with 412 if the name exists (DESIGN.md). */
+/** Only a brand-new object may be written: the request fails with 412 if the name exists (nothing in a customer bucket is ever overwritten). */
 const WRITE_ONCE = { ifGenerationMatch: 0 } as const;
 
 /**

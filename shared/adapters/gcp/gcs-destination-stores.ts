@@ -1,7 +1,7 @@
 import type { BucketStore, DestinationStores } from '../../ports/bucket-store.port';
 import { StorageFailure } from '../../ports/bucket-store.port';
 import type { SecretCipher } from '../../ports/secret-cipher.port';
-import { keyBindingOf, parseServiceAccountKey } from '../../domain/destinations/destination';
+import { keyBindingOf, parseServiceAccountKey } from '../../domain/destinations/destination.schema';
 import type { GcsUploadOptions } from './gcs-bucket-store';
 import { GcsBucketStore } from './gcs-bucket-store';
 import type { StorageRetrySettings } from './storage-clients';

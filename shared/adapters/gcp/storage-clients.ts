@@ -1,5 +1,5 @@
 import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
-import type { ServiceAccountKey } from '../../domain/destinations/destination';
+import type { ServiceAccountKey } from '../../domain/destinations/destination.schema';
 import type { StorageRetrySettings } from './storage-settings';
 
 export type { StorageRetrySettings } from './storage-settings';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { registerDestination } from '../../domain/destinations/manage-destinations';
-import { destinationDocSchema, publicDestination } from '../../domain/destinations/destination';
+import { destinationDocSchema, publicDestination } from '../../domain/destinations/destination.schema';
 import { randomUUID } from 'node:crypto';
 import type { CommonOptions } from '../runtime';
 import { cliConfig, openRuntime, printResult } from '../runtime';

@@ -3,8 +3,13 @@ import { StorageFailure } from '../../ports/bucket-store.port';
 import type { Clock } from '../../ports/clock.port';
 import type { SecretCipher } from '../../ports/secret-cipher.port';
 import type { StateStore } from '../../ports/state-store.port';
-import type { DestinationDoc, ServiceAccountKey } from './destination';
-import { destinationDocSchema, keyBindingOf, parseServiceAccountKey, publicDestination } from './destination';
+import type { DestinationDoc, ServiceAccountKey } from './destination.schema';
+import {
+  destinationDocSchema,
+  keyBindingOf,
+  parseServiceAccountKey,
+  publicDestination,
+} from './destination.schema';
 import { paths, parseDocument } from '../documents';
 import { inputError } from '../errors';
 import { idSchema } from '../ids';

@@ -3,7 +3,7 @@ import { AesGcmCipher } from '../../../../shared/adapters/crypto/aes-gcm-cipher'
 import { GcsDestinationStores } from '../../../../shared/adapters/gcp/gcs-destination-stores';
 import { DEFAULT_STORAGE_RETRY, DEFAULT_UPLOAD_OPTIONS } from '../../../../shared/config';
 import { toStorageFailure } from '../../../../shared/adapters/gcp/storage-errors';
-import { keyBindingOf } from '../../../../shared/domain/destinations/destination';
+import { keyBindingOf } from '../../../../shared/domain/destinations/destination.schema';
 import { StorageFailure } from '../../../../shared/ports/bucket-store.port';
 import { serviceAccountKey } from '../../../support/service-account-key';
 

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { parseServiceAccountKey } from '../../../../shared/domain/destinations/destination';
-import type { ServiceAccountKey } from '../../../../shared/domain/destinations/destination';
+import { parseServiceAccountKey } from '../../../../shared/domain/destinations/destination.schema';
+import type { ServiceAccountKey } from '../../../../shared/domain/destinations/destination.schema';
 import { parseSourceLine } from '../../../../shared/domain/records/parse-record';
 import type { LineParse, SourceRecord } from '../../../../shared/domain/records/parse-record';
 import type { ExportKind } from '../../../../shared/domain/export-request';
