@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { REPO_ROOT } from './repo-root';
 import { promisify } from 'node:util';
 import { freePort } from './emulators/launcher';
 import net from 'node:net';
@@ -18,13 +19,7 @@ function canConnect(port: number): Promise<void> {
   });
 }
 
-/** The repository: the nearest folder with a package.json (this file also runs compiled, from dist-dev/). */
-export const REPO_ROOT = ((): string => {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
-  }
-})();
+export { REPO_ROOT };
 const ROOT = REPO_ROOT;
 const FRAMEWORK = path.join(ROOT, 'node_modules', '.bin', 'functions-framework');
 
