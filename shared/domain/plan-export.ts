@@ -8,7 +8,9 @@ import { asExportError, inputError } from './errors';
 import { exportDocId, runIdFor, sha256Hex } from './ids';
 import { planChunks } from './planner';
 import type { ExportRequest } from './request';
-import { failRun, loadChunks, loadRun, planOf } from './run-state';
+import { logEvent } from './log-events';
+import { failRunAndReport, runFields } from './run-events';
+import { loadChunks, loadRun, planOf } from './run-state';
 import { listSource, newlineFinder } from './source-listing';
 import { finaliseRun } from './finalise-run';
 
@@ -174,11 +176,17 @@ export async function planExport(ctx: ExportContext, request: ExportRequest): Pr
       // A source that cannot be planned (missing, unreadable) fails the run that now exists, not just the message.
       const failure = asExportError(error);
       if (failure.kind === 'input' || failure.kind === 'integrity') {
-        await failRun(ctx.state, run.runId, failure, ctx.clock.now());
+        await failRunAndReport(ctx, run.runId, failure);
       }
       throw error;
     }
-    log.info('run planned', { planId: run.planId, chunks: run.chunkCount, objects: run.sourceObjects });
+    logEvent(log, 'runPlanned', {
+      ...runFields(run),
+      planId: run.planId,
+      chunks: run.chunkCount,
+      objects: run.sourceObjects,
+      sourceBytes: run.sourceBytes,
+    });
     if (run.chunkCount === 0 && (await finaliseRun(ctx, run.runId)))
       run = (await loadRun(ctx.state, run.runId)) ?? run;
   }

@@ -7,7 +7,9 @@ import { sha256Hex } from '../domain/ids';
 import type { PlanOutcome } from '../domain/plan-export';
 import { planExport } from '../domain/plan-export';
 import { parseExportRequest, parseWithSchema } from '../domain/request';
-import { blockChunk, failRun, loadRun, planOf, releaseChunk } from '../domain/run-state';
+import { logEvent } from '../domain/log-events';
+import { blockChunkAndReport, failRunAndReport } from '../domain/run-events';
+import { loadRun, planOf, releaseChunk } from '../domain/run-state';
 import type { ChunkOutcome } from '../domain/write-chunk';
 import { writeChunk } from '../domain/write-chunk';
 import type { Delivery } from './messages';
@@ -39,8 +41,14 @@ async function recordRejection(
     ...(context.requestId ? { requestId: context.requestId } : {}),
   };
   const created = await ctx.state.create(paths.rejection(sha256Hex(`${delivery.topic}\n${excerpt}`)), doc);
-  if (created)
-    ctx.logger.warn('message rejected', { topic: delivery.topic, messageId: delivery.messageId, violations });
+  if (created) {
+    logEvent(ctx.logger, 'messageRejected', {
+      topic: delivery.topic,
+      messageId: delivery.messageId,
+      violations,
+      ...(context.accountId ? { accountId: context.accountId } : {}),
+    });
+  }
 }
 
 export async function handleExportRequest(
@@ -79,21 +87,20 @@ export async function handleChunkTask(
   try {
     return await writeChunk(ctx, runId, chunk);
   } catch (error) {
-    const now = () => ctx.clock.now();
     await settle(error, log, {
       blocked: async (e) => {
         const run = await loadRun(ctx.state, runId);
         if (!run) throw inputError('runNotFound', `run ${runId} does not exist`);
-        await blockChunk(ctx.state, run, chunk, e, now());
+        await blockChunkAndReport(ctx, run, chunk, e);
       },
-      failed: (e) => failRun(ctx.state, runId, e, now(), chunk),
+      failed: (e) => failRunAndReport(ctx, runId, e, chunk),
       rejected: async (e) => {
         if (e.code === 'runNotFound') return recordRejection(ctx, delivery, payload, [e.message]);
-        await failRun(ctx.state, runId, e, now(), chunk);
+        await failRunAndReport(ctx, runId, e, chunk);
       },
       retrying: async () => {
         const plan = await loadRun(ctx.state, runId).then((run) => run && planOf(run));
-        if (plan) await releaseChunk(ctx.state, plan, chunk, now());
+        if (plan) await releaseChunk(ctx.state, plan, chunk, ctx.clock.now());
       },
     });
     return undefined;
