@@ -22,7 +22,11 @@ export async function failDeadLetteredChunk(
   deliveryAttempts?: number,
 ): Promise<void> {
   const run = await loadRun(ctx.state, runId);
-  logEvent(ctx.logger, 'chunkDeadLettered', { ...(run ? runFields(run) : { runId }), chunk, deliveryAttempts });
+  logEvent(ctx.logger, 'chunkDeadLettered', {
+    ...(run ? runFields(run) : { runId }),
+    chunk,
+    deliveryAttempts,
+  });
   await failRunAndReport(ctx, runId, exhausted(`chunk ${chunk}`, deliveryAttempts), chunk);
 }
 

@@ -37,5 +37,6 @@ export async function blockChunkAndReport(
 ): Promise<void> {
   const nowFailing = await blockChunk(ctx.state, run, chunk, error, ctx.clock.now());
   logEvent(ctx.logger, 'chunkBlocked', { ...runFields(run), chunk, code: error.code });
-  if (nowFailing) logEvent(ctx.logger, 'exportFailing', { ...runFields(run), code: error.code, by: 'worker' });
+  if (nowFailing)
+    logEvent(ctx.logger, 'exportFailing', { ...runFields(run), code: error.code, by: 'worker' });
 }

@@ -57,7 +57,8 @@ describe('log events', () => {
     const written = events(h, 'chunkWritten');
     expect(written).toHaveLength(chunks);
     expect(written.reduce((sum, e) => sum + Number(e.records), 0)).toBe(500);
-    for (const entry of written) expect(entry).toMatchObject({ ...RUN_FIELDS, bytes: expect.any(Number) });
+    for (const entry of written)
+      expect(entry).toMatchObject({ ...RUN_FIELDS, bytes: expect.any(Number) as number });
 
     const succeeded = events(h, 'runSucceeded');
     expect(succeeded).toHaveLength(1);
@@ -65,7 +66,9 @@ describe('log events', () => {
     // The bytes of the run are the bytes of its chunks: the metric that sums chunkWritten.bytes adds up.
     expect(succeeded[0]?.bytes).toBe(written.reduce((sum, e) => sum + Number(e.bytes), 0));
     const objects = await h.destinationObjects();
-    const partBytes = [...objects].filter(([n]) => n.includes('/part-')).reduce((s, [, b]) => s + b.length, 0);
+    const partBytes = [...objects]
+      .filter(([n]) => n.includes('/part-'))
+      .reduce((s, [, b]) => s + b.length, 0);
     expect(succeeded[0]?.bytes).toBe(partBytes);
   });
 
@@ -73,7 +76,11 @@ describe('log events', () => {
     const h = await harness({ label: 'events-blocked', createDestinationBucket: false });
     await h.publishAndDrain(h.request());
     expect(events(h, 'chunkBlocked').length).toBeGreaterThan(0);
-    expect(events(h, 'chunkBlocked')[0]).toMatchObject({ ...RUN_FIELDS, code: 'bucketNotFound', severity: 'WARNING' });
+    expect(events(h, 'chunkBlocked')[0]).toMatchObject({
+      ...RUN_FIELDS,
+      code: 'bucketNotFound',
+      severity: 'WARNING',
+    });
     expect(events(h, 'exportFailing')).toEqual([expect.objectContaining({ ...RUN_FIELDS, by: 'worker' })]);
 
     await checkFailingExports(h.runtime.ctx, h.runtime.destinationDeps);
@@ -135,7 +142,10 @@ describe('log events', () => {
       ...instances(tf, 'google_logging_metric', 'events').flatMap((m) =>
         (m.value.labels as string[]).map((field) => [m.value.event as string, field]),
       ),
-      ...instances(tf, 'google_logging_metric', 'values').map((m) => [m.value.event as string, m.value.field as string]),
+      ...instances(tf, 'google_logging_metric', 'values').map((m) => [
+        m.value.event as string,
+        m.value.field as string,
+      ]),
     ];
     // The events of the escalation policy (issue 8) are not logged yet; every other one is, in these scenarios.
     const later = ['runStuck', 'runSwept', 'exportRecovered', 'exportStopped', 'noticeSent', 'mailFailed'];
@@ -151,7 +161,9 @@ describe('log events', () => {
 
   it('runs only the filtered Firestore queries FIRESTORE_QUERIES declares', () => {
     expect(queries.length).toBeGreaterThan(0);
-    const declared = new Set(FIRESTORE_QUERIES.flatMap((q) => q.equals.map((f) => `${q.collectionGroup}.${f}`)));
+    const declared = new Set(
+      FIRESTORE_QUERIES.flatMap((q) => q.equals.map((f) => `${q.collectionGroup}.${f}`)),
+    );
     const ran = new Set(queries.map((q) => `${q.collectionGroup}.${q.field}`));
     expect([...ran].filter((q) => !declared.has(q))).toEqual([]);
     // Every declared query was exercised here, so the declaration is not stale either.

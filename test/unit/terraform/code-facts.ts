@@ -101,9 +101,15 @@ function sourceQueries(): CodeFacts['sourceQueries'] {
   const found: CodeFacts['sourceQueries'] = [];
   for (const file of CODE_DIRS.flatMap(sourceFiles)) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/\.(?:list|count)\(\s*([^,()]+(?:\([^)]*\))?)\s*,\s*\{\s*field:\s*'([^']+)'/g)) {
+    for (const m of text.matchAll(
+      /\.(?:list|count)\(\s*([^,()]+(?:\([^)]*\))?)\s*,\s*\{\s*field:\s*'([^']+)'/g,
+    )) {
       const at = `${path.relative(REPO, file)}: ${m[0].replace(/\s+/g, ' ')}`;
-      found.push({ collectionGroup: collectionOf(m[1] ?? '') ?? `unresolved ${m[1]}`, field: m[2] ?? '', at });
+      found.push({
+        collectionGroup: collectionOf(m[1] ?? '') ?? `unresolved ${m[1]}`,
+        field: m[2] ?? '',
+        at,
+      });
     }
   }
   return found;

@@ -1,6 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse } from '@cdktf/hcl2json';
+
+// Loaded untyped on purpose: the package's type declarations pull the DOM library into the whole program, which
+// changes the types of fetch() in unrelated tests.
+const { parse } = createRequire(__filename)('@cdktf/hcl2json') as {
+  parse: (filename: string, contents: string) => Promise<Record<string, unknown>>;
+};
 
 /**
  * The Terraform module as @cdktf/hcl2json parses it (HashiCorp's own HCL parser, compiled to WebAssembly): blocks
@@ -54,6 +60,10 @@ export async function loadModule(dir = MODULE_DIR): Promise<TerraformModule> {
   return module;
 }
 
+/** Text of a parsed value, for messages and matching (JSON for anything that is not a string). */
+export const str = (value: unknown): string =>
+  typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
+
 export const isObject = (value: unknown): value is Record<string, Json> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -66,15 +76,17 @@ export function table(module: TerraformModule, name: string): Record<string, Rec
 
 /** `${expr}` → `expr`; anything else unchanged. */
 export const expr = (value: Json | undefined): string =>
-  typeof value === 'string' && value.startsWith('${') && value.endsWith('}') ? value.slice(2, -1) : String(value);
+  typeof value === 'string' && value.startsWith('${') && value.endsWith('}')
+    ? value.slice(2, -1)
+    : str(value);
 
 /** The `var.a.b` references in an expression. */
 export const varRefs = (value: Json | undefined): string[] =>
-  [...String(value).matchAll(/\bvar\.([\w.]+)/g)].map((m) => m[1] ?? '');
+  [...str(value).matchAll(/\bvar\.([\w.]+)/g)].map((m) => m[1] ?? '');
 
 /** Keys of a resource's index expression: `google_pubsub_topic.this["chunks"].name` → ['chunks']. */
 export const indexKeys = (value: Json | undefined, address: string): string[] =>
-  [...String(value).matchAll(new RegExp(`${address.replace('.', '\\.')}\\["([^"]+)"\\]`, 'g'))].map(
+  [...str(value).matchAll(new RegExp(`${address.replace('.', '\\.')}\\["([^"]+)"\\]`, 'g'))].map(
     (m) => m[1] ?? '',
   );
 
@@ -89,7 +101,7 @@ export function instances(
 ): { key: string; value: Record<string, Json>; body: Block }[] {
   const body = module.resource[type]?.[name];
   if (!body) return [];
-  const match = /^\$\{local\.(\w+)\}$/.exec(String(body.for_each));
+  const match = /^\$\{local\.(\w+)\}$/.exec(str(body.for_each));
   if (!match?.[1]) throw new Error(`${type}.${name}: for_each is not a local table`);
   return Object.entries(table(module, match[1])).map(([key, value]) => {
     const text = JSON.stringify(body)
@@ -107,7 +119,8 @@ const inlineLiterals = (s: string): string => s.replace(/\$\{"([^"{}]*)"\}/g, '$
 function mapStrings(value: Json, fn: (s: string) => string): Json {
   if (typeof value === 'string') return fn(value);
   if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn));
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)]));
+  if (isObject(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)]));
   return value;
 }
 
@@ -115,7 +128,8 @@ function mapStrings(value: Json, fn: (s: string) => string): Json {
 export function* strings(value: Json | undefined, at = ''): Generator<[string, string]> {
   if (typeof value === 'string') yield [at, value];
   else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* strings(v, `${at}[${i}]`);
-  else if (isObject(value)) for (const [k, v] of Object.entries(value)) yield* strings(v, at ? `${at}.${k}` : k);
+  else if (isObject(value))
+    for (const [k, v] of Object.entries(value)) yield* strings(v, at ? `${at}.${k}` : k);
 }
 
 export const clone = (module: TerraformModule): TerraformModule => structuredClone(module);

@@ -1,6 +1,6 @@
 import type { CodeFacts } from './code-facts';
 import type { Block, TerraformModule } from './module';
-import { expr, indexKeys, instances, isObject, strings, table, varRefs } from './module';
+import { expr, indexKeys, instances, isObject, str, strings, table, varRefs } from './module';
 
 /** A drift rule: the problems it finds, one readable line each; none means the module matches the code. */
 export type Rule = (module: TerraformModule, code: CodeFacts) => string[];
@@ -12,7 +12,7 @@ const EVENT_TIMEOUT = 540;
 /** The functions' plain environment (local.runtime_env) and secret environment (local.secret_env). */
 function deployedEnv(module: TerraformModule): { plain: Record<string, unknown>; secret: string[] } {
   return {
-    plain: table(module, 'runtime_env') as Record<string, unknown>,
+    plain: table(module, 'runtime_env'),
     secret: Object.keys(table(module, 'secret_env')),
   };
 }
@@ -22,15 +22,18 @@ const functionsRule: Rule = (module, code) => {
   const deployed = table(module, 'functions');
   const registered = new Map(code.registered.map((f) => [f.name, f.kind]));
   for (const name of registered.keys())
-    if (!deployed[name]) problems.push(`${name} is registered in functions/index.ts but not in local.functions`);
+    if (!deployed[name])
+      problems.push(`${name} is registered in functions/index.ts but not in local.functions`);
   for (const name of Object.keys(deployed))
-    if (!registered.has(name)) problems.push(`local.functions.${name} is not registered in functions/index.ts`);
+    if (!registered.has(name))
+      problems.push(`local.functions.${name} is not registered in functions/index.ts`);
 
   const fn = module.resource[FUNCTION]?.this;
   if (fn?.for_each !== '${local.functions}') problems.push(`${FUNCTION}.this is not one per local.functions`);
   const build = (fn?.build_config as Block[] | undefined)?.[0];
-  if (build?.entry_point !== '${each.key}') problems.push('the entry point is not the registered name (each.key)');
-  if (build?.runtime !== 'nodejs22') problems.push(`runtime is ${String(build?.runtime)}, not nodejs22`);
+  if (build?.entry_point !== '${each.key}')
+    problems.push('the entry point is not the registered name (each.key)');
+  if (build?.runtime !== 'nodejs22') problems.push(`runtime is ${str(build?.runtime)}, not nodejs22`);
 
   const subscriptions = instances(module, 'google_pubsub_subscription', 'push');
   for (const [name, kind] of registered) {
@@ -41,17 +44,18 @@ const functionsRule: Rule = (module, code) => {
       if (entry.topic !== null || feeding.length > 0) problems.push(`${name} is HTTP but is fed by Pub/Sub`);
       continue;
     }
-    if (entry.timeout !== EVENT_TIMEOUT) problems.push(`${name} times out after ${String(entry.timeout)} s, not 540`);
+    if (entry.timeout !== EVENT_TIMEOUT)
+      problems.push(`${name} times out after ${str(entry.timeout)} s, not 540`);
     const sub = feeding.find((s) => s.key === entry.topic);
     if (!sub) {
-      problems.push(`${name} has no push subscription on topic ${String(entry.topic)}`);
+      problems.push(`${name} has no push subscription on topic ${str(entry.topic)}`);
       continue;
     }
     const push = (sub.body.push_config as Block[] | undefined)?.[0];
     const oidc = (push?.oidc_token as Block[] | undefined)?.[0];
     if (!indexKeys(push?.push_endpoint, `${FUNCTION}.this`).every((k) => k === name))
       problems.push(`the ${sub.key} subscription does not push to ${name}`);
-    if (!String(push?.push_endpoint).includes(`/topics/\${${TOPIC}["${sub.key}"].name}`))
+    if (!str(push?.push_endpoint).includes(`/topics/\${${TOPIC}["${sub.key}"].name}`))
       problems.push(`the ${sub.key} subscription's endpoint does not name its topic (CloudEvent source)`);
     if (indexKeys(oidc?.service_account_email, 'google_service_account.push').join() !== name)
       problems.push(`the ${sub.key} subscription does not sign with ${name}'s push identity`);
@@ -74,11 +78,14 @@ const environmentRule: Rule = (module, code) => {
     if (!known.has(name)) problems.push(`${name} is set by Terraform but shared/config.ts does not read it`);
   for (const name of known)
     if (!set.has(name) && !unset.includes(name))
-      problems.push(`shared/config.ts reads ${name}: set it in local.runtime_env or say why in local.env_left_unset`);
+      problems.push(
+        `shared/config.ts reads ${name}: set it in local.runtime_env or say why in local.env_left_unset`,
+      );
   const functions = table(module, 'functions');
   for (const [name, fn] of Object.entries(functions)) {
     const mounted = (fn.secrets as string[] | undefined) ?? [];
-    for (const s of mounted) if (!secret.includes(s)) problems.push(`${name} mounts ${s}, which is no secret`);
+    for (const s of mounted)
+      if (!secret.includes(s)) problems.push(`${name} mounts ${s}, which is no secret`);
     for (const required of code.requiredForGcp)
       if (!(required in plain) && !mounted.includes(required))
         problems.push(`${name} lacks ${required}, which shared/config.ts requires`);
@@ -102,7 +109,7 @@ const topicsRule: Rule = (module, code) => {
     }
     const target = indexKeys(plain[variable] as string, TOPIC);
     if (target.length !== 1 || !topics.includes(target[0] ?? ''))
-      problems.push(`${variable} does not name a topic of the module (${String(plain[variable])})`);
+      problems.push(`${variable} does not name a topic of the module (${str(plain[variable])})`);
   }
   for (const variable of Object.values(code.topicEnv)) {
     const target = indexKeys(plain[variable] as string, TOPIC);
@@ -120,10 +127,11 @@ const metricsRule: Rule = (module, code) => {
   const counted = new Set<string>();
   for (const name of Object.keys(module.resource.google_logging_metric ?? {})) {
     for (const metric of instances(module, 'google_logging_metric', name)) {
-      const events = eventsOf(String(metric.body.filter));
+      const events = eventsOf(str(metric.body.filter));
       if (events.length === 0) problems.push(`metric ${metric.key} filters on no event`);
       for (const event of events) {
-        if (!code.logEvents.includes(event)) problems.push(`metric ${metric.key} counts ${event}, which is no log event`);
+        if (!code.logEvents.includes(event))
+          problems.push(`metric ${metric.key} counts ${event}, which is no log event`);
         if (name === 'events') counted.add(event);
       }
     }
@@ -143,12 +151,15 @@ const alertsRule: Rule = (module, code) => {
   if (Object.keys(policies).length === 0) problems.push('no alert policy');
   for (const [name, policy] of Object.entries(policies)) {
     for (const [, text] of strings(policy.conditions))
-      for (const key of [...indexKeys(text, 'google_logging_metric.events'), ...indexKeys(text, 'google_logging_metric.values')])
+      for (const key of [
+        ...indexKeys(text, 'google_logging_metric.events'),
+        ...indexKeys(text, 'google_logging_metric.values'),
+      ])
         if (!metricKeys.has(key)) problems.push(`alert ${name} watches metric ${key}, which does not exist`);
     const doc = (policy.documentation as Block[] | undefined)?.[0];
-    const anchor = /#([\w-]+)/.exec(String(doc?.content))?.[1];
+    const anchor = /#([\w-]+)/.exec(str(doc?.content))?.[1];
     if (!anchor || !code.runbookAnchors.includes(anchor))
-      problems.push(`alert ${name} links runbook #${String(anchor)}, which docs/OPERATIONS.md lacks`);
+      problems.push(`alert ${name} links runbook #${str(anchor)}, which docs/OPERATIONS.md lacks`);
   }
   for (const [at, text] of strings(code.dashboard as never)) {
     for (const m of text.matchAll(/logging\.googleapis\.com\/user\/gcs_export\/(\w+)/g))
@@ -162,7 +173,10 @@ const alertsRule: Rule = (module, code) => {
 function exemptFields(module: TerraformModule): { collection: string; field: string }[] {
   const out: { collection: string; field: string }[] = [];
   for (const [name, body] of Object.entries(module.resource.google_firestore_field ?? {})) {
-    const exempts = Array.isArray(body.index_config) && isObject(body.index_config[0]) && Object.keys(body.index_config[0]).length === 0;
+    const exempts =
+      Array.isArray(body.index_config) &&
+      isObject(body.index_config[0]) &&
+      Object.keys(body.index_config[0]).length === 0;
     if (!exempts) continue;
     if (name === 'ttl') {
       const ttl = table(module, 'firestore_ttl') as unknown as { field: string; collection_groups: string[] };
@@ -180,12 +194,17 @@ const firestoreRule: Rule = (module, code) => {
   const declared = Object.values(table(module, 'firestore_composite_indexes')).map((i) =>
     JSON.stringify({
       collectionGroup: i.collection,
-      fields: (i.fields as { field_path: string; order: string }[]).map((f) => ({ field: f.field_path, order: f.order })),
+      fields: (i.fields as { field_path: string; order: string }[]).map((f) => ({
+        field: f.field_path,
+        order: f.order,
+      })),
     }),
   );
   const needed = code.compositeIndexes.map((i) => JSON.stringify(i));
-  for (const index of needed) if (!declared.includes(index)) problems.push(`missing composite index ${index}`);
-  for (const index of declared) if (!needed.includes(index)) problems.push(`composite index no query needs: ${index}`);
+  for (const index of needed)
+    if (!declared.includes(index)) problems.push(`missing composite index ${index}`);
+  for (const index of declared)
+    if (!needed.includes(index)) problems.push(`composite index no query needs: ${index}`);
   const exempt = exemptFields(module);
   for (const q of code.queries)
     for (const field of q.equals)
@@ -194,7 +213,9 @@ const firestoreRule: Rule = (module, code) => {
   const ttl = table(module, 'firestore_ttl') as unknown as { field: string; collection_groups: string[] };
   if (ttl.field !== code.ttl.field) problems.push(`TTL field ${ttl.field} is not ${code.ttl.field}`);
   if ([...ttl.collection_groups].sort().join() !== [...code.ttl.collectionGroups].sort().join())
-    problems.push(`TTL on ${ttl.collection_groups.join()}, the adapter writes it on ${code.ttl.collectionGroups.join()}`);
+    problems.push(
+      `TTL on ${ttl.collection_groups.join()}, the adapter writes it on ${code.ttl.collectionGroups.join()}`,
+    );
   const ttlResource = module.resource.google_firestore_field?.ttl;
   if (!ttlResource?.ttl_config) problems.push('no TTL policy resource');
   return problems;
@@ -205,9 +226,9 @@ const PUBLIC = /\b(allUsers|allAuthenticatedUsers)\b/;
 
 /** Everything that ends up in the deployment: resources, data, locals and variable defaults. */
 function* deployedStrings(module: TerraformModule): Generator<[string, string]> {
-  yield* strings(module.resource as never, 'resource');
-  yield* strings(module.data as never, 'data');
-  yield* strings(module.locals as never, 'local');
+  yield* strings(module.resource, 'resource');
+  yield* strings(module.data, 'data');
+  yield* strings(module.locals, 'local');
   for (const [name, variable] of Object.entries(module.variable))
     yield* strings(variable.default, `var.${name}.default`);
 }
@@ -223,13 +244,14 @@ const publicMembersRule: Rule = (module) => {
   for (const [name, body] of Object.entries(module.resource).flatMap(([type, byName]) =>
     Object.entries(byName).map(([n, b]) => [`${type}.${n}`, b] as const),
   )) {
-    const member = String(body.member ?? '');
+    const member = str(body.member ?? '');
     for (const ref of varRefs(member === '${each.value}' ? body.for_each : member)) {
       const variable = module.variable[ref.split('.')[0] ?? ''];
       const validated = (variable?.validation as Block[] | undefined)?.some((v) =>
-        String(v.condition).includes('startswith(m, "serviceAccount:")'),
+        str(v.condition).includes('startswith(m, "serviceAccount:")'),
       );
-      if (!validated) problems.push(`${name} grants to var.${ref}, which is not validated to service accounts`);
+      if (!validated)
+        problems.push(`${name} grants to var.${ref}, which is not validated to service accounts`);
     }
   }
   return problems;
@@ -237,7 +259,12 @@ const publicMembersRule: Rule = (module) => {
 
 /** A bound of a zod number, or undefined when it has none. */
 function bounds(schema: unknown): { min?: number; max?: number; options?: string[] } {
-  let s = schema as { def?: { type?: string; innerType?: unknown; in?: unknown }; minValue?: number | null; maxValue?: number | null; options?: string[] };
+  let s = schema as {
+    def?: { type?: string; innerType?: unknown; in?: unknown };
+    minValue?: number | null;
+    maxValue?: number | null;
+    options?: string[];
+  };
   while (s.def?.innerType || s.def?.type === 'pipe') s = (s.def.innerType ?? s.def.in) as typeof s;
   const max = s.maxValue ?? undefined;
   return {
@@ -259,13 +286,21 @@ const boundsRule: Rule = (module, code) => {
     const conditions = ((variable?.validation as Block[] | undefined) ?? []).map((v) => expr(v.condition));
     const { min, max, options } = bounds(schema);
     const has = (text: string) => conditions.some((c) => c.includes(text));
-    if (min !== undefined && !has(`var.${ref} >= ${min}`)) problems.push(`${name} ≥ ${min} in shared/config.ts, but var.${ref} is not validated so`);
-    if (max !== undefined && !has(`var.${ref} <= ${max}`)) problems.push(`${name} ≤ ${max} in shared/config.ts, but var.${ref} is not validated so`);
-    if (options && String(value) === `\${var.${ref}}`) {
-      const listed = conditions.map((c) => new RegExp(`contains\\(\\[([^\\]]*)\\], var\\.${ref.replace('.', '\\.')}\\)`).exec(c)?.[1]).find(Boolean);
+    if (min !== undefined && !has(`var.${ref} >= ${min}`))
+      problems.push(`${name} ≥ ${min} in shared/config.ts, but var.${ref} is not validated so`);
+    if (max !== undefined && !has(`var.${ref} <= ${max}`))
+      problems.push(`${name} ≤ ${max} in shared/config.ts, but var.${ref} is not validated so`);
+    if (options && str(value) === `\${var.${ref}}`) {
+      const listed = conditions
+        .map(
+          (c) => new RegExp(`contains\\(\\[([^\\]]*)\\], var\\.${ref.replace('.', '\\.')}\\)`).exec(c)?.[1],
+        )
+        .find(Boolean);
       const allowed = listed ? [...listed.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? '') : [];
       if (!listed || allowed.some((a) => !options.includes(a)) || options.some((o) => !allowed.includes(o)))
-        problems.push(`${name} is one of ${options.join(', ')}, but var.${ref} is not validated to exactly those`);
+        problems.push(
+          `${name} is one of ${options.join(', ')}, but var.${ref} is not validated to exactly those`,
+        );
     }
   }
   return problems;
@@ -273,7 +308,8 @@ const boundsRule: Rule = (module, code) => {
 
 export const RULES: Record<string, Rule> = {
   'every registered function is deployed with its entry point and trigger': functionsRule,
-  'every variable the config module reads is set (or left unset with a reason), and no unknown one': environmentRule,
+  'every variable the config module reads is set (or left unset with a reason), and no unknown one':
+    environmentRule,
   'every topic the code publishes to exists': topicsRule,
   'every metric filter names an event the logger can write, and every event is counted': metricsRule,
   'alerts and the dashboard use existing metrics, and each alert links its runbook': alertsRule,
