@@ -24,8 +24,9 @@ resource "google_cloudfunctions2_function" "this" {
   labels      = local.labels
 
   build_config {
-    runtime     = "nodejs22"
-    entry_point = each.key
+    runtime         = "nodejs22"
+    entry_point     = each.key
+    service_account = google_service_account.build.id
     source {
       storage_source {
         bucket = google_storage_bucket.sources.name
@@ -67,6 +68,7 @@ resource "google_cloudfunctions2_function" "this" {
 
   depends_on = [
     google_project_service.this,
+    google_project_iam_member.build,
     google_secret_manager_secret_iam_member.function,
     google_compute_router_nat.this,
   ]

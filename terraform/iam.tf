@@ -38,6 +38,19 @@ resource "google_service_account" "push" {
   display_name = "gcs-export push identity of ${each.key}"
 }
 
+# Builds the functions' images from the source bundle (instead of a default account with broad project roles).
+resource "google_service_account" "build" {
+  project      = var.project_id
+  account_id   = "gcs-export-build"
+  display_name = "gcs-export function builds"
+}
+
+resource "google_project_iam_member" "build" {
+  project = var.project_id
+  role    = "roles/cloudbuild.builds.builder"
+  member  = "serviceAccount:${google_service_account.build.email}"
+}
+
 resource "google_service_account" "scheduler" {
   project      = var.project_id
   account_id   = "gcs-export-scheduler"

@@ -5,6 +5,8 @@ data "google_secret_manager_secret" "this" {
   for_each  = local.secret_env
   project   = var.project_id
   secret_id = each.value.secret
+
+  depends_on = [google_project_service.this]
 }
 
 locals {

@@ -257,7 +257,7 @@ variable "network" {
   })
   default = {}
   validation {
-    condition     = can(cidrhost(var.network.subnet_cidr, 0)) && tonumber(split("/", var.network.subnet_cidr)[1]) <= 26
+    condition     = can(cidrhost(var.network.subnet_cidr, 0)) && try(tonumber(split("/", var.network.subnet_cidr)[1]) <= 26, false)
     error_message = "network.subnet_cidr must be an IPv4 range of at least /26 (Direct VPC egress needs the addresses)."
   }
   validation {
