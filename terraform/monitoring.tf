@@ -83,180 +83,113 @@ resource "google_logging_metric" "values" {
   }
 }
 
-resource "google_monitoring_alert_policy" "dead_letters" {
-  project               = var.project_id
-  display_name          = "gcs-export: dead letters"
-  combiner              = "OR"
-  notification_channels = var.monitoring.notification_channels
-  user_labels           = local.labels
+# The alert policies: `events` are conditions on log-based metrics (a count above `threshold` in `period`),
+# `subscriptions` conditions on Pub/Sub metrics of the named subscriptions held for `duration`.
+locals {
+  dead_letter_subscriptions = [google_pubsub_subscription.push["dead_letter"].name, google_pubsub_subscription.parked.name]
+  waiting_subscriptions     = [for s in local.source_subscriptions : google_pubsub_subscription.push[s].name]
 
-  conditions {
-    display_name = "a chunk task or request was dead-lettered"
-    condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.user_metric}/${google_logging_metric.events["chunks_dead_lettered"].name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period   = "300s"
-        per_series_aligner = "ALIGN_SUM"
+  alert_policies = {
+    dead_letters = {
+      title   = "dead letters"
+      runbook = "dead-letters"
+      events = {
+        chunks_dead_lettered   = { title = "a chunk task was dead-lettered", threshold = 0, period = "300s" }
+        requests_dead_lettered = { title = "an export request was dead-lettered", threshold = 0, period = "300s" }
+      }
+      subscriptions = {
+        backlog = {
+          title         = "dead letters waiting (dead-letter or parked subscription)"
+          metric        = "num_undelivered_messages"
+          subscriptions = local.dead_letter_subscriptions
+          threshold     = var.monitoring.dead_letter_backlog_threshold
+          duration      = "600s"
+        }
       }
     }
-  }
-
-  conditions {
-    display_name = "an export request was dead-lettered"
-    condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.user_metric}/${google_logging_metric.events["requests_dead_lettered"].name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period   = "300s"
-        per_series_aligner = "ALIGN_SUM"
+    messages_waiting = {
+      title   = "messages waiting too long"
+      runbook = "messages-waiting-too-long"
+      events  = {}
+      subscriptions = {
+        oldest_unacked = {
+          title         = "oldest unacked message older than ${var.monitoring.oldest_unacked_age_seconds} s"
+          metric        = "oldest_unacked_message_age"
+          subscriptions = local.waiting_subscriptions
+          threshold     = var.monitoring.oldest_unacked_age_seconds
+          duration      = "300s"
+        }
       }
     }
-  }
-
-  conditions {
-    display_name = "dead letters waiting (dead-letter or parked subscription)"
-    condition_threshold {
-      filter          = "resource.type=\"pubsub_subscription\" AND metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND (resource.labels.subscription_id=\"${google_pubsub_subscription.push["dead_letter"].name}\" OR resource.labels.subscription_id=\"${google_pubsub_subscription.parked.name}\")"
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.monitoring.dead_letter_backlog_threshold
-      duration        = "600s"
-      aggregations {
-        alignment_period   = "300s"
-        per_series_aligner = "ALIGN_MAX"
+    failing_exports = {
+      title   = "failing exports"
+      runbook = "failing-exports"
+      events = {
+        exports_failing = { title = "too many failing-export findings in an hour", threshold = var.monitoring.failing_exports_per_hour, period = "3600s" }
+        exports_stopped = { title = "an export was stopped", threshold = 0, period = "300s" }
       }
+      subscriptions = {}
     }
-  }
-
-  documentation {
-    content   = "Runbook: ${local.runbook}#dead-letters"
-    mime_type = "text/markdown"
+    stuck_runs = {
+      title         = "stuck runs"
+      runbook       = "stuck-runs"
+      events        = { runs_stuck = { title = "a run made no progress past its deadline", threshold = 0, period = "300s" } }
+      subscriptions = {}
+    }
+    mail_failures = {
+      title         = "failure notices not sent"
+      runbook       = "mail-failures"
+      events        = { mail_failures = { title = "a notice e-mail could not be sent", threshold = 0, period = "300s" } }
+      subscriptions = {}
+    }
   }
 }
 
-resource "google_monitoring_alert_policy" "oldest_unacked" {
+resource "google_monitoring_alert_policy" "this" {
+  for_each              = local.alert_policies
   project               = var.project_id
-  display_name          = "gcs-export: messages waiting too long"
+  display_name          = "gcs-export: ${each.value.title}"
   combiner              = "OR"
   notification_channels = var.monitoring.notification_channels
   user_labels           = local.labels
 
-  conditions {
-    display_name = "oldest unacked message older than ${var.monitoring.oldest_unacked_age_seconds} s"
-    condition_threshold {
-      filter          = "resource.type=\"pubsub_subscription\" AND metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND resource.labels.subscription_id=one_of(${join(", ", [for s in local.source_subscriptions : "\"${google_pubsub_subscription.push[s].name}\""])})"
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.monitoring.oldest_unacked_age_seconds
-      duration        = "300s"
-      aggregations {
-        alignment_period   = "60s"
-        per_series_aligner = "ALIGN_MAX"
+  dynamic "conditions" {
+    for_each = each.value.events
+    content {
+      display_name = conditions.value.title
+      condition_threshold {
+        filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.user_metric}/${google_logging_metric.events[conditions.key].name}\""
+        comparison      = "COMPARISON_GT"
+        threshold_value = conditions.value.threshold
+        duration        = "0s"
+        aggregations {
+          alignment_period     = conditions.value.period
+          per_series_aligner   = "ALIGN_SUM"
+          cross_series_reducer = "REDUCE_SUM"
+        }
+      }
+    }
+  }
+
+  dynamic "conditions" {
+    for_each = each.value.subscriptions
+    content {
+      display_name = conditions.value.title
+      condition_threshold {
+        filter          = "resource.type=\"pubsub_subscription\" AND metric.type=\"pubsub.googleapis.com/subscription/${conditions.value.metric}\" AND resource.labels.subscription_id=one_of(${join(", ", [for s in conditions.value.subscriptions : "\"${s}\""])})"
+        comparison      = "COMPARISON_GT"
+        threshold_value = conditions.value.threshold
+        duration        = conditions.value.duration
+        aggregations {
+          alignment_period   = "60s"
+          per_series_aligner = "ALIGN_MAX"
+        }
       }
     }
   }
 
   documentation {
-    content   = "Runbook: ${local.runbook}#messages-waiting-too-long"
-    mime_type = "text/markdown"
-  }
-}
-
-resource "google_monitoring_alert_policy" "failing_exports" {
-  project               = var.project_id
-  display_name          = "gcs-export: failing exports"
-  combiner              = "OR"
-  notification_channels = var.monitoring.notification_channels
-  user_labels           = local.labels
-
-  conditions {
-    display_name = "more than ${var.monitoring.failing_exports_per_hour} failing-export findings in an hour"
-    condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.user_metric}/${google_logging_metric.events["exports_failing"].name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.monitoring.failing_exports_per_hour
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "3600s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-      }
-    }
-  }
-
-  conditions {
-    display_name = "an export was stopped"
-    condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.user_metric}/${google_logging_metric.events["exports_stopped"].name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period   = "300s"
-        per_series_aligner = "ALIGN_SUM"
-      }
-    }
-  }
-
-  documentation {
-    content   = "Runbook: ${local.runbook}#failing-exports"
-    mime_type = "text/markdown"
-  }
-}
-
-resource "google_monitoring_alert_policy" "stuck_runs" {
-  project               = var.project_id
-  display_name          = "gcs-export: stuck runs"
-  combiner              = "OR"
-  notification_channels = var.monitoring.notification_channels
-  user_labels           = local.labels
-
-  conditions {
-    display_name = "a run made no progress past its deadline"
-    condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.user_metric}/${google_logging_metric.events["runs_stuck"].name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period   = "300s"
-        per_series_aligner = "ALIGN_SUM"
-      }
-    }
-  }
-
-  documentation {
-    content   = "Runbook: ${local.runbook}#stuck-runs"
-    mime_type = "text/markdown"
-  }
-}
-
-resource "google_monitoring_alert_policy" "mail_failures" {
-  project               = var.project_id
-  display_name          = "gcs-export: failure notices not sent"
-  combiner              = "OR"
-  notification_channels = var.monitoring.notification_channels
-  user_labels           = local.labels
-
-  conditions {
-    display_name = "a notice e-mail could not be sent"
-    condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"${local.user_metric}/${google_logging_metric.events["mail_failures"].name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period   = "300s"
-        per_series_aligner = "ALIGN_SUM"
-      }
-    }
-  }
-
-  documentation {
-    content   = "Runbook: ${local.runbook}#mail-failures"
+    content   = "Runbook: ${local.runbook}#${each.value.runbook}"
     mime_type = "text/markdown"
   }
 }

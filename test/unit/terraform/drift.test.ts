@@ -31,6 +31,12 @@ describe('the Terraform module matches the code', () => {
     ]);
   });
 
+  it('alerts on dead letters, messages waiting, failing exports, stuck runs and mail failures', () => {
+    expect(Object.keys(table(tf, 'alert_policies')).sort()).toEqual(
+      ['dead_letters', 'failing_exports', 'mail_failures', 'messages_waiting', 'stuck_runs'].sort(),
+    );
+  });
+
   it.each(Object.keys(RULES))('%s', (rule) => {
     expect(RULES[rule]?.(tf, code)).toEqual([]);
   });

@@ -147,19 +147,18 @@ const alertsRule: Rule = (module, code) => {
     ...Object.keys(table(module, 'event_metrics')),
     ...Object.keys(table(module, 'value_metrics')),
   ]);
-  const policies = module.resource.google_monitoring_alert_policy ?? {};
-  if (Object.keys(policies).length === 0) problems.push('no alert policy');
-  for (const [name, policy] of Object.entries(policies)) {
-    for (const [, text] of strings(policy.conditions))
-      for (const key of [
-        ...indexKeys(text, 'google_logging_metric.events'),
-        ...indexKeys(text, 'google_logging_metric.values'),
-      ])
-        if (!metricKeys.has(key)) problems.push(`alert ${name} watches metric ${key}, which does not exist`);
-    const doc = (policy.documentation as Block[] | undefined)?.[0];
-    const anchor = /#([\w-]+)/.exec(str(doc?.content))?.[1];
-    if (!anchor || !code.runbookAnchors.includes(anchor))
-      problems.push(`alert ${name} links runbook #${str(anchor)}, which docs/OPERATIONS.md lacks`);
+  const policies = instances(module, 'google_monitoring_alert_policy', 'this');
+  if (policies.length === 0) problems.push('no alert policy');
+  const body = module.resource.google_monitoring_alert_policy?.this;
+  if (!str(body?.dynamic).includes('google_logging_metric.events[conditions.key]'))
+    problems.push("the alert policies' event conditions do not watch google_logging_metric.events");
+  for (const policy of policies) {
+    for (const key of Object.keys((policy.value.events ?? {}) as object))
+      if (!metricKeys.has(key))
+        problems.push(`alert ${policy.key} watches metric ${key}, which does not exist`);
+    const anchor = str(policy.value.runbook);
+    if (!code.runbookAnchors.includes(anchor))
+      problems.push(`alert ${policy.key} links runbook #${anchor}, which docs/OPERATIONS.md lacks`);
   }
   for (const [at, text] of strings(code.dashboard as never)) {
     for (const m of text.matchAll(/logging\.googleapis\.com\/user\/gcs_export\/(\w+)/g))
