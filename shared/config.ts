@@ -33,8 +33,11 @@ const topic = (fallback: string) =>
     .regex(/^[A-Za-z][\w.~%+-]{2,254}$/, 'is not a valid topic name')
     .default(fallback);
 
-/** Every environment variable the service reads, with its default. Read once, at cold start. */
-const envSchema = z.object({
+/**
+ * Every environment variable the service reads, with its default. Read once, at cold start. Exported for the
+ * Terraform drift test, which checks that the deployment sets exactly these.
+ */
+export const envSchema = z.object({
   /** local: embedded adapters under GCS_EXPORT_DATA_DIR; gcp: Firestore, Pub/Sub, Cloud Storage, SendGrid. */
   GCS_EXPORT_ADAPTERS: z.enum(['local', 'gcp']).default('local'),
   GCS_EXPORT_DATA_DIR: z.string().min(1).default('.gcs-export'),
@@ -56,6 +59,9 @@ const envSchema = z.object({
     .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'is not a valid project id')
     .optional(),
   FIRESTORE_DATABASE_ID: z.string().min(1).default('(default)'),
+  // Firestore's TTL policy deletes runs, chunks and rejections this long after they were last written whole. At
+  // least a week: a blocked run must outlive the three days of failure notices before its export is stopped.
+  STATE_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(90),
   /** Base64 of the 32-byte key-encryption key (a Secret Manager secret in production). */
   GCS_EXPORT_KEK: z
     .string()
@@ -85,7 +91,7 @@ const envSchema = z.object({
   MAIL_FROM_NAME: z.string().min(1).default('Data exports'),
 });
 
-const REQUIRED_FOR_GCP = ['GOOGLE_CLOUD_PROJECT', 'GCS_EXPORT_KEK', 'QUARANTINE_BUCKET'] as const;
+export const REQUIRED_FOR_GCP = ['GOOGLE_CLOUD_PROJECT', 'GCS_EXPORT_KEK', 'QUARANTINE_BUCKET'] as const;
 
 const configSchema = envSchema.superRefine((env, ctx) => {
   if (env.GCS_EXPORT_ADAPTERS !== 'gcp') return;
@@ -100,6 +106,7 @@ export type Env = z.infer<typeof envSchema>;
 export interface GcpConfig {
   projectId: string;
   firestoreDatabaseId: string;
+  stateRetentionDays: number;
   keyEncryptionKey: Buffer;
   quarantineBucket: string;
   upload: typeof DEFAULT_UPLOAD_OPTIONS;
@@ -162,6 +169,7 @@ function gcpConfig(e: Env): GcpConfig {
   return {
     projectId: e.GOOGLE_CLOUD_PROJECT,
     firestoreDatabaseId: e.FIRESTORE_DATABASE_ID,
+    stateRetentionDays: e.STATE_RETENTION_DAYS,
     keyEncryptionKey: Buffer.from(e.GCS_EXPORT_KEK, 'base64'),
     quarantineBucket: e.QUARANTINE_BUCKET,
     upload: {

@@ -40,7 +40,7 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
     // Optional fields are left out of documents rather than failing the write.
     ignoreUndefinedProperties: true,
   });
-  const state = new FirestoreStateStore(firestore);
+  const state = new FirestoreStateStore(firestore, { retentionDays: gcp.stateRetentionDays });
   const bus = new PubSubBus(new PubSub({ projectId: gcp.projectId }));
   const storage = platformStorage(gcp.projectId, gcp.storageRetry);
   const cipher = new AesGcmCipher(gcp.keyEncryptionKey);

@@ -6,7 +6,9 @@ import { finaliserClaimSchema, parseDocument, paths } from '../documents';
 import { exportDocId } from '../ids';
 import { manifestName, successMarkerName } from '../output/layout';
 import { buildManifest, totalsOf } from '../output/manifest';
+import { logEvent } from '../log-events';
 import { getDestination } from '../destinations/manage-destinations';
+import { runFields } from './run-events';
 import { loadChunks, loadRun, planOf } from './run-state';
 import { classifyDestinationFailure } from '../storage-failures';
 import { writeSmallObjectOnce } from '../output/write-once';
@@ -101,5 +103,11 @@ async function writeRunFiles(
     if (exportData !== undefined)
       tx.update(exportPath, { lastSuccessAt: completedAt, updatedAt: completedAt });
   });
-  ctx.logger.info('run succeeded', { runId, files: manifest.totals.files, records: manifest.totals.records });
+  logEvent(ctx.logger, 'runSucceeded', {
+    ...runFields(run),
+    chunks: chunks.length,
+    files: manifest.totals.files,
+    records: manifest.totals.records,
+    bytes: manifest.totals.bytes,
+  });
 }

@@ -109,14 +109,17 @@ export function releaseChunk(state: StateStore, plan: PlanRef, index: number, no
   );
 }
 
-/** A destination problem: the chunk waits for the customer, the run is blocked, the export is failing. */
+/**
+ * A destination problem: the chunk waits for the customer, the run is blocked, the export is failing. Returns
+ * true when this call turned a healthy export into a failing one.
+ */
 export function blockChunk(
   state: StateStore,
   run: RunDoc,
   index: number,
   error: ExportError,
   now: Date,
-): Promise<void> {
+): Promise<boolean> {
   const failure = failureRecord(error, now);
   const exportPath = paths.export(exportDocId(run.accountId, run.exportId));
   const plan = planOf(run);
@@ -130,10 +133,10 @@ export function blockChunk(
     if (current?.status === 'running') {
       tx.update(paths.run(run.runId), { status: 'blocked', failure, updatedAt: now.toISOString() });
     }
-    if (exportData !== undefined) {
-      const doc = parseDocument(exportDocSchema, exportPath, exportData);
-      tx.update(exportPath, markFailing(doc, failure, now));
-    }
+    if (exportData === undefined) return false;
+    const doc = parseDocument(exportDocSchema, exportPath, exportData);
+    tx.update(exportPath, markFailing(doc, failure, now));
+    return doc.health.state !== 'failing';
   });
 }
 
@@ -150,18 +153,21 @@ function markFailing(doc: ExportDoc, failure: FailureRecord, now: Date): Partial
   };
 }
 
-/** Integrity, input or exhausted deliveries: the run cannot succeed any more. */
+/**
+ * Integrity, input or exhausted deliveries: the run cannot succeed any more. Returns the run as it was when this
+ * call is the one that failed it, so that the caller reports the change once.
+ */
 export function failRun(
   state: StateStore,
   runId: string,
   error: ExportError,
   now: Date,
   chunkIndex?: number,
-): Promise<void> {
+): Promise<RunDoc | undefined> {
   const failure = failureRecord(error, now);
   return state.transaction(async (tx) => {
     const runData = await tx.get(paths.run(runId));
-    if (runData === undefined) return;
+    if (runData === undefined) return undefined;
     const run = parseDocument(runDocSchema, paths.run(runId), runData);
     const plan = planOf(run);
     if (plan && chunkIndex !== undefined) {
@@ -171,12 +177,13 @@ export function failRun(
         updatedAt: now.toISOString(),
       });
     }
-    if (run.status === 'succeeded' || run.status === 'failed') return;
+    if (run.status === 'succeeded' || run.status === 'failed') return undefined;
     tx.update(paths.run(runId), {
       status: 'failed',
       failure,
       completedAt: now.toISOString(),
       updatedAt: now.toISOString(),
     });
+    return run;
   });
 }

@@ -5,6 +5,8 @@ import type { QuarantineWriter } from '../../ports/quarantine.port';
 import type { ExportContext } from '../context';
 import type { ChunkCounts, ChunkDoc, RunDoc, Slice } from '../documents';
 import { inputError } from '../errors';
+import { logEvent } from '../log-events';
+import { runFields } from './run-events';
 import { finaliseRun } from './finalise-run';
 import { fileExtension, partObjectName, partitionFor } from '../output/layout';
 import type { SourceLine } from '../records/lines';
@@ -197,10 +199,11 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
     throw error;
   }
   await completeChunk(ctx.state, plan, index, { files, counts: job.counts, quarantine }, ctx.clock.now());
-  ctx.logger.info('chunk written', {
-    runId,
+  logEvent(ctx.logger, 'chunkWritten', {
+    ...runFields(run),
     chunk: index,
     files: files.length,
+    bytes: files.reduce((sum, file) => sum + file.bytes, 0),
     ...job.counts,
     attempt: chunk.attempts,
   });
