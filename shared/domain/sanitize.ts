@@ -65,7 +65,7 @@ function computeSanitizedName(raw: string): string {
 }
 
 /** `name-n`, still within MAX_NAME_BYTES. */
-function withSuffix(name: string, n: number): string {
+export function withSuffix(name: string, n: number): string {
   const suffix = `-${n}`;
   return `${truncateUtf8(name, MAX_NAME_BYTES - suffix.length)}${suffix}`;
 }
@@ -73,6 +73,9 @@ function withSuffix(name: string, n: number): string {
 /**
  * Applies the rules to a whole record: keys as names, strings as values, recursively. When two keys of one
  * object sanitise to the same name, the later one gets a numeric suffix instead of silently replacing the first.
+ * The export path applies the same rules to the JSON text in one pass (record-line.ts), without building objects;
+ * this function states them on values, for callers that hold a parsed value and for tests of the two against each
+ * other.
  */
 export function sanitizeRecord(value: unknown): unknown {
   if (typeof value === 'string') return sanitizeValue(value);

@@ -75,7 +75,7 @@ async function processLine(job: ChunkJob, slice: Slice, uri: string, line: Sourc
     });
     return;
   }
-  const { record, time, eventName } = parsed.value;
+  const { json, time, eventName } = parsed.value;
   if (!job.select(time, eventName)) {
     job.counts.filteredOut += 1;
     return;
@@ -83,7 +83,7 @@ async function processLine(job: ChunkJob, slice: Slice, uri: string, line: Sourc
   job.counts.records += 1;
   await job.writer.write(
     partitionFor(request.kind, request.prefix, time, eventName),
-    `${JSON.stringify(record)}\n`,
+    `${json}\n`,
   );
 }
 

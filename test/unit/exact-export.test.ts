@@ -136,7 +136,7 @@ describe('partition paths that readers load', () => {
           `hive_partitioning = true, hive_types_autocast = false, format = 'newline_delimited') ` +
           `GROUP BY event, name ORDER BY event, name`,
       );
-      const rows = reader.getRowObjectsJS();
+      const rows = reader.getRowObjectsJS() as { event: string; name: string; n: number }[];
       connection.closeSync();
 
       const expected = HOSTILE.map((raw) => ({ event: sanitizeName(raw), name: sanitizeValue(raw), n: 20 }));
