@@ -1,3 +1,4 @@
+import type { BlockProcessor } from '../ports/block-processor';
 import type { BucketStore, DestinationStores } from '../ports/bucket-store';
 import type { Bus } from '../ports/bus';
 import type { Clock } from '../ports/clock';
@@ -30,6 +31,8 @@ export interface ExportContext {
   settings: ExportSettings;
   /** Identifies this worker in leases and claims. */
   instanceId: string;
+  /** Where blocks of source lines are turned into output lines; on the calling thread when absent. */
+  blocks?: BlockProcessor;
 }
 
 export const DEFAULT_SETTINGS: ExportSettings = {

@@ -7,7 +7,7 @@ import { exportDocId } from './ids';
 import { manifestName, successMarkerName } from './layout';
 import { buildManifest, totalsOf } from './manifest';
 import { loadDestinationFor } from './plan-export';
-import { loadChunks, loadRun, planOf } from './run-state';
+import { loadChunks, loadFiles, loadRun, planOf } from './run-state';
 import { classifyDestinationFailure } from './storage-failures';
 import { writeSmallObjectOnce } from './write-once';
 
@@ -78,7 +78,7 @@ async function writeRunFiles(
   const destination = await ctx.destinations.forDestination(destinationDoc);
   const { bucket } = destinationDoc;
   const classify = (e: StorageFailure) => classifyDestinationFailure(e, bucket);
-  const manifest = buildManifest(run, chunks, completedAt);
+  const manifest = buildManifest(run, chunks, await loadFiles(ctx.state, plan, chunks), completedAt);
   const { prefix } = run.request;
   const manifestObject = manifestName(prefix, run.exportId, runId);
   const manifestJson = `${JSON.stringify(manifest, null, 2)}\n`;

@@ -46,6 +46,10 @@ export function totalsOf(chunks: readonly ChunkDoc[]): RunTotals {
     filteredOut: 0,
   };
   for (const chunk of chunks) {
+    if (chunk.output) {
+      totals.files += chunk.output.files;
+      totals.bytes += chunk.output.bytes;
+    }
     for (const file of chunk.files ?? []) {
       totals.files += 1;
       totals.bytes += file.bytes;
@@ -60,11 +64,14 @@ export function totalsOf(chunks: readonly ChunkDoc[]): RunTotals {
 }
 
 /** Deterministic for a given run and completion time, so a finaliser takeover writes identical bytes. */
-export function buildManifest(run: RunDoc, chunks: readonly ChunkDoc[], completedAt: string): Manifest {
+export function buildManifest(
+  run: RunDoc,
+  chunks: readonly ChunkDoc[],
+  allFiles: readonly FileEntry[],
+  completedAt: string,
+): Manifest {
   const totals = totalsOf(chunks);
-  const files = chunks
-    .flatMap((chunk) => chunk.files ?? [])
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files = [...allFiles].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const { request } = run;
   const { source: _internal, ...published } = request;
   return {

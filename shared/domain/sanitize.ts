@@ -27,7 +27,7 @@ export function sanitizeValue(text: string): string {
 }
 
 /** Cuts at a code point boundary so that no surrogate pair is split. */
-function truncateUtf8(text: string, maxBytes: number): string {
+export function truncateUtf8(text: string, maxBytes: number): string {
   let bytes = 0;
   let end = 0;
   for (const codePoint of text) {

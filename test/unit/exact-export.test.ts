@@ -7,7 +7,7 @@ import { DEFAULT_SETTINGS } from '../../shared/domain/context';
 import type { RunDoc } from '../../shared/domain/documents';
 import { runIdFor } from '../../shared/domain/ids';
 import type { Manifest } from '../../shared/domain/manifest';
-import { loadRun } from '../../shared/domain/run-state';
+import { filePages, loadRun } from '../../shared/domain/run-state';
 import { sanitizeName, sanitizeValue } from '../../shared/domain/sanitize';
 import { FIRESTORE_MAX_DOCUMENT_BYTES, firestoreDocumentSize } from '../support/firestore-size';
 import type { Harness } from '../support/local-harness';
@@ -196,6 +196,30 @@ describe('many partitions in one chunk', () => {
       expect(manifest.files.reduce((sum, f) => sum + f.records, 0)).toBe(lines.length);
     } finally {
       await h.dispose();
+    }
+  });
+});
+
+describe('file pages', () => {
+  it('cut any file list into pages far below 1 MiB, and keep every entry in order', () => {
+    const files = Array.from({ length: 20_000 }, (_, i) => ({
+      name: `exports/events/event=${'n'.repeat(i % 200)}/dt=2026-02-01/part-0123456789ab-00000-${i}.jsonl.gz`,
+      records: i,
+      bytes: i * 10,
+      crc32c: 'AAAAAA==',
+      chunk: 0,
+      part: 0,
+      dt: '2026-02-01',
+      event: 'é'.repeat(i % 512),
+    }));
+    const pages = filePages(3, files);
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.flatMap((p) => p.files)).toEqual(files);
+    expect(pages.map((p) => p.page)).toEqual(pages.map((_, i) => i));
+    for (const page of pages) {
+      expect(firestoreDocumentSize(`runs/r/plans/p/files/00003-${page.page}`, page)).toBeLessThan(
+        FIRESTORE_MAX_DOCUMENT_BYTES / 2,
+      );
     }
   });
 });
