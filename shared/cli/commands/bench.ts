@@ -56,7 +56,7 @@ async function runtimeFor(dataDir: string, storageEndpoint?: string) {
 }
 
 /** Source and destination are prepared in the parent, so the measuring process holds nothing of the generator. */
-async function prepare(dataDir: string, sourceMiB: number, storageEndpoint?: string): Promise<number> {
+export async function prepare(dataDir: string, sourceMiB: number, storageEndpoint?: string): Promise<number> {
   const runtime = await runtimeFor(dataDir, storageEndpoint);
   await runtime.buckets.createBucket('bench-source');
   await runtime.buckets.createBucket('bench-destination');
@@ -78,7 +78,7 @@ async function prepare(dataDir: string, sourceMiB: number, storageEndpoint?: str
   return generated.bytes;
 }
 
-async function measure(dataDir: string, storageEndpoint?: string): Promise<Omit<MemoryFigures, 'sourceMiB'>> {
+export async function measure(dataDir: string, storageEndpoint?: string): Promise<Omit<MemoryFigures, 'sourceMiB'>> {
   const runtime = await runtimeFor(dataDir, storageEndpoint);
   const parsed = parseExportRequest({
     // A fresh request per measurement: a Cloud Storage endpoint keeps the objects of earlier sizes.
