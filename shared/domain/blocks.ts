@@ -1,8 +1,10 @@
+import { isUtf8 } from 'node:buffer';
 import type { BlockProcessor } from '../ports/block-processor';
 import type { ExportKind } from './request';
 import { forEachLine } from './lines';
 import { partitionFor } from './layout';
-import { parseSourceLine } from './records';
+import { rewriteRecord } from './records';
+import { ByteSink } from './record-line';
 
 /** What a worker needs to turn a block of source lines into output lines: no I/O, no state. */
 export interface BlockTask {
@@ -51,13 +53,15 @@ export interface BlockResult {
 
 export const RAW_EXCERPT_CHARS = 4096;
 const DAY_MS = 86_400_000;
+const NEWLINE = 0x0a;
 const NOT_BLANK = /\S/;
 
 interface OpenGroup {
   folder: string;
   dt: string;
   eventName: string | undefined;
-  lines: string[];
+  lines: ByteSink;
+  records: number;
 }
 
 /** Groups by raw event name, then by UTC day number: two lookups per record, no key string built. */
@@ -67,51 +71,70 @@ class Groups {
 
   constructor(private readonly task: BlockTask) {}
 
-  add(eventName: string | undefined, time: Date, json: string): void {
+  add(eventName: string | undefined, time: number, record: ByteSink): void {
     let byDay = this.byName.get(eventName ?? '');
     if (!byDay) this.byName.set(eventName ?? '', (byDay = new Map<number, OpenGroup>()));
-    const day = Math.floor(time.getTime() / DAY_MS);
+    const day = Math.floor(time / DAY_MS);
     let group = byDay.get(day);
     if (!group) {
-      const key = partitionFor(this.task.kind, this.task.prefix, time, eventName);
-      group = { folder: key.folder, dt: key.dt, eventName, lines: [] };
+      const key = partitionFor(this.task.kind, this.task.prefix, new Date(time), eventName);
+      group = { folder: key.folder, dt: key.dt, eventName, lines: new ByteSink(), records: 0 };
       byDay.set(day, group);
       this.inOrder.push(group);
     }
-    group.lines.push(json);
+    group.lines.copy(record.bytes, 0, record.length);
+    group.lines.byte(NEWLINE);
+    group.records += 1;
   }
 
   /** Two groups can share a folder (raw names that sanitise alike): the writer routes by folder, not here. */
   toResult(): Pick<BlockResult, 'groups' | 'output'> {
-    const texts = this.inOrder.map((g) => `${g.lines.join('\n')}\n`);
-    const total = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
-    // Not from Buffer's shared pool: the whole ArrayBuffer is handed to the main thread.
+    const total = this.inOrder.reduce((sum, g) => sum + g.lines.length, 0);
+    // Not from Buffer's shared pool: the whole ArrayBuffer may be handed to another thread.
     const output = Buffer.allocUnsafeSlow(total);
     let at = 0;
-    const groups = this.inOrder.map((g, i) => {
+    const groups = this.inOrder.map((g) => {
       const start = at;
-      at += output.write(texts[i] ?? '', at);
+      at += g.lines.bytes.copy(output, at, 0, g.lines.length);
       return {
         folder: g.folder,
         dt: g.dt,
         ...(g.eventName === undefined ? {} : { eventName: g.eventName }),
         start,
         end: at,
-        records: g.lines.length,
+        records: g.records,
       };
     });
     return { groups, output };
   }
 }
 
+/** White space only (JavaScript's \s, as before): not a record, neither exported nor quarantined. */
+function isBlank(src: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i += 1) {
+    const c = src[i] ?? 0;
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) continue;
+    // Non-ASCII: Unicode white space (e.g. U+00A0) counts as blank too.
+    return c < 0x80 ? false : !NOT_BLANK.test(src.toString('utf8', start, end));
+  }
+  return true;
+}
+
+/** The start of a line as text, for the quarantine: RAW_EXCERPT_CHARS UTF-16 units need at most 3 bytes each. */
+const excerpt = (src: Buffer, start: number, end: number): string =>
+  src.toString('utf8', start, Math.min(end, start + RAW_EXCERPT_CHARS * 3 + 3)).slice(0, RAW_EXCERPT_CHARS);
+
 /**
- * Validates, filters, sanitises and partitions every line of a block (the work of records.ts, per line), and
+ * Validates, filters, sanitises and partitions every line of a block (records.ts does the work per line), and
  * returns the output grouped by partition. Pure: the same block gives the same result on any thread.
  */
 export function processBlock(task: BlockTask): BlockResult {
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
+  // Checked once per block (natively); a line with invalid UTF-8 is decoded with U+FFFD as before, then used.
+  const validUtf8 = isUtf8(bytes);
   const events = task.events ? new Set(task.events) : undefined;
   const groups = new Groups(task);
+  const record = new ByteSink();
   const result: Omit<BlockResult, 'groups' | 'output'> = {
     lines: 0,
     sourceLines: 0,
@@ -119,33 +142,40 @@ export function processBlock(task: BlockTask): BlockResult {
     filteredOut: 0,
     rejected: [],
   };
+  const reject = (offset: number, reason: string, raw: string): void => {
+    result.rejected.push({ line: result.lines, offset, reason, raw });
+  };
   forEachLine(bytes, (start, end) => {
     result.lines += 1;
-    const tooLong = end - start > task.maxLineBytes;
-    const text = bytes.toString('utf8', start, tooLong ? start + task.maxLineBytes : end);
-    // Blank (or white-space only) lines are not records: neither exported nor quarantined.
-    if (!tooLong && !NOT_BLANK.test(text)) return;
-    result.sourceLines += 1;
-    const parsed = tooLong
-      ? ({ ok: false, reason: `line longer than ${task.maxLineBytes} bytes` } as const)
-      : parseSourceLine(task.kind, text);
-    if (!parsed.ok) {
-      result.rejected.push({
-        line: result.lines,
-        offset: start,
-        reason: parsed.reason,
-        raw: text.slice(0, RAW_EXCERPT_CHARS),
-      });
+    if (end - start > task.maxLineBytes) {
+      result.sourceLines += 1;
+      const raw = excerpt(bytes, start, start + task.maxLineBytes);
+      reject(start, `line longer than ${task.maxLineBytes} bytes`, raw);
       return;
     }
-    const { json, time, eventName } = parsed.value;
-    const ms = time.getTime();
-    if (ms < task.from || ms >= task.to || (events && !events.has(eventName ?? ''))) {
+    let src = bytes;
+    let from = start;
+    let to = end;
+    if (!validUtf8 && !isUtf8(bytes.subarray(start, end))) {
+      src = Buffer.from(bytes.toString('utf8', start, end), 'utf8');
+      from = 0;
+      to = src.length;
+    }
+    if (isBlank(src, from, to)) return;
+    result.sourceLines += 1;
+    record.length = 0;
+    const rewritten = rewriteRecord(task.kind, src, from, to, record);
+    if (!rewritten.ok) {
+      reject(start, rewritten.reason, excerpt(src, from, to));
+      return;
+    }
+    const { time, eventName } = rewritten;
+    if (time < task.from || time >= task.to || (events && !events.has(eventName ?? ''))) {
       result.filteredOut += 1;
       return;
     }
     result.records += 1;
-    groups.add(eventName, time, json);
+    groups.add(eventName, time, record);
   });
   return { ...result, ...groups.toResult() };
 }

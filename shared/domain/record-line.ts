@@ -1,17 +1,19 @@
 import { sanitizeName, sanitizeValue, withSuffix } from './sanitize';
 
 /**
- * A single-pass, lossless rewrite of one JSON line: it validates the JSON, sanitises keys (as names) and strings
- * (as values), drops insignificant white space and copies every number literal verbatim, so that
- * 9007199254740993, 1e400 and -0 keep the source's digits (JSON.parse + JSON.stringify would round them, turn
- * 1e400 into null and -0 into 0). It never builds the record as objects: unchanged stretches of the line are
- * copied as slices, which is also what makes it several times faster than parse + sanitise + stringify.
+ * A single-pass, lossless rewrite of one JSON line, on its UTF-8 bytes: it validates the JSON, sanitises keys (as
+ * names) and strings (as values), drops insignificant white space and copies every number literal verbatim, so
+ * that 9007199254740993, 1e400 and -0 keep the source's digits (JSON.parse + JSON.stringify would round them,
+ * turn 1e400 into null and -0 into 0). It never builds the record as objects or even as a string: unchanged
+ * stretches of the line are copied byte for byte, and only keys and strings that change are decoded.
  *
  * Nesting is followed with an explicit stack (no recursion), bounded by MAX_RECORD_DEPTH: a deeper line is
  * rejected with a reason, so a poison line is quarantined instead of throwing RangeError.
  *
  * The caller sees the top-level fields it asked for through `FieldHooks`, which is how records.ts validates
  * `name`, `time`, `id`, `profile` and `props` and replaces `time` in the same pass.
+ *
+ * The line must be valid UTF-8 (records.ts replaces invalid sequences by U+FFFD first, as decoding would).
  */
 
 export const MAX_RECORD_DEPTH = 100;
@@ -46,6 +48,7 @@ export interface FieldHooks {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const SLASH = 0x2f;
+const SPACE = 0x20;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_OBJECT = 0x7b;
@@ -59,11 +62,15 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const LOWER_E = 0x65;
 const UPPER_E = 0x45;
+const DEL = 0x7f;
+// U+0080–U+009F (C1 controls) are 0xC2 0x80–0x9F in UTF-8.
+const C1_LEAD = 0xc2;
 
 const OBJECT = 1;
 const ARRAY = 2;
 /** Objects with more keys than this track their names in a Set rather than by linear search. */
 const LINEAR_KEYS = 32;
+const MAX_PLAIN_NAME = 200;
 
 const isWhiteSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
@@ -92,149 +99,208 @@ class KeySet {
   }
 }
 
-/** Reused between lines: one scanner per thread, lines are processed one at a time. */
+/** Reused between lines: one scanner per thread, lines are rewritten one at a time. */
 const keySets: KeySet[] = [];
 const containers = new Uint8Array(MAX_RECORD_DEPTH + 1);
 
-class Scanner {
-  out = '';
-  private copyFrom = 0;
-  pos = 0;
+/** Where rewritten lines go: a growable byte buffer, reused between lines. */
+export class ByteSink {
+  bytes = Buffer.allocUnsafe(64 * 1024);
+  length = 0;
 
-  constructor(private readonly text: string) {}
+  reserve(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.length + extra));
+    this.bytes.copy(grown, 0, 0, this.length);
+    this.bytes = grown;
+  }
+
+  copy(source: Buffer, start: number, end: number): void {
+    this.reserve(end - start);
+    this.length += source.copy(this.bytes, this.length, start, end);
+  }
+
+  text(value: string): void {
+    this.reserve(value.length * 3);
+    this.length += this.bytes.write(value, this.length);
+  }
+
+  byte(value: number): void {
+    this.reserve(1);
+    this.bytes[this.length] = value;
+    this.length += 1;
+  }
+}
+
+class Scanner {
+  pos: number;
+  private copyFrom: number;
+
+  constructor(
+    private readonly src: Buffer,
+    start: number,
+    readonly end: number,
+    private readonly out: ByteSink,
+  ) {
+    this.pos = start;
+    this.copyFrom = start;
+  }
+
+  at(pos: number): number {
+    return pos < this.end ? (this.src[pos] ?? -1) : -1;
+  }
 
   fail(what: string): never {
-    const c = this.text.charCodeAt(this.pos);
-    const found = Number.isNaN(c) ? 'the end of the line' : `${JSON.stringify(this.text[this.pos])}`;
-    throw new LineSyntaxError(`${what}, found ${found} at position ${this.pos}`);
+    const c = this.at(this.pos);
+    const found = c === -1 ? 'the end of the line' : JSON.stringify(String.fromCharCode(c));
+    throw new LineSyntaxError(`${what}, found ${found} at byte ${this.pos}`);
   }
 
   /** Appends the unchanged stretch of the source up to `end`. */
   flush(end: number): void {
-    if (end > this.copyFrom) this.out += this.text.slice(this.copyFrom, end);
+    if (end > this.copyFrom) this.out.copy(this.src, this.copyFrom, end);
   }
 
   /** Replaces source[from, to) by `replacement` in the output. */
   replace(from: number, to: number, replacement: string): void {
     this.flush(from);
-    this.out += replacement;
+    this.out.text(replacement);
     this.copyFrom = to;
   }
 
   /** White space is dropped from the output (JSON.stringify writes none). */
   skipWhiteSpace(): void {
-    const { text } = this;
     let pos = this.pos;
-    if (!isWhiteSpace(text.charCodeAt(pos))) return;
+    if (!isWhiteSpace(this.at(pos))) return;
     this.flush(pos);
-    while (isWhiteSpace(text.charCodeAt(pos))) pos += 1;
+    while (isWhiteSpace(this.at(pos))) pos += 1;
     this.pos = pos;
     this.copyFrom = pos;
   }
 
   /**
-   * Scans the string at pos (an opening quote). Returns its end (after the closing quote) and whether it can be
-   * copied as is: no escape, no control character, no lone surrogate.
+   * Scans the string at pos (an opening quote), leaving pos after its closing quote. Clean means it can be copied
+   * as is: no escape, no control character. `plain`: every byte is printable ASCII other than space and "/".
    */
-  private stringEnd(): { end: number; clean: boolean } {
-    const { text } = this;
+  private scanString(): { clean: boolean; plain: boolean } {
+    const { src, end } = this;
     let clean = true;
-    for (let i = this.pos + 1; i < text.length; i += 1) {
-      const c = text.charCodeAt(i);
-      if (c === QUOTE) return { end: i + 1, clean };
+    let plain = true;
+    for (let i = this.pos + 1; i < end; i += 1) {
+      const c = src[i] ?? 0;
+      if (c === QUOTE) {
+        this.pos = i + 1;
+        return { clean, plain };
+      }
       if (c === BACKSLASH) {
         clean = false;
         i += 1;
       } else if (c < 0x20) {
         this.pos = i;
         this.fail('a control character must be escaped in a string');
-      } else if (c >= 0x7f) {
-        if (c <= 0x9f) clean = false;
-        else if (c >= 0xd800 && c <= 0xdfff) {
-          const next = text.charCodeAt(i + 1);
-          if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i += 1;
-          else clean = false;
-        }
+      } else if (c >= DEL) {
+        plain = false;
+        if (c === DEL || (c === C1_LEAD && (src[i + 1] ?? 0) <= 0x9f)) clean = false;
+      } else if (c === SLASH || c === SPACE) {
+        plain = false;
       }
     }
-    this.pos = text.length;
+    this.pos = end;
     return this.fail('unterminated string');
   }
 
-  /** The decoded text of the string at pos; advances past it. */
-  readString(): { value: string; start: number; clean: boolean } {
-    const start = this.pos;
-    const { end, clean } = this.stringEnd();
-    this.pos = end;
-    const value = clean ? this.text.slice(start + 1, end - 1) : decodeString(this.text, start, end, this);
-    return { value, start, clean };
+  /** The decoded value of the string [start, pos). */
+  private decode(start: number, clean: boolean): string {
+    return clean
+      ? this.src.toString('utf8', start + 1, this.pos - 1)
+      : decodeEscapes(this.src.toString('utf8', start + 1, this.pos - 1), this, start);
   }
 
   /** A string value: copied when clean, otherwise decoded, sanitised and re-encoded exactly as JSON.stringify would. */
   stringValue(): void {
-    const { value, start, clean } = this.readString();
-    if (!clean) this.replace(start, this.pos, JSON.stringify(sanitizeValue(value)));
+    const start = this.pos;
+    const { clean } = this.scanString();
+    if (!clean) this.replace(start, this.pos, JSON.stringify(sanitizeValue(this.decode(start, false))));
   }
 
-  numberLiteral(): string {
-    const { text } = this;
+  /** A watched field's string: decoded for the hook; written as the replacement, or under the general rules. */
+  watchedString(field: number, hooks: FieldHooks): void {
     const start = this.pos;
-    let pos = start;
-    if (text.charCodeAt(pos) === MINUS) pos += 1;
-    const first = text.charCodeAt(pos);
+    const { clean } = this.scanString();
+    const value = this.decode(start, clean);
+    const replacement = hooks.seen(field, { type: 'string', value });
+    if (replacement !== undefined) this.replace(start, this.pos, replacement);
+    else if (!clean) this.replace(start, this.pos, JSON.stringify(sanitizeValue(value)));
+  }
+
+  /** Moves past a number, checking its grammar; its text is copied as it is. */
+  numberEnd(): void {
+    let pos = this.pos;
+    if (this.at(pos) === MINUS) pos += 1;
+    const first = this.at(pos);
     if (first === ZERO) pos += 1;
-    else if (isDigit(first)) while (isDigit(text.charCodeAt(pos))) pos += 1;
+    else if (isDigit(first)) while (isDigit(this.at(pos))) pos += 1;
     else return this.failAt(pos, 'a digit expected');
-    if (text.charCodeAt(pos) === DOT) {
+    if (this.at(pos) === DOT) {
       pos += 1;
-      if (!isDigit(text.charCodeAt(pos))) return this.failAt(pos, 'a digit expected after "."');
-      while (isDigit(text.charCodeAt(pos))) pos += 1;
+      if (!isDigit(this.at(pos))) return this.failAt(pos, 'a digit expected after "."');
+      while (isDigit(this.at(pos))) pos += 1;
     }
-    const e = text.charCodeAt(pos);
+    const e = this.at(pos);
     if (e === LOWER_E || e === UPPER_E) {
       pos += 1;
-      const sign = text.charCodeAt(pos);
+      const sign = this.at(pos);
       if (sign === PLUS || sign === MINUS) pos += 1;
-      if (!isDigit(text.charCodeAt(pos))) return this.failAt(pos, 'a digit expected in the exponent');
-      while (isDigit(text.charCodeAt(pos))) pos += 1;
+      if (!isDigit(this.at(pos))) return this.failAt(pos, 'a digit expected in the exponent');
+      while (isDigit(this.at(pos))) pos += 1;
     }
     this.pos = pos;
-    return text.slice(start, pos);
+  }
+
+  latin1(start: number, end: number): string {
+    return this.src.toString('latin1', start, end);
   }
 
   literal(): void {
-    const { text, pos } = this;
-    for (const word of ['true', 'false', 'null']) {
-      if (text.startsWith(word, pos)) {
-        this.pos = pos + word.length;
+    for (const word of LITERALS) {
+      const to = this.pos + word.length;
+      if (to <= this.end && this.src.compare(word, 0, word.length, this.pos, to) === 0) {
+        this.pos = to;
         return;
       }
     }
     this.fail('a JSON value expected');
   }
 
-  private failAt(pos: number, what: string): never {
+  failAt(pos: number, what: string): never {
     this.pos = pos;
     return this.fail(what);
   }
 
   expect(code: number, what: string): void {
     this.skipWhiteSpace();
-    if (this.text.charCodeAt(this.pos) !== code) this.fail(what);
+    if (this.at(this.pos) !== code) this.fail(what);
     this.pos += 1;
   }
 
   peek(): number {
     this.skipWhiteSpace();
-    return this.text.charCodeAt(this.pos);
+    return this.at(this.pos);
   }
 
   /** Writes the object key at pos as a sanitised, unique name of the object at `depth`; returns the raw key. */
   key(depth: number): string {
-    if (this.text.charCodeAt(this.pos) !== QUOTE) this.fail('a key (a string in double quotes) expected');
-    const { value, start, clean } = this.readString();
+    if (this.at(this.pos) !== QUOTE) this.fail('a key (a string in double quotes) expected');
+    const start = this.pos;
+    const scanned = this.scanString();
+    const { clean } = scanned;
+    const length = this.pos - start - 2;
+    // Printable ASCII but space and "/", 1–200 bytes, not "." or "..": a name the rules leave as it is.
+    const plain =
+      clean && scanned.plain && length > 0 && length <= MAX_PLAIN_NAME && !this.isDots(start + 1, length);
+    const value = plain ? this.src.toString('latin1', start + 1, this.pos - 1) : this.decode(start, clean);
     const keys = keySets[depth] ?? (keySets[depth] = new KeySet());
-    let name = clean && isPlainName(value) ? value : sanitizeName(value);
+    let name = plain ? value : sanitizeName(value);
     if (keys.has(name)) {
       const base = name;
       for (let n = 2; keys.has(name); n += 1) name = withSuffix(base, n);
@@ -245,30 +311,21 @@ class Scanner {
     return value;
   }
 
+  private isDots(start: number, length: number): boolean {
+    return length <= 2 && this.src[start] === DOT && (length === 1 || this.src[start + 1] === DOT);
+  }
+
   /** Checks that only white space follows the value and appends the rest of the copied stretch. */
   finish(): void {
     const end = this.pos;
     this.flush(end);
     this.copyFrom = end;
     this.skipWhiteSpace();
-    if (this.pos < this.text.length) this.fail('the end of the line expected after the record');
-  }
-
-  start(): void {
-    this.skipWhiteSpace();
+    if (this.pos < this.end) this.fail('the end of the line expected after the record');
   }
 }
 
-/** A key that sanitizeName returns unchanged, recognised without a lookup: printable ASCII but "/", 1–200 long. */
-function isPlainName(key: string): boolean {
-  const { length } = key;
-  if (length === 0 || length > 200) return false;
-  for (let i = 0; i < length; i += 1) {
-    const c = key.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || c === SLASH) return false;
-  }
-  return !(key === '.' || key === '..');
-}
+const LITERALS = ['true', 'false', 'null'].map((word) => Buffer.from(word));
 
 const ESCAPES: Record<string, string> = {
   '"': '"',
@@ -281,46 +338,45 @@ const ESCAPES: Record<string, string> = {
   t: '\t',
 };
 
-function decodeString(text: string, start: number, end: number, scanner: Scanner): string {
+/** Resolves the escapes of a string's text (between its quotes). */
+function decodeEscapes(text: string, scanner: Scanner, start: number): string {
   let value = '';
-  let from = start + 1;
-  for (let i = from; i < end - 1; i += 1) {
-    if (text.charCodeAt(i) !== BACKSLASH) continue;
+  let from = 0;
+  for (let i = text.indexOf('\\'); i !== -1; i = text.indexOf('\\', from)) {
     value += text.slice(from, i);
     const kind = text[i + 1] ?? '';
     if (kind === 'u') {
       const hex = text.slice(i + 2, i + 6);
-      if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
-        scanner.pos = i;
-        scanner.fail('a \\u escape needs four hex digits');
-      }
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) scanner.failAt(start, 'a \\u escape needs four hex digits');
       value += String.fromCharCode(parseInt(hex, 16));
-      i += 5;
+      from = i + 6;
     } else {
       const decoded = ESCAPES[kind];
-      if (decoded === undefined) {
-        scanner.pos = i;
-        scanner.fail('an unknown escape');
-      }
+      if (decoded === undefined) scanner.failAt(start, 'an unknown escape in a string');
       value += decoded;
-      i += 1;
+      from = i + 2;
     }
-    from = i + 1;
   }
-  return value + text.slice(from, end - 1);
+  return value + text.slice(from);
 }
 
-/** The shape of the line's top-level value when it is not an object (still checked to be JSON). */
+/** The shape of the line's top-level value: only an object is a record. */
 export type TopLevel = 'object' | 'other';
 
 /**
- * Rewrites one line. Returns the sanitised JSON text (no white space, numbers verbatim) and whether the top
- * level was an object; throws LineSyntaxError when the line is not JSON or nested deeper than MAX_RECORD_DEPTH.
+ * Rewrites the line src[start, end) into `out` (appended). Returns whether the top level was an object; throws
+ * LineSyntaxError when the line is not JSON or nested deeper than MAX_RECORD_DEPTH (`out` then holds a partial
+ * line: the caller resets it).
  */
-export function rewriteLine(text: string, hooks: FieldHooks): { json: string; topLevel: TopLevel } {
-  const s = new Scanner(text);
-  s.start();
-  const topLevel: TopLevel = text.charCodeAt(s.pos) === OPEN_OBJECT ? 'object' : 'other';
+export function rewriteLine(
+  src: Buffer,
+  start: number,
+  end: number,
+  out: ByteSink,
+  hooks: FieldHooks,
+): TopLevel {
+  const s = new Scanner(src, start, end, out);
+  const topLevel: TopLevel = s.peek() === OPEN_OBJECT ? 'object' : 'other';
   let depth = 0;
   let watched = -1;
   // The state machine: `afterValue` false means a value is expected at pos.
@@ -337,9 +393,8 @@ export function rewriteLine(text: string, hooks: FieldHooks): { json: string; to
         depth += 1;
         containers[depth] = c === OPEN_OBJECT ? OBJECT : ARRAY;
         s.pos += 1;
-        const close = c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY;
         if (c === OPEN_OBJECT) (keySets[depth] ?? (keySets[depth] = new KeySet())).reset();
-        if (s.peek() === close) {
+        if (s.peek() === (c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
           s.pos += 1;
           depth -= 1;
           afterValue = true;
@@ -348,27 +403,33 @@ export function rewriteLine(text: string, hooks: FieldHooks): { json: string; to
         }
         continue;
       }
-      if (field >= 0) watchedScalar(s, c, field, hooks);
-      else if (c === QUOTE) s.stringValue();
-      else if (c === MINUS || isDigit(c)) s.numberLiteral();
-      else s.literal();
+      if (c === QUOTE) {
+        if (field >= 0) s.watchedString(field, hooks);
+        else s.stringValue();
+      } else if (c === MINUS || isDigit(c)) {
+        watchedNumber(s, field, hooks);
+      } else {
+        s.literal();
+        if (field >= 0) hooks.seen(field, { type: 'literal' });
+      }
       afterValue = true;
     }
     if (depth === 0) break;
     const c = s.peek();
+    const object = containers[depth] === OBJECT;
     if (c === COMMA) {
       s.pos += 1;
       afterValue = false;
-      if (containers[depth] === OBJECT) watched = member(s, depth, hooks);
-    } else if (c === (containers[depth] === OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
+      if (object) watched = member(s, depth, hooks);
+    } else if (c === (object ? CLOSE_OBJECT : CLOSE_ARRAY)) {
       s.pos += 1;
       depth -= 1;
     } else {
-      s.fail(containers[depth] === OBJECT ? 'a "," or "}" expected' : 'a "," or "]" expected');
+      s.fail(object ? 'a "," or "}" expected' : 'a "," or "]" expected');
     }
   }
   s.finish();
-  return { json: s.out, topLevel };
+  return topLevel;
 }
 
 /** Reads `"key":` of an object member; returns the watched field's index for a top-level key, else -1. */
@@ -379,19 +440,11 @@ function member(s: Scanner, depth: number, hooks: FieldHooks): number {
   return depth === 1 ? hooks.watch(raw) : -1;
 }
 
-/** A scalar value of a watched field: shown to the hook, written as its replacement or under the general rules. */
-function watchedScalar(s: Scanner, c: number, field: number, hooks: FieldHooks): void {
+/** A number, copied as written unless it is a watched field whose hook replaces it. */
+function watchedNumber(s: Scanner, field: number, hooks: FieldHooks): void {
   const start = s.pos;
-  if (c === QUOTE) {
-    const { value, clean } = s.readString();
-    const replacement = hooks.seen(field, { type: 'string', value });
-    if (replacement !== undefined) s.replace(start, s.pos, replacement);
-    else if (!clean) s.replace(start, s.pos, JSON.stringify(sanitizeValue(value)));
-  } else if (c === MINUS || isDigit(c)) {
-    const replacement = hooks.seen(field, { type: 'number', literal: s.numberLiteral() });
-    if (replacement !== undefined) s.replace(start, s.pos, replacement);
-  } else {
-    s.literal();
-    hooks.seen(field, { type: 'literal' });
-  }
+  s.numberEnd();
+  if (field < 0) return;
+  const replacement = hooks.seen(field, { type: 'number', literal: s.latin1(start, s.pos) });
+  if (replacement !== undefined) s.replace(start, s.pos, replacement);
 }

@@ -1,6 +1,6 @@
 import type { ExportKind } from './request';
 import type { FieldHooks, FieldValue } from './record-line';
-import { LineSyntaxError, rewriteLine } from './record-line';
+import { ByteSink, LineSyntaxError, rewriteLine } from './record-line';
 
 /**
  * Source records: one JSON object per line.
@@ -52,7 +52,8 @@ const KIND_RULES: Record<ExportKind, KindRules> = {
 /** What one line's top-level fields held; reset per line (lines are processed one at a time per thread). */
 class LineFields implements FieldHooks {
   identity: string | undefined;
-  time: Date | undefined;
+  /** The record's time in epoch milliseconds, or NaN. */
+  time = Number.NaN;
   readonly issues: (string | undefined)[] = [];
   private readonly present: boolean[] = [];
 
@@ -60,7 +61,7 @@ class LineFields implements FieldHooks {
 
   reset(): void {
     this.identity = undefined;
-    this.time = undefined;
+    this.time = Number.NaN;
     this.issues.length = 0;
     this.present.length = 0;
   }
@@ -99,8 +100,8 @@ class LineFields implements FieldHooks {
       this.issues[field] = BAD_TIME;
       return undefined;
     }
-    this.time = new Date(Math.floor(millis));
-    return `"${this.time.toISOString()}"`;
+    this.time = Math.floor(millis);
+    return `"${new Date(this.time).toISOString()}"`;
   }
 
   /** Every problem of the line, in field order, or undefined when it is a valid record. */
@@ -120,25 +121,54 @@ const lineFields: Record<ExportKind, LineFields> = {
   profiles: new LineFields(KIND_RULES.profiles),
 };
 
-export function parseSourceLine(kind: ExportKind, line: string): LineParse {
+/** A line rewritten into a ByteSink: the record's time (epoch ms) and raw event name, or why it was rejected. */
+export type RecordRewrite =
+  { ok: true; time: number; eventName: string | undefined } | { ok: false; reason: string };
+
+/**
+ * Validates the line src[start, end) (valid UTF-8) and appends the record as it is written to `out`, without a
+ * newline. A rejected line leaves `out` as it was.
+ */
+export function rewriteRecord(
+  kind: ExportKind,
+  src: Buffer,
+  start: number,
+  end: number,
+  out: ByteSink,
+): RecordRewrite {
   const fields = lineFields[kind];
   fields.reset();
-  let rewritten;
+  const before = out.length;
+  let topLevel;
   try {
-    rewritten = rewriteLine(line, fields);
+    topLevel = rewriteLine(src, start, end, out, fields);
   } catch (error) {
+    out.length = before;
     if (!(error instanceof LineSyntaxError)) throw error;
     return { ok: false, reason: error.kind === 'depth' ? error.message : `not JSON: ${error.message}` };
   }
-  if (rewritten.topLevel !== 'object') return { ok: false, reason: 'not a JSON object' };
-  const problems = fields.problems();
-  if (problems !== undefined || fields.time === undefined) return { ok: false, reason: problems ?? '' };
+  const problems = topLevel === 'object' ? fields.problems() : 'not a JSON object';
+  if (problems !== undefined || Number.isNaN(fields.time)) {
+    out.length = before;
+    return { ok: false, reason: problems ?? '' };
+  }
+  return { ok: true, time: fields.time, eventName: kind === 'events' ? fields.identity : undefined };
+}
+
+const lineSink = new ByteSink();
+
+/** One line as text: what rewriteRecord does, with the record returned as JSON text. */
+export function parseSourceLine(kind: ExportKind, line: string): LineParse {
+  const bytes = Buffer.from(line, 'utf8');
+  lineSink.length = 0;
+  const rewritten = rewriteRecord(kind, bytes, 0, bytes.length, lineSink);
+  if (!rewritten.ok) return rewritten;
   return {
     ok: true,
     value: {
-      json: rewritten.json,
-      time: fields.time,
-      ...(kind === 'events' ? { eventName: fields.identity } : {}),
+      json: lineSink.bytes.toString('utf8', 0, lineSink.length),
+      time: new Date(rewritten.time),
+      ...(rewritten.eventName === undefined ? {} : { eventName: rewritten.eventName }),
     },
   };
 }
