@@ -52,6 +52,8 @@ export const chunkCountsSchema = z.object({
   quarantined: z.number().int().nonnegative(),
   filteredOut: z.number().int().nonnegative(),
   sourceBytes: z.number().int().nonnegative(),
+  /** The source's bytes after decompression (what the records take); absent in chunks of earlier versions. */
+  uncompressedBytes: z.number().int().nonnegative().optional(),
 });
 export type ChunkCounts = z.infer<typeof chunkCountsSchema>;
 
@@ -92,6 +94,7 @@ export const runTotalsSchema = z.object({
   bytes: z.number().int().nonnegative(),
   sourceLines: z.number().int().nonnegative(),
   sourceBytes: z.number().int().nonnegative(),
+  uncompressedBytes: z.number().int().nonnegative().optional(),
   quarantined: z.number().int().nonnegative(),
   filteredOut: z.number().int().nonnegative(),
 });

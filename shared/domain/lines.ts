@@ -25,6 +25,8 @@ export interface LongLine {
   kind: 'long';
   head: Buffer;
   offset: number;
+  /** The whole line's bytes, terminator included. */
+  bytes: number;
 }
 
 export type BlockItem = LineBlock | LongLine;
@@ -75,7 +77,12 @@ export async function* splitBlocks(
     return item;
   };
   const longLine = (terminatorBytes: number): LongLine => {
-    const item: LongLine = { kind: 'long', head: headOf(tail, maxBytes), offset };
+    const item: LongLine = {
+      kind: 'long',
+      head: headOf(tail, maxBytes),
+      offset,
+      bytes: tailBytes + terminatorBytes,
+    };
     offset += tailBytes + terminatorBytes;
     tail = [];
     tailBytes = 0;

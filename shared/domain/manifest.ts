@@ -42,6 +42,7 @@ export function totalsOf(chunks: readonly ChunkDoc[]): RunTotals {
     bytes: 0,
     sourceLines: 0,
     sourceBytes: 0,
+    uncompressedBytes: 0,
     quarantined: 0,
     filteredOut: 0,
   };
@@ -57,6 +58,7 @@ export function totalsOf(chunks: readonly ChunkDoc[]): RunTotals {
     totals.records += chunk.counts?.records ?? 0;
     totals.sourceLines += chunk.counts?.sourceLines ?? 0;
     totals.sourceBytes += chunk.counts?.sourceBytes ?? 0;
+    totals.uncompressedBytes = (totals.uncompressedBytes ?? 0) + (chunk.counts?.uncompressedBytes ?? 0);
     totals.quarantined += chunk.counts?.quarantined ?? 0;
     totals.filteredOut += chunk.counts?.filteredOut ?? 0;
   }

@@ -56,6 +56,7 @@ interface SliceCursor {
 /** A block on its way through the processor, with the byte offset of its first line in the slice. */
 interface InFlight {
   offset: number;
+  bytes: number;
   result: Promise<BlockResult>;
 }
 
@@ -95,9 +96,11 @@ function longLineResult(job: ChunkJob, item: LongLine): BlockResult {
 }
 
 function dispatch(job: ChunkJob, item: BlockItem): InFlight {
-  if (item.kind === 'long')
-    return { offset: item.offset, result: Promise.resolve(longLineResult(job, item)) };
-  return { offset: item.offset, result: job.blocks.process({ ...job.task, bytes: item.bytes }) };
+  if (item.kind === 'long') {
+    return { offset: item.offset, bytes: item.bytes, result: Promise.resolve(longLineResult(job, item)) };
+  }
+  const bytes = item.bytes.length;
+  return { offset: item.offset, bytes, result: job.blocks.process({ ...job.task, bytes: item.bytes }) };
 }
 
 /** Uses one block's result, in block order: counts, quarantined lines with their place, output lines to parts. */
@@ -105,6 +108,7 @@ async function settle(job: ChunkJob, cursor: SliceCursor, block: InFlight): Prom
   const result = await block.result;
   const { counts } = job;
   const { slice } = cursor;
+  counts.uncompressedBytes = (counts.uncompressedBytes ?? 0) + block.bytes;
   counts.sourceLines += result.sourceLines;
   counts.records += result.records;
   counts.filteredOut += result.filteredOut;
@@ -230,7 +234,14 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
     quarantine: ctx.quarantine.open(runId, index),
     writer: partitionWriter(ctx, run, chunk, destination, destinationDoc.bucket),
     blocks: ctx.blocks ?? inlineBlockProcessor,
-    counts: { sourceLines: 0, records: 0, quarantined: 0, filteredOut: 0, sourceBytes: 0 },
+    counts: {
+      sourceLines: 0,
+      records: 0,
+      quarantined: 0,
+      filteredOut: 0,
+      sourceBytes: 0,
+      uncompressedBytes: 0,
+    },
   };
   let files;
   let quarantine;
