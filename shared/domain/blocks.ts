@@ -25,9 +25,8 @@ export interface BlockGroup {
   dt: string;
   /** The raw event name of the group's first record. */
   eventName?: string;
-  /** [start, end) of the group's bytes in BlockResult.output. */
-  start: number;
-  end: number;
+  /** The group's lines (whole lines, each ending in "\n"). */
+  data: Uint8Array;
   records: number;
 }
 
@@ -47,13 +46,13 @@ export interface BlockResult {
   filteredOut: number;
   rejected: BlockRejection[];
   groups: BlockGroup[];
-  /** The groups' bytes, one buffer so that it moves between threads without a copy. */
-  output: Uint8Array;
 }
 
 export const RAW_EXCERPT_CHARS = 4096;
 const DAY_MS = 86_400_000;
 const NEWLINE = 0x0a;
+/** A group's first buffer; it doubles as needed (a block has about 1 MiB of lines over its groups). */
+const GROUP_BYTES = 16 * 1024;
 const NOT_BLANK = /\S/;
 
 interface OpenGroup {
@@ -78,7 +77,7 @@ class Groups {
     let group = byDay.get(day);
     if (!group) {
       const key = partitionFor(this.task.kind, this.task.prefix, new Date(time), eventName);
-      group = { folder: key.folder, dt: key.dt, eventName, lines: new ByteSink(), records: 0 };
+      group = { folder: key.folder, dt: key.dt, eventName, lines: new ByteSink(GROUP_BYTES), records: 0 };
       byDay.set(day, group);
       this.inOrder.push(group);
     }
@@ -88,25 +87,32 @@ class Groups {
   }
 
   /** Two groups can share a folder (raw names that sanitise alike): the writer routes by folder, not here. */
-  toResult(): Pick<BlockResult, 'groups' | 'output'> {
-    const total = this.inOrder.reduce((sum, g) => sum + g.lines.length, 0);
-    // Not from Buffer's shared pool: the whole ArrayBuffer may be handed to another thread.
-    const output = Buffer.allocUnsafeSlow(total);
-    let at = 0;
-    const groups = this.inOrder.map((g) => {
-      const start = at;
-      at += g.lines.bytes.copy(output, at, 0, g.lines.length);
-      return {
-        folder: g.folder,
-        dt: g.dt,
-        ...(g.eventName === undefined ? {} : { eventName: g.eventName }),
-        start,
-        end: at,
-        records: g.records,
-      };
-    });
-    return { groups, output };
+  toResult(): BlockGroup[] {
+    return this.inOrder.map((g) => ({
+      folder: g.folder,
+      dt: g.dt,
+      ...(g.eventName === undefined ? {} : { eventName: g.eventName }),
+      data: g.lines.bytes.subarray(0, g.lines.length),
+      records: g.records,
+    }));
   }
+}
+
+/**
+ * The groups' bytes packed into one buffer, so that a result crosses to another thread as one copy (a view is
+ * cloned with its whole buffer, and a group's buffer has room to spare).
+ */
+export function packed(result: BlockResult): BlockResult {
+  const total = result.groups.reduce((sum, g) => sum + g.data.length, 0);
+  const output = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  const groups = result.groups.map((g) => {
+    output.set(g.data, at);
+    const data = output.subarray(at, at + g.data.length);
+    at += g.data.length;
+    return { ...g, data };
+  });
+  return { ...result, groups };
 }
 
 /** White space only (JavaScript's \s, as before): not a record, neither exported nor quarantined. */
@@ -135,7 +141,7 @@ export function processBlock(task: BlockTask): BlockResult {
   const events = task.events ? new Set(task.events) : undefined;
   const groups = new Groups(task);
   const record = new ByteSink();
-  const result: Omit<BlockResult, 'groups' | 'output'> = {
+  const result: Omit<BlockResult, 'groups'> = {
     lines: 0,
     sourceLines: 0,
     records: 0,
@@ -177,7 +183,7 @@ export function processBlock(task: BlockTask): BlockResult {
     result.records += 1;
     groups.add(eventName, time, record);
   });
-  return { ...result, ...groups.toResult() };
+  return { ...result, groups: groups.toResult() };
 }
 
 /** Processes blocks on the calling thread, one at a time: tests, the CLI, and instances with one vCPU. */

@@ -71,6 +71,10 @@ const ARRAY = 2;
 /** Objects with more keys than this track their names in a Set rather than by linear search. */
 const LINEAR_KEYS = 32;
 const MAX_PLAIN_NAME = 200;
+const SMALL_COPY = 48;
+/** Plain keys repeat on every record: their strings are kept by a hash of their bytes, so none is allocated. */
+const KEY_CACHE_LIMIT = 4096;
+const plainKeys = new Map<number, string>();
 
 const isWhiteSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
@@ -105,8 +109,12 @@ const containers = new Uint8Array(MAX_RECORD_DEPTH + 1);
 
 /** Where rewritten lines go: a growable byte buffer, reused between lines. */
 export class ByteSink {
-  bytes = Buffer.allocUnsafe(64 * 1024);
+  bytes: Buffer;
   length = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.bytes = Buffer.allocUnsafe(initialBytes);
+  }
 
   reserve(extra: number): void {
     if (this.length + extra <= this.bytes.length) return;
@@ -117,7 +125,15 @@ export class ByteSink {
 
   copy(source: Buffer, start: number, end: number): void {
     this.reserve(end - start);
-    this.length += source.copy(this.bytes, this.length, start, end);
+    if (end - start > SMALL_COPY) {
+      this.length += source.copy(this.bytes, this.length, start, end);
+      return;
+    }
+    // Most stretches between changes are short: a loop costs less than Buffer#copy's per-call overhead.
+    const { bytes } = this;
+    let at = this.length;
+    for (let i = start; i < end; i += 1) bytes[at++] = source[i] ?? 0;
+    this.length = at;
   }
 
   text(value: string): void {
@@ -178,20 +194,29 @@ class Scanner {
     this.copyFrom = pos;
   }
 
-  /**
-   * Scans the string at pos (an opening quote), leaving pos after its closing quote. Clean means it can be copied
-   * as is: no escape, no control character. `plain`: every byte is printable ASCII other than space and "/".
-   */
-  private scanString(): { clean: boolean; plain: boolean } {
+  /** Set by scanString: no escape and no control character (copied as is). */
+  clean = true;
+  /** Set by scanString: every byte printable ASCII other than space and "/". */
+  plain = true;
+  /** Set by scanString: a hash of the string's bytes. */
+  hash = 0;
+
+  /** Scans the string at pos (an opening quote), leaving pos after its closing quote; sets clean, plain, hash. */
+  private scanString(): void {
     const { src, end } = this;
     let clean = true;
     let plain = true;
+    let hash = 0;
     for (let i = this.pos + 1; i < end; i += 1) {
       const c = src[i] ?? 0;
       if (c === QUOTE) {
         this.pos = i + 1;
-        return { clean, plain };
+        this.clean = clean;
+        this.plain = plain;
+        this.hash = hash;
+        return;
       }
+      hash = (Math.imul(hash, 31) + c) | 0;
       if (c === BACKSLASH) {
         clean = false;
         i += 1;
@@ -206,7 +231,21 @@ class Scanner {
       }
     }
     this.pos = end;
-    return this.fail('unterminated string');
+    this.fail('unterminated string');
+  }
+
+  /** The plain key [start, end) as a string, from the cache when its bytes match. */
+  private plainKey(start: number, end: number): string {
+    const cached = plainKeys.get(this.hash);
+    if (cached !== undefined && cached.length === end - start) {
+      let same = true;
+      for (let i = 0; i < cached.length && same; i += 1) same = cached.charCodeAt(i) === this.src[start + i];
+      if (same) return cached;
+    }
+    const key = this.src.toString('latin1', start, end);
+    if (plainKeys.size >= KEY_CACHE_LIMIT) plainKeys.clear();
+    plainKeys.set(this.hash, key);
+    return key;
   }
 
   /** The decoded value of the string [start, pos). */
@@ -219,14 +258,15 @@ class Scanner {
   /** A string value: copied when clean, otherwise decoded, sanitised and re-encoded exactly as JSON.stringify would. */
   stringValue(): void {
     const start = this.pos;
-    const { clean } = this.scanString();
-    if (!clean) this.replace(start, this.pos, JSON.stringify(sanitizeValue(this.decode(start, false))));
+    this.scanString();
+    if (!this.clean) this.replace(start, this.pos, JSON.stringify(sanitizeValue(this.decode(start, false))));
   }
 
   /** A watched field's string: decoded for the hook; written as the replacement, or under the general rules. */
   watchedString(field: number, hooks: FieldHooks): void {
     const start = this.pos;
-    const { clean } = this.scanString();
+    this.scanString();
+    const { clean } = this;
     const value = this.decode(start, clean);
     const replacement = hooks.seen(field, { type: 'string', value });
     if (replacement !== undefined) this.replace(start, this.pos, replacement);
@@ -292,13 +332,13 @@ class Scanner {
   key(depth: number): string {
     if (this.at(this.pos) !== QUOTE) this.fail('a key (a string in double quotes) expected');
     const start = this.pos;
-    const scanned = this.scanString();
-    const { clean } = scanned;
+    this.scanString();
+    const { clean } = this;
     const length = this.pos - start - 2;
     // Printable ASCII but space and "/", 1–200 bytes, not "." or "..": a name the rules leave as it is.
     const plain =
-      clean && scanned.plain && length > 0 && length <= MAX_PLAIN_NAME && !this.isDots(start + 1, length);
-    const value = plain ? this.src.toString('latin1', start + 1, this.pos - 1) : this.decode(start, clean);
+      clean && this.plain && length > 0 && length <= MAX_PLAIN_NAME && !this.isDots(start + 1, length);
+    const value = plain ? this.plainKey(start + 1, this.pos - 1) : this.decode(start, clean);
     const keys = keySets[depth] ?? (keySets[depth] = new KeySet());
     let name = plain ? value : sanitizeName(value);
     if (keys.has(name)) {

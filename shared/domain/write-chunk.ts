@@ -91,7 +91,6 @@ function longLineResult(job: ChunkJob, item: LongLine): BlockResult {
     filteredOut: 0,
     rejected: [{ line: 1, offset: 0, reason, raw }],
     groups: [],
-    output: new Uint8Array(0),
   };
 }
 
@@ -123,14 +122,14 @@ async function settle(job: ChunkJob, cursor: SliceCursor, block: InFlight): Prom
       raw: rejected.raw,
     });
   }
-  const output = Buffer.from(result.output.buffer, result.output.byteOffset, result.output.byteLength);
   for (const group of result.groups) {
     const key = {
       folder: group.folder,
       dt: group.dt,
       ...(group.eventName === undefined ? {} : { eventName: group.eventName }),
     };
-    await job.writer.write(key, output.subarray(group.start, group.end), group.records);
+    const { data } = group;
+    await job.writer.write(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), group.records);
   }
   cursor.lines += result.lines;
 }

@@ -12,8 +12,7 @@ const task = (lines: (string | Buffer)[], overrides: Partial<BlockTask> = {}): B
 });
 
 function outputOf(result: ReturnType<typeof processBlock>): Record<string, string> {
-  const output = Buffer.from(result.output);
-  return Object.fromEntries(result.groups.map((g) => [g.folder, output.toString('utf8', g.start, g.end)]));
+  return Object.fromEntries(result.groups.map((g) => [g.folder, Buffer.from(g.data).toString('utf8')]));
 }
 
 describe('processBlock', () => {

@@ -1,7 +1,7 @@
 import type { BlockResult, BlockTask } from '../../domain/blocks';
-import { processBlock } from '../../domain/blocks';
+import { packed, processBlock } from '../../domain/blocks';
 
 /** The worker threads' entry point (piscina calls the default export with each task). */
 export default function run(task: BlockTask): BlockResult {
-  return processBlock(task);
+  return packed(processBlock(task));
 }

@@ -157,12 +157,12 @@ function figure(what: string, raw: Record<string, unknown>, uncompressed: number
   const seconds = Number(raw.seconds);
   const count = records ?? Number(raw.records);
   return {
+    ...raw,
     what,
     seconds: round(seconds, 2),
     mbPerSecond: round(uncompressed / MiB / seconds),
     recordsPerSecond: Number.isFinite(count) ? Math.round(count / seconds) : null,
     peakRssMiB: typeof raw.peakRssMiB === 'number' ? raw.peakRssMiB : null,
-    ...raw,
   };
 }
 
@@ -230,12 +230,12 @@ async function main(): Promise<void> {
       JSON.stringify({ objects: Number(values.objects) }),
     ]);
     const e: Figure = {
+      ...eRaw,
       what: `e. planning ${values.objects} objects`,
       seconds: round(Number(eRaw.seconds), 2),
       mbPerSecond: null,
       recordsPerSecond: null,
       peakRssMiB: Number(eRaw.peakRssMiB),
-      ...eRaw,
     };
     let f: Figure | { what: string; skipped: string } = { what: 'f. end to end', skipped: '--skip-e2e' };
     if (!values['skip-e2e']) {
