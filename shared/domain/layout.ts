@@ -1,6 +1,6 @@
 import { sha256Hex } from './ids';
 import type { Compression, ExportFormat, ExportKind } from './request';
-import { MAX_NAME_BYTES, sanitizeName } from './sanitize';
+import { MAX_NAME_BYTES, remembered, sanitizeName } from './sanitize';
 
 /**
  * Object layout in the destination bucket (README: "Output layout").
@@ -44,19 +44,9 @@ function computePartitionValue(raw: string): string {
   return `${truncateEscaped(escaped, MAX_NAME_BYTES - digest.length - 1)}~${digest}`;
 }
 
-// Event names repeat on every record: remembering them keeps escaping off the hot path.
-const valueCache = new Map<string, string>();
-const VALUE_CACHE_LIMIT = 10_000;
-
 /** An event name as a partition value: sanitised (product doc rules), then escaped like Hive escapes paths. */
-export function partitionValue(raw: string): string {
-  const cached = valueCache.get(raw);
-  if (cached !== undefined) return cached;
-  const value = computePartitionValue(raw);
-  if (valueCache.size >= VALUE_CACHE_LIMIT) valueCache.clear();
-  valueCache.set(raw, value);
-  return value;
-}
+// Event names repeat on every record: remembering them keeps escaping off the hot path.
+export const partitionValue: (raw: string) => string = remembered(computePartitionValue);
 
 export interface PartitionKey {
   /** Folder of the partition, relative to the bucket. */

@@ -39,18 +39,21 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return text.slice(0, end);
 }
 
-// Property keys repeat on every record: remembering recent results keeps sanitising off the hot path.
-const nameCache = new Map<string, string>();
-const NAME_CACHE_LIMIT = 10_000;
-
-export function sanitizeName(raw: string): string {
-  const cached = nameCache.get(raw);
-  if (cached !== undefined) return cached;
-  const name = computeSanitizedName(raw);
-  if (nameCache.size >= NAME_CACHE_LIMIT) nameCache.clear();
-  nameCache.set(raw, name);
-  return name;
+/** `compute`, remembering up to `limit` recent results (names repeat on every record). */
+export function remembered(compute: (raw: string) => string, limit = 10_000): (raw: string) => string {
+  const cache = new Map<string, string>();
+  return (raw) => {
+    const cached = cache.get(raw);
+    if (cached !== undefined) return cached;
+    const result = compute(raw);
+    if (cache.size >= limit) cache.clear();
+    cache.set(raw, result);
+    return result;
+  };
 }
+
+// Property keys repeat on every record: remembering recent results keeps sanitising off the hot path.
+export const sanitizeName: (raw: string) => string = remembered((raw) => computeSanitizedName(raw));
 
 function computeSanitizedName(raw: string): string {
   let name = wellFormed(raw).replace(NAME_SEPARATOR, '-').replace(CONTROL, '?');

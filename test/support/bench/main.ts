@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepare } from '../../../shared/cli/commands/bench';
 import { REPO_ROOT } from '../functions-host';
+import { withGcsServerProcess } from '../gcs-server-process';
 
 // `npm run bench` (never part of `npm test`): the export's speed against the limit set by compression, measured in
 // one process tree, in one run. Each measurement runs in a child process of its own (bench/measure.ts), so that
@@ -13,7 +14,6 @@ import { REPO_ROOT } from '../functions-host';
 const MiB = 1024 * 1024;
 const MEASURE = path.join(__dirname, 'measure.js');
 const DEV = path.join(__dirname, '..', 'emulators', 'dev.js');
-const GCS_SERVER = path.join(__dirname, '..', 'gcs-server', 'main.js');
 
 interface Figure {
   what: string;
@@ -62,22 +62,6 @@ function runChild(
       resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>);
     });
   });
-}
-
-async function withGcsServer<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const server = spawn(process.execPath, [GCS_SERVER, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      server.once('error', reject);
-      server.once('exit', (code) => reject(new Error(`the Cloud Storage test server exited (${code})`)));
-      server.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8').trim()));
-    });
-    return await work(url);
-  } finally {
-    server.kill('SIGTERM');
-  }
 }
 
 /** Peak RSS (VmHWM) of the node processes under `root`, sampled from /proc while they live. */
@@ -197,7 +181,7 @@ async function main(): Promise<void> {
     const records = Number(b.records);
     const a = figure('a. limit: gunzip + gzip, no parsing', limitRaw, uncompressed, records);
     say('bench: c. one chunk through the Storage adapter and the test GCS server…');
-    const c = await withGcsServer((url) =>
+    const c = await withGcsServerProcess((url) =>
       runChild(MEASURE, [
         'chunk',
         data,
