@@ -242,6 +242,13 @@ async function main(): Promise<void> {
       'c/b': round(mbps(results.c) / mbps(results.b), 2),
       'd/b': round(mbps(results.d) / mbps(results.b), 2),
     };
+    // The same ratios by CPU time (all threads of each process): what each costs, whatever else the machine runs.
+    const cpu = (x: Figure): number => Number(x.cpuSeconds);
+    const cpuRatios = {
+      'b/a': round(cpu(a) / cpu(results.b), 2),
+      'c/b': round(cpu(results.b) / cpu(results.c), 2),
+      'd/b': round(cpu(results.b) / cpu(results.d), 2),
+    };
     const report = {
       date: new Date().toISOString(),
       machine: {
@@ -259,6 +266,7 @@ async function main(): Promise<void> {
       threads,
       results,
       ratios,
+      cpuRatios,
       targets: { 'b/a': 0.7, 'c/b': 0.85, 'd/b': round(0.8 * threads, 2), peakRssMiB: 256, planSeconds: 10 },
     };
     mkdirSync(path.join(REPO_ROOT, 'bench'), { recursive: true });
@@ -266,13 +274,14 @@ async function main(): Promise<void> {
     const rows = Object.values(results).map((x) =>
       'skipped' in x
         ? `${x.what.padEnd(52)} skipped: ${String(x.skipped)}`
-        : `${x.what.padEnd(52)} ${String(x.seconds).padStart(8)} s ${String(x.mbPerSecond ?? '—').padStart(7)} MiB/s ${String(x.recordsPerSecond ?? '—').padStart(9)} rec/s  peak RSS ${x.peakRssMiB ?? '—'} MiB`,
+        : `${x.what.padEnd(52)} ${String(x.seconds).padStart(8)} s ${String(x.mbPerSecond ?? '—').padStart(7)} MiB/s ${String(x.recordsPerSecond ?? '—').padStart(9)} rec/s  peak RSS ${x.peakRssMiB ?? '—'} MiB  CPU ${typeof x.cpuSeconds === 'number' ? x.cpuSeconds : '—'} s`,
     );
     process.stdout.write(
       [
         `source: ${report.size.uncompressedMiB} MiB uncompressed (${report.size.storedMiB} MiB stored), ${records.toLocaleString('en-US')} records; ${threads} threads; load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`,
         ...rows,
         `ratios: b/a ${ratios['b/a']} (target ≥ 0.7), c/b ${ratios['c/b']} (≥ 0.85), d/b ${ratios['d/b']} (≥ ${report.targets['d/b']})`,
+        `by CPU time (a's CPU / b's, …): b/a ${cpuRatios['b/a']}, c/b ${cpuRatios['c/b']}, d/b ${cpuRatios['d/b']}`,
         `written to bench/results.json`,
         '',
       ].join('\n'),
