@@ -82,7 +82,7 @@ export function claimChunk(state: StateStore, plan: PlanRef, index: number, now:
   });
 }
 
-/** Bytes of file entries per page, by their JSON length: far below Firestore's 1 MiB per document. */
+/** UTF-8 bytes of file entries per page (as JSON): far below Firestore's 1 MiB per document. */
 export const FILE_PAGE_BYTES = 256 * 1024;
 
 /** Cuts a chunk's file list into pages of at most FILE_PAGE_BYTES (a page holds at least one entry). */
@@ -91,7 +91,7 @@ export function filePages(index: number, files: readonly FileEntry[]): FilePage[
   let current: FilePage | undefined;
   let bytes = 0;
   for (const file of files) {
-    const size = JSON.stringify(file).length;
+    const size = Buffer.byteLength(JSON.stringify(file));
     if (!current || bytes + size > FILE_PAGE_BYTES) {
       current = { chunk: index, page: pages.length, files: [] };
       pages.push(current);
