@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from './domain/zod';
 import type { ExportSettings } from './domain/context';
 import { DEFAULT_SETTINGS } from './domain/context';
@@ -50,6 +51,8 @@ export const envSchema = z.object({
   // Pub/Sub's dead-letter policy accepts 5 to 100 delivery attempts; local runs keep the same bounds.
   MAX_DELIVERY_ATTEMPTS: z.coerce.number().int().min(5).max(100).default(5),
   LOCAL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Worker threads that process blocks of records; 0 keeps the work on the main thread. Default: one per vCPU. */
+  BLOCK_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   EXPORT_REQUESTS_TOPIC: topic(DEFAULT_SETTINGS.topics.requests),
   EXPORT_CHUNKS_TOPIC: topic(DEFAULT_SETTINGS.topics.chunks),
   EXPORT_DEAD_LETTER_TOPIC: topic(DEFAULT_SETTINGS.topics.deadLetter),
@@ -125,6 +128,14 @@ export interface Config {
   settings: ExportSettings;
   maxDeliveryAttempts: number;
   localConcurrency: number;
+  /** Worker threads for blocks of records (0: the main thread does the work). */
+  blockThreads: number;
+}
+
+/** One worker thread per vCPU; none on a single vCPU, where a thread would only add hand-over costs. */
+function defaultBlockThreads(): number {
+  const cpus = os.availableParallelism();
+  return cpus > 1 ? cpus : 0;
 }
 
 export class ConfigError extends Error {
@@ -147,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     maxDeliveryAttempts: e.MAX_DELIVERY_ATTEMPTS,
     localConcurrency: e.LOCAL_CONCURRENCY,
+    blockThreads: e.BLOCK_THREADS ?? defaultBlockThreads(),
     settings: {
       chunkTargetBytes: e.CHUNK_TARGET_BYTES,
       maxPartBytes: e.MAX_PART_BYTES,

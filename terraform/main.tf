@@ -101,5 +101,6 @@ locals {
   env_left_unset = {
     GCS_EXPORT_DATA_DIR = "the local adapters' data folder"
     LOCAL_CONCURRENCY   = "the in-process bus of local runs"
+    BLOCK_THREADS       = "defaults to one worker thread per vCPU of the instance, which follows the function's cpu setting"
   }
 }

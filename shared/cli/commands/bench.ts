@@ -16,14 +16,25 @@ const MiB = 1024 * 1024;
 const AVERAGE_LINE_BYTES = 360;
 const FROM = '2026-01-01T00:00:00Z';
 
-interface MemoryFigures {
+export interface MemoryFigures {
   sourceMiB: number;
   records: number;
   files: number;
+  chunks: number;
   seconds: number;
   peakRssMiB: number;
   peakHeapMiB: number;
   peakBuffersMiB: number;
+}
+
+/** How a measurement runs: the destination, threads for blocks, chunk size, chunks at once (`npm run bench`). */
+export interface MeasureOptions {
+  storageEndpoint?: string;
+  blockThreads?: number;
+  chunkTargetBytes?: number;
+  concurrency?: number;
+  /** A fresh request per measurement: the data folder and a Cloud Storage endpoint keep earlier runs. */
+  requestId?: string;
 }
 
 /**
@@ -41,22 +52,25 @@ async function gcsDestinationAt(storageEndpoint: string): Promise<BucketStore> {
   return new GcsBucketStore(storage, DEFAULT_UPLOAD_OPTIONS);
 }
 
-async function runtimeFor(dataDir: string, storageEndpoint?: string) {
-  const destination = storageEndpoint ? await gcsDestinationAt(storageEndpoint) : undefined;
+async function runtimeFor(dataDir: string, options: MeasureOptions = {}) {
+  const destination = options.storageEndpoint ? await gcsDestinationAt(options.storageEndpoint) : undefined;
+  const config = loadConfig({ LOG_LEVEL: 'error' });
   const runtime = await createLocalRuntime({
-    config: { ...loadConfig({ LOG_LEVEL: 'error' }), dataDir },
+    config: { ...config, dataDir, localConcurrency: options.concurrency ?? config.localConcurrency },
     dataDir,
     persistState: true,
+    blockThreads: options.blockThreads ?? 0,
     ...(destination ? { wrapDestination: () => destination } : {}),
   });
-  // One chunk holds the whole source, so the figures are those of one writer.
-  runtime.ctx.settings = { ...runtime.ctx.settings, chunkTargetBytes: 64 * 1024 * MiB };
+  // By default one chunk holds the whole source, so the figures are those of one writer.
+  const chunkTargetBytes = options.chunkTargetBytes ?? 64 * 1024 * MiB;
+  runtime.ctx.settings = { ...runtime.ctx.settings, chunkTargetBytes };
   return runtime;
 }
 
 /** Source and destination are prepared in the parent, so the measuring process holds nothing of the generator. */
-async function prepare(dataDir: string, sourceMiB: number, storageEndpoint?: string): Promise<number> {
-  const runtime = await runtimeFor(dataDir, storageEndpoint);
+export async function prepare(dataDir: string, sourceMiB: number, storageEndpoint?: string): Promise<number> {
+  const runtime = await runtimeFor(dataDir, storageEndpoint ? { storageEndpoint } : {});
   await runtime.buckets.createBucket('bench-source');
   await runtime.buckets.createBucket('bench-destination');
   const generated = await generateDemoSource({
@@ -77,11 +91,14 @@ async function prepare(dataDir: string, sourceMiB: number, storageEndpoint?: str
   return generated.bytes;
 }
 
-async function measure(dataDir: string, storageEndpoint?: string): Promise<Omit<MemoryFigures, 'sourceMiB'>> {
-  const runtime = await runtimeFor(dataDir, storageEndpoint);
+export async function measure(
+  dataDir: string,
+  options: MeasureOptions = {},
+): Promise<Omit<MemoryFigures, 'sourceMiB'>> {
+  const runtime = await runtimeFor(dataDir, options);
   const parsed = parseExportRequest({
     // A fresh request per measurement: a Cloud Storage endpoint keeps the objects of earlier sizes.
-    requestId: `bench-${path.basename(dataDir)}`,
+    requestId: options.requestId ?? `bench-${path.basename(dataDir)}`,
     accountId: 'bench',
     exportId: 'bench',
     destinationId: 'bench-destination',
@@ -109,11 +126,14 @@ async function measure(dataDir: string, storageEndpoint?: string): Promise<Omit<
   sample();
   await runtime.close();
   const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
+  // The kernel's high-water mark catches peaks between samples; maxRSS is in KiB.
+  const maxRss = Math.max(peak.rss, process.resourceUsage().maxRSS * 1024);
   return {
     records: summary.records,
     files: summary.files,
+    chunks: summary.chunks,
     seconds: Math.round(summary.seconds * 100) / 100,
-    peakRssMiB: mib(peak.rss),
+    peakRssMiB: mib(maxRss),
     peakHeapMiB: mib(peak.heap),
     peakBuffersMiB: mib(peak.buffers),
   };
@@ -165,6 +185,10 @@ export function registerBench(program: Command): void {
     .argument('<data>', 'data folder prepared by `bench memory`')
     .option('--storage-endpoint <url>')
     .action(async (dataDir: string, options: { storageEndpoint?: string }) => {
-      process.stdout.write(`${JSON.stringify(await measure(dataDir, options.storageEndpoint))}\n`);
+      const figures = await measure(
+        dataDir,
+        options.storageEndpoint ? { storageEndpoint: options.storageEndpoint } : {},
+      );
+      process.stdout.write(`${JSON.stringify(figures)}\n`);
     });
 }

@@ -9,7 +9,7 @@ import { buildManifest, totalsOf } from '../output/manifest';
 import { logEvent } from '../log-events';
 import { getDestination } from '../destinations/manage-destinations';
 import { runFields } from './run-events';
-import { loadChunks, loadRun, planOf } from './run-state';
+import { loadChunks, loadFiles, loadRun, planOf } from './run-state';
 import { classifyDestinationFailure } from '../storage-failures';
 import { writeSmallObjectOnce } from '../output/write-once';
 
@@ -80,7 +80,7 @@ async function writeRunFiles(
   const destination = await ctx.destinations.forDestination(destinationDoc);
   const { bucket } = destinationDoc;
   const classify = (e: StorageFailure) => classifyDestinationFailure(e, bucket);
-  const manifest = buildManifest(run, chunks, completedAt);
+  const manifest = buildManifest(run, chunks, await loadFiles(ctx.state, plan, chunks), completedAt);
   const { prefix } = run.request;
   const manifestObject = manifestName(prefix, run.exportId, runId);
   const manifestJson = `${JSON.stringify(manifest, null, 2)}\n`;

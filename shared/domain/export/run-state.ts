@@ -2,13 +2,22 @@ import type { StateStore, StateTransaction } from '../../ports/state-store.port'
 import type {
   ChunkCounts,
   ChunkDoc,
+  ChunkOutput,
   ExportDoc,
   FailureRecord,
   FileEntry,
+  FilePage,
   PlanRef,
   RunDoc,
 } from '../documents';
-import { chunkDocSchema, exportDocSchema, parseDocument, paths, runDocSchema } from '../documents';
+import {
+  chunkDocSchema,
+  exportDocSchema,
+  filePageSchema,
+  parseDocument,
+  paths,
+  runDocSchema,
+} from '../documents';
 import type { ExportError } from '../errors';
 import { exportDocId } from '../ids';
 
@@ -73,6 +82,31 @@ export function claimChunk(state: StateStore, plan: PlanRef, index: number, now:
   });
 }
 
+/** UTF-8 bytes of file entries per page (as JSON): far below Firestore's 1 MiB per document. */
+export const FILE_PAGE_BYTES = 256 * 1024;
+
+/** Cuts a chunk's file list into pages of at most FILE_PAGE_BYTES (a page holds at least one entry). */
+export function filePages(index: number, files: readonly FileEntry[]): FilePage[] {
+  const pages: FilePage[] = [];
+  let current: FilePage | undefined;
+  let bytes = 0;
+  for (const file of files) {
+    const size = Buffer.byteLength(JSON.stringify(file));
+    if (!current || bytes + size > FILE_PAGE_BYTES) {
+      current = { chunk: index, page: pages.length, files: [] };
+      pages.push(current);
+      bytes = 0;
+    }
+    current.files.push(file);
+    bytes += size;
+  }
+  return pages;
+}
+
+/**
+ * Records a written chunk: its file list as pages first, then the chunk as done with counts only. The pages of a
+ * retried chunk are identical (names and bytes are deterministic), so creating only the missing ones is enough.
+ */
 export async function completeChunk(
   state: StateStore,
   plan: PlanRef,
@@ -80,13 +114,34 @@ export async function completeChunk(
   result: { files: FileEntry[]; counts: ChunkCounts; quarantine?: string | undefined },
   now: Date,
 ): Promise<void> {
+  const pages = filePages(index, result.files);
+  await state.createAll(pages.map((page) => ({ path: paths.filePage(plan, index, page.page), data: page })));
+  const output: ChunkOutput = {
+    files: result.files.length,
+    bytes: result.files.reduce((sum, file) => sum + file.bytes, 0),
+    pages: pages.length,
+  };
   await state.update(paths.chunk(plan, index), {
     status: 'done',
-    files: result.files,
+    output,
     counts: result.counts,
     ...(result.quarantine === undefined ? {} : { quarantine: result.quarantine }),
     updatedAt: now.toISOString(),
   });
+}
+
+/** Every file of a plan's done chunks: the file pages, and the lists that earlier versions kept in chunks. */
+export async function loadFiles(
+  state: StateStore,
+  plan: PlanRef,
+  chunks: readonly ChunkDoc[],
+): Promise<FileEntry[]> {
+  const pages = await state.list(paths.files(plan));
+  const files = pages.flatMap(
+    (doc) => parseDocument(filePageSchema, `${paths.files(plan)}/${doc.id}`, doc.data).files,
+  );
+  for (const chunk of chunks) if (chunk.files) files.push(...chunk.files);
+  return files;
 }
 
 /** Changes a chunk unless it is already done: a failure after completion (e.g. while finalising) is the run's. */

@@ -8,13 +8,15 @@ import { inputError } from '../errors';
 import { logEvent } from '../log-events';
 import { runFields } from './run-events';
 import { finaliseRun } from './finalise-run';
-import { fileExtension, partObjectName, partitionFor } from '../output/layout';
-import type { SourceLine } from '../records/lines';
-import { splitLines } from '../records/lines';
+import { fileExtension, partObjectName } from '../output/layout';
+import type { BlockItem, LongLine } from '../records/lines';
+import { splitBlocks } from '../records/lines';
+import type { BlockResult, BlockTask } from '../records/blocks';
+import { RAW_EXCERPT_CHARS, inlineBlockProcessor } from '../records/blocks';
+import type { BlockProcessor } from '../../ports/block-processor.port';
 import { PartSink } from '../output/part-sink';
 import { PartitionWriter } from '../output/partition-writer';
 import { getDestination } from '../destinations/manage-destinations';
-import { parseSourceLine } from '../records/parse-record';
 import { claimChunk, completeChunk, loadRun, planOf } from './run-state';
 import { formatGcsUri } from '../source/gcs-uri';
 import {
@@ -28,7 +30,6 @@ export type ChunkOutcome =
   | { status: 'written'; files: number; counts: ChunkCounts; finalised: boolean }
   | { status: 'skipped'; why: string };
 
-const RAW_EXCERPT_BYTES = 4096;
 const CONTENT_TYPES = {
   jsonl: 'application/x-ndjson',
   csv: 'text/csv',
@@ -37,13 +38,28 @@ const CONTENT_TYPES = {
 
 interface ChunkJob {
   ctx: ExportContext;
-  /** The request's window and event filter, prepared once per chunk. */
-  select: (time: Date, eventName: string | undefined) => boolean;
+  /** The request's kind, window and event filter, prepared once per chunk; each block adds its bytes. */
+  task: Omit<BlockTask, 'bytes'>;
   run: RunDoc;
   chunk: ChunkDoc;
   quarantine: QuarantineWriter;
   writer: PartitionWriter;
+  blocks: BlockProcessor;
   counts: ChunkCounts;
+}
+
+/** Where a slice's lines are: the slice, its URI, and how many of its lines came before the current block. */
+interface SliceCursor {
+  slice: Slice;
+  uri: string;
+  lines: number;
+}
+
+/** A block on its way through the processor, with the byte offset of its first line in the slice. */
+interface InFlight {
+  offset: number;
+  bytes: number;
+  result: Promise<BlockResult>;
 }
 
 /** Reads one slice as decoded bytes: a gzip object is always a whole slice, so it is decompressed as a whole. */
@@ -55,74 +71,106 @@ function openSlice(source: BucketStore, slice: Slice): Readable {
   return raw.pipe(gunzip);
 }
 
-async function processLine(job: ChunkJob, slice: Slice, uri: string, line: SourceLine): Promise<void> {
-  const text = line.text.toString('utf8');
-  // Blank (or white-space only) lines are not records; they are neither exported nor quarantined. The search for
-  // a non-space character stops at once on a record, where trim() would copy every line.
-  if (!line.tooLong && !/\S/.test(text)) return;
-  job.counts.sourceLines += 1;
-  const { request } = job.run;
-  const parsed = line.tooLong
-    ? ({ ok: false, reason: `line longer than ${job.ctx.settings.maxLineBytes} bytes` } as const)
-    : parseSourceLine(request.kind, text);
-  if (!parsed.ok) {
-    job.counts.quarantined += 1;
-    await job.quarantine.add({
-      source: uri,
-      line: line.number,
-      lineBase: slice.start === 0 ? 'object' : 'range',
-      ...(slice.gzip ? {} : { byteOffset: slice.start + line.offset }),
-      reason: parsed.reason,
-      raw: text.slice(0, RAW_EXCERPT_BYTES),
-    });
-    return;
-  }
-  const { record, time, eventName } = parsed.value;
-  if (!job.select(time, eventName)) {
-    job.counts.filteredOut += 1;
-    return;
-  }
-  job.counts.records += 1;
-  await job.writer.write(
-    partitionFor(request.kind, request.prefix, time, eventName),
-    `${JSON.stringify(record)}\n`,
-  );
+function requestTask(request: RunDoc['request'], maxLineBytes: number): ChunkJob['task'] {
+  return {
+    kind: request.kind,
+    prefix: request.prefix,
+    from: Date.parse(request.window.from),
+    to: Date.parse(request.window.to),
+    ...(request.events ? { events: request.events } : {}),
+    maxLineBytes,
+  };
 }
 
-/** Window [from, to) and the optional event filter (raw event names). */
-function recordSelector(request: RunDoc['request']): ChunkJob['select'] {
-  const from = Date.parse(request.window.from);
-  const to = Date.parse(request.window.to);
-  const events = request.events ? new Set(request.events) : undefined;
-  return (time, eventName) =>
-    time.getTime() >= from && time.getTime() < to && (!events || events.has(eventName ?? ''));
+/** A line too long to be buffered is quarantined like any rejected line (as line 1 of a block of its own). */
+function longLineResult(job: ChunkJob, item: LongLine): BlockResult {
+  const reason = `line longer than ${job.ctx.settings.maxLineBytes} bytes`;
+  const raw = item.head.toString('utf8').slice(0, RAW_EXCERPT_CHARS);
+  return {
+    lines: 1,
+    sourceLines: 1,
+    records: 0,
+    filteredOut: 0,
+    rejected: [{ line: 1, offset: 0, reason, raw }],
+    groups: [],
+  };
+}
+
+function dispatch(job: ChunkJob, item: BlockItem): InFlight {
+  if (item.kind === 'long') {
+    return { offset: item.offset, bytes: item.bytes, result: Promise.resolve(longLineResult(job, item)) };
+  }
+  const bytes = item.bytes.length;
+  return { offset: item.offset, bytes, result: job.blocks.process({ ...job.task, bytes: item.bytes }) };
+}
+
+/** Uses one block's result, in block order: counts, quarantined lines with their place, output lines to parts. */
+async function settle(job: ChunkJob, cursor: SliceCursor, block: InFlight): Promise<void> {
+  const result = await block.result;
+  const { counts } = job;
+  const { slice } = cursor;
+  counts.uncompressedBytes = (counts.uncompressedBytes ?? 0) + block.bytes;
+  counts.sourceLines += result.sourceLines;
+  counts.records += result.records;
+  counts.filteredOut += result.filteredOut;
+  counts.quarantined += result.rejected.length;
+  for (const rejected of result.rejected) {
+    await job.quarantine.add({
+      source: cursor.uri,
+      line: cursor.lines + rejected.line,
+      lineBase: slice.start === 0 ? 'object' : 'range',
+      ...(slice.gzip ? {} : { byteOffset: slice.start + block.offset + rejected.offset }),
+      reason: rejected.reason,
+      raw: rejected.raw,
+    });
+  }
+  for (const group of result.groups) {
+    const key = {
+      folder: group.folder,
+      dt: group.dt,
+      ...(group.eventName === undefined ? {} : { eventName: group.eventName }),
+    };
+    const { data } = group;
+    await job.writer.write(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), group.records);
+  }
+  cursor.lines += result.lines;
 }
 
 const ZLIB_DATA_ERRORS = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT']);
 const isCorruptGzip = (error: unknown): boolean =>
   ZLIB_DATA_ERRORS.has(String((error as { code?: unknown } | null)?.code));
 
+/** Streams a slice's blocks through the processor, keeping up to `concurrency` of them in flight. */
+async function processSlice(job: ChunkJob, cursor: SliceCursor, inFlight: InFlight[]): Promise<void> {
+  const blocks = splitBlocks(openSlice(job.ctx.source, cursor.slice), job.ctx.settings.maxLineBytes);
+  for await (const item of blocks) {
+    inFlight.push(dispatch(job, item));
+    if (inFlight.length >= job.blocks.concurrency) await settle(job, cursor, inFlight.shift() as InFlight);
+  }
+  while (inFlight.length > 0) await settle(job, cursor, inFlight.shift() as InFlight);
+}
+
 async function processSlices(job: ChunkJob): Promise<void> {
   for (const slice of job.chunk.slices) {
-    const uri = formatGcsUri(slice);
+    const cursor: SliceCursor = { slice, uri: formatGcsUri(slice), lines: 0 };
     job.counts.sourceBytes += slice.end - slice.start;
-    let lastLine = 0;
+    const inFlight: InFlight[] = [];
     try {
-      for await (const line of splitLines(openSlice(job.ctx.source, slice), job.ctx.settings.maxLineBytes)) {
-        lastLine = line.number;
-        await processLine(job, slice, uri, line);
-      }
+      await processSlice(job, cursor, inFlight);
     } catch (error) {
-      if (!(slice.gzip && isCorruptGzip(error)))
-        throw classified(error, (e) => classifySourceFailure(e, uri));
+      if (!(slice.gzip && isCorruptGzip(error))) {
+        for (const block of inFlight) block.result.catch(() => undefined);
+        throw classified(error, (e) => classifySourceFailure(e, cursor.uri));
+      }
       // A corrupt or truncated gzip object: keep what was readable, quarantine the rest as one entry, go on.
+      while (inFlight.length > 0) await settle(job, cursor, inFlight.shift() as InFlight);
       job.counts.sourceLines += 1;
       job.counts.quarantined += 1;
       await job.quarantine.add({
-        source: uri,
-        line: lastLine + 1,
+        source: cursor.uri,
+        line: cursor.lines + 1,
         lineBase: 'object',
-        reason: `gzip data corrupt or truncated after line ${lastLine}: ${(error as Error).message}`,
+        reason: `gzip data corrupt or truncated after line ${cursor.lines}: ${(error as Error).message}`,
         raw: '',
       });
     }
@@ -163,7 +211,8 @@ function partitionWriter(
 }
 
 /**
- * Writes one chunk: streams its slices through parse → window/filter → sanitise → partition → gzip → upload.
+ * Writes one chunk: streams its slices as blocks of lines through the block processor (parse → window/filter →
+ * sanitise → partition, on worker threads when there are several vCPUs), then gzip → upload.
  * Safe to run any number of times: output names and bytes are deterministic and every object is write-once.
  */
 export async function writeChunk(ctx: ExportContext, runId: string, index: number): Promise<ChunkOutcome> {
@@ -180,12 +229,20 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   const destination = await ctx.destinations.forDestination(destinationDoc);
   const job: ChunkJob = {
     ctx,
-    select: recordSelector(run.request),
+    task: requestTask(run.request, ctx.settings.maxLineBytes),
     run,
     chunk,
     quarantine: ctx.quarantine.open(runId, index),
     writer: partitionWriter(ctx, run, chunk, destination, destinationDoc.bucket),
-    counts: { sourceLines: 0, records: 0, quarantined: 0, filteredOut: 0, sourceBytes: 0 },
+    blocks: ctx.blocks ?? inlineBlockProcessor,
+    counts: {
+      sourceLines: 0,
+      records: 0,
+      quarantined: 0,
+      filteredOut: 0,
+      sourceBytes: 0,
+      uncompressedBytes: 0,
+    },
   };
   let files;
   let quarantine;

@@ -1,0 +1,53 @@
+/** What a worker needs to turn a block of source lines into output lines: no I/O, no state. */
+export interface BlockTask {
+  kind: 'events' | 'profiles';
+  prefix: string;
+  /** The request's window [from, to) in epoch milliseconds, and its event filter (raw names). */
+  from: number;
+  to: number;
+  events?: readonly string[];
+  maxLineBytes: number;
+  /** Whole lines (see LineBlock). */
+  bytes: Uint8Array;
+}
+
+/** The output lines of one partition in one block, each ending in "\n", in source order. */
+export interface BlockGroup {
+  folder: string;
+  dt: string;
+  /** The raw event name of the group's first record. */
+  eventName?: string;
+  /** The group's lines (whole lines, each ending in "\n"). */
+  data: Uint8Array;
+  records: number;
+}
+
+export interface BlockRejection {
+  /** 1-based line number and byte offset, both counted from the start of the block. */
+  line: number;
+  offset: number;
+  reason: string;
+  raw: string;
+}
+
+export interface BlockResult {
+  /** Every line of the block, blank ones included (line numbers of the next block start after them). */
+  lines: number;
+  sourceLines: number;
+  records: number;
+  filteredOut: number;
+  rejected: BlockRejection[];
+  groups: BlockGroup[];
+}
+
+/**
+ * Turns blocks of source lines into partitioned output lines. The work is pure CPU, so an instance with several
+ * vCPUs runs it on worker threads (piscina), while the main thread keeps the I/O; results come back per block and
+ * are used in block order, so the output is the same whichever thread did the work.
+ */
+export interface BlockProcessor {
+  /** Blocks worth keeping in flight at once (about twice the threads). */
+  readonly concurrency: number;
+  process(task: BlockTask): Promise<BlockResult>;
+  close(): Promise<void>;
+}
