@@ -3,6 +3,7 @@ import { inputError } from '../domain/errors';
 import { blockChunk, failRun, loadRun, planOf, releaseChunk } from '../domain/export/run-state';
 import type { ChunkOutcome } from '../domain/export/write-chunk';
 import { writeChunk } from '../domain/export/write-chunk';
+import { logEvent } from '../domain/log-events';
 import { parseWithSchema } from '../domain/schema';
 import type { Delivery } from '../ports/bus.port';
 import { chunkTaskSchema } from './messages';
@@ -30,7 +31,8 @@ export async function handleChunkTask(
       blocked: async (e) => {
         const run = await loadRun(ctx.state, runId);
         if (!run) throw inputError('runNotFound', `run ${runId} does not exist`);
-        await blockChunk(ctx.state, run, chunk, e, now());
+        if (await blockChunk(ctx.state, run, chunk, e, now()))
+          logEvent(log, 'exportFailing', { accountId: run.accountId, exportId: run.exportId, code: e.code });
       },
       failed: (e) => failRun(ctx.state, runId, e, now(), chunk),
       rejected: async (e) => {
