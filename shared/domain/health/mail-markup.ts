@@ -51,26 +51,31 @@ const htmlOf = (fragment: Fragment): string =>
 /** Plain text for a subject line. */
 export const subjectText = textOf;
 
-export function renderText(blocks: readonly Block[]): string {
-  const rendered = blocks.map((block) => {
-    switch (block.kind) {
-      case 'paragraph':
-        return textOf(block.text);
-      case 'heading':
-        return `${block.text}:`;
-      case 'facts': {
-        const width = Math.max(...block.rows.map(([label]) => label.length)) + 2;
-        return block.rows
-          .map(([label, value]) => `  ${`${label}:`.padEnd(width)}${textOf(value)}`)
-          .join('\n');
-      }
-      case 'list':
-        return block.items.map((item) => `  - ${textOf(item)}`).join('\n');
-      case 'link':
-        return `${block.label}: ${plainValue(block.url)}`;
+function blockText(block: Block): string {
+  switch (block.kind) {
+    case 'paragraph':
+      return textOf(block.text);
+    case 'heading':
+      return `${block.text}:`;
+    case 'facts': {
+      const width = Math.max(...block.rows.map(([label]) => label.length)) + 2;
+      return block.rows.map(([label, value]) => `  ${`${label}:`.padEnd(width)}${textOf(value)}`).join('\n');
     }
-  });
-  return `${rendered.join('\n\n')}\n`;
+    case 'list':
+      return block.items.map((item) => `  - ${textOf(item)}`).join('\n');
+    case 'link':
+      return `${block.label}: ${plainValue(block.url)}`;
+  }
+}
+
+/** Blocks separated by a blank line; a heading sits right above what it heads. */
+export function renderText(blocks: readonly Block[]): string {
+  return `${blocks
+    .map(
+      (block, i) =>
+        `${blockText(block)}${block.kind === 'heading' || i === blocks.length - 1 ? '\n' : '\n\n'}`,
+    )
+    .join('')}`;
 }
 
 const CELL = 'padding:2px 12px 2px 0;vertical-align:top';
