@@ -6,6 +6,8 @@ import { exportDocSchema, paths } from '../../../../shared/domain/documents';
 import { loadRun } from '../../../../shared/domain/export/run-state';
 import { dueNotice, stopDeadline } from '../../../../shared/domain/health/escalation-policy';
 import { exportDocId, runIdFor } from '../../../../shared/domain/ids';
+import { routeApiRequest } from '../../../../shared/api/router';
+import type { LocalRuntime } from '../../../../shared/composition/local';
 import type { MailMessage } from '../../../../shared/ports/mailer.port';
 import type { Harness } from '../../../support/local-harness';
 import { ACCOUNT, createHarness, eventLines } from '../../../support/local-harness';
@@ -75,6 +77,7 @@ interface Scenario {
     notices: [NoticeNumber, number][];
     exportStatus: ExportDoc['status'];
     runStatus: RunDoc['status'];
+    firstRunStatus?: RunDoc['status'];
   };
 }
 
@@ -336,5 +339,46 @@ describe('escalation over simulated days, on the embedded adapters', () => {
     const skipped = await loadRun(w.h.runtime.state, runIdFor(ACCOUNT, 'after-stop'));
     expect(skipped).toMatchObject({ status: 'skipped', failure: { code: 'exportStopped' } });
     expect(skipped?.chunkCount).toBeUndefined();
+  });
+
+  it('shows a stopped export through the api, and restarts it there once the destination passes the probe', async () => {
+    w = await world('api-restart');
+    await play(w, SCENARIOS[0] as Scenario);
+    const api = (method: string, route: string) =>
+      routeApiRequest(w?.h.runtime as LocalRuntime, {
+        method,
+        path: `/v1/accounts/${ACCOUNT}/exports/daily-events${route}`,
+        body: undefined,
+      });
+    const status = await api('GET', '');
+    expect(status).toMatchObject({
+      status: 200,
+      body: {
+        status: 'stopped',
+        stop: { at: at(72).toISOString(), reason: { code: 'bucketNotFound' } },
+        notices: [
+          { number: 1, at: at(0).toISOString(), messageId: expect.any(String) },
+          { number: 2, at: at(48).toISOString(), messageId: expect.any(String) },
+          { number: 3, at: at(72).toISOString(), messageId: expect.any(String) },
+        ],
+        lastRun: { status: 'blocked' },
+      },
+    });
+    expect(status.body).not.toHaveProperty('noticeClaim');
+
+    // Still broken: the restart is refused with the destination's error, and nothing changes.
+    expect(await api('POST', '/resume')).toMatchObject({
+      status: 422,
+      body: { error: { code: 'bucketNotFound' } },
+    });
+    expect((await exportDoc(w.h)).status).toBe('stopped');
+
+    w.destination.mode = 'ok';
+    expect(await api('POST', '/resume')).toMatchObject({ status: 200, body: { status: 'active' } });
+    await w.h.runtime.bus.drain();
+    expect(await lastRunStatus(w.h)).toBe('succeeded');
+    const restarted = await exportDoc(w.h);
+    expect(restarted).toMatchObject({ status: 'active', health: { state: 'healthy' }, noticesSent: [] });
+    expect(restarted.stoppedAt).toBeNull();
   });
 });
