@@ -56,8 +56,9 @@ export async function* pagesOf(
   collection: string,
   where: readonly FieldEquals[],
   pageSize: number,
+  after?: string,
 ): AsyncGenerator<StoredDocument[]> {
-  let startAfter: string | undefined;
+  let startAfter = after;
   for (;;) {
     const page = await state.list(collection, {
       where,

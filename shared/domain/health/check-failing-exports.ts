@@ -12,6 +12,7 @@ import { resumeExport } from '../export/resume-export';
 import { failureRecord } from '../export/run-state';
 import { exportDocId } from '../ids';
 import { FAILING_EXPORTS, pagesOf } from '../queries';
+import { z } from '../zod';
 import type { SentNotice } from './escalate';
 import { escalate } from './escalate';
 import type { SweepOutcome } from './sweep-runs';
@@ -93,10 +94,37 @@ async function checkExport(
   outcome.resumed.push(exp.exportId);
 }
 
+/** Where a check that ran out of time stopped, so that the next one starts there and no export is starved. */
+const CURSOR_PATH = 'checks/failure-check';
+
 /**
- * The hourly check. First the sweep finishes what lost messages left (runs.ts), then every failing export is probed
- * and resumed or escalated. Failing exports come from an indexed query, a bounded page at a time, checked with
- * bounded concurrency; a failure on one export is logged and never stops the others.
+ * The failing exports in pages, starting after the cursor and wrapping around to the ones before it: every export is
+ * reached even when one check cannot get through them all.
+ */
+async function* failingExportPages(
+  ctx: ExportContext,
+  cursor: string | undefined,
+): AsyncGenerator<ExportDoc[]> {
+  const { checkPageSize } = ctx.settings.health;
+  const parse = (page: { id: string; data: unknown }[]) =>
+    page.map((doc) => parseDocument(exportDocSchema, `exports/${doc.id}`, doc.data));
+  for await (const page of pagesOf(ctx.state, 'exports', FAILING_EXPORTS, checkPageSize, cursor))
+    yield parse(page);
+  if (cursor === undefined) return;
+  for await (const page of pagesOf(ctx.state, 'exports', FAILING_EXPORTS, checkPageSize)) {
+    const before = page.filter((doc) => doc.id <= cursor);
+    if (before.length > 0) yield parse(before);
+    if (before.length < page.length) return;
+  }
+}
+
+const cursorSchema = z.object({ resumeAfter: z.string().optional() });
+
+/**
+ * The hourly check. First the sweep finishes what lost messages left (sweep-runs.ts), then every failing export is
+ * probed and resumed or escalated. Failing exports come from an indexed query, a bounded page at a time, checked with
+ * bounded concurrency; a failure on one export is logged and never stops the others. When the time budget runs out,
+ * the next check starts where this one stopped.
  */
 export async function checkFailingExports(
   ctx: ExportContext,
@@ -114,31 +142,42 @@ export async function checkFailingExports(
     complete: true,
     sweep,
   };
-  const { checkPageSize, checkConcurrency } = ctx.settings.health;
-  const limit = pLimit(checkConcurrency);
+  const limit = pLimit(ctx.settings.health.checkConcurrency);
   const holder = `${ctx.instanceId}:${randomUUID()}`;
-  for await (const page of pagesOf(ctx.state, 'exports', FAILING_EXPORTS, checkPageSize)) {
+  const cursor = cursorSchema.catch({}).parse((await ctx.state.get(CURSOR_PATH)) ?? {}).resumeAfter;
+  let last: string | undefined;
+  for await (const exports of failingExportPages(ctx, cursor)) {
     if (deps.outOfTime?.()) {
       outcome.complete = false;
       break;
     }
-    const exports = page.map((doc) => parseDocument(exportDocSchema, `exports/${doc.id}`, doc.data));
     outcome.checked += exports.length;
-    await Promise.all(
-      exports.map((exp) =>
-        limit(() =>
-          checkExport(ctx, deps, exp, holder, outcome).catch((error: unknown) => {
-            const failure = asExportError(error);
-            ctx.logger.warn('checking an export failed; the next check tries again', {
-              accountId: exp.accountId,
-              exportId: exp.exportId,
-              code: failure.code,
-              error: failure.message,
-            });
-          }),
-        ),
-      ),
-    );
+    await Promise.all(exports.map((exp) => limit(() => checkOne(ctx, deps, exp, holder, outcome))));
+    last = exportDocId(exports.at(-1)?.accountId ?? '', exports.at(-1)?.exportId ?? '');
   }
+  const resumeAfter = outcome.complete ? undefined : (last ?? cursor);
+  if (resumeAfter !== cursor)
+    await ctx.state.set(CURSOR_PATH, resumeAfter === undefined ? {} : { resumeAfter });
   return outcome;
+}
+
+/** One export, its failure logged and contained: the next check tries it again. */
+async function checkOne(
+  ctx: ExportContext,
+  deps: FailureCheckDeps,
+  exp: ExportDoc,
+  holder: string,
+  outcome: FailureCheckOutcome,
+): Promise<void> {
+  try {
+    await checkExport(ctx, deps, exp, holder, outcome);
+  } catch (error) {
+    const failure = asExportError(error);
+    ctx.logger.warn('checking an export failed; the next check tries again', {
+      accountId: exp.accountId,
+      exportId: exp.exportId,
+      code: failure.code,
+      error: failure.message,
+    });
+  }
 }
