@@ -8,6 +8,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import type { RunDoc } from '../../shared/domain/documents';
 import { runDocSchema } from '../../shared/domain/documents';
 import { runIdFor } from '../../shared/domain/ids';
+import { apiClient } from '../support/api-client';
 import { describeWithEmulators } from '../support/emulators';
 import type { HostedFunction } from '../support/functions-host';
 import { buildFunctions, hostFunction } from '../support/functions-host';
@@ -37,15 +38,7 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
   let firestore: Firestore;
   const functions: Record<string, HostedFunction> = {};
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(`${functions.api?.url}/v1/accounts/${ACCOUNT}/${route}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  };
+  const api = apiClient(() => functions.api?.url, ACCOUNT);
 
   const request = (requestId: string, overrides: Record<string, unknown> = {}) => ({
     requestId,

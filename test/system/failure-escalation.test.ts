@@ -3,6 +3,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import type { ExportDoc, RunDoc } from '../../shared/domain/documents';
 import { exportDocSchema, runDocSchema } from '../../shared/domain/documents';
 import { runIdFor } from '../../shared/domain/ids';
+import { apiClient } from '../support/api-client';
 import { describeWithEmulators } from '../support/emulators';
 import { functionEnv } from '../support/function-env';
 import type { HostedFunction } from '../support/functions-host';
@@ -44,15 +45,7 @@ describeWithEmulators('system: three notices in three days, the stop, and the re
   /** The simulated hour at which each captured mail arrived. */
   const mailHours = new Map<CapturedMail, number>();
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(`${functions.api?.url}/v1/accounts/${ACCOUNT}/${route}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  };
+  const api = apiClient(() => functions.api?.url, ACCOUNT);
 
   /** A Pub/Sub push delivery of the scheduler's message, sent as the subscription would, answered when done. */
   const check = async (hour: number) => {

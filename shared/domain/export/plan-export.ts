@@ -52,24 +52,13 @@ async function createOrLoadRun(
     const exportData = await tx.get(exportPath);
     const exportDoc =
       exportData === undefined ? undefined : parseDocument(exportDocSchema, exportPath, exportData);
+    const run = newRun(request, runId, requestHash, now);
     if (exportDoc?.status === 'stopped') {
       // Recorded as a skipped run (so a redelivery finds it, and the API shows it), never planned.
-      const skipped = skippedRun(request, runId, requestHash, now);
+      const skipped = skippedRun(run, request.exportId, now);
       tx.create(paths.run(runId), skipped);
       return { run: skipped, created: true };
     }
-    const run: RunDoc = {
-      runId,
-      requestId: request.requestId,
-      requestHash,
-      accountId: request.accountId,
-      exportId: request.exportId,
-      destinationId: request.destinationId,
-      request,
-      status: 'planning',
-      createdAt: now,
-      updatedAt: now,
-    };
     tx.create(paths.run(runId), run);
     tx.set(exportPath, {
       ...(exportDoc ?? {
@@ -88,11 +77,7 @@ async function createOrLoadRun(
   });
 }
 
-function skippedRun(request: ExportRequest, runId: string, requestHash: string, now: string): RunDoc {
-  const stopped = inputError(
-    'exportStopped',
-    `export "${request.exportId}" is stopped until it is resumed; this request was skipped`,
-  );
+function newRun(request: ExportRequest, runId: string, requestHash: string, now: string): RunDoc {
   return {
     runId,
     requestId: request.requestId,
@@ -101,12 +86,19 @@ function skippedRun(request: ExportRequest, runId: string, requestHash: string, 
     exportId: request.exportId,
     destinationId: request.destinationId,
     request,
-    status: 'skipped',
-    failure: { kind: stopped.kind, code: stopped.code, message: stopped.message, at: now },
+    status: 'planning',
     createdAt: now,
-    completedAt: now,
     updatedAt: now,
   };
+}
+
+function skippedRun(run: RunDoc, exportId: string, now: string): RunDoc {
+  const stopped = inputError(
+    'exportStopped',
+    `export "${exportId}" is stopped until it is resumed; this request was skipped`,
+  );
+  const failure = { kind: stopped.kind, code: stopped.code, message: stopped.message, at: now };
+  return { ...run, status: 'skipped', failure, completedAt: now };
 }
 
 /**

@@ -13,17 +13,17 @@ export interface ResumeOutcome {
 }
 
 /**
- * The export's unfinished runs, each once: blocked ones, then running ones a failed publish or a lost message left
- * behind (a blocked run reopened by the first pass shows up in the second, and is not published twice).
+ * The export's runs of the given statuses, each once, a bounded page at a time. A run that moves from one status to
+ * a later one while the caller works (resume reopens a blocked run) is not yielded twice.
  */
-async function* unfinishedRuns(
+export async function* runsOfExportWith(
   ctx: ExportContext,
-  accountId: string,
-  exportId: string,
+  key: { accountId: string; exportId: string },
+  statuses: readonly RunDoc['status'][],
 ): AsyncGenerator<RunDoc> {
   const seen = new Set<string>();
-  for (const status of ['blocked', 'running'] as const) {
-    const where = runsOfExport(accountId, exportId, status);
+  for (const status of statuses) {
+    const where = runsOfExport(key.accountId, key.exportId, status);
     for await (const page of pagesOf(ctx.state, 'runs', where, ctx.settings.health.checkPageSize)) {
       for (const doc of page) {
         if (seen.has(doc.id)) continue;
@@ -98,7 +98,8 @@ export async function resumeExport(
   exportId: string,
 ): Promise<ResumeOutcome> {
   const outcome: ResumeOutcome = { runs: [], chunks: 0, finalised: [] };
-  for await (const run of unfinishedRuns(ctx, accountId, exportId)) {
+  // Blocked runs, and running ones a failed publish or a lost message left behind.
+  for await (const run of runsOfExportWith(ctx, { accountId, exportId }, ['blocked', 'running'])) {
     const step = await continueRun(ctx, await reopenRun(ctx, run));
     outcome.runs.push(run.runId);
     outcome.chunks += step.published;

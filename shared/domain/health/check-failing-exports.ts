@@ -62,19 +62,38 @@ async function noteFailure(ctx: ExportContext, exp: ExportDoc, failure: ExportEr
   });
 }
 
+/** One check's shared state: its context, its ports, its claim holder id, and what it did so far. */
+interface CheckPass {
+  ctx: ExportContext;
+  deps: FailureCheckDeps;
+  holder: string;
+  outcome: FailureCheckOutcome;
+}
+
 /**
- * One failing export. A destination that passes the probe resumes the export. A relapse (it failed again after an
+ * One failing export, its failure logged and contained (the next check tries it again). A destination that passes
+ * the probe resumes the export. A relapse (it failed again after an
  * earlier resume of this episode: the probe passes, the real work does not) is resumed too, but its escalation goes
  * on, so that a probe that misses the problem cannot keep the three-day clock from running. Otherwise the export is
  * escalated: the notice it is due, if any, and the stop after notice 3.
  */
-async function checkExport(
-  ctx: ExportContext,
-  deps: FailureCheckDeps,
-  exp: ExportDoc,
-  holder: string,
-  outcome: FailureCheckOutcome,
-): Promise<void> {
+async function checkExport(pass: CheckPass, exp: ExportDoc): Promise<void> {
+  const { ctx } = pass;
+  try {
+    await probeAndAct(pass, exp);
+  } catch (error) {
+    const failure = asExportError(error);
+    ctx.logger.warn('checking an export failed; the next check tries again', {
+      accountId: exp.accountId,
+      exportId: exp.exportId,
+      code: failure.code,
+      error: failure.message,
+    });
+  }
+}
+
+async function probeAndAct(pass: CheckPass, exp: ExportDoc): Promise<void> {
+  const { ctx, deps, holder, outcome } = pass;
   const key = { accountId: exp.accountId, exportId: exp.exportId };
   const refusal = await probe(deps, exp);
   const relapse = exp.health.recoveredAt !== undefined;
@@ -143,7 +162,7 @@ export async function checkFailingExports(
     sweep,
   };
   const limit = pLimit(ctx.settings.health.checkConcurrency);
-  const holder = `${ctx.instanceId}:${randomUUID()}`;
+  const pass: CheckPass = { ctx, deps, holder: `${ctx.instanceId}:${randomUUID()}`, outcome };
   const cursor = cursorSchema.catch({}).parse((await ctx.state.get(CURSOR_PATH)) ?? {}).resumeAfter;
   let last: string | undefined;
   for await (const exports of failingExportPages(ctx, cursor)) {
@@ -152,32 +171,11 @@ export async function checkFailingExports(
       break;
     }
     outcome.checked += exports.length;
-    await Promise.all(exports.map((exp) => limit(() => checkOne(ctx, deps, exp, holder, outcome))));
+    await Promise.all(exports.map((exp) => limit(() => checkExport(pass, exp))));
     last = exportDocId(exports.at(-1)?.accountId ?? '', exports.at(-1)?.exportId ?? '');
   }
   const resumeAfter = outcome.complete ? undefined : (last ?? cursor);
   if (resumeAfter !== cursor)
     await ctx.state.set(CURSOR_PATH, resumeAfter === undefined ? {} : { resumeAfter });
   return outcome;
-}
-
-/** One export, its failure logged and contained: the next check tries it again. */
-async function checkOne(
-  ctx: ExportContext,
-  deps: FailureCheckDeps,
-  exp: ExportDoc,
-  holder: string,
-  outcome: FailureCheckOutcome,
-): Promise<void> {
-  try {
-    await checkExport(ctx, deps, exp, holder, outcome);
-  } catch (error) {
-    const failure = asExportError(error);
-    ctx.logger.warn('checking an export failed; the next check tries again', {
-      accountId: exp.accountId,
-      exportId: exp.exportId,
-      code: failure.code,
-      error: failure.message,
-    });
-  }
 }

@@ -6,7 +6,7 @@ import { paths, parseDocument, runDocSchema } from '../documents';
 import { asExportError } from '../errors';
 import { loadChunks, planOf } from '../export/run-state';
 import { logEvent } from '../log-events';
-import { pagesOf, runsOfExport } from '../queries';
+import { runsOfExportWith } from '../export/resume-export';
 import { stopDeadline } from './escalation-policy';
 import type { ExportKey } from './notice-claims';
 import { claimDueNotice, episodeOf, noticeIdOf, recordNotice, releaseNotice } from './notice-claims';
@@ -26,17 +26,6 @@ export interface SentNotice {
 export type EscalationResult =
   { kind: 'none' } | { kind: 'sent'; notice: SentNotice; stopped: boolean } | { kind: 'mailFailed' };
 
-async function* runsOf(
-  ctx: ExportContext,
-  key: ExportKey,
-  status: 'blocked' | 'running',
-): AsyncGenerator<RunDoc> {
-  const where = runsOfExport(key.accountId, key.exportId, status);
-  for await (const page of pagesOf(ctx.state, 'runs', where, ctx.settings.health.checkPageSize)) {
-    for (const doc of page) yield parseDocument(runDocSchema, paths.run(doc.id), doc.data);
-  }
-}
-
 async function undeliveredOf(ctx: ExportContext, run: RunDoc): Promise<UndeliveredRun | undefined> {
   const plan = planOf(run);
   if (!plan) return undefined;
@@ -54,11 +43,9 @@ async function undeliveredOf(ctx: ExportContext, run: RunDoc): Promise<Undeliver
 /** What the stop leaves undelivered: the export's blocked runs and the running ones it is about to block. */
 async function undeliveredRuns(ctx: ExportContext, key: ExportKey): Promise<UndeliveredRun[]> {
   const found: UndeliveredRun[] = [];
-  for (const status of ['blocked', 'running'] as const) {
-    for await (const run of runsOf(ctx, key, status)) {
-      const undelivered = await undeliveredOf(ctx, run);
-      if (undelivered) found.push(undelivered);
-    }
+  for await (const run of runsOfExportWith(ctx, key, ['blocked', 'running'])) {
+    const undelivered = await undeliveredOf(ctx, run);
+    if (undelivered) found.push(undelivered);
   }
   return found;
 }
@@ -67,7 +54,7 @@ async function undeliveredRuns(ctx: ExportContext, key: ExportKey): Promise<Unde
 async function blockRunningRuns(ctx: ExportContext, key: ExportKey, doc: ExportDoc): Promise<string[]> {
   const blocked: string[] = [];
   const now = ctx.clock.now().toISOString();
-  for await (const run of runsOf(ctx, key, 'running')) {
+  for await (const run of runsOfExportWith(ctx, key, ['running'])) {
     const path = paths.run(run.runId);
     const changed = await ctx.state.transaction(async (tx) => {
       const current = parseDocument(runDocSchema, path, await tx.get(path));

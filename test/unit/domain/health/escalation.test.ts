@@ -84,18 +84,21 @@ interface Scenario {
 /** A message id, whatever its value (expect.any is typed `any`). */
 const ANY_ID: unknown = expect.any(String);
 
+/** Notices 1, 2, 3 at hours 0, 48, 72, the export stopped with its run blocked: the policy unfolding undisturbed. */
+const STOPPED_ON_TIME: Scenario['expected'] = {
+  notices: [
+    [1, 0],
+    [2, 48],
+    [3, 72],
+  ],
+  exportStatus: 'stopped',
+  runStatus: 'blocked',
+};
+
 const SCENARIOS: Scenario[] = [
   {
     name: 'never fixed: notices at 0, 48 and 72 h, then the stop',
-    expected: {
-      notices: [
-        [1, 0],
-        [2, 48],
-        [3, 72],
-      ],
-      exportStatus: 'stopped',
-      runStatus: 'blocked',
-    },
+    expected: STOPPED_ON_TIME,
   },
   ...[1, 30, 47, 48, 60, 71].map((fix): Scenario => ({
     name: `fixed at hour ${fix}: resumed, the run completes, no notice after the fix`,
@@ -114,15 +117,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'fixed after the stop: nothing resumes by itself, no further notice',
     destination: { 75: 'ok' },
-    expected: {
-      notices: [
-        [1, 0],
-        [2, 48],
-        [3, 72],
-      ],
-      exportStatus: 'stopped',
-      runStatus: 'blocked',
-    },
+    expected: STOPPED_ON_TIME,
   },
   {
     name: 'scheduler down from hour 40 to 64: notice 2 at the first check after, the stop 24 h after that',
@@ -155,15 +150,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'every check fired twice at once: each notice once',
     ticks: 2,
-    expected: {
-      notices: [
-        [1, 0],
-        [2, 48],
-        [3, 72],
-      ],
-      exportStatus: 'stopped',
-      runStatus: 'blocked',
-    },
+    expected: STOPPED_ON_TIME,
   },
   {
     name: 'the mail provider answers 429, then 500: each notice goes out the hour after, the stop waits for notice 2',
@@ -182,17 +169,8 @@ const SCENARIOS: Scenario[] = [
     name: 'fixed at 30, broken again at 40 (within a day): the same episode goes on to the stop',
     destination: { 30: 'ok', 40: 'keyRevoked' },
     requests: [40],
-    expected: {
-      notices: [
-        [1, 0],
-        [2, 48],
-        [3, 72],
-      ],
-      exportStatus: 'stopped',
-      // The last run is the new one, blocked again; the first one completed after the fix.
-      runStatus: 'blocked',
-      firstRunStatus: 'succeeded',
-    },
+    // The last run is the new one, blocked again; the first one completed after the fix.
+    expected: { ...STOPPED_ON_TIME, firstRunStatus: 'succeeded' },
   },
   {
     name: 'fixed at 10, broken again at 40 (more than a day later): a new episode starts with notice 1',
