@@ -1,37 +1,61 @@
 import type { FieldEquals, StateStore, StoredDocument } from '../ports/state-store.port';
 
 /**
- * The queries that scan collections (the hourly check, resume and stop), and the Firestore indexes they need. The
- * deployment declares exactly FIRESTORE_INDEXES (a test compares them with Terraform), so a query added here without
- * its index fails in review rather than in production. Single-field equality queries (runs by status, chunks by
- * status) use Firestore's automatic single-field indexes and need no declaration.
+ * The queries that scan collections (the hourly check, the sweep, resume and stop), declared as data so that the
+ * deployment can be checked against them: each one's equality filters and order, and the composite indexes they need.
+ * Firestore serves one equality filter ordered by document id from its automatic single-field index; two or more
+ * filtered fields need a composite index (terraform/firestore.tf declares the same ones; a drift test compares).
  */
+export interface QueryShape {
+  collectionGroup: string;
+  equals: readonly string[];
+  orderBy: readonly { field: string; direction: 'ASCENDING' }[];
+  /** Where the code runs it. */
+  usedBy: string;
+}
+
+const BY_ID = [{ field: '__name__', direction: 'ASCENDING' }] as const;
+
+export const HEALTH_QUERIES: readonly QueryShape[] = [
+  {
+    collectionGroup: 'exports',
+    equals: ['status', 'health.state'],
+    orderBy: BY_ID,
+    usedBy:
+      'checkFailingExports pages the active failing exports (shared/domain/health/check-failing-exports.ts)',
+  },
+  {
+    collectionGroup: 'runs',
+    equals: ['accountId', 'exportId', 'status'],
+    orderBy: BY_ID,
+    usedBy:
+      "resumeExport and the stop page one export's blocked and running runs (shared/domain/export/resume-export.ts)",
+  },
+  {
+    collectionGroup: 'runs',
+    equals: ['status'],
+    orderBy: BY_ID,
+    usedBy: 'sweepRuns pages planning and running runs (shared/domain/health/sweep-runs.ts)',
+  },
+];
 
 export interface IndexSpec {
   collectionGroup: string;
   queryScope: 'COLLECTION';
-  /** Every query is ordered by document id, which Firestore appends to a composite index as `__name__`. */
   fields: readonly { fieldPath: string; order: 'ASCENDING' }[];
-  why: string;
 }
 
-const ascending = (...paths: string[]) =>
-  paths.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const }));
-
-export const FIRESTORE_INDEXES: readonly IndexSpec[] = [
-  {
-    collectionGroup: 'exports',
+/** The composite indexes HEALTH_QUERIES need: every query with more than one equality filter. */
+export const FIRESTORE_INDEXES: readonly IndexSpec[] = HEALTH_QUERIES.filter((q) => q.equals.length > 1).map(
+  (q) => ({
+    collectionGroup: q.collectionGroup,
     queryScope: 'COLLECTION',
-    fields: ascending('status', 'health.state', '__name__'),
-    why: 'the hourly check pages through the active exports that are failing',
-  },
-  {
-    collectionGroup: 'runs',
-    queryScope: 'COLLECTION',
-    fields: ascending('accountId', 'exportId', 'status', '__name__'),
-    why: "resume and stop find one export's blocked and running runs",
-  },
-];
+    fields: [
+      ...q.equals.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })),
+      ...q.orderBy.map((o) => ({ fieldPath: o.field, order: o.direction })),
+    ],
+  }),
+);
 
 /** The exports the hourly check works on: failing and not stopped. */
 export const FAILING_EXPORTS: readonly FieldEquals[] = [
