@@ -20,7 +20,8 @@ import { sweepRuns } from './sweep-runs';
 
 export interface FailureCheckDeps {
   destinations: DestinationDeps;
-  mailer: Mailer;
+  /** Without one (no SendGrid key), the check still sweeps and resumes, but sends no notice and so stops nothing. */
+  mailer: Mailer | undefined;
   /** True once the check should take no more exports (the function's time is running out). */
   outOfTime?: () => boolean;
 }
@@ -102,13 +103,14 @@ async function probeAndAct(pass: CheckPass, exp: ExportDoc): Promise<void> {
       await noteFailure(ctx, exp, refusal);
     outcome.stillFailing.push({ ...key, code: refusal.code, since: exp.health.firstFailureAt });
   }
-  if (refusal || relapse) {
+  if ((refusal || relapse) && deps.mailer) {
     const result = await escalate(ctx, deps.mailer, key, holder);
     if (result.kind === 'mailFailed') outcome.mailFailures += 1;
     if (result.kind === 'sent') outcome.notices.push(result.notice);
     if (result.kind === 'sent' && result.stopped) outcome.stopped.push(exp.exportId);
-    if (refusal || (result.kind === 'sent' && result.stopped)) return;
+    if (result.kind === 'sent' && result.stopped) return;
   }
+  if (refusal) return;
   await resumeExport(ctx, exp.accountId, exp.exportId);
   outcome.resumed.push(exp.exportId);
 }

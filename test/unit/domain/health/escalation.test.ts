@@ -7,6 +7,7 @@ import { loadRun } from '../../../../shared/domain/export/run-state';
 import { dueNotice, stopDeadline } from '../../../../shared/domain/health/escalation-policy';
 import { exportDocId, runIdFor } from '../../../../shared/domain/ids';
 import { routeApiRequest } from '../../../../shared/api/router';
+import { handleCheckFailures } from '../../../../shared/handlers/check-failures.handler';
 import type { LocalRuntime } from '../../../../shared/composition/local';
 import type { MailMessage } from '../../../../shared/ports/mailer.port';
 import type { Harness } from '../../../support/local-harness';
@@ -363,5 +364,34 @@ describe('escalation over simulated days, on the embedded adapters', () => {
     const restarted = await exportDoc(w.h);
     expect(restarted).toMatchObject({ status: 'active', health: { state: 'healthy' }, noticesSent: [] });
     expect(restarted.stoppedAt).toBeNull();
+  });
+
+  it('without a mailer still resumes a fixed export, sends nothing, stops nothing, and says so', async () => {
+    w = await world('no-mailer');
+    w.h.clock.set(T0);
+    w.destination.mode = 'bucketGone';
+    await w.h.publishAndDrain(w.h.request());
+    const service = { ...w.h.runtime, mailer: undefined };
+    for (const hour of [0, 48, 72, 96]) {
+      w.h.clock.set(at(hour));
+      await handleCheckFailures(
+        service,
+        {},
+        { topic: 'failure-check', messageId: `m${hour}`, attributes: {} },
+      );
+    }
+    expect(await outbox(w.h)).toEqual([]);
+    expect((await exportDoc(w.h)).status).toBe('active');
+    expect(w.h.logs.filter((l) => String(l.message).startsWith('no mailer configured'))).toHaveLength(4);
+
+    w.destination.mode = 'ok';
+    const outcome = await handleCheckFailures(
+      service,
+      {},
+      { topic: 'failure-check', messageId: 'm', attributes: {} },
+    );
+    expect(outcome.resumed).toEqual(['daily-events']);
+    await w.h.runtime.bus.drain();
+    expect(await lastRunStatus(w.h)).toBe('succeeded');
   });
 });
