@@ -28,6 +28,23 @@ const flag = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
     .transform((value) => value === 'true' || value === '1')
     .default(fallback);
+const whole = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+const H = DEFAULT_SETTINGS.health;
+
+/** The link in the e-mails: an http(s) URL whose only placeholders are the ones the check fills in. */
+const DASHBOARD_PLACEHOLDERS = ['{accountId}', '{exportId}', '{destinationId}'];
+const dashboardUrlSchema = z
+  .string()
+  .refine(
+    (template) => {
+      const filled = DASHBOARD_PLACEHOLDERS.reduce((text, p) => text.replaceAll(p, 'x'), template);
+      return !/[{}]/.test(filled) && /^https?:\/\//.test(filled) && z.url().safeParse(filled).success;
+    },
+    `must be an http(s) URL; its only placeholders may be ${DASHBOARD_PLACEHOLDERS.join(', ')}`,
+  )
+  .default(H.dashboardUrl);
+
 const topic = (fallback: string) =>
   z
     .string()
@@ -56,6 +73,21 @@ export const envSchema = z.object({
   EXPORT_REQUESTS_TOPIC: topic(DEFAULT_SETTINGS.topics.requests),
   EXPORT_CHUNKS_TOPIC: topic(DEFAULT_SETTINGS.topics.chunks),
   EXPORT_DEAD_LETTER_TOPIC: topic(DEFAULT_SETTINGS.topics.deadLetter),
+  FAILURE_CHECK_TOPIC: topic(DEFAULT_SETTINGS.topics.failureCheck),
+  // The escalation policy (docs/ESCALATION.md).
+  NOTICE_2_AFTER_HOURS: whole(H.notice2AfterHours, 1, 720),
+  STOP_AFTER_HOURS: whole(H.stopAfterHours, 2, 2160),
+  STOP_AFTER_NOTICE_2_HOURS: whole(H.stopAfterNotice2Hours, 1, 720),
+  RECOVERY_HOLD_HOURS: whole(H.recoveryHoldHours, 0, 168),
+  NOTICE_CLAIM_LEASE_MINUTES: whole(H.noticeClaimLeaseMinutes, 1, 1440),
+  DASHBOARD_URL: dashboardUrlSchema,
+  RUN_SWEEP_AFTER_MINUTES: whole(H.runSweepAfterMinutes, 10, 1440),
+  RUN_STUCK_AFTER_HOURS: whole(H.runStuckAfterHours, 1, 168),
+  FAILURE_CHECK_PAGE_SIZE: whole(H.checkPageSize, 10, 1000),
+  FAILURE_CHECK_CONCURRENCY: whole(H.checkConcurrency, 1, 64),
+  FAILURE_CHECK_BUDGET_SECONDS: whole(H.checkBudgetSeconds, 10, 3600),
+  FAILURE_CHECK_ACCEPTS_TIME: flag(H.acceptSimulatedTime),
+  FIRESTORE_EMULATOR_HOST: z.string().optional(),
   // Google Cloud (GCS_EXPORT_ADAPTERS=gcp); the ones marked required there are checked below.
   GOOGLE_CLOUD_PROJECT: z
     .string()
@@ -96,7 +128,33 @@ export const envSchema = z.object({
 
 export const REQUIRED_FOR_GCP = ['GOOGLE_CLOUD_PROJECT', 'GCS_EXPORT_KEK', 'QUARANTINE_BUCKET'] as const;
 
+/** Rules between variables; each broken one is reported with the others. */
+const crossRules: { path: keyof Env; message: string; holds: (env: Env) => boolean }[] = [
+  {
+    path: 'STOP_AFTER_HOURS',
+    message: 'must be more than NOTICE_2_AFTER_HOURS',
+    holds: (env) => env.STOP_AFTER_HOURS > env.NOTICE_2_AFTER_HOURS,
+  },
+  {
+    path: 'RUN_STUCK_AFTER_HOURS',
+    message: 'must be longer than RUN_SWEEP_AFTER_MINUTES',
+    holds: (env) => env.RUN_STUCK_AFTER_HOURS * 60 > env.RUN_SWEEP_AFTER_MINUTES,
+  },
+  {
+    // Simulated time in production would let a message stop exports early.
+    path: 'FAILURE_CHECK_ACCEPTS_TIME',
+    message: 'may be true only with the local adapters or the Firestore emulator',
+    holds: (env) =>
+      !env.FAILURE_CHECK_ACCEPTS_TIME ||
+      env.GCS_EXPORT_ADAPTERS === 'local' ||
+      env.FIRESTORE_EMULATOR_HOST !== undefined,
+  },
+];
+
 const configSchema = envSchema.superRefine((env, ctx) => {
+  for (const rule of crossRules) {
+    if (!rule.holds(env)) ctx.addIssue({ code: 'custom', path: [rule.path], message: rule.message });
+  }
   if (env.GCS_EXPORT_ADAPTERS !== 'gcp') return;
   for (const name of REQUIRED_FOR_GCP) {
     if (env[name] === undefined)
@@ -169,8 +227,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         requests: e.EXPORT_REQUESTS_TOPIC,
         chunks: e.EXPORT_CHUNKS_TOPIC,
         deadLetter: e.EXPORT_DEAD_LETTER_TOPIC,
+        failureCheck: e.FAILURE_CHECK_TOPIC,
       },
+      health: healthSettings(e),
     },
+  };
+}
+
+function healthSettings(e: Env): ExportSettings['health'] {
+  return {
+    notice2AfterHours: e.NOTICE_2_AFTER_HOURS,
+    stopAfterHours: e.STOP_AFTER_HOURS,
+    stopAfterNotice2Hours: e.STOP_AFTER_NOTICE_2_HOURS,
+    recoveryHoldHours: e.RECOVERY_HOLD_HOURS,
+    noticeClaimLeaseMinutes: e.NOTICE_CLAIM_LEASE_MINUTES,
+    dashboardUrl: e.DASHBOARD_URL,
+    runSweepAfterMinutes: e.RUN_SWEEP_AFTER_MINUTES,
+    runStuckAfterHours: e.RUN_STUCK_AFTER_HOURS,
+    checkPageSize: e.FAILURE_CHECK_PAGE_SIZE,
+    checkConcurrency: e.FAILURE_CHECK_CONCURRENCY,
+    checkBudgetSeconds: e.FAILURE_CHECK_BUDGET_SECONDS,
+    acceptSimulatedTime: e.FAILURE_CHECK_ACCEPTS_TIME,
   };
 }
 

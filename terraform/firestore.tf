@@ -2,9 +2,27 @@
 # tables mirror shared/adapters/gcp/firestore-schema.ts (FIRESTORE_COMPOSITE_INDEXES, FIRESTORE_TTL).
 
 locals {
-  # Today's queries are each one equality filter ordered by document id, which the automatic single-field indexes
-  # serve: no composite index. A query that needs one adds it here, in the shape of google_firestore_index.
-  firestore_composite_indexes = {}
+  # A query with one equality filter ordered by document id is served by the automatic single-field indexes; the
+  # hourly check's queries filter on several fields and need these (shared/domain/queries.ts declares the same).
+  firestore_composite_indexes = {
+    exports_failing = {
+      collection = "exports"
+      fields = [
+        { field_path = "status", order = "ASCENDING" },
+        { field_path = "health.state", order = "ASCENDING" },
+        { field_path = "__name__", order = "ASCENDING" },
+      ]
+    }
+    runs_of_export = {
+      collection = "runs"
+      fields = [
+        { field_path = "accountId", order = "ASCENDING" },
+        { field_path = "exportId", order = "ASCENDING" },
+        { field_path = "status", order = "ASCENDING" },
+        { field_path = "__name__", order = "ASCENDING" },
+      ]
+    }
+  }
 
   firestore_ttl = {
     field             = "expireAt"

@@ -94,13 +94,27 @@ locals {
     SENDGRID_API_BASE_URL               = var.mail.api_base_url == null ? "" : var.mail.api_base_url # "" is unset for shared/config.ts
     MAIL_FROM                           = var.mail.from
     MAIL_FROM_NAME                      = var.mail.from_name
+    DASHBOARD_URL                       = var.mail.dashboard_url
+    FAILURE_CHECK_TOPIC                 = google_pubsub_topic.this["failure_check"].name
   }
 
   # What shared/config.ts reads but a deployment leaves unset, and why (the drift test wants every variable here or
   # above).
   env_left_unset = {
-    GCS_EXPORT_DATA_DIR = "the local adapters' data folder"
-    LOCAL_CONCURRENCY   = "the in-process bus of local runs"
-    BLOCK_THREADS       = "defaults to one worker thread per vCPU of the instance, which follows the function's cpu setting"
+    GCS_EXPORT_DATA_DIR          = "the local adapters' data folder"
+    LOCAL_CONCURRENCY            = "the in-process bus of local runs"
+    NOTICE_2_AFTER_HOURS         = "the escalation policy's defaults (docs/ESCALATION.md): 48 h"
+    STOP_AFTER_HOURS             = "the escalation policy's defaults: 72 h"
+    STOP_AFTER_NOTICE_2_HOURS    = "the escalation policy's defaults: 24 h"
+    RECOVERY_HOLD_HOURS          = "the escalation policy's defaults: 24 h"
+    NOTICE_CLAIM_LEASE_MINUTES   = "the escalation policy's defaults: 15 min"
+    RUN_SWEEP_AFTER_MINUTES      = "the sweep's defaults: 60 min"
+    RUN_STUCK_AFTER_HOURS        = "the sweep's defaults: 6 h"
+    FAILURE_CHECK_PAGE_SIZE      = "the check's defaults: 100 exports a page"
+    FAILURE_CHECK_CONCURRENCY    = "the check's defaults: 8 at a time"
+    FAILURE_CHECK_BUDGET_SECONDS = "the check's defaults: 420 s, within the function's 540 s"
+    FAILURE_CHECK_ACCEPTS_TIME   = "tests and the local demo only: the config refuses it with the Google Cloud adapters"
+    FIRESTORE_EMULATOR_HOST      = "read by the Firestore client itself; only tests point it at an emulator"
+    BLOCK_THREADS                = "defaults to one worker thread per vCPU of the instance, which follows the function's cpu setting"
   }
 }

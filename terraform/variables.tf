@@ -213,16 +213,21 @@ variable "secrets" {
 }
 
 variable "mail" {
-  description = "Sender of the failure notices (MAIL_FROM, MAIL_FROM_NAME), SendGrid's sandbox for staging (SENDGRID_SANDBOX) and its API base URL (SENDGRID_API_BASE_URL; null for SendGrid's global one)."
+  description = "Sender of the failure notices (MAIL_FROM, MAIL_FROM_NAME), SendGrid's sandbox for staging (SENDGRID_SANDBOX), its API base URL (SENDGRID_API_BASE_URL; null for SendGrid's global one) and the link in the notices to fix the integration (DASHBOARD_URL, a template with {accountId}, {exportId}, {destinationId})."
   type = object({
-    from         = string
-    from_name    = optional(string, "Data exports")
-    sandbox      = optional(bool, false)
-    api_base_url = optional(string)
+    from          = string
+    from_name     = optional(string, "Data exports")
+    sandbox       = optional(bool, false)
+    api_base_url  = optional(string)
+    dashboard_url = string
   })
   validation {
     condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.mail.from))
     error_message = "mail.from must be an e-mail address."
+  }
+  validation {
+    condition     = can(regex("^https?://", var.mail.dashboard_url))
+    error_message = "mail.dashboard_url must be an http(s) URL template."
   }
 }
 

@@ -12,7 +12,7 @@ import { publicDestination } from '../domain/destinations/destination.schema';
 import { inputError } from '../domain/errors';
 import { idSchema } from '../domain/ids';
 import { parseWithSchema } from '../domain/schema';
-import { resumeExport } from '../domain/export/resume-export';
+import { restartExport } from '../domain/health/restart-export';
 import { z } from '../domain/zod';
 import { exportStatus, runStatus } from './status';
 import type { ApiResponse } from './http-errors';
@@ -127,12 +127,10 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'POST',
     pattern: 'exports/:exportId/resume',
-    handle: async (rt, accountId, { exportId = '' }) => {
-      const status = await exportStatus(rt.ctx, accountId, exportId);
-      // Resuming into a destination that still fails would only block again: check it first.
-      await validateDestination(rt.destinationDeps, accountId, status.destinationId);
-      return { status: 200, body: await resumeExport(rt.ctx, accountId, exportId) };
-    },
+    handle: async (rt, accountId, { exportId = '' }) => ({
+      status: 200,
+      body: await restartExport(rt.ctx, rt.destinationDeps, accountId, exportId),
+    }),
   },
   {
     method: 'GET',

@@ -1,19 +1,26 @@
 import type { ExportContext } from '../domain/context';
-import { exportDocSchema, parseDocument, paths } from '../domain/documents';
 import { inputError } from '../domain/errors';
-import { exportDocId } from '../domain/ids';
 import { loadRun } from '../domain/export/run-state';
+import { getExport } from '../domain/health/restart-export';
 
-/** An export's status and health as the dashboard shows them. */
+/**
+ * An export's status and health as the dashboard shows them: `stopped` with its time and reason, and the notices of
+ * the current failure episode (number, time, the mail provider's message id). The claim a check holds is internal.
+ */
 export async function exportStatus(ctx: ExportContext, accountId: string, exportId: string) {
-  const path = paths.export(exportDocId(accountId, exportId));
-  const data = await ctx.state.get(path);
-  const doc = data === undefined ? undefined : parseDocument(exportDocSchema, path, data);
-  if (!doc || doc.accountId !== accountId)
-    throw inputError('exportNotFound', `export "${exportId}" does not exist for account "${accountId}"`);
+  const doc = await getExport(ctx, accountId, exportId);
   const lastRun = doc.lastRunId ? await loadRun(ctx.state, doc.lastRunId) : undefined;
+  const { noticeClaim: _internal, stoppedAt, stopReason, ...rest } = doc;
   return {
-    ...doc,
+    ...rest,
+    stop:
+      doc.status === 'stopped' ? { at: stoppedAt ?? undefined, reason: stopReason ?? undefined } : undefined,
+    notices: doc.noticesSent.map((n) => ({
+      number: n.notice,
+      at: n.at,
+      messageId: n.messageId,
+      code: n.code,
+    })),
     lastRun: lastRun && {
       runId: lastRun.runId,
       status: lastRun.status,

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench';
+import { registerCheckFailures } from './commands/check-failures';
 import { registerDemo } from './commands/demo';
 import { registerDestinations } from './commands/destinations';
 import { registerPublish } from './commands/publish';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerDestinations(program);
   registerPublish(program);
+  registerCheckFailures(program);
   registerBench(program);
   return program;
 }

@@ -1,16 +1,6 @@
 import type { BucketStore } from '../ports/bucket-store.port';
+import { formatBytes } from '../domain/format';
 import type { RunSummary } from './run-local';
-
-const units = ['B', 'KiB', 'MiB', 'GiB'];
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 const n = (value: number): string => value.toLocaleString('en-US');
 

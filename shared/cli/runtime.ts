@@ -2,6 +2,7 @@ import { loadConfig } from '../config';
 import type { Config } from '../config';
 import type { LocalRuntime } from '../composition/local';
 import { createLocalRuntime } from '../composition/local';
+import type { Clock } from '../ports/clock.port';
 import { lockDataDir } from './data-lock';
 
 export interface CommonOptions {
@@ -17,8 +18,8 @@ export function cliConfig(options: CommonOptions, overrides: Partial<Config['set
   return { ...config, dataDir: options.data, logLevel, settings: { ...config.settings, ...overrides } };
 }
 
-/** The local runtime over the data folder, locked for this process until `close()`. */
-export async function openRuntime(config: Config): Promise<LocalRuntime> {
+/** The local runtime over the data folder, locked for this process until `close()`; a clock to travel in time. */
+export async function openRuntime(config: Config, clock?: Clock): Promise<LocalRuntime> {
   const unlock = await lockDataDir(config.dataDir);
   try {
     const runtime = await createLocalRuntime({
@@ -26,6 +27,7 @@ export async function openRuntime(config: Config): Promise<LocalRuntime> {
       dataDir: config.dataDir,
       persistState: true,
       blockThreads: config.blockThreads,
+      ...(clock ? { clock } : {}),
     });
     return {
       ...runtime,

@@ -13,7 +13,10 @@ import { blockProcessorFor } from '../adapters/threads/piscina-block-processor';
 import type { Config } from '../config';
 import type { ExportContext } from '../domain/context';
 import type { DestinationDeps } from '../domain/destinations/manage-destinations';
+import type { FailureCheckOutcome } from '../domain/health/check-failing-exports';
+import { handleCheckFailures } from '../handlers/check-failures.handler';
 import { handleChunkTask } from '../handlers/chunk-task.handler';
+import type { ServiceRuntime } from '../handlers/service-runtime';
 import { handleDeadLetter } from '../handlers/dead-letter.handler';
 import { handleExportRequest } from '../handlers/export-request.handler';
 import { JsonLogger } from '../adapters/json-logger';
@@ -44,6 +47,11 @@ export interface LocalRuntime {
   mailer: OutboxMailer;
   destinationDeps: DestinationDeps;
   dataDir: string;
+  /**
+   * Fires the hourly failure check the way Cloud Scheduler does (a message on the failure-check topic), waits until
+   * it and everything it started (resumed chunks) have settled, and returns what the check did.
+   */
+  fireCheck(): Promise<FailureCheckOutcome>;
   close(): Promise<void>;
 }
 
@@ -105,6 +113,21 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   bus.subscribe(topics.deadLetter, (payload, delivery) => handleDeadLetter(ctx, payload, delivery), {
     maxDeliveryAttempts: attempts,
   });
+  const destinationDeps: DestinationDeps = {
+    state,
+    cipher,
+    clock,
+    storeFor: () => Promise.resolve(destinationStore),
+  };
+  const close = async () => {
+    await bus.drain();
+    await state.flush();
+    await blocks?.close();
+  };
+  const service: ServiceRuntime = { ctx, destinationDeps, mailer, close };
+  bus.subscribe(topics.failureCheck, (payload, delivery) => handleCheckFailures(service, payload, delivery), {
+    maxDeliveryAttempts: attempts,
+  });
   return {
     ctx,
     bus,
@@ -113,11 +136,24 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     quarantine,
     mailer,
     dataDir,
-    destinationDeps: { state, cipher, clock, storeFor: () => Promise.resolve(destinationStore) },
-    close: async () => {
-      await bus.drain();
-      await state.flush();
-      await blocks?.close();
-    },
+    destinationDeps,
+    fireCheck: () => fireCheck(bus, topics.failureCheck),
+    close,
   };
+}
+
+async function fireCheck(bus: InProcessBus, topic: string): Promise<FailureCheckOutcome> {
+  let outcome: FailureCheckOutcome | undefined;
+  const onAck = (acked: string, _delivery: unknown, result: unknown) => {
+    if (acked === topic) outcome = result as FailureCheckOutcome;
+  };
+  bus.on('acked', onAck);
+  try {
+    await bus.publish(topic, [{ data: {} }]);
+    await bus.drain();
+  } finally {
+    bus.off('acked', onAck);
+  }
+  if (!outcome) throw new Error('the failure check did not complete; see the logs');
+  return outcome;
 }

@@ -85,7 +85,8 @@ export const chunkDocSchema = z.object({
 });
 export type ChunkDoc = z.infer<typeof chunkDocSchema>;
 
-export const RUN_STATUSES = ['planning', 'running', 'blocked', 'succeeded', 'failed'] as const;
+/** `skipped`: the request arrived while its export was stopped; it is recorded, never planned. */
+export const RUN_STATUSES = ['planning', 'running', 'blocked', 'succeeded', 'failed', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const runTotalsSchema = z.object({
@@ -123,6 +124,18 @@ export const runDocSchema = z.object({
   manifest: z.object({ bucket: z.string(), name: z.string() }).optional(),
   totals: runTotalsSchema.optional(),
   failure: failureSchema.optional(),
+  /**
+   * What the hourly sweep last saw of a planning or running run: its status, its finished-chunk count and since when
+   * neither has moved. Written by the sweep only, so no worker ever touches the run document to report progress.
+   */
+  sweep: z
+    .object({
+      status: z.enum(RUN_STATUSES),
+      doneChunks: z.number().int().nonnegative(),
+      since: z.string(),
+      stuckReportedAt: z.string().optional(),
+    })
+    .optional(),
   updatedAt: z.string(),
 });
 export type RunDoc = z.infer<typeof runDocSchema>;
@@ -137,19 +150,51 @@ export const finaliserClaimSchema = z.object({
 });
 export type FinaliserClaim = z.infer<typeof finaliserClaimSchema>;
 
+export const NOTICE_NUMBERS = [1, 2, 3] as const;
+export type NoticeNumber = (typeof NOTICE_NUMBERS)[number];
+const noticeNumberSchema = z.union([z.literal(1), z.literal(2), z.literal(3)]);
+
+export const noticeSentSchema = z.object({
+  notice: noticeNumberSchema,
+  at: z.string(),
+  /** The mail provider's id (SendGrid's X-Message-Id); absent on notices recorded before it was kept. */
+  messageId: z.string().optional(),
+  /** The error code the notice reported. */
+  code: z.string().optional(),
+});
+export type NoticeSent = z.infer<typeof noticeSentSchema>;
+
+export const noticeClaimSchema = z.object({
+  notice: noticeNumberSchema,
+  holder: z.string(),
+  claimedAt: z.string(),
+  leaseUntil: z.string(),
+});
+export type NoticeClaim = z.infer<typeof noticeClaimSchema>;
+
 export const exportDocSchema = z.object({
   accountId: z.string(),
   exportId: z.string(),
   destinationId: z.string(),
   createdBy: z.object({ email: z.string(), name: z.string() }),
   status: z.enum(['active', 'stopped']),
+  /** Set with the stop (after notice 3), cleared by a resume. Null once cleared (Firestore updates cannot unset). */
+  stoppedAt: z.string().nullish(),
+  stopReason: failureSchema.nullish(),
   health: z.object({
     state: z.enum(['healthy', 'failing']),
+    /** Start of the failure episode: the three-day clock. Kept through a resume that fails again in the hold. */
     firstFailureAt: z.string().optional(),
     lastFailureAt: z.string().optional(),
     lastError: failureSchema.optional(),
+    /** The last resume of this episode: a failure before `relapseUntil` continues the episode. */
+    recoveredAt: z.string().optional(),
+    relapseUntil: z.string().optional(),
   }),
-  noticesSent: z.array(z.object({ notice: z.number().int(), at: z.string() })).default([]),
+  /** Notices of the current episode that went out, with the provider's message id. */
+  noticesSent: z.array(noticeSentSchema).default([]),
+  /** The notice a check is sending right now, claimed before the send so that no notice goes out twice. */
+  noticeClaim: noticeClaimSchema.nullish(),
   lastRunId: z.string().optional(),
   lastSuccessAt: z.string().optional(),
   updatedAt: z.string(),

@@ -89,6 +89,11 @@ export const ERROR_CODES = {
     meaning: 'the request id was already used with other content',
   },
   exportStopped: { kind: 'input', httpStatus: 409, meaning: 'the export is stopped until it is resumed' },
+  objectNameTooLong: {
+    kind: 'input',
+    httpStatus: 400,
+    meaning: "an output object name would exceed Cloud Storage's 1,024-byte limit",
+  },
 
   checksumMismatch: {
     kind: 'integrity',

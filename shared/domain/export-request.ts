@@ -19,10 +19,20 @@ const isoInstant = z.iso.datetime({
   message: 'must be an ISO-8601 date-time with a time zone',
 });
 
+/**
+ * Object names are limited to 1,024 bytes of UTF-8 by Cloud Storage, so the prefix is limited in bytes too: with
+ * at most 512 bytes here, the longest name the layout can produce (event folder, day, part name) stays well under
+ * the limit (layout.ts checks every name against it).
+ */
+export const MAX_PREFIX_BYTES = 512;
+
 /** A destination path prefix: relative, "/"-separated, no empty, "." or ".." segment, no control characters. */
 const prefixSchema = z
   .string()
-  .max(512)
+  .refine(
+    (prefix) => Buffer.byteLength(prefix) <= MAX_PREFIX_BYTES,
+    `must be at most ${MAX_PREFIX_BYTES} bytes in UTF-8`,
+  )
   .refine((prefix) => !prefix.startsWith('/'), 'must not start with "/"')
   .transform((prefix) => prefix.replace(/\/+$/, ''))
   .refine(

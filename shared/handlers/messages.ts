@@ -10,3 +10,6 @@ export const chunkTaskSchema = z.strictObject({
 export const rejectionContextSchema = z
   .object({ accountId: idSchema.optional(), requestId: idSchema.optional() })
   .catch({});
+
+/** What Cloud Scheduler publishes on the failure-check topic: usually `{}`; tests may name the time to check at. */
+export const failureCheckMessageSchema = z.object({ now: z.iso.datetime({ offset: true }).optional() });

@@ -6,7 +6,10 @@ import type { Mailer } from '../ports/mailer.port';
 export interface ServiceRuntime {
   ctx: ExportContext;
   destinationDeps: DestinationDeps;
-  /** Undefined when e-mail is not configured; the functions that send mail refuse to start without it. */
+  /**
+   * Undefined when e-mail is not configured: the failure check then still sweeps and resumes, logs an error, and
+   * sends no notice (so it never stops an export its owner was not warned about).
+   */
   mailer: Mailer | undefined;
   close(): Promise<void>;
 }

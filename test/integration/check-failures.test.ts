@@ -15,6 +15,8 @@ import { startGcpTestRuntime } from '../support/gcp-runtime';
 import { eventLines } from '../support/local-harness';
 import { pollUntil } from '../support/poll';
 import { TOPICS } from '../support/pubsub-wiring';
+import type { SendGridCapture } from '../support/sendgrid-capture';
+import { startSendGridCapture } from '../support/sendgrid-capture';
 import { serviceAccountKey } from '../support/service-account-key';
 
 const SOURCE = 'platform-source';
@@ -28,12 +30,18 @@ describeWithEmulators('hourly failure check on the Google Cloud adapters', () =>
   const chunkTasks: unknown[] = [];
   let observer: Subscription | undefined;
   let started: GcpTestRuntime | undefined;
+  let sendgrid: SendGridCapture | undefined;
 
   beforeAll(async () => {
+    sendgrid = await startSendGridCapture();
     started = await startGcpTestRuntime({
       label: 'check',
       buckets: [SOURCE, CUSTOMER],
-      env: { CHUNK_TARGET_BYTES: String(64 * 1024) },
+      env: {
+        CHUNK_TARGET_BYTES: String(64 * 1024),
+        SENDGRID_API_KEY: 'SG.integration-test',
+        SENDGRID_API_BASE_URL: sendgrid.url,
+      },
     });
     ({ gcs, runtime } = started);
     const pubsub = runtime.bus.client;
@@ -55,6 +63,7 @@ describeWithEmulators('hourly failure check on the Google Cloud adapters', () =>
   afterAll(async () => {
     await observer?.close();
     await started?.close();
+    await sendgrid?.close();
   });
 
   const runId = runIdFor(ACCOUNT, 'req-check');
@@ -108,10 +117,21 @@ describeWithEmulators('hourly failure check on the Google Cloud adapters', () =>
     expect(resume).toMatchObject({ status: 422, body: { error: { code: 'forbidden' } } });
   });
 
-  it('while the destination still refuses writes, the check resumes nothing', async () => {
+  it('while the destination still refuses writes, the check resumes nothing and sends notice 1 through SendGrid', async () => {
     const outcome = await handleCheckFailures(runtime, {}, delivery('failure-check'));
-    expect(outcome).toMatchObject({ checked: 1, resumed: [], stillFailing: [{ code: 'forbidden' }] });
+    expect(outcome).toMatchObject({
+      checked: 1,
+      resumed: [],
+      stillFailing: [{ code: 'forbidden' }],
+      notices: [{ notice: 1, to: 'owner@example.com' }],
+    });
     expect((await run()).status).toBe('blocked');
+    const [mail] = sendgrid?.mails ?? [];
+    expect(mail?.to).toEqual(['owner@example.com']);
+    expect(mail?.text).toContain('403 — Credentials are incorrect, GCP account is forbidden.');
+    expect((await exportDoc()).noticesSent).toEqual([
+      expect.objectContaining({ notice: 1, messageId: mail?.messageId, code: 'forbidden' }),
+    ]);
   });
 
   it('once fixed, the check resumes the blocked chunks, clears the failure, and the run completes', async () => {
@@ -120,7 +140,11 @@ describeWithEmulators('hourly failure check on the Google Cloud adapters', () =>
     const outcome = await handleCheckFailures(runtime, {}, delivery('failure-check'));
     const chunkCount = (await run()).chunkCount ?? 0;
     expect(outcome).toMatchObject({ checked: 1, resumed: ['daily'], stillFailing: [] });
-    expect((await exportDoc()).health).toEqual({ state: 'healthy' });
+    const health = (await exportDoc()).health;
+    expect(health.state).toBe('healthy');
+    // The episode is kept for the recovery hold, so that a failure soon after does not restart the three days.
+    expect(health.firstFailureAt).toBeDefined();
+    expect(health.recoveredAt).toBeDefined();
     expect((await run()).status).toBe('running');
     // Every blocked chunk was published again, once.
     const tasks = await pollUntil('the re-published chunk tasks', () =>

@@ -60,8 +60,8 @@ export class FaultyStore implements BucketStore {
       },
     });
     body.on('error', (e) => breaker.destroy(e));
-    // The break can come before the inner store starts reading (it checks the bucket first); it then finds the
-    // stream already errored, so the error is not lost, only not reported twice.
+    // The store may still be checking the bucket when the fault fires (afterBytes 0): the consumer's pipeline picks
+    // the error up from the destroyed stream, so an early error must not count as unhandled.
     breaker.on('error', () => undefined);
     return this.inner.writeOnce(bucket, name, body.pipe(breaker), options);
   }

@@ -18,6 +18,7 @@ export const SOURCE_BUCKET = 'platform-source';
 export const DESTINATION_BUCKET = 'customer-bucket';
 export const ACCOUNT = 'acct-1';
 export const DESTINATION = 'dest-1';
+export const FAILURE_CHECK_TOPIC = 'failure-check';
 
 export interface HarnessOptions {
   label: string;
@@ -38,6 +39,8 @@ export interface Harness {
   request(overrides?: Partial<ExportRequestInput>): ExportRequest;
   /** Publishes and waits until every delivery (and retry) has settled. */
   publishAndDrain(payload: unknown): Promise<void>;
+  /** Fires the hourly failure check the way Cloud Scheduler does (a message on its topic), and drains the bus. */
+  check(): Promise<void>;
   /** Every object of the destination bucket: name → bytes. */
   destinationObjects(): Promise<Map<string, Buffer>>;
   /** Records of every part file, parsed. */
@@ -107,6 +110,10 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     },
     publishAndDrain: async (payload) => {
       await runtime.bus.publish(runtime.ctx.settings.topics.requests, [{ data: payload }]);
+      await runtime.bus.drain();
+    },
+    check: async () => {
+      await runtime.bus.publish(FAILURE_CHECK_TOPIC, [{ data: {} }]);
       await runtime.bus.drain();
     },
     destinationObjects: async () => {

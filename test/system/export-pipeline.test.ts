@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +8,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import type { RunDoc } from '../../shared/domain/documents';
 import { runDocSchema } from '../../shared/domain/documents';
 import { runIdFor } from '../../shared/domain/ids';
+import { apiClient } from '../support/api-client';
 import { describeWithEmulators } from '../support/emulators';
 import type { HostedFunction } from '../support/functions-host';
 import { buildFunctions, hostFunction } from '../support/functions-host';
@@ -16,6 +16,7 @@ import type { GcsServer } from '../support/gcs-server';
 import { startGcsServer } from '../support/gcs-server';
 import { eventLines } from '../support/local-harness';
 import { pollUntil } from '../support/poll';
+import { functionEnv } from '../support/function-env';
 import { freshProjectId } from '../support/project-id';
 import { TOPICS, wireLikeTerraform } from '../support/pubsub-wiring';
 import { serviceAccountKey } from '../support/service-account-key';
@@ -29,32 +30,6 @@ const ACCOUNT = 'acct-sys';
 const DESTINATION = 'warehouse';
 const MAX_DELIVERY_ATTEMPTS = 5;
 
-/** What the function instances read at cold start, as Terraform sets it (plus the emulator hosts). */
-function functionEnv(projectId: string, storageUrl: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST,
-    PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
-    STORAGE_EMULATOR_HOST: storageUrl,
-    METADATA_SERVER_DETECTION: 'none',
-    GCS_EXPORT_ADAPTERS: 'gcp',
-    GOOGLE_CLOUD_PROJECT: projectId,
-    GCS_EXPORT_KEK: randomBytes(32).toString('base64'),
-    QUARANTINE_BUCKET: QUARANTINE,
-    LOG_LEVEL: 'info',
-    MAX_DELIVERY_ATTEMPTS: String(MAX_DELIVERY_ATTEMPTS),
-    // Small chunks, and a low resumable threshold, so that a modest source exercises several chunks, both
-    // upload types, and resumable sessions of more than one request.
-    CHUNK_TARGET_BYTES: String(1024 * 1024),
-    MAX_PART_BYTES: String(1024 * 1024),
-    STORAGE_RESUMABLE_THRESHOLD_BYTES: String(64 * 1024),
-    STORAGE_RESUMABLE_CHUNK_BYTES: String(512 * 1024),
-    STORAGE_MAX_RETRIES: '3',
-    STORAGE_MAX_RETRY_DELAY_SECONDS: '1',
-  };
-}
-
 describeWithEmulators('system: the functions under the Functions Framework, fed by Pub/Sub push', () => {
   const projectId = freshProjectId('system');
   const dir = tempDir('system');
@@ -63,15 +38,7 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
   let firestore: Firestore;
   const functions: Record<string, HostedFunction> = {};
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(`${functions.api?.url}/v1/accounts/${ACCOUNT}/${route}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  };
+  const api = apiClient(() => functions.api?.url, ACCOUNT);
 
   const request = (requestId: string, overrides: Record<string, unknown> = {}) => ({
     requestId,
@@ -145,7 +112,10 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
     });
     // One event only: its parts grow past the resumable chunk size.
     gcs.putObject(SOURCE, 'events/2026-02-04-charged.ndjson', eventLines(8000, ['Charged']));
-    const env = functionEnv(projectId, gcs.url);
+    const env = functionEnv(projectId, gcs.url, {
+      quarantineBucket: QUARANTINE,
+      maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,
+    });
     const hosted = await Promise.all([
       hostFunction('planExport', 'cloudevent', env),
       hostFunction('writeChunk', 'cloudevent', env),

@@ -9,7 +9,61 @@ describe('config', () => {
       requests: 'export-requests',
       chunks: 'export-chunks',
       deadLetter: 'export-dead-letter',
+      failureCheck: 'failure-check',
     });
+    expect(config.settings.health).toMatchObject({
+      notice2AfterHours: 48,
+      stopAfterHours: 72,
+      stopAfterNotice2Hours: 24,
+      recoveryHoldHours: 24,
+      acceptSimulatedTime: false,
+    });
+  });
+
+  it('reads the escalation policy and the dashboard link', () => {
+    const config = loadConfig({
+      NOTICE_2_AFTER_HOURS: '24',
+      STOP_AFTER_HOURS: '36',
+      DASHBOARD_URL: 'https://app.example.com/a/{accountId}/exports/{exportId}?d={destinationId}',
+    });
+    expect(config.settings.health).toMatchObject({
+      notice2AfterHours: 24,
+      stopAfterHours: 36,
+      dashboardUrl: 'https://app.example.com/a/{accountId}/exports/{exportId}?d={destinationId}',
+    });
+  });
+
+  it.each([
+    [
+      'a stop before notice 2',
+      { NOTICE_2_AFTER_HOURS: '48', STOP_AFTER_HOURS: '48' },
+      /STOP_AFTER_HOURS: must be more/,
+    ],
+    [
+      'a dashboard link with an unknown placeholder',
+      { DASHBOARD_URL: 'https://x.example/{user}' },
+      /DASHBOARD_URL/,
+    ],
+    ['a dashboard link that is not http(s)', { DASHBOARD_URL: 'javascript:alert(1)' }, /DASHBOARD_URL/],
+    [
+      'a stuck deadline shorter than the sweep',
+      { RUN_SWEEP_AFTER_MINUTES: '120', RUN_STUCK_AFTER_HOURS: '1' },
+      /RUN_STUCK_AFTER_HOURS/,
+    ],
+    [
+      'simulated time in Google Cloud',
+      {
+        GCS_EXPORT_ADAPTERS: 'gcp',
+        GOOGLE_CLOUD_PROJECT: 'acme-exports',
+        GCS_EXPORT_KEK: Buffer.alloc(32, 7).toString('base64'),
+        QUARANTINE_BUCKET: 'acme-quarantine',
+        FAILURE_CHECK_ACCEPTS_TIME: 'true',
+      },
+      /FAILURE_CHECK_ACCEPTS_TIME: may be true only/,
+    ],
+    ['an hour bound broken', { NOTICE_2_AFTER_HOURS: '0' }, /NOTICE_2_AFTER_HOURS/],
+  ])('refuses %s', (_name, env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
   });
 
   it('treats empty values as unset', () => {

@@ -1,3 +1,4 @@
+import { HEALTH_QUERIES } from '../../domain/queries';
 /**
  * What Firestore must provide for this code, declared once: terraform/firestore.tf declares the same indexes and
  * TTL policies, and test/unit/terraform/drift.test.ts fails when the two differ or a query is missing here.
@@ -18,22 +19,11 @@ export interface CompositeIndex {
 }
 
 export const DOCUMENT_ID = '__name__';
-const BY_ID = [{ field: DOCUMENT_ID, direction: 'ASCENDING' }] as const;
 
 /** Every filtered query of the code (an unfiltered listing by document id needs no index at all). */
 export const FIRESTORE_QUERIES: readonly FirestoreQuery[] = [
-  {
-    collectionGroup: 'exports',
-    equals: ['health.state'],
-    orderBy: BY_ID,
-    usedBy: 'checkFailingExports (shared/domain/health/check-failing-exports.ts)',
-  },
-  {
-    collectionGroup: 'runs',
-    equals: ['status'],
-    orderBy: BY_ID,
-    usedBy: 'resumeExport lists blocked runs (shared/domain/export/resume-export.ts)',
-  },
+  // The hourly check, the sweep, resume and the stop page through these (declared next to their code).
+  ...HEALTH_QUERIES,
   {
     collectionGroup: 'chunks',
     equals: ['status'],

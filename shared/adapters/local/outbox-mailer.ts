@@ -11,6 +11,29 @@ const headerText = (text: string): string => (isPlainAscii(text) ? text : encode
 const displayName = (name: string): string =>
   isPlainAscii(name) ? `"${name.replace(/["\\]/g, "'")}"` : encodedWord(name);
 
+const part = (type: string, content: string): string[] => [
+  `Content-Type: ${type}; charset=utf-8`,
+  'Content-Transfer-Encoding: 8bit',
+  '',
+  content,
+];
+
+/** The text alone, or text and HTML as multipart/alternative, so that a mail client shows the HTML as sent. */
+function body(message: MailMessage, messageId: string): string[] {
+  if (!message.html) return [...part('text/plain', message.text), ''];
+  const boundary = `gcs-export-${messageId}`;
+  return [
+    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    ...part('text/plain', message.text),
+    `--${boundary}`,
+    ...part('text/html', message.html),
+    `--${boundary}--`,
+    '',
+  ];
+}
+
 /** Writes each e-mail to `{root}/{time}-{noticeId}.eml` (readable in any mail client) and `.json`. */
 export class OutboxMailer implements Mailer {
   constructor(
@@ -30,11 +53,7 @@ export class OutboxMailer implements Mailer {
       `Date: ${new Date(sentAt).toUTCString()}`,
       `Message-ID: <${messageId}@gcs-export.local>`,
       'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=utf-8',
-      'Content-Transfer-Encoding: 8bit',
-      '',
-      message.text,
-      '',
+      ...body(message, messageId),
     ].join('\r\n');
     await writeFile(path.join(this.root, `${messageId}.eml`), eml);
     await writeFile(

@@ -1,32 +1,21 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { registerDestination } from '../../domain/destinations/manage-destinations';
-import { paths } from '../../domain/documents';
 import type { ExportRequest } from '../../domain/export-request';
-import { parseExportRequest } from '../../domain/export-request';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import type { DemoSourceOptions, DemoSourceResult } from '../demo-data';
-import { generateDemoSource } from '../demo-data';
-import { z } from '../../domain/zod';
+import type { DemoOptions } from '../demo-setup';
+import {
+  DESTINATION_BUCKET,
+  MiB,
+  SOURCE_BUCKET,
+  ensureDemoDestination,
+  prepareDemoSource,
+  requestOf,
+} from '../demo-setup';
 import { chunkProgress } from '../progress';
 import { formatOutputTree, formatSummary } from '../report';
 import { runRequestLocally } from '../run-local';
-import type { CommonOptions } from '../runtime';
 import { cliConfig, openRuntime, printResult } from '../runtime';
-
-const ACCOUNT = 'demo-account';
-const DESTINATION = 'demo-destination';
-const SOURCE_BUCKET = 'demo-platform-events';
-const DESTINATION_BUCKET = 'demo-customer-bucket';
-const MiB = 1024 * 1024;
-
-interface DemoOptions extends CommonOptions {
-  events: number;
-  days: number;
-  chunkMb: number;
-  seed: number;
-}
+import { UsageError } from '../usage-error';
+import { runFailureDemo } from './demo-failure';
 
 export const positiveInt = (value: string): number => {
   const parsed = Number(value);
@@ -35,16 +24,11 @@ export const positiveInt = (value: string): number => {
   return parsed;
 };
 
-async function ensureDemoDestination(runtime: Awaited<ReturnType<typeof openRuntime>>): Promise<void> {
-  await runtime.buckets.createBucket(DESTINATION_BUCKET);
-  if (await runtime.state.get(paths.destination(ACCOUNT, DESTINATION))) return;
-  await registerDestination(runtime.destinationDeps, {
-    accountId: ACCOUNT,
-    destinationId: DESTINATION,
-    nickname: 'Demo customer bucket',
-    bucket: DESTINATION_BUCKET,
-  });
-}
+const wholeNumber = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return parsed;
+};
 
 export function registerDemo(program: Command): void {
   program
@@ -61,30 +45,21 @@ export function registerDemo(program: Command): void {
       4,
     )
     .option('--seed <n>', 'random seed of the generator', positiveInt, 42)
+    .option(
+      '--failure',
+      'instead: an export whose bucket disappears midway, checked hour by hour for three days',
+    )
+    .option('--fix-at-hour <h>', 'with --failure: the bucket comes back at this simulated hour', wholeNumber)
+    .option('--hours <n>', 'with --failure: simulated hours to check', positiveInt, 80)
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<DemoOptions>();
+      if (options.failure)
+        return runFailureDemo(options, (option) => command.getOptionValueSource(option) === 'default');
+      if (options.fixAtHour !== undefined) throw new UsageError('--fix-at-hour needs --failure');
       const config = cliConfig(options, { chunkTargetBytes: options.chunkMb * MiB });
       const runtime = await openRuntime(config);
       try {
-        const startedAt = runtime.ctx.clock.now();
-        const demoId = `demo-${startedAt.toISOString().replace(/[-:.TZ]/g, '')}`;
-        const from = new Date(
-          Date.UTC(
-            startedAt.getUTCFullYear(),
-            startedAt.getUTCMonth(),
-            startedAt.getUTCDate() - options.days,
-          ),
-        );
-        const to = new Date(from.getTime() + options.days * 86_400_000);
-        await runtime.buckets.createBucket(SOURCE_BUCKET);
-        const sourceId = `source-${from.toISOString().slice(0, 10)}-${options.days}d-${options.events}-s${options.seed}`;
-        const generated = await cachedDemoSource(runtime.dataDir, sourceId, {
-          dir: path.join(runtime.buckets.root, SOURCE_BUCKET, 'demo', sourceId),
-          events: options.events,
-          from,
-          days: options.days,
-          seed: options.seed,
-        });
+        const { generated, sourceId, from, to, demoId } = await prepareDemoSource(runtime, options);
         await ensureDemoDestination(runtime);
         const request: ExportRequest = requestOf(demoId, sourceId, from, to);
         const summary = await runRequestLocally(runtime, request, chunkProgress());
@@ -111,50 +86,4 @@ export function registerDemo(program: Command): void {
         await runtime.close();
       }
     });
-}
-
-const demoSourceRecordSchema = z.object({
-  objects: z.array(z.object({ name: z.string(), bytes: z.number(), gzip: z.boolean(), lines: z.number() })),
-  sourceRecords: z.number(),
-  malformedLines: z.number(),
-  bytes: z.number(),
-  eventNames: z.array(z.string()),
-});
-
-/**
- * The generator is deterministic, so a source made once for these options is reused: repeated demos add only their
- * output. The record of what was generated lives outside the bucket, so it is never read as source.
- */
-async function cachedDemoSource(
-  dataDir: string,
-  sourceId: string,
-  options: DemoSourceOptions,
-): Promise<DemoSourceResult> {
-  const record = path.join(dataDir, 'demo-sources', `${sourceId}.json`);
-  const cached = await readFile(record, 'utf8').then(
-    (text) => demoSourceRecordSchema.safeParse(JSON.parse(text)),
-    () => undefined,
-  );
-  if (cached?.success) return cached.data;
-  await rm(options.dir, { recursive: true, force: true });
-  const generated = await generateDemoSource(options);
-  await mkdir(path.dirname(record), { recursive: true });
-  await writeFile(record, JSON.stringify(generated));
-  return generated;
-}
-
-function requestOf(demoId: string, sourceId: string, from: Date, to: Date): ExportRequest {
-  const parsed = parseExportRequest({
-    requestId: demoId,
-    accountId: ACCOUNT,
-    exportId: 'demo-daily-events',
-    destinationId: DESTINATION,
-    kind: 'events',
-    window: { from: from.toISOString(), to: to.toISOString() },
-    source: { prefixes: [`gs://${SOURCE_BUCKET}/demo/${sourceId}/`] },
-    prefix: `exports/${demoId}`,
-    createdBy: { email: 'demo.owner@example.com', name: 'Demo Owner' },
-  });
-  if (!parsed.ok) throw new Error(`demo request invalid: ${parsed.violations.join('; ')}`);
-  return parsed.value;
 }

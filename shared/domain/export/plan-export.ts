@@ -7,11 +7,10 @@ import { exportDocId, runIdFor, sha256Hex } from '../ids';
 import { planChunks } from '../source/plan-chunks';
 import type { ExportRequest } from '../export-request';
 import { logEvent } from '../log-events';
+import { continueRun } from './continue-run';
 import { failRunAndReport, runFields } from './run-events';
-import { publishChunkTasks } from './chunk-tasks';
-import { loadChunks, loadRun, planOf } from './run-state';
+import { loadRun } from './run-state';
 import { listSource, newlineFinder } from '../source/list-source';
-import { finaliseRun } from './finalise-run';
 
 export interface PlanOutcome {
   runId: string;
@@ -55,24 +54,13 @@ async function createOrLoadRun(
     const exportData = await tx.get(exportPath);
     const exportDoc =
       exportData === undefined ? undefined : parseDocument(exportDocSchema, exportPath, exportData);
+    const run = newRun(request, runId, requestHash, now);
     if (exportDoc?.status === 'stopped') {
-      throw inputError(
-        'exportStopped',
-        `export "${request.exportId}" is stopped until its destination is fixed`,
-      );
+      // Recorded as a skipped run (so a redelivery finds it, and the API shows it), never planned.
+      const skipped = skippedRun(run, request.exportId, now);
+      tx.create(paths.run(runId), skipped);
+      return { run: skipped, created: true };
     }
-    const run: RunDoc = {
-      runId,
-      requestId: request.requestId,
-      requestHash,
-      accountId: request.accountId,
-      exportId: request.exportId,
-      destinationId: request.destinationId,
-      request,
-      status: 'planning',
-      createdAt: now,
-      updatedAt: now,
-    };
     tx.create(paths.run(runId), run);
     tx.set(exportPath, {
       ...(exportDoc ?? {
@@ -89,6 +77,30 @@ async function createOrLoadRun(
     });
     return { run, created: true };
   });
+}
+
+function newRun(request: ExportRequest, runId: string, requestHash: string, now: string): RunDoc {
+  return {
+    runId,
+    requestId: request.requestId,
+    requestHash,
+    accountId: request.accountId,
+    exportId: request.exportId,
+    destinationId: request.destinationId,
+    request,
+    status: 'planning',
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function skippedRun(run: RunDoc, exportId: string, now: string): RunDoc {
+  const stopped = inputError(
+    'exportStopped',
+    `export "${exportId}" is stopped until it is resumed; this request was skipped`,
+  );
+  const failure = { kind: stopped.kind, code: stopped.code, message: stopped.message, at: now };
+  return { ...run, status: 'skipped', failure, completedAt: now };
 }
 
 /**
@@ -149,23 +161,21 @@ export async function planExport(ctx: ExportContext, request: ExportRequest): Pr
       objects: run.sourceObjects,
       sourceBytes: run.sourceBytes,
     });
-    if (run.chunkCount === 0 && (await finaliseRun(ctx, run.runId)))
-      run = (await loadRun(ctx.state, run.runId)) ?? run;
   }
-  const plan = planOf(run);
   const outcome = {
     runId: run.runId,
     status: run.status,
     chunkCount: run.chunkCount ?? 0,
     duplicate: !loaded.created,
   };
-  if (run.status !== 'running' || !plan) return { ...outcome, published: 0 };
+  if (run.status === 'skipped')
+    log.warn('request skipped: its export is stopped', { requestId: run.requestId });
+  if (run.status !== 'running') return { ...outcome, published: 0 };
 
-  // A redelivered request re-publishes every unfinished chunk: a duplicate chunk task costs a skip, a lost one a run.
-  const open = (await loadChunks(ctx.state, plan)).filter(
-    (c) => c.status === 'pending' || c.status === 'running',
-  );
-  const published = await publishChunkTasks(ctx, run, open);
-  log.info('chunk tasks published', { published, duplicateRequest: !loaded.created });
-  return { ...outcome, published };
+  // Every delivery (a redelivered request too) publishes every unfinished chunk, or finalises a run with none left
+  // (an empty source): a duplicate chunk task costs a skip, a lost one a run.
+  const step = await continueRun(ctx, run);
+  log.info('chunk tasks published', { published: step.published, duplicateRequest: !loaded.created });
+  const status = step.finalised ? ((await loadRun(ctx.state, run.runId))?.status ?? run.status) : run.status;
+  return { ...outcome, status, published: step.published };
 }

@@ -165,13 +165,13 @@ export function releaseChunk(state: StateStore, plan: PlanRef, index: number, no
 }
 
 /**
- * A destination problem: the chunk waits for the customer, the run is blocked, the export is failing. Returns
- * true when this call turned a healthy export into a failing one.
+ * A destination problem: the chunk (if the failure was a chunk's) waits for the customer, the run is blocked, the
+ * export is failing. Resolves true when this failure turned a healthy export failing (the exportFailing event).
  */
 export function blockChunk(
   state: StateStore,
   run: RunDoc,
-  index: number,
+  index: number | undefined,
   error: ExportError,
   now: Date,
 ): Promise<boolean> {
@@ -181,7 +181,7 @@ export function blockChunk(
   return state.transaction(async (tx) => {
     const runData = await tx.get(paths.run(run.runId));
     const exportData = await tx.get(exportPath);
-    if (plan)
+    if (plan && index !== undefined)
       await updateOpenChunk(tx, plan, index, { status: 'blocked', failure, updatedAt: now.toISOString() });
     const current =
       runData === undefined ? undefined : parseDocument(runDocSchema, paths.run(run.runId), runData);
@@ -195,16 +195,34 @@ export function blockChunk(
   });
 }
 
+/**
+ * The export's failure episode: a failure while failing, or soon after a resume (the fix did not hold), continues it
+ * with its first-failure time and the notices already sent, so that the three-day escalation cannot be reset by a
+ * resume that fails again. Any other failure starts a new episode.
+ */
 function markFailing(doc: ExportDoc, failure: FailureRecord, now: Date): Partial<ExportDoc> {
+  const { health } = doc;
+  const relapse = health.relapseUntil !== undefined && Date.parse(health.relapseUntil) > now.getTime();
+  const continues = health.state === 'failing' || relapse;
+  const updatedAt = now.toISOString();
+  if (continues) {
+    const { relapseUntil: _closed, ...kept } = health;
+    return {
+      health: {
+        ...kept,
+        state: 'failing',
+        firstFailureAt: health.firstFailureAt ?? failure.at,
+        lastFailureAt: failure.at,
+        lastError: failure,
+      },
+      updatedAt,
+    };
+  }
   return {
-    health: {
-      state: 'failing',
-      // The first failure starts the three-day clock; later failures must not reset it.
-      firstFailureAt: doc.health.state === 'failing' ? (doc.health.firstFailureAt ?? failure.at) : failure.at,
-      lastFailureAt: failure.at,
-      lastError: failure,
-    },
-    updatedAt: now.toISOString(),
+    health: { state: 'failing', firstFailureAt: failure.at, lastFailureAt: failure.at, lastError: failure },
+    noticesSent: [],
+    noticeClaim: null,
+    updatedAt,
   };
 }
 

@@ -28,7 +28,7 @@ import {
 
 export type ChunkOutcome =
   | { status: 'written'; files: number; counts: ChunkCounts; finalised: boolean }
-  | { status: 'skipped'; why: string };
+  | { status: 'skipped'; why: string; finalised?: boolean };
 
 const CONTENT_TYPES = {
   jsonl: 'application/x-ndjson',
@@ -222,6 +222,10 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   const plan = planOf(run);
   if (!plan) return { status: 'skipped', why: 'run has no plan' };
   const claim = await claimChunk(ctx.state, plan, index, ctx.clock.now());
+  // A delivery that finds its chunk done may be the redelivery of a worker whose finalising failed or died: it
+  // finishes the run (idempotently), so that no lost message can leave a run with every chunk done unfinalised.
+  if (!claim.claimed && claim.why === 'done')
+    return { status: 'skipped', why: claim.why, finalised: await finaliseRun(ctx, runId) };
   if (!claim.claimed) return { status: 'skipped', why: claim.why };
   const chunk = claim.chunk;
 

@@ -1,52 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { Mailer } from '../../ports/mailer.port';
 import type { ExportContext } from '../context';
 import type { DestinationDeps } from '../destinations/manage-destinations';
 import { validateDestination } from '../destinations/manage-destinations';
 import type { ExportDoc } from '../documents';
-import { exportDocSchema, parseDocument } from '../documents';
+import { exportDocSchema, parseDocument, paths } from '../documents';
+import type { ExportError } from '../errors';
 import { asExportError } from '../errors';
 import { logEvent } from '../log-events';
 import { resumeExport } from '../export/resume-export';
+import { failureRecord } from '../export/run-state';
+import { exportDocId } from '../ids';
+import { FAILING_EXPORTS, pagesOf } from '../queries';
+import { z } from '../zod';
+import type { SentNotice } from './escalate';
+import { escalate } from './escalate';
+import type { SweepOutcome } from './sweep-runs';
+import { sweepRuns } from './sweep-runs';
+
+export interface FailureCheckDeps {
+  destinations: DestinationDeps;
+  /** Without one (no SendGrid key), the check still sweeps and resumes, but sends no notice and so stops nothing. */
+  mailer: Mailer | undefined;
+  /** True once the check should take no more exports (the function's time is running out). */
+  outOfTime?: () => boolean;
+}
 
 export interface FailureCheckOutcome {
+  /** The time the check ran at. */
+  at: string;
   checked: number;
   resumed: string[];
   stillFailing: { exportId: string; accountId: string; code: string; since?: string | undefined }[];
+  notices: SentNotice[];
+  stopped: string[];
+  mailFailures: number;
+  /** False when the time budget ran out before every failing export was checked (the next hour goes on). */
+  complete: boolean;
+  sweep: SweepOutcome;
+}
+
+/** The destination's answer to a probe with the stored key: undefined when it works. */
+async function probe(deps: FailureCheckDeps, exp: ExportDoc): Promise<ExportError | undefined> {
+  try {
+    await validateDestination(deps.destinations, exp.accountId, exp.destinationId);
+    return undefined;
+  } catch (error) {
+    return asExportError(error);
+  }
+}
+
+/** The probe's refusal is the export's current error: the notices name what fails now. */
+async function noteFailure(ctx: ExportContext, exp: ExportDoc, failure: ExportError): Promise<void> {
+  const path = paths.export(exportDocId(exp.accountId, exp.exportId));
+  const record = failureRecord(failure, ctx.clock.now());
+  await ctx.state.transaction(async (tx) => {
+    const data = await tx.get(path);
+    if (data === undefined) return;
+    const doc = parseDocument(exportDocSchema, path, data);
+    if (doc.health.state !== 'failing') return;
+    tx.update(path, { health: { ...doc.health, lastFailureAt: record.at, lastError: record } });
+  });
+}
+
+/** One check's shared state: its context, its ports, its claim holder id, and what it did so far. */
+interface CheckPass {
+  ctx: ExportContext;
+  deps: FailureCheckDeps;
+  holder: string;
+  outcome: FailureCheckOutcome;
 }
 
 /**
- * The hourly check: every failing export's destination is probed again with its stored key. A destination that
- * works again resumes the export. E-mails and the stop after three days build on this (the escalation policy).
+ * One failing export, its failure logged and contained (the next check tries it again). A destination that passes
+ * the probe resumes the export. A relapse (it failed again after an
+ * earlier resume of this episode: the probe passes, the real work does not) is resumed too, but its escalation goes
+ * on, so that a probe that misses the problem cannot keep the three-day clock from running. Otherwise the export is
+ * escalated: the notice it is due, if any, and the stop after notice 3.
+ */
+async function checkExport(pass: CheckPass, exp: ExportDoc): Promise<void> {
+  const { ctx } = pass;
+  try {
+    await probeAndAct(pass, exp);
+  } catch (error) {
+    const failure = asExportError(error);
+    ctx.logger.warn('checking an export failed; the next check tries again', {
+      accountId: exp.accountId,
+      exportId: exp.exportId,
+      code: failure.code,
+      error: failure.message,
+    });
+  }
+}
+
+async function probeAndAct(pass: CheckPass, exp: ExportDoc): Promise<void> {
+  const { ctx, deps, holder, outcome } = pass;
+  const key = { accountId: exp.accountId, exportId: exp.exportId };
+  const refusal = await probe(deps, exp);
+  const relapse = exp.health.recoveredAt !== undefined;
+  if (refusal) {
+    if (refusal.kind === 'destination' || refusal.code === 'destinationNotFound')
+      await noteFailure(ctx, exp, refusal);
+    outcome.stillFailing.push({ ...key, code: refusal.code, since: exp.health.firstFailureAt });
+    logEvent(ctx.logger, 'exportFailing', {
+      ...key,
+      code: refusal.code,
+      firstFailureAt: exp.health.firstFailureAt,
+      by: 'check',
+    });
+  }
+  if ((refusal || relapse) && deps.mailer) {
+    const result = await escalate(ctx, deps.mailer, key, holder);
+    if (result.kind === 'mailFailed') outcome.mailFailures += 1;
+    if (result.kind === 'sent') outcome.notices.push(result.notice);
+    if (result.kind === 'sent' && result.stopped) outcome.stopped.push(exp.exportId);
+    if (result.kind === 'sent' && result.stopped) return;
+  }
+  if (refusal) return;
+  await resumeExport(ctx, exp.accountId, exp.exportId);
+  outcome.resumed.push(exp.exportId);
+}
+
+/** Where a check that ran out of time stopped, so that the next one starts there and no export is starved. */
+const CURSOR_PATH = 'checks/failure-check';
+
+/**
+ * The failing exports in pages, starting after the cursor and wrapping around to the ones before it: every export is
+ * reached even when one check cannot get through them all.
+ */
+async function* failingExportPages(
+  ctx: ExportContext,
+  cursor: string | undefined,
+): AsyncGenerator<ExportDoc[]> {
+  const { checkPageSize } = ctx.settings.health;
+  const parse = (page: { id: string; data: unknown }[]) =>
+    page.map((doc) => parseDocument(exportDocSchema, `exports/${doc.id}`, doc.data));
+  for await (const page of pagesOf(ctx.state, 'exports', FAILING_EXPORTS, checkPageSize, cursor))
+    yield parse(page);
+  if (cursor === undefined) return;
+  for await (const page of pagesOf(ctx.state, 'exports', FAILING_EXPORTS, checkPageSize)) {
+    const before = page.filter((doc) => doc.id <= cursor);
+    if (before.length > 0) yield parse(before);
+    if (before.length < page.length) return;
+  }
+}
+
+const cursorSchema = z.object({ resumeAfter: z.string().optional() });
+
+/**
+ * The hourly check. First the sweep finishes what lost messages left (sweep-runs.ts), then every failing export is
+ * probed and resumed or escalated. Failing exports come from an indexed query, a bounded page at a time, checked with
+ * bounded concurrency; a failure on one export is logged and never stops the others. When the time budget runs out,
+ * the next check starts where this one stopped.
  */
 export async function checkFailingExports(
   ctx: ExportContext,
-  destinations: DestinationDeps,
+  deps: FailureCheckDeps,
 ): Promise<FailureCheckOutcome> {
-  const failing: ExportDoc[] = (
-    await ctx.state.list('exports', { where: { field: 'health.state', equals: 'failing' } })
-  ).map((doc) => parseDocument(exportDocSchema, `exports/${doc.id}`, doc.data));
-  const outcome: FailureCheckOutcome = { checked: failing.length, resumed: [], stillFailing: [] };
-  for (const exp of failing) {
-    try {
-      await validateDestination(destinations, exp.accountId, exp.destinationId);
-    } catch (error) {
-      const failure = asExportError(error);
-      outcome.stillFailing.push({
-        accountId: exp.accountId,
-        exportId: exp.exportId,
-        code: failure.code,
-        since: exp.health.firstFailureAt,
-      });
-      logEvent(ctx.logger, 'exportFailing', {
-        accountId: exp.accountId,
-        exportId: exp.exportId,
-        code: failure.code,
-        firstFailureAt: exp.health.firstFailureAt,
-        by: 'check',
-      });
-      continue;
+  const sweep = await sweepRuns(ctx);
+  const outcome: FailureCheckOutcome = {
+    at: ctx.clock.now().toISOString(),
+    checked: 0,
+    resumed: [],
+    stillFailing: [],
+    notices: [],
+    stopped: [],
+    mailFailures: 0,
+    complete: true,
+    sweep,
+  };
+  const limit = pLimit(ctx.settings.health.checkConcurrency);
+  const pass: CheckPass = { ctx, deps, holder: `${ctx.instanceId}:${randomUUID()}`, outcome };
+  const cursor = cursorSchema.catch({}).parse((await ctx.state.get(CURSOR_PATH)) ?? {}).resumeAfter;
+  let last: string | undefined;
+  for await (const exports of failingExportPages(ctx, cursor)) {
+    if (deps.outOfTime?.()) {
+      outcome.complete = false;
+      break;
     }
-    await resumeExport(ctx, exp.accountId, exp.exportId);
-    outcome.resumed.push(exp.exportId);
+    outcome.checked += exports.length;
+    await Promise.all(exports.map((exp) => limit(() => checkExport(pass, exp))));
+    last = exportDocId(exports.at(-1)?.accountId ?? '', exports.at(-1)?.exportId ?? '');
   }
+  const resumeAfter = outcome.complete ? undefined : (last ?? cursor);
+  if (resumeAfter !== cursor)
+    await ctx.state.set(CURSOR_PATH, resumeAfter === undefined ? {} : { resumeAfter });
   return outcome;
 }

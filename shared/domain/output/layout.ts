@@ -1,4 +1,5 @@
 import { sha256Hex } from '../ids';
+import { inputError } from '../errors';
 import type { Compression, ExportFormat, ExportKind } from '../export-request';
 import { MAX_NAME_BYTES, remembered, sanitizeName } from '../records/sanitize';
 
@@ -71,6 +72,22 @@ export function fileExtension(format: ExportFormat, compression: Compression): s
   return compression === 'gzip' ? `.${format}.gz` : `.${format}`;
 }
 
+/** Cloud Storage refuses longer object names; the request's prefix is limited so that no layout name gets here. */
+export const MAX_OBJECT_NAME_BYTES = 1024;
+
+/**
+ * A name Cloud Storage would refuse is our error, not the customer's: it must never reach the bucket, where the 400
+ * would read as a destination problem and escalate to the customer.
+ */
+function fitting(name: string): string {
+  const bytes = Buffer.byteLength(name);
+  if (bytes > MAX_OBJECT_NAME_BYTES)
+    throw inputError('objectNameTooLong', `object name of ${bytes} bytes exceeds ${MAX_OBJECT_NAME_BYTES}`, {
+      bytes,
+    });
+  return name;
+}
+
 export function partObjectName(
   folder: string,
   runId: string,
@@ -78,12 +95,14 @@ export function partObjectName(
   part: number,
   extension: string,
 ): string {
-  return `${folder}/part-${runId}-${String(chunk).padStart(5, '0')}-${String(part).padStart(3, '0')}${extension}`;
+  return fitting(
+    `${folder}/part-${runId}-${String(chunk).padStart(5, '0')}-${String(part).padStart(3, '0')}${extension}`,
+  );
 }
 
 export const runFolder = (prefix: string, exportId: string, runId: string): string =>
   join(prefix, '_runs', exportId, runId);
 export const manifestName = (prefix: string, exportId: string, runId: string): string =>
-  `${runFolder(prefix, exportId, runId)}/manifest.json`;
+  fitting(`${runFolder(prefix, exportId, runId)}/manifest.json`);
 export const successMarkerName = (prefix: string, exportId: string, runId: string): string =>
-  `${runFolder(prefix, exportId, runId)}/_SUCCESS`;
+  fitting(`${runFolder(prefix, exportId, runId)}/_SUCCESS`);

@@ -31,6 +31,8 @@ variable "mail" {
     from_name    = optional(string, "Data exports")
     sandbox      = optional(bool, false)
     api_base_url = optional(string)
+    # The link in the notices to fix the integration; {accountId}, {exportId}, {destinationId} are filled in.
+    dashboard_url = string
   })
 }
 

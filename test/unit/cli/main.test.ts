@@ -1,39 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildProgram } from '../../../shared/cli/program';
-import { reportFailure } from '../../../shared/cli/main';
+import { cli, lastJson } from '../../support/cli';
 import { serviceAccountKey } from '../../support/service-account-key';
 import { tempDir } from '../../support/temp-dir';
-
-/** Runs the CLI in-process and returns what it printed and the exit code it set. */
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = jest
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  process.exitCode = 0;
-  let code = 0;
-  try {
-    await buildProgram()
-      .exitOverride()
-      .parseAsync(['node', 'gcs-export', ...args]);
-    code = Number(process.exitCode ?? 0);
-  } catch (error) {
-    code = reportFailure(error);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = 0;
-  }
-  return { stdout, stderr, code };
-}
-
-const lastJson = (stdout: string): Record<string, unknown> =>
-  JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 
 describe('gcs-export CLI', () => {
   const dir = tempDir('cli');

@@ -319,10 +319,10 @@ describe('parseExportRequest: one invalid field at a time', () => {
       /must not contain control characters/,
     ],
     [
-      'prefix longer than 512 characters',
+      'prefix longer than 512 bytes',
       { prefix: 'p'.repeat(513) },
       'prefix',
-      /expected string to have <=512/,
+      /must be at most 512 bytes in UTF-8/,
     ],
     ['prefix not a string', { prefix: 5 }, 'prefix', /expected string, received number/],
     [

@@ -85,12 +85,12 @@ describe('log events', () => {
     });
     expect(events(h, 'exportFailing')).toEqual([expect.objectContaining({ ...RUN_FIELDS, by: 'worker' })]);
 
-    await checkFailingExports(h.runtime.ctx, h.runtime.destinationDeps);
+    await checkFailingExports(h.runtime.ctx, { destinations: h.runtime.destinationDeps, mailer: undefined });
     expect(events(h, 'exportFailing').filter((e) => e.by === 'check')).toHaveLength(1);
 
     // The customer creates the bucket: the next check resumes the export and the run succeeds.
     await mkdir(path.join(h.runtime.buckets.root, DESTINATION_BUCKET), { recursive: true });
-    await checkFailingExports(h.runtime.ctx, h.runtime.destinationDeps);
+    await checkFailingExports(h.runtime.ctx, { destinations: h.runtime.destinationDeps, mailer: undefined });
     await h.runtime.bus.drain();
     expect(events(h, 'exportFailing').filter((e) => e.by === 'check')).toHaveLength(1);
     expect(events(h, 'runSucceeded')).toHaveLength(1);

@@ -210,4 +210,26 @@ describe('OutboxMailer', () => {
       noticeId: 'export-1/notice-1',
     });
   });
+
+  it('writes text and HTML as multipart/alternative', async () => {
+    const root = dir('outbox-html');
+    const mailer = new OutboxMailer(root, new SettableClock('2026-05-01T10:00:00Z'));
+    const receipt = await mailer.send({
+      to: 'owner@example.com',
+      subject: 'Export failing',
+      text: 'Plain words.',
+      html: '<p>Rich words.</p>',
+      noticeId: 'export-1/notice-1',
+    });
+    const eml = readFileSync(path.join(root, `${receipt.messageId}.eml`), 'utf8');
+    const boundary = /boundary="([^"]+)"/.exec(eml)?.[1] ?? 'none';
+    expect(eml.split(`--${boundary}`)).toHaveLength(4);
+    expect(eml).toContain(
+      'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nPlain words.',
+    );
+    expect(eml).toContain(
+      'Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n<p>Rich words.</p>',
+    );
+    expect(eml.trimEnd().endsWith(`--${boundary}--`)).toBe(true);
+  });
 });

@@ -1,0 +1,12 @@
+/** A caller of the hosted `api` function for one account: status, raw text and parsed JSON of each answer. */
+export function apiClient(baseUrl: () => string | undefined, accountId: string) {
+  return async (method: string, route: string, body?: unknown) => {
+    const response = await fetch(`${baseUrl()}/v1/accounts/${accountId}/${route}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  };
+}

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+
+/** What the function instances read at cold start, as Terraform sets it (plus the emulator hosts). */
+export function functionEnv(
+  projectId: string,
+  storageUrl: string,
+  options: { quarantineBucket: string; maxDeliveryAttempts: number },
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST,
+    PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
+    STORAGE_EMULATOR_HOST: storageUrl,
+    METADATA_SERVER_DETECTION: 'none',
+    GCS_EXPORT_ADAPTERS: 'gcp',
+    GOOGLE_CLOUD_PROJECT: projectId,
+    GCS_EXPORT_KEK: randomBytes(32).toString('base64'),
+    QUARANTINE_BUCKET: options.quarantineBucket,
+    LOG_LEVEL: 'info',
+    MAX_DELIVERY_ATTEMPTS: String(options.maxDeliveryAttempts),
+    // Small chunks, and a low resumable threshold, so that a modest source exercises several chunks, both
+    // upload types, and resumable sessions of more than one request.
+    CHUNK_TARGET_BYTES: String(1024 * 1024),
+    MAX_PART_BYTES: String(1024 * 1024),
+    STORAGE_RESUMABLE_THRESHOLD_BYTES: String(64 * 1024),
+    STORAGE_RESUMABLE_CHUNK_BYTES: String(512 * 1024),
+    STORAGE_MAX_RETRIES: '3',
+    STORAGE_MAX_RETRY_DELAY_SECONDS: '1',
+  };
+}

@@ -1,0 +1,76 @@
+import type { Readable } from 'node:stream';
+import type {
+  BucketStore,
+  ByteRange,
+  ObjectInfo,
+  WriteOnceOptions,
+} from '../../shared/ports/bucket-store.port';
+import { StorageFailure } from '../../shared/ports/bucket-store.port';
+
+/**
+ * How the customer's side behaves right now:
+ * - ok: everything works;
+ * - bucketGone: the bucket was deleted (every call answers 404, like GCS);
+ * - keyRevoked: the key was revoked (every call answers 401);
+ * - writesRefused: the probe passes but real writes answer 403, as with a key that lacks a permission the probe
+ *   does not exercise.
+ */
+export type DestinationMode = 'ok' | 'bucketGone' | 'keyRevoked' | 'writesRefused';
+
+const failureOf = (mode: DestinationMode): StorageFailure | undefined => {
+  switch (mode) {
+    case 'ok':
+    case 'writesRefused':
+      return undefined;
+    case 'bucketGone':
+      return new StorageFailure(404, 'notFound', 'The specified bucket does not exist.');
+    case 'keyRevoked':
+      return new StorageFailure(401, 'invalid_grant', 'Invalid JWT Signature.');
+  }
+};
+
+/** A destination store whose behaviour a test switches over simulated days. */
+export class SwitchableDestination implements BucketStore {
+  mode: DestinationMode = 'ok';
+
+  constructor(private readonly inner: BucketStore) {}
+
+  private guard(): void {
+    const failure = failureOf(this.mode);
+    if (failure) throw failure;
+  }
+
+  async assertBucket(bucket: string): Promise<void> {
+    this.guard();
+    return this.inner.assertBucket(bucket);
+  }
+  async probe(bucket: string): Promise<void> {
+    this.guard();
+    return this.inner.probe(bucket);
+  }
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    this.guard();
+    yield* this.inner.list(bucket, prefix);
+  }
+  async stat(bucket: string, name: string): Promise<ObjectInfo | undefined> {
+    this.guard();
+    return this.inner.stat(bucket, name);
+  }
+  read(bucket: string, name: string, range?: ByteRange): Readable {
+    this.guard();
+    return this.inner.read(bucket, name, range);
+  }
+  async writeOnce(
+    bucket: string,
+    name: string,
+    body: Readable,
+    options: WriteOnceOptions,
+  ): Promise<ObjectInfo> {
+    this.guard();
+    if (this.mode === 'writesRefused') {
+      body.resume();
+      throw new StorageFailure(403, 'forbidden', 'does not have storage.objects.get access');
+    }
+    return this.inner.writeOnce(bucket, name, body, options);
+  }
+}
