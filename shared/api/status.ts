@@ -1,7 +1,7 @@
 import type { ExportContext } from '../domain/context';
 import { exportDocSchema, parseDocument, paths } from '../domain/documents';
 import { inputError } from '../domain/errors';
-import { exportDocId } from '../domain/ids';
+import { exportDocId, RUN_ID_PATTERN } from '../domain/ids';
 import { loadRun } from '../domain/export/run-state';
 
 /** An export's status and health as the dashboard shows them. */
@@ -28,7 +28,7 @@ export async function exportStatus(ctx: ExportContext, accountId: string, export
 
 /** A run of the account, without the request's platform-side source locations. */
 export async function runStatus(ctx: ExportContext, accountId: string, runId: string) {
-  const run = /^[0-9a-f]{12}$/.test(runId) ? await loadRun(ctx.state, runId) : undefined;
+  const run = RUN_ID_PATTERN.test(runId) ? await loadRun(ctx.state, runId) : undefined;
   if (!run || run.accountId !== accountId)
     throw inputError('runNotFound', `run "${runId}" does not exist for account "${accountId}"`);
   const { request, requestHash: _hash, ...rest } = run;

@@ -2,6 +2,8 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { AesGcmCipher } from '../adapters/crypto/aes-gcm-cipher';
+import type { CallerVerifier } from '../ports/api-callers.port';
+import { callerVerifier } from './callers';
 import { systemClock } from '../adapters/clocks';
 import type { InProcessBusOptions } from '../adapters/local/in-process-bus';
 import { InProcessBus } from '../adapters/local/in-process-bus';
@@ -28,6 +30,8 @@ export interface LocalRuntimeOptions {
   bus?: InProcessBusOptions;
   /** Keep state in `{dataDir}/state.json` so that separate commands share it (the CLI); tests keep it in memory. */
   persistState?: boolean;
+  /** Who may call the API (`gcs-export serve` passes its token); by default what the configuration names. */
+  callers?: CallerVerifier;
   /** Test hook: wraps the destination store, e.g. to inject faults. */
   wrapDestination?: (store: BucketStore) => BucketStore;
 }
@@ -40,6 +44,7 @@ export interface LocalRuntime {
   quarantine: LocalQuarantine;
   mailer: OutboxMailer;
   destinationDeps: DestinationDeps;
+  callers: CallerVerifier;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -75,7 +80,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const quarantine = new LocalQuarantine(path.join(dataDir, 'quarantine'));
   const bus = new InProcessBus({ concurrency: config.localConcurrency, ...options.bus });
   const mailer = new OutboxMailer(path.join(dataDir, 'outbox'), clock);
-  const cipher = new AesGcmCipher(await localKeyEncryptionKey(dataDir));
+  // GCS_EXPORT_KEK (and its previous keys) override the folder's own key, e.g. to rotate it.
+  const keys = config.keyEncryptionKeys ?? { current: await localKeyEncryptionKey(dataDir), previous: [] };
+  const cipher = new AesGcmCipher(keys.current, keys.previous);
   const ctx: ExportContext = {
     state,
     source: buckets,
@@ -108,6 +115,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     quarantine,
     mailer,
     dataDir,
+    callers: options.callers ?? callerVerifier(config.api),
     destinationDeps: { state, cipher, clock, storeFor: () => Promise.resolve(destinationStore) },
     close: async () => {
       await bus.drain();

@@ -16,6 +16,8 @@ export interface ExportSettings {
   /** How long the elected finaliser owns a run before another worker may take over (finalising is idempotent). */
   finaliserLeaseSeconds: number;
   topics: { requests: string; chunks: string; deadLetter: string };
+  /** Where each account's sources may lie (SOURCE_PREFIX_TEMPLATE); undefined: anywhere the platform can read. */
+  sourceScope?: readonly string[] | undefined;
 }
 
 /** Everything the export services use, built once per instance by a composition root. */

@@ -10,6 +10,7 @@ import type { ExportSettings } from '../../shared/domain/context';
 import { registerDestination } from '../../shared/domain/destinations/manage-destinations';
 import type { ExportRequest, ExportRequestInput } from '../../shared/domain/export-request';
 import { parseExportRequest } from '../../shared/domain/export-request';
+import { PROBE_PREFIX } from '../../shared/domain/destinations/probe';
 import type { BucketStore } from '../../shared/ports/bucket-store.port';
 import { JsonLogger } from '../../shared/adapters/json-logger';
 import { tempDir } from './temp-dir';
@@ -38,7 +39,7 @@ export interface Harness {
   request(overrides?: Partial<ExportRequestInput>): ExportRequest;
   /** Publishes and waits until every delivery (and retry) has settled. */
   publishAndDrain(payload: unknown): Promise<void>;
-  /** Every object of the destination bucket: name → bytes. */
+  /** Every object exports wrote to the destination bucket (the registration's probe object left out): name → bytes. */
   destinationObjects(): Promise<Map<string, Buffer>>;
   /** Records of every part file, parsed. */
   exportedRecords(): Promise<Record<string, unknown>[]>;
@@ -112,6 +113,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     destinationObjects: async () => {
       const objects = new Map<string, Buffer>();
       for await (const info of runtime.buckets.list(DESTINATION_BUCKET, '')) {
+        if (info.name.startsWith(PROBE_PREFIX)) continue;
         objects.set(
           info.name,
           await readFile(path.join(runtime.buckets.root, DESTINATION_BUCKET, ...info.name.split('/'))),

@@ -1,8 +1,7 @@
 import type { ExportContext } from '../context';
 import { ExportError } from '../errors';
-import { runIdFor } from '../ids';
 import type { ExportRequest } from '../export-request';
-import { failRun, loadRun } from './run-state';
+import { failRun, findRunOfRequest } from './run-state';
 
 const exhausted = (what: string, deliveryAttempts: number | undefined) =>
   new ExportError(
@@ -32,8 +31,9 @@ export async function failDeadLetteredRequest(
   request: ExportRequest,
   deliveryAttempts?: number,
 ): Promise<boolean> {
-  const runId = runIdFor(request.accountId, request.requestId);
-  if (!(await loadRun(ctx.state, runId))) return false;
+  const run = await findRunOfRequest((path) => ctx.state.get(path), request.accountId, request.requestId);
+  if (!run) return false;
+  const { runId } = run;
   await failRun(
     ctx.state,
     runId,

@@ -6,8 +6,9 @@ import { asExportError, inputError } from '../errors';
 import { exportDocId, runIdFor, sha256Hex } from '../ids';
 import { planChunks } from '../source/plan-chunks';
 import type { ExportRequest } from '../export-request';
+import { assertSourceInScope } from '../export-request';
 import { publishChunkTasks } from './chunk-tasks';
-import { failRun, loadChunks, loadRun, planOf } from './run-state';
+import { failRun, findRunOfRequest, loadChunks, loadRun, planOf } from './run-state';
 import { listSource, newlineFinder } from '../source/list-source';
 import { finaliseRun } from './finalise-run';
 
@@ -39,9 +40,8 @@ async function createOrLoadRun(
   const now = ctx.clock.now().toISOString();
   const exportPath = paths.export(exportDocId(request.accountId, request.exportId));
   return ctx.state.transaction(async (tx) => {
-    const existing = await tx.get(paths.run(runId));
-    if (existing !== undefined) {
-      const run = parseDocument(runDocSchema, paths.run(runId), existing);
+    const run = await findRunOfRequest((path) => tx.get(path), request.accountId, request.requestId);
+    if (run !== undefined) {
       if (run.requestHash !== requestHash) {
         throw inputError(
           'requestConflict',
@@ -59,7 +59,7 @@ async function createOrLoadRun(
         `export "${request.exportId}" is stopped until its destination is fixed`,
       );
     }
-    const run: RunDoc = {
+    const created: RunDoc = {
       runId,
       requestId: request.requestId,
       requestHash,
@@ -71,7 +71,11 @@ async function createOrLoadRun(
       createdAt: now,
       updatedAt: now,
     };
-    tx.create(paths.run(runId), run);
+    tx.create(paths.run(runId), created);
+    tx.create(paths.exportRun(exportDocId(request.accountId, request.exportId), now, runId), {
+      runId,
+      createdAt: now,
+    });
     tx.set(exportPath, {
       ...(exportDoc ?? {
         accountId: request.accountId,
@@ -85,7 +89,7 @@ async function createOrLoadRun(
       lastRunId: runId,
       updatedAt: now,
     });
-    return { run, created: true };
+    return { run: created, created: true };
   });
 }
 
@@ -125,6 +129,7 @@ async function planAndCommit(ctx: ExportContext, run: RunDoc): Promise<RunDoc> {
 }
 
 export async function planExport(ctx: ExportContext, request: ExportRequest): Promise<PlanOutcome> {
+  assertSourceInScope(request, { sourceScope: ctx.settings.sourceScope });
   await getDestination(ctx.state, request.accountId, request.destinationId);
   const loaded = await createOrLoadRun(ctx, request);
   let run = loaded.run;
