@@ -21,6 +21,9 @@ import { parseWithSchema } from '../schema';
 import { bucketNameSchema } from '../source/gcs-uri';
 import { z } from '../zod';
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
 export const newDestinationSchema = z.strictObject({
   accountId: idSchema,
   destinationId: idSchema,
@@ -29,11 +32,7 @@ export const newDestinationSchema = z.strictObject({
     .trim()
     .min(1)
     .max(100)
-    // eslint-disable-next-line no-control-regex
-    .refine(
-      (nickname) => !/[\u0000-\u001f\u007f-\u009f]/.test(nickname),
-      'must not contain control characters',
-    ),
+    .refine((nickname) => !CONTROL_CHARACTERS.test(nickname), 'must not contain control characters'),
   bucket: bucketNameSchema,
 });
 export type NewDestination = z.infer<typeof newDestinationSchema>;
