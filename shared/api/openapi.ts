@@ -16,6 +16,13 @@ const WITH_BODY: readonly ErrorCode[] = ['invalidBody', 'bodyTooLarge', 'unsuppo
 class Components {
   readonly schemas: Record<string, unknown> = {};
 
+  /** A schema, with a top-level reference to a component replaced by the component. */
+  resolve(schema: unknown): Json {
+    const ref = (schema as { $ref?: unknown }).$ref;
+    const id = typeof ref === 'string' ? ref.replace('#/components/schemas/', '') : undefined;
+    return (id === undefined ? schema : this.schemas[id]) as Json;
+  }
+
   /** The JSON Schema (2020-12, OpenAPI 3.1's dialect) of `schema` as seen on input or output. */
   ref(schema: z.ZodType, io: 'input' | 'output'): unknown {
     const converted = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
@@ -54,7 +61,7 @@ function parameters(route: Route, components: Components): Json[] {
     required: true,
     schema: { type: 'string', pattern: ID_PATTERN },
   }));
-  const query = route.query ? (components.ref(route.query, 'input') as Json) : undefined;
+  const query = route.query ? components.resolve(components.ref(route.query, 'input')) : undefined;
   const properties = (query?.properties ?? {}) as Record<string, Json>;
   return [
     ...path,

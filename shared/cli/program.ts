@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { registerBench } from './commands/bench';
 import { registerDemo } from './commands/demo';
 import { registerDestinations } from './commands/destinations';
+import { registerExports } from './commands/exports';
+import { registerOpenApi } from './commands/openapi';
+import { registerServe } from './commands/serve';
 import { registerPublish } from './commands/publish';
 import { registerRun } from './commands/run';
 
@@ -17,6 +20,9 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerRun(program);
   registerDestinations(program);
+  registerExports(program);
+  registerServe(program);
+  registerOpenApi(program);
   registerPublish(program);
   registerBench(program);
   return program;

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config';
 import type { Config } from '../config';
-import type { LocalRuntime } from '../composition/local';
+import type { LocalRuntime, LocalRuntimeOptions } from '../composition/local';
 import { createLocalRuntime } from '../composition/local';
 import { lockDataDir } from './data-lock';
 
@@ -18,10 +18,18 @@ export function cliConfig(options: CommonOptions, overrides: Partial<Config['set
 }
 
 /** The local runtime over the data folder, locked for this process until `close()`. */
-export async function openRuntime(config: Config): Promise<LocalRuntime> {
+export async function openRuntime(
+  config: Config,
+  options: Pick<LocalRuntimeOptions, 'callers'> = {},
+): Promise<LocalRuntime> {
   const unlock = await lockDataDir(config.dataDir);
   try {
-    const runtime = await createLocalRuntime({ config, dataDir: config.dataDir, persistState: true });
+    const runtime = await createLocalRuntime({
+      config,
+      dataDir: config.dataDir,
+      persistState: true,
+      ...options,
+    });
     return {
       ...runtime,
       close: async () => {
@@ -32,6 +40,19 @@ export async function openRuntime(config: Config): Promise<LocalRuntime> {
   } catch (error) {
     await unlock();
     throw error;
+  }
+}
+
+/** Opens the runtime, runs `work`, and always closes it (state saved, data folder unlocked). */
+export async function withRuntime<T>(
+  options: CommonOptions,
+  work: (runtime: LocalRuntime) => Promise<T>,
+): Promise<T> {
+  const runtime = await openRuntime(cliConfig(options));
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { AesGcmCipher } from '../adapters/crypto/aes-gcm-cipher';
@@ -62,6 +62,17 @@ async function localKeyEncryptionKey(dataDir: string): Promise<Buffer> {
   await writeFile(file, key.toString('base64'), { mode: 0o600, flag: 'wx' });
   await chmod(file, 0o600);
   return key;
+}
+
+/**
+ * Makes `key` the data folder's own key-encryption key (after `keys rewrap` under a new GCS_EXPORT_KEK), replacing
+ * the file atomically, readable by its owner only.
+ */
+export async function saveLocalKeyEncryptionKey(dataDir: string, key: Buffer): Promise<void> {
+  const file = path.join(dataDir, 'kek.key');
+  const temporary = `${file}.${randomUUID()}`;
+  await writeFile(temporary, key.toString('base64'), { mode: 0o600, flag: 'wx' });
+  await rename(temporary, file);
 }
 
 /**
