@@ -13,7 +13,13 @@ import { z } from '../domain/zod';
 
 /** A key may be pasted as the downloaded file's text or sent as the parsed JSON object. */
 export const keyInputSchema = z
-  .union([z.string().min(1).max(MAX_KEY_TEXT_BYTES), z.record(z.string(), z.unknown())])
+  .union([
+    z
+      .string()
+      .min(1)
+      .max(MAX_KEY_TEXT_BYTES, `is larger than ${MAX_KEY_TEXT_BYTES} bytes; a key file is about 2 KB`),
+    z.record(z.string(), z.unknown()),
+  ])
   .meta({
     description: 'The service account key file: its contents as pasted (a JSON string), or the object.',
   })
