@@ -24,9 +24,11 @@ export class IdTokenCallers implements CallerVerifier {
   private readonly client: OAuth2Client;
 
   constructor(private readonly options: IdTokenCallersOptions) {
-    this.client = new OAuth2Client(
-      options.certsUrl ? { endpoints: { oauth2FederatedSignonPemCertsUrl: options.certsUrl } } : {},
-    );
+    this.client = new OAuth2Client({
+      ...(options.certsUrl ? { endpoints: { oauth2FederatedSignonPemCertsUrl: options.certsUrl } } : {}),
+      // Node's own fetch: gaxios would otherwise load node-fetch, an ES module, on the first request.
+      transporterOptions: { fetchImplementation: fetch },
+    });
   }
 
   async verify(authorization: string | undefined): Promise<CallerCheck> {
