@@ -1,39 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildProgram } from '../../../shared/cli/program';
-import { reportFailure } from '../../../shared/cli/main';
+import { cli, lastJson } from '../../support/cli';
 import { serviceAccountKey } from '../../support/service-account-key';
 import { tempDir } from '../../support/temp-dir';
-
-/** Runs the CLI in-process and returns what it printed and the exit code it set. */
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = jest
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  process.exitCode = 0;
-  let code = 0;
-  try {
-    await buildProgram()
-      .exitOverride()
-      .parseAsync(['node', 'gcs-export', ...args]);
-    code = Number(process.exitCode ?? 0);
-  } catch (error) {
-    code = reportFailure(error);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = 0;
-  }
-  return { stdout, stderr, code };
-}
-
-const lastJson = (stdout: string): Record<string, unknown> =>
-  JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 
 describe('gcs-export CLI', () => {
   const dir = tempDir('cli');
@@ -78,11 +47,11 @@ describe('gcs-export CLI', () => {
     const data = path.join(dir.path, 'locked');
     mkdirSync(data, { recursive: true });
     writeFileSync(path.join(data, '.lock'), String(process.ppid));
-    const refused = await cli('destinations', 'list', '--data', data);
+    const refused = await cli('destinations', 'list', '--account', 'a1', '--data', data);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is in use by another gcs-export process/);
     writeFileSync(path.join(data, '.lock'), '999999999');
-    expect((await cli('destinations', 'list', '--data', data)).code).toBe(0);
+    expect((await cli('destinations', 'list', '--account', 'a1', '--data', data)).code).toBe(0);
     expect(existsSync(path.join(data, '.lock'))).toBe(false);
   });
 
@@ -114,15 +83,15 @@ describe('gcs-export CLI', () => {
       destinationId: 'd1',
       key: { clientEmail: 'exporter@customer-project.iam.gserviceaccount.com' },
     });
-    const listed = await cli('destinations', 'list', '--data', data, '--json');
+    const listed = await cli('destinations', 'list', '--account', 'a1', '--data', data, '--json');
     const privateBody = (JSON.parse(key) as { private_key: string }).private_key.split('\n')[1] ?? '';
     for (const output of [added.stdout, listed.stdout, readFileSync(path.join(data, 'state.json'), 'utf8')]) {
       expect(output).not.toContain(privateBody);
       expect(output).not.toContain('BEGIN PRIVATE KEY');
     }
-    expect(lastJson(listed.stdout)).toEqual([
-      expect.objectContaining({ destinationId: 'd1', bucket: 'cust-bucket' }),
-    ]);
+    expect(lastJson(listed.stdout)).toEqual({
+      items: [expect.objectContaining({ destinationId: 'd1', bucket: 'cust-bucket' })],
+    });
   });
 
   it.each([
