@@ -68,18 +68,38 @@ async function readBounded(stream: Readable, headers: IncomingHttpHeaders): Prom
     return fail('unsupportedMediaType', 'Content-Encoding must be identity, gzip, deflate or br');
   const declared = Number(header(headers, 'content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > (decoder ? MAX_WIRE_BYTES : MAX_BODY_BYTES)) return tooLarge();
-  const decoded = decoder ? stream.pipe(capped(MAX_WIRE_BYTES)).pipe(decoder) : stream;
-  if (decoder) stream.once('error', (error) => decoded.destroy(error));
+  if (!decoder) return collect(stream, stream);
+  // request → cap on the compressed bytes → decoder → raw-body's cap on the decoded bytes. pipe() forwards no
+  // errors: each stage's failure is handed to the decoder, whose error raw-body reports.
+  const wire = capped(MAX_WIRE_BYTES);
+  const failDecoder = (error: Error) => decoder.destroy(error);
+  stream.once('error', failDecoder);
+  wire.on('error', failDecoder);
+  decoder.on('error', () => undefined);
+  stream.pipe(wire).pipe(decoder);
+  const result = await collect(decoder, stream, encoding);
+  stream.unpipe(wire);
+  wire.destroy();
+  return result;
+}
+
+/** Collects `decoded`; on any failure the stream stops at once, so nothing more is read or inflated. */
+async function collect(
+  decoded: Readable,
+  source: Readable,
+  encoding?: string,
+): Promise<Buffer | BodyFailure> {
   try {
     return await getRawBody(decoded, { limit: MAX_BODY_BYTES });
   } catch (error) {
-    // The decoder stops at once: nothing more is inflated than the limit allowed.
-    decoded.destroy();
+    // Stop reading: the request itself stays open, so that the refusal can still be sent on it.
+    if (decoded !== source) decoded.destroy();
+    source.pause();
     const type = (error as { type?: unknown }).type;
     if (type === 'entity.too.large') return tooLarge();
     return fail(
       'invalidBody',
-      decoder ? `the body is not valid ${encoding} data` : 'the body could not be read',
+      encoding ? `the body is not valid ${encoding} data` : 'the body could not be read',
     );
   }
 }

@@ -29,6 +29,8 @@ const ACCOUNT = 'acct-sys';
 const DESTINATION = 'warehouse';
 const MAX_DELIVERY_ATTEMPTS = 5;
 
+const API_TOKEN = randomBytes(24).toString('base64url');
+
 /** What the function instances read at cold start, as Terraform sets it (plus the emulator hosts). */
 function functionEnv(projectId: string, storageUrl: string): NodeJS.ProcessEnv {
   return {
@@ -42,6 +44,8 @@ function functionEnv(projectId: string, storageUrl: string): NodeJS.ProcessEnv {
     GOOGLE_CLOUD_PROJECT: projectId,
     GCS_EXPORT_KEK: randomBytes(32).toString('base64'),
     QUARANTINE_BUCKET: QUARANTINE,
+    SOURCE_PREFIX_TEMPLATE: `gs://${SOURCE}/`,
+    GCS_EXPORT_API_TOKEN: API_TOKEN,
     LOG_LEVEL: 'info',
     MAX_DELIVERY_ATTEMPTS: String(MAX_DELIVERY_ATTEMPTS),
     // Small chunks, and a low resumable threshold, so that a modest source exercises several chunks, both
@@ -66,7 +70,10 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
   const api = async (method: string, route: string, body?: unknown) => {
     const response = await fetch(`${functions.api?.url}/v1/accounts/${ACCOUNT}/${route}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${API_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -191,7 +198,7 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
     expect(JSON.stringify(stored.data())).not.toContain('PRIVATE KEY');
     const listed = await api('GET', 'destinations');
     expect(listed.text).not.toContain('PRIVATE KEY');
-    expect(listed.json.destinations).toHaveLength(1);
+    expect(listed.json.items).toHaveLength(1);
 
     const missingBucket = await api('POST', 'destinations', {
       destinationId: 'typo',
