@@ -11,12 +11,19 @@ export interface ResumeOutcome {
   chunks: number;
 }
 
-/** Blocked runs of one export (a run blocks only on its destination, so they all resume together). */
+/**
+ * Blocked runs of one export (a run blocks only on its destination, so they all resume together): a query on the
+ * account and export, never a scan of every account's blocked runs.
+ */
 async function blockedRuns(ctx: ExportContext, accountId: string, exportId: string): Promise<RunDoc[]> {
-  const docs = await ctx.state.list('runs', { where: { field: 'status', equals: 'blocked' } });
-  return docs
-    .map((doc) => parseDocument(runDocSchema, paths.run(doc.id), doc.data))
-    .filter((run) => run.accountId === accountId && run.exportId === exportId);
+  const docs = await ctx.state.list('runs', {
+    where: [
+      { field: 'accountId', equals: accountId },
+      { field: 'exportId', equals: exportId },
+      { field: 'status', equals: 'blocked' },
+    ],
+  });
+  return docs.map((doc) => parseDocument(runDocSchema, paths.run(doc.id), doc.data));
 }
 
 /** Firestore commits at most 500 writes at once. */
