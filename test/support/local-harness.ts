@@ -46,6 +46,21 @@ export interface Harness {
   dispose(): Promise<void>;
 }
 
+/** A valid events request of the harness's account and destination, as JSON fields (overrides on top). */
+export function requestFields(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    requestId: 'req-1',
+    accountId: ACCOUNT,
+    exportId: 'daily-events',
+    destinationId: DESTINATION,
+    kind: 'events',
+    window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
+    source: { prefixes: [`gs://${SOURCE_BUCKET}/events/`] },
+    createdBy: { email: 'owner@example.com', name: 'Owner' },
+    ...overrides,
+  };
+}
+
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
   const dir = tempDir(options.label);
   const clock = new SettableClock('2026-03-01T00:00:00Z');
@@ -92,17 +107,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       await writeFile(file, content);
     },
     request: (overrides = {}) => {
-      const parsed = parseExportRequest({
-        requestId: 'req-1',
-        accountId: ACCOUNT,
-        exportId: 'daily-events',
-        destinationId: DESTINATION,
-        kind: 'events',
-        window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
-        source: { prefixes: [`gs://${SOURCE_BUCKET}/events/`] },
-        createdBy: { email: 'owner@example.com', name: 'Owner' },
-        ...overrides,
-      });
+      const parsed = parseExportRequest(requestFields(overrides));
       if (!parsed.ok) throw new Error(parsed.violations.join('; '));
       return parsed.value;
     },

@@ -8,7 +8,7 @@ import { callerVerifier } from '../../shared/composition/callers';
 import { createLocalRuntime } from '../../shared/composition/local';
 import { loadConfig } from '../../shared/config';
 import { cli } from '../support/cli';
-import { eventLines } from '../support/local-harness';
+import { eventLines, requestFields } from '../support/local-harness';
 import { serviceAccountKey } from '../support/service-account-key';
 import { tempDir } from '../support/temp-dir';
 
@@ -66,16 +66,7 @@ describe('no key material in clear in the local data folder, logs or answers, af
     const request = path.join(dir.path, 'request.json');
     writeFileSync(
       request,
-      JSON.stringify({
-        requestId: 'r',
-        accountId: 'a',
-        exportId: 'e',
-        destinationId: 'd',
-        kind: 'events',
-        window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
-        source: { prefixes: ['gs://platform-source/events/'] },
-        createdBy: { email: 'o@example.com', name: 'O' },
-      }),
+      JSON.stringify(requestFields({ requestId: 'r', accountId: 'a', exportId: 'e', destinationId: 'd' })),
     );
     await run('run', request);
     process.env.GCS_EXPORT_KEK = randomBytes(32).toString('base64');

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { kekIdOf } from '../../../shared/adapters/crypto/aes-gcm-cipher';
 import { cli, lastJson } from '../../support/cli';
-import { eventLines } from '../../support/local-harness';
+import { eventLines, requestFields } from '../../support/local-harness';
 import { serviceAccountKey } from '../../support/service-account-key';
 import { tempDir } from '../../support/temp-dir';
 
@@ -86,16 +86,12 @@ describe('gcs-export destinations|exports|runs|keys (the API routes on the data 
     const source = path.join(data, 'buckets', 'platform-source', 'events');
     mkdirSync(source, { recursive: true });
     writeFileSync(path.join(source, 'a.ndjson'), eventLines(500));
-    const request = {
+    const request = requestFields({
       requestId: 'r1',
       accountId: 'a2',
       exportId: 'daily',
       destinationId: 'd2',
-      kind: 'events',
-      window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
-      source: { prefixes: ['gs://platform-source/events/'] },
-      createdBy: { email: 'owner@example.com', name: 'Owner' },
-    };
+    });
     const run = await json('run', file('request.json', JSON.stringify(request)));
     expect(run).toMatchObject({ status: 'succeeded' });
     expect(await json('exports', 'list', '--account', 'a2')).toMatchObject({
