@@ -31,7 +31,9 @@ function frameworkServer(): FrameworkServerModule {
   const entry = load.resolve('@google-cloud/functions-framework');
   const loaded = load(path.join(path.dirname(entry), 'server.js')) as Partial<FrameworkServerModule>;
   if (typeof loaded.getServer !== 'function')
-    throw new Error('the Functions Framework changed: getServer not found; cannot keep request bodies unparsed');
+    throw new Error(
+      'the Functions Framework changed: getServer not found; cannot keep request bodies unparsed',
+    );
   return loaded as FrameworkServerModule;
 }
 

@@ -133,7 +133,10 @@ const REQUIRED_FOR_GCP = ['GOOGLE_CLOUD_PROJECT', 'QUARANTINE_BUCKET', 'SOURCE_P
 const configSchema = envSchema.superRefine((env, ctx) => {
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   if (env.API_ALLOWED_CALLERS && env.GCS_EXPORT_API_TOKEN)
-    issue('GCS_EXPORT_API_TOKEN', 'must not be set with API_ALLOWED_CALLERS: choose ID tokens or the shared token');
+    issue(
+      'GCS_EXPORT_API_TOKEN',
+      'must not be set with API_ALLOWED_CALLERS: choose ID tokens or the shared token',
+    );
   if (env.API_ALLOWED_CALLERS && !env.API_AUDIENCE)
     issue('API_AUDIENCE', 'is required with API_ALLOWED_CALLERS (the api function URL)');
   if (env.STORAGE_EMULATOR_TOKEN_URL && !env.STORAGE_EMULATOR_HOST)

@@ -84,7 +84,11 @@ export const ERROR_CODES = {
     httpStatus: 400,
     meaning: "a request's source lies outside its account's source scope (SOURCE_PREFIX_TEMPLATE)",
   },
-  invalidQuery: { kind: 'input', httpStatus: 400, meaning: 'a query parameter (page size or token) is invalid' },
+  invalidQuery: {
+    kind: 'input',
+    httpStatus: 400,
+    meaning: 'a query parameter (page size or token) is invalid',
+  },
   unauthenticated: {
     kind: 'input',
     httpStatus: 401,

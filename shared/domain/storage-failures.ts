@@ -57,7 +57,11 @@ export function classifyDestinationFailure(error: StorageFailure, bucket: string
       details,
     );
   }
-  return destinationError('destinationRejected', `Cloud Storage refused the export: ${error.message}`, details);
+  return destinationError(
+    'destinationRejected',
+    `Cloud Storage refused the export: ${error.message}`,
+    details,
+  );
 }
 
 /** The platform's own source: missing data is a bad request; anything else is ours to retry. */

@@ -14,7 +14,8 @@ export const kekIdOf = (key: Buffer): string =>
   createHash('sha256').update('gcs-export key-encryption key\n').update(key).digest('hex').slice(0, 16);
 
 /** The associated data: the format version and key id are authenticated with the binding. */
-const associated = (keyId: string, binding: string): Buffer => Buffer.from(`${VERSION}\n${keyId}\n${binding}`);
+const associated = (keyId: string, binding: string): Buffer =>
+  Buffer.from(`${VERSION}\n${keyId}\n${binding}`);
 
 function assertKek(key: Buffer): Buffer {
   if (key.length !== 32) throw new Error('a key-encryption key must be 32 bytes (AES-256)');

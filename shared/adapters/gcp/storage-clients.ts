@@ -23,7 +23,10 @@ export function platformStorage(projectId: string, retry: StorageRetrySettings):
 }
 
 type TransporterOptions = NonNullable<
-  Extract<NonNullable<StorageOptions['clientOptions']>, { transporterOptions?: unknown }>['transporterOptions']
+  Extract<
+    NonNullable<StorageOptions['clientOptions']>,
+    { transporterOptions?: unknown }
+  >['transporterOptions']
 >;
 
 /** The token endpoints google-auth-library posts a key's signed assertion to (its versions differ). */

@@ -82,7 +82,14 @@ export class LocalBucketStore implements BucketStore {
     const held: string[] = [];
     for (const permission of permissions) {
       const mode = FOLDER_ACCESS[permission];
-      if (mode !== undefined && (await access(folder, mode).then(() => true, () => false))) held.push(permission);
+      if (
+        mode !== undefined &&
+        (await access(folder, mode).then(
+          () => true,
+          () => false,
+        ))
+      )
+        held.push(permission);
     }
     return held;
   }

@@ -88,13 +88,10 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
       expect(documented).toContain(route.path.replace(/:(\w+)/g, '{$1}'));
       const url = route.path.replace(':accountId', ACCOUNT).replace(/:(\w+)/g, 'none');
       const answer = await call(route.method, url, route.body ? { body: {} } : {});
-      expect({
-        route: route.path,
-        code: (answer.body?.error as { code?: string } | undefined)?.code,
-      }).not.toEqual({
-        route: route.path,
-        code: expect.stringMatching(/^(routeNotFound|methodNotAllowed|unauthenticated)$/),
-      });
+      const code = (answer.body?.error as { code?: string } | undefined)?.code ?? 'none';
+      expect(`${route.method} ${route.path}: ${code}`).not.toMatch(
+        /: (routeNotFound|methodNotAllowed|unauthenticated)$/,
+      );
     }
   });
 
@@ -126,10 +123,8 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
       ['req-1', 'succeeded'],
     ]);
     const runs = await call('GET', `${account}/exports/daily-events/runs?pageSize=1`);
-    expect(runs.body).toMatchObject({
-      items: [{ requestId: 'req-missing' }],
-      nextPageToken: expect.any(String),
-    });
+    expect(runs.body).toMatchObject({ items: [{ requestId: 'req-missing' }] });
+    expect(typeof runs.body?.nextPageToken).toBe('string');
   });
 
   it("pages through a run's files in chunk order, every file once, as the manifest lists them", async () => {
