@@ -5,7 +5,7 @@ import { logEvent } from '../domain/log-events';
 import type { ApiResponse } from './http-errors';
 import { apiError } from './http-errors';
 import { openApiDocument } from './openapi';
-import { readJsonBody } from './request-body';
+import { hasBody, readJsonBody } from './request-body';
 import { findRoute, routeApiRequest } from './router';
 
 /** An HTTP request as both transports see it: the Functions Framework (api function) and `gcs-export serve`. */
@@ -74,7 +74,9 @@ export async function serveApiHttp(
         code,
         code === 'callerForbidden' ? 'this caller may not use the API' : 'a valid bearer token is required',
       );
-      return done(answer(refused, { 'WWW-Authenticate': 'Bearer' }), { code });
+      // A body sent by an unknown caller is never read: closing spares reading the rest of it just to discard it.
+      const close: Record<string, string> = hasBody(request.headers) ? { Connection: 'close' } : {};
+      return done(answer(refused, { 'WWW-Authenticate': 'Bearer', ...close }), { code });
     }
 
     // Unknown routes are answered before reading a byte of the body.
