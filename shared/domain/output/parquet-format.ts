@@ -1,0 +1,184 @@
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import type { Column, ColumnType } from './column-types';
+import type { Row } from './row-shape';
+import { cellValue, rowShaper } from './row-shape';
+
+/**
+ * Parquet through hyparquet-writer (chosen by measurement: docs/FORMATS.md). Typed columns from the run's schema:
+ * int64 as INT64 from the literal's digits, timestamps as TIMESTAMP(MILLIS, UTC), nested values as JSON text,
+ * SNAPPY pages. Records are buffered as their JSON text (compact, and its size is known) and turned into columns
+ * one row group at a time, so a part holds at most one row group, and all parts of a chunk share one budget.
+ */
+
+type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
+
+export interface ParquetOptions {
+  /** A row group closes at this many buffered JSON bytes, or rows, whichever comes first. */
+  rowGroupBytes: number;
+  rowGroupRows: number;
+  codec: 'SNAPPY' | 'UNCOMPRESSED';
+}
+
+export const DEFAULT_PARQUET_OPTIONS: ParquetOptions = {
+  rowGroupBytes: 32 * 1024 * 1024,
+  rowGroupRows: 1_000_000,
+  codec: 'SNAPPY',
+};
+
+const OPTIONAL = 'OPTIONAL' as const;
+const REQUIRED = 'REQUIRED' as const;
+
+function schemaElement(column: Column): SchemaElement {
+  const repetition_type = column.nullable ? OPTIONAL : REQUIRED;
+  const name = column.name;
+  const physical: Record<ColumnType, Omit<SchemaElement, 'name'>> = {
+    string: { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } },
+    int64: { type: 'INT64' },
+    double: { type: 'DOUBLE' },
+    boolean: { type: 'BOOLEAN' },
+    timestamp: {
+      type: 'INT64',
+      logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+    },
+    // JSON text in a STRING column. The writer's JSON type would turn big integers into doubles and encode our
+    // text a second time, and a JSON logical type over a UTF8 converted type is a contradiction readers resolve
+    // differently; the manifest says the column holds JSON.
+    json: { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } },
+  };
+  return { name, repetition_type, ...physical[column.type] };
+}
+
+export function parquetSchema(columns: readonly Column[]): SchemaElement[] {
+  return [{ name: 'schema', num_children: columns.length }, ...columns.map(schemaElement)];
+}
+
+/** Shared by the Parquet parts of one chunk: when their buffered rows exceed it, the largest flushes early. */
+export class RowGroupBudget {
+  private readonly parts = new Set<ParquetPartEncoder>();
+
+  constructor(readonly maxBytes: number) {}
+
+  join(part: ParquetPartEncoder): void {
+    this.parts.add(part);
+  }
+
+  leave(part: ParquetPartEncoder): void {
+    this.parts.delete(part);
+  }
+
+  async enforce(): Promise<void> {
+    for (;;) {
+      let total = 0;
+      let largest: ParquetPartEncoder | undefined;
+      for (const part of this.parts) {
+        total += part.bufferedBytes;
+        if (!largest || part.bufferedBytes > largest.bufferedBytes) largest = part;
+      }
+      if (total <= this.maxBytes || !largest || largest.bufferedBytes === 0) return;
+      await largest.flushRowGroup();
+    }
+  }
+}
+
+/** The writer's byte sink: what a row group produced goes to `emit` (the part's upload), then the buffer is reused. */
+class EmittingWriter extends ByteWriter {
+  constructor(private readonly emit: (bytes: Buffer) => Promise<void>) {
+    super(64 * 1024);
+  }
+
+  /** Called by the writer after each row group, and at the end of the file. */
+  flush(): Promise<void> {
+    return this.send();
+  }
+
+  // ByteWriter declares finish(): void, but ParquetWriter.finish() returns (and we await) what it returns.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
+  override finish(): Promise<void> {
+    return this.send();
+  }
+
+  private async send(): Promise<void> {
+    if (this.index === 0) return;
+    const bytes = Buffer.from(this.buffer.slice(0, this.index));
+    this.index = 0;
+    // A row group can grow the buffer to its size; a part waiting for its next row group should not keep that.
+    if (this.buffer.byteLength > 1024 * 1024) {
+      this.buffer = new ArrayBuffer(64 * 1024);
+      this.view = new DataView(this.buffer);
+    }
+    await this.emit(bytes);
+  }
+}
+
+/** One Parquet object: add records (JSON text), then finish. */
+export class ParquetPartEncoder {
+  bufferedBytes = 0;
+  private lines: string[] = [];
+  private readonly writer: EmittingWriter;
+  private readonly parquet: ParquetWriter;
+  private readonly shape: (json: string) => Row;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly columns: readonly Column[],
+    emit: (bytes: Buffer) => Promise<void>,
+    private readonly budget: RowGroupBudget,
+    private readonly options: ParquetOptions = DEFAULT_PARQUET_OPTIONS,
+  ) {
+    this.writer = new EmittingWriter(emit);
+    this.parquet = new ParquetWriter({
+      writer: this.writer,
+      schema: parquetSchema(columns),
+      codec: options.codec,
+      createdBy: 'gcs-export (hyparquet-writer)',
+    });
+    this.shape = rowShaper(columns);
+    budget.join(this);
+  }
+
+  async add(json: string, bytes: number): Promise<void> {
+    this.lines.push(json);
+    this.bufferedBytes += bytes;
+    if (this.bufferedBytes >= this.options.rowGroupBytes || this.lines.length >= this.options.rowGroupRows)
+      await this.flushRowGroup();
+    else await this.budget.enforce();
+  }
+
+  /** Encodes the buffered records as one row group; serialised, as the budget may ask while a flush runs. */
+  flushRowGroup(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeRowGroup());
+    return this.flushing;
+  }
+
+  private async writeRowGroup(): Promise<void> {
+    const lines = this.lines;
+    if (lines.length === 0) return;
+    this.lines = [];
+    this.bufferedBytes = 0;
+    const data = this.columns.map(() => new Array<ReturnType<typeof cellValue>>(lines.length));
+    lines.forEach((line, r) => {
+      const row = this.shape(line);
+      this.columns.forEach((column, c) => {
+        (data[c] as unknown[])[r] = cellValue(row[c], column.type);
+      });
+    });
+    const columnData = this.columns.map((column, c) => ({ name: column.name, data: data[c] }));
+    await this.parquet.write({ columnData, rowGroupSize: lines.length });
+  }
+
+  /** The last row group and the footer. */
+  async finish(): Promise<void> {
+    try {
+      await this.flushRowGroup();
+      await this.parquet.finish();
+    } finally {
+      this.budget.leave(this);
+    }
+  }
+
+  abort(): void {
+    this.lines = [];
+    this.bufferedBytes = 0;
+    this.budget.leave(this);
+  }
+}

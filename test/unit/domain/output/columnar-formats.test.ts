@@ -1,0 +1,208 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import { csvEncoder } from '../../../../shared/domain/output/csv-format';
+import { ParquetPartEncoder, RowGroupBudget } from '../../../../shared/domain/output/parquet-format';
+import { SchemaObserver } from '../../../../shared/domain/output/record-fields';
+import type { Column } from '../../../../shared/domain/output/column-types';
+import type { RunSchema } from '../../../../shared/domain/output/run-schema';
+import { resolveRunSchema } from '../../../../shared/domain/output/run-schema';
+import { duckdbRows, sqlString } from '../../../support/duckdb';
+import { useTempDirs } from '../../../support/temp-dir';
+
+/** Records as the record path writes them: sanitised JSON, `time` normalised, numbers with the source's digits. */
+const RECORDS = [
+  '{"name":"Charged","time":"2026-01-05T10:00:00.000Z","profile":{"identity":"u1","email":"a@example.com"},"props":{"Amount":12.5,"Big":9007199254740993,"Note":"naïve café 😀👍🏽","Cart":{"items":[{"sku":"a","qty":2}],"total":18446744073709551617},"ok":true,"empty":"","Neg":-9223372036854775808}}',
+  '{"name":"\\"quoted\\", with comma\\r\\nand CRLF","time":"2026-01-05T10:00:01.123Z","props":{"Amount":null,"Big":12,"Note":null,"Huge":123456789012345678901234567890,"Pi":3.14159265358979323846,"a.b":1,"ok":false}}',
+  '{"name":"=HYPERLINK(\\"http://x\\",\\"y\\")","time":"2026-01-05T10:00:02.000Z","profile":{"identity":"ユーザー"},"props":{"Mixed":"text","Arr":[1,"two",{"3":null}],"Zero":-0}}',
+  '{"name":"🎉 Promo; DROP TABLE x;--","time":"1999-12-31T23:59:59.999Z","props":{"Mixed":42,"Arr":[],"Cart":{},"Note":"日本語\\ttab"},"extra":[1,2]}',
+];
+
+type Value = null | boolean | string | { value: string } | Value[] | { [key: string]: Value };
+
+/** The oracle: each record's value for a column path, read with lossless-json, independently of the writers. */
+function sourceValue(line: string, columnPath: readonly string[]): Value | undefined {
+  let value = parseLossless(line) as Value;
+  for (const key of columnPath) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || isLosslessNumber(value))
+      return undefined;
+    value = (value as Record<string, Value>)[key];
+    if (value === undefined) return undefined;
+  }
+  return value;
+}
+
+const isNested = (value: Value): boolean =>
+  value !== null && typeof value === 'object' && !isLosslessNumber(value);
+
+/** The text a faithful cell holds: numbers as their literals, nested values compared after parsing. */
+function expectSameText(actual: string, expected: Value, where: string): void {
+  if (isNested(expected)) {
+    expect({ where, value: parseLossless(actual) }).toEqual({ where, value: expected });
+    return;
+  }
+  const text =
+    typeof expected === 'string'
+      ? expected
+      : typeof expected === 'boolean'
+        ? String(expected)
+        : (expected as { value: string }).value;
+  expect({ where, text: actual }).toEqual({ where, text });
+}
+
+function runSchemaOf(records: readonly string[]): RunSchema {
+  const observer = new SchemaObserver(1000);
+  records.forEach((record) => observer.observe(record));
+  return resolveRunSchema('events', undefined, [
+    { records: observer.records, columns: observer.columns(), overflow: observer.overflow },
+  ]);
+}
+
+async function writeParquet(file: string, columns: readonly Column[], records: readonly string[]) {
+  const chunks: Buffer[] = [];
+  const part = new ParquetPartEncoder(
+    columns,
+    (bytes) => {
+      chunks.push(bytes);
+      return Promise.resolve();
+    },
+    new RowGroupBudget(64 * 1024 * 1024),
+    { rowGroupBytes: 64 * 1024 * 1024, rowGroupRows: 3, codec: 'SNAPPY' },
+  );
+  for (const record of records) await part.add(record, Buffer.byteLength(record));
+  await part.finish();
+  await writeFile(file, Buffer.concat(chunks));
+}
+
+describe('the run schema of hostile records', () => {
+  const schema = runSchemaOf(RECORDS);
+  const byName = new Map(schema.columns.map((c) => [c.name, c]));
+
+  test('types keep every digit: int64 within its range, text beyond it or where a double would round', () => {
+    const types = Object.fromEntries(
+      schema.columns.map((c) => [c.name, `${c.type}${c.nullable ? '?' : ''}`]),
+    );
+    expect(types).toEqual({
+      name: 'string',
+      time: 'timestamp',
+      'profile.identity': 'string?',
+      'profile.email': 'string?',
+      'props.Amount': 'double?',
+      'props.Big': 'int64?',
+      'props.Note': 'string?',
+      'props.Cart': 'json?',
+      'props.ok': 'boolean?',
+      'props.empty': 'string?',
+      'props.Neg': 'int64?',
+      'props.Huge': 'string?',
+      'props.Pi': 'string?',
+      'props.a.b': 'int64?',
+      'props.Mixed': 'string?',
+      'props.Arr': 'json?',
+      'props.Zero': 'double?',
+      extra: 'json?',
+    });
+    expect(byName.get('name')?.nullable).toBe(false);
+  });
+
+  test('values that could not keep a narrower type are reported, with what was seen', () => {
+    const widened = schema.changes.filter((c) => c.change === 'widened');
+    expect(widened).toEqual([
+      { column: 'props.Huge', change: 'widened', type: 'string', seen: ['hugeInteger'] },
+      { column: 'props.Pi', change: 'widened', type: 'string', seen: ['inexact'] },
+      { column: 'props.Mixed', change: 'widened', type: 'string', seen: ['safeInteger', 'string'] },
+    ]);
+  });
+});
+
+describe('CSV and Parquet read back by readers nobody here wrote', () => {
+  const dir = useTempDirs();
+  const schema = runSchemaOf(RECORDS);
+  const { columns } = schema;
+
+  test('csv-parse gets the header and every field of every record, digits and emoji intact', () => {
+    const encoder = csvEncoder(columns);
+    const text = encoder.header + RECORDS.map((r) => encoder.row(r)).join('');
+    expect(text.endsWith('\r\n')).toBe(true);
+    const [header, ...rows] = parseCsv(text);
+    expect(header).toEqual(columns.map((c) => c.name));
+    expect(rows).toHaveLength(RECORDS.length);
+    RECORDS.forEach((record, r) => {
+      columns.forEach((column, c) => {
+        const expected = sourceValue(record, column.path);
+        const cell = rows[r]?.[c] ?? '';
+        if (expected === undefined || expected === null) expect({ r, c, cell }).toEqual({ r, c, cell: '' });
+        else expectSameText(cell, expected, `${r}:${column.name}`);
+      });
+    });
+  });
+
+  test('DuckDB tells null from the empty string in the CSV', async () => {
+    const file = path.join(dir('csv'), 'part.csv');
+    const encoder = csvEncoder(columns);
+    await writeFile(file, encoder.header + RECORDS.map((r) => encoder.row(r)).join(''));
+    const rows = await duckdbRows(
+      `SELECT "props.empty" AS empty, "props.Note" AS note, "props.Big" AS big FROM read_csv(${sqlString(file)}, header = true, all_varchar = true, allow_quoted_nulls = false)`,
+    );
+    expect(rows.map((row) => row.empty)).toEqual(['', null, null, null]);
+    expect(rows.map((row) => row.note)).toEqual(['naïve café 😀👍🏽', null, null, '日本語\ttab']);
+    expect(rows.map((row) => row.big)).toEqual(['9007199254740993', '12', null, null]);
+  });
+
+  test('DuckDB reads the Parquet types and every field, int64 exact, time as a UTC instant', async () => {
+    const file = path.join(dir('parquet'), 'part.parquet');
+    await writeParquet(file, columns, RECORDS);
+    const described = await duckdbRows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
+    const duckTypes = Object.fromEntries(
+      described.map((d) => [String(d.column_name), String(d.column_type)]),
+    );
+    const expectedDuckType = {
+      string: 'VARCHAR',
+      int64: 'BIGINT',
+      double: 'DOUBLE',
+      boolean: 'BOOLEAN',
+      timestamp: 'TIMESTAMP WITH TIME ZONE',
+      json: 'VARCHAR',
+    };
+    expect(duckTypes).toEqual(Object.fromEntries(columns.map((c) => [c.name, expectedDuckType[c.type]])));
+
+    const select = columns
+      .map((c) =>
+        c.type === 'timestamp'
+          ? `epoch_ms("${c.name}")::VARCHAR AS "${c.name}"`
+          : `"${c.name}"::VARCHAR AS "${c.name}"`,
+      )
+      .join(', ');
+    const rows = await duckdbRows(`SELECT ${select} FROM read_parquet(${sqlString(file)})`);
+    expect(rows).toHaveLength(RECORDS.length);
+    RECORDS.forEach((record, r) => {
+      for (const column of columns) {
+        const expected = sourceValue(record, column.path);
+        const cell = rows[r]?.[column.name];
+        const where = `${r}:${column.name}`;
+        if (expected === undefined || expected === null)
+          expect({ where, cell }).toEqual({ where, cell: null });
+        else if (column.type === 'timestamp')
+          expect({ where, cell }).toEqual({ where, cell: String(Date.parse(expected as string)) });
+        else if (column.type === 'double')
+          expect({ where, value: Number(cell) }).toEqual({
+            where,
+            value: Number((expected as { value: string }).value),
+          });
+        else expectSameText(String(cell), expected, where);
+      }
+    });
+  });
+
+  test('an integer beyond 2^53 is stored as INT64 with its digits, one beyond int64 as its digits in text', async () => {
+    const file = path.join(dir('digits'), 'part.parquet');
+    await writeParquet(file, columns, RECORDS);
+    const rows = await duckdbRows(
+      `SELECT "props.Big" + 1 AS next, typeof("props.Big") AS big, "props.Huge" AS huge, "props.Neg"::VARCHAR AS neg FROM read_parquet(${sqlString(file)}) WHERE "props.Big" > 100`,
+    );
+    expect(rows).toEqual([
+      { next: '9007199254740994', big: 'BIGINT', huge: null, neg: '-9223372036854775808' },
+    ]);
+  });
+});
