@@ -1,6 +1,8 @@
 import { z } from './zod';
 import { exportRequestSchema } from './export-request';
 import { accountScopedId } from './ids';
+import { columnSchema } from './output/column-types';
+import { runSchemaSchema } from './output/run-schema';
 
 /** Schemas of every Firestore document; the domain parses what it reads, never trusts it. */
 
@@ -98,6 +100,10 @@ export const runDocSchema = z.object({
   manifest: z.object({ bucket: z.string(), name: z.string() }).optional(),
   totals: runTotalsSchema.optional(),
   failure: failureSchema.optional(),
+  /** CSV and Parquet: the columns every file of the run shares, decided once every chunk has been scanned. */
+  schema: runSchemaSchema.optional(),
+  /** When the chunk tasks that write with the schema were published (a crash before that republishes them). */
+  schemaPublishedAt: z.string().optional(),
   updatedAt: z.string(),
 });
 export type RunDoc = z.infer<typeof runDocSchema>;
@@ -127,6 +133,8 @@ export const exportDocSchema = z.object({
   noticesSent: z.array(z.object({ notice: z.number().int(), at: z.string() })).default([]),
   lastRunId: z.string().optional(),
   lastSuccessAt: z.string().optional(),
+  /** The columns of the export's CSV and Parquet runs so far, in order, with their (only ever widened) types. */
+  columns: z.array(columnSchema).optional(),
   updatedAt: z.string(),
 });
 export type ExportDoc = z.infer<typeof exportDocSchema>;
@@ -158,6 +166,10 @@ export const paths = {
   run: (runId: string) => `runs/${runId}`,
   chunks: chunksPath,
   chunk: (run: PlanRef, index: number) => `${chunksPath(run)}/${String(index).padStart(5, '0')}`,
+  /** What the first pass of each chunk of a CSV or Parquet run observed (output/run-schema.ts). */
+  observations: (run: PlanRef) => `runs/${run.runId}/plans/${run.planId}/observations`,
+  observation: (run: PlanRef, index: number) =>
+    `runs/${run.runId}/plans/${run.planId}/observations/${String(index).padStart(5, '0')}`,
   finaliserClaim: (runId: string) => `runs/${runId}/claims/finaliser`,
   rejection: (id: string) => `rejections/${id}`,
 };

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { BucketStore } from '../../ports/bucket-store.port';
 import type { QuarantineWriter } from '../../ports/quarantine.port';
 import type { ExportContext } from '../context';
-import type { ChunkCounts, ChunkDoc, RunDoc, Slice } from '../documents';
+import type { ChunkCounts, ChunkDoc, PlanRef, RunDoc, Slice } from '../documents';
 import { inputError } from '../errors';
 import { finaliseRun } from './finalise-run';
 import { fileExtension, partObjectName, partitionFor } from '../output/layout';
@@ -15,6 +15,14 @@ import { getDestination } from '../destinations/manage-destinations';
 import { parseSourceLine } from '../records/parse-record';
 import { claimChunk, completeChunk, loadRun, planOf } from './run-state';
 import { formatGcsUri } from '../source/gcs-uri';
+import type { PartitionKey } from '../output/layout';
+import type { ChunkObservation, RunSchema } from '../output/run-schema';
+import { MAX_COLUMNS } from '../output/run-schema';
+import { SchemaObserver } from '../output/record-fields';
+import { csvEncoder } from '../output/csv-format';
+import { DEFAULT_PARQUET_OPTIONS, ParquetPartEncoder, RowGroupBudget } from '../output/parquet-format';
+import { chunkDocSchema, parseDocument, paths } from '../documents';
+import { needsRunSchema, runSchemaFor } from './run-schema-phase';
 import {
   classified,
   classifyDestinationFailure,
@@ -40,7 +48,8 @@ interface ChunkJob {
   run: RunDoc;
   chunk: ChunkDoc;
   quarantine: QuarantineWriter;
-  writer: PartitionWriter;
+  /** Where each selected record goes: its partition's part (write pass), or the schema observer (scan pass). */
+  emit: (key: PartitionKey, json: string) => Promise<void> | void;
   counts: ChunkCounts;
 }
 
@@ -81,10 +90,7 @@ async function processLine(job: ChunkJob, slice: Slice, uri: string, line: Sourc
     return;
   }
   job.counts.records += 1;
-  await job.writer.write(
-    partitionFor(request.kind, request.prefix, time, eventName),
-    `${JSON.stringify(record)}\n`,
-  );
+  await job.emit(partitionFor(request.kind, request.prefix, time, eventName), JSON.stringify(record));
 }
 
 /** Window [from, to) and the optional event filter (raw event names). */
@@ -127,12 +133,39 @@ async function processSlices(job: ChunkJob): Promise<void> {
   }
 }
 
+/** What a part of the run's format needs besides its bytes: the CSV header, the Parquet encoder. */
+function formatOf(run: RunDoc, schema: RunSchema | undefined) {
+  const { format, compression } = run.request;
+  if (format === 'jsonl' || !schema)
+    return { encode: (json: string) => `${json}\n`, gzip: compression === 'gzip' };
+  if (format === 'csv') {
+    const csv = csvEncoder(schema.columns);
+    return { encode: csv.row, header: csv.header, gzip: compression === 'gzip' };
+  }
+  // Parquet compresses its pages itself (SNAPPY); `compression: none` leaves them uncompressed.
+  const options = {
+    ...DEFAULT_PARQUET_OPTIONS,
+    codec: compression === 'gzip' ? 'SNAPPY' : 'UNCOMPRESSED',
+  } as const;
+  const budget = new RowGroupBudget(PARQUET_BUFFER_BYTES);
+  return {
+    encode: (json: string) => json,
+    gzip: false,
+    columnar: (send: (bytes: Buffer) => Promise<void>) =>
+      new ParquetPartEncoder(schema.columns, send, budget, options),
+  };
+}
+
+/** The JSON text all Parquet parts of one chunk may buffer before the largest writes its row group early. */
+const PARQUET_BUFFER_BYTES = 64 * 1024 * 1024;
+
 function partitionWriter(
   ctx: ExportContext,
   run: RunDoc,
   chunk: ChunkDoc,
   destination: BucketStore,
   bucket: string,
+  format: ReturnType<typeof formatOf>,
 ) {
   const { request } = run;
   const extension = fileExtension(request.format, request.compression);
@@ -151,10 +184,12 @@ function partitionWriter(
         store: destination,
         bucket,
         name,
-        contentType: request.compression === 'gzip' ? 'application/gzip' : CONTENT_TYPES[request.format],
-        gzip: request.compression === 'gzip',
+        contentType: format.gzip ? 'application/gzip' : CONTENT_TYPES[request.format],
+        gzip: format.gzip,
         classify,
         ...(existing ? { existing } : {}),
+        ...('header' in format ? { header: format.header } : {}),
+        ...('columnar' in format ? { columnar: format.columnar } : {}),
       });
     },
   });
@@ -170,29 +205,38 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   if (run.status !== 'running') return { status: 'skipped', why: `run is ${run.status}` };
   const plan = planOf(run);
   if (!plan) return { status: 'skipped', why: 'run has no plan' };
+  let schema: RunSchema | undefined;
+  if (needsRunSchema(run.request.format)) {
+    const pending = await loadOpenChunk(ctx, plan, index);
+    if (!pending) return { status: 'skipped', why: 'chunk is not open' };
+    schema = await runSchemaFor(ctx, run, plan, pending, () => scanChunk(ctx, run, pending));
+    if (!schema) return { status: 'skipped', why: 'waiting for the run schema' };
+  }
   const claim = await claimChunk(ctx.state, plan, index, ctx.clock.now());
   if (!claim.claimed) return { status: 'skipped', why: claim.why };
   const chunk = claim.chunk;
 
   const destinationDoc = await getDestination(ctx.state, run.accountId, run.destinationId);
   const destination = await ctx.destinations.forDestination(destinationDoc);
+  const format = formatOf(run, schema);
+  const writer = partitionWriter(ctx, run, chunk, destination, destinationDoc.bucket, format);
   const job: ChunkJob = {
     ctx,
     select: recordSelector(run.request),
     run,
     chunk,
     quarantine: ctx.quarantine.open(runId, index),
-    writer: partitionWriter(ctx, run, chunk, destination, destinationDoc.bucket),
+    emit: (key, json) => writer.write(key, format.encode(json)),
     counts: { sourceLines: 0, records: 0, quarantined: 0, filteredOut: 0, sourceBytes: 0 },
   };
   let files;
   let quarantine;
   try {
     await processSlices(job);
-    files = await job.writer.finish();
+    files = await writer.finish();
     quarantine = await job.quarantine.commit();
   } catch (error) {
-    job.writer.abort(error instanceof Error ? error : new Error(String(error)));
+    writer.abort(error instanceof Error ? error : new Error(String(error)));
     await job.quarantine.abort();
     throw error;
   }
@@ -206,4 +250,38 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   });
   const finalised = await finaliseRun(ctx, runId);
   return { status: 'written', files: files.length, counts: job.counts, finalised };
+}
+
+/** The chunk's document unless it is finished or waiting for the customer (the scan pass does not claim it). */
+async function loadOpenChunk(
+  ctx: ExportContext,
+  plan: PlanRef,
+  index: number,
+): Promise<ChunkDoc | undefined> {
+  const data = await ctx.state.get(paths.chunk(plan, index));
+  if (data === undefined) return undefined;
+  const chunk = parseDocument(chunkDocSchema, paths.chunk(plan, index), data);
+  return chunk.status === 'pending' || chunk.status === 'running' ? chunk : undefined;
+}
+
+/** Lines quarantined by the scan pass are quarantined again, with their place, by the write pass. */
+const UNRECORDED: QuarantineWriter = {
+  add: () => Promise.resolve(),
+  commit: () => Promise.resolve(undefined),
+  abort: () => Promise.resolve(),
+};
+
+/** The first pass of a CSV or Parquet chunk: the same reading, parsing and selection, into a schema observer. */
+async function scanChunk(ctx: ExportContext, run: RunDoc, chunk: ChunkDoc): Promise<ChunkObservation> {
+  const observer = new SchemaObserver(MAX_COLUMNS);
+  await processSlices({
+    ctx,
+    select: recordSelector(run.request),
+    run,
+    chunk,
+    quarantine: UNRECORDED,
+    emit: (_key, json) => observer.observe(json),
+    counts: { sourceLines: 0, records: 0, quarantined: 0, filteredOut: 0, sourceBytes: 0 },
+  });
+  return { records: observer.records, columns: observer.columns(), overflow: observer.overflow };
 }

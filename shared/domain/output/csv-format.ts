@@ -14,7 +14,7 @@ export interface CsvEncoder {
   /** The header row, with its CRLF. */
   header: string;
   /** One record (the record path's JSON text) as one CSV row, with its CRLF. */
-  row(json: string): string;
+  row: (json: string) => string;
 }
 
 export function csvEncoder(columns: readonly Column[]): CsvEncoder {

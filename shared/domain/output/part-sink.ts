@@ -15,6 +15,17 @@ export interface PartTarget {
   /** The object already exists (a retried chunk): recompute its bytes and compare instead of uploading. */
   existing?: ObjectInfo;
   classify: (error: StorageFailure) => ExportError;
+  /** Text that opens the object before any record (the CSV header). */
+  header?: string;
+  /** A columnar format (Parquet) takes the records and sends the bytes it encodes itself. */
+  columnar?: (send: (bytes: Buffer) => Promise<void>) => ColumnarEncoder;
+}
+
+/** Encodes records (JSON text) into the bytes of one object, in blocks of its own choosing. */
+export interface ColumnarEncoder {
+  add(json: string, bytes: number): Promise<void>;
+  finish(): Promise<void>;
+  abort(): void;
 }
 
 export interface WrittenPart {
@@ -43,6 +54,7 @@ export class PartSink {
   private readonly tap = new ChecksumTap();
   private readonly done: Promise<ObjectInfo | undefined>;
   private failure: unknown;
+  private readonly encoder: ColumnarEncoder | undefined;
 
   constructor(private readonly target: PartTarget) {
     // pipeline() tears every stage down when one fails, so an aborted part never lingers half-uploaded.
@@ -64,14 +76,24 @@ export class PartSink {
       this.failure ??= error;
       this.input.destroy();
     });
+    this.encoder = target.columnar?.((bytes) => this.send(bytes));
+    if (target.header !== undefined) this.append(target.header, Buffer.byteLength(target.header));
   }
 
   async write(line: string, bytes: number): Promise<void> {
     this.records += 1;
-    this.uncompressedBytes += bytes;
-    this.batch.push(line);
-    this.batchBytes += bytes;
+    if (this.encoder) {
+      this.uncompressedBytes += bytes;
+      return this.encoder.add(line, bytes);
+    }
+    this.append(line, bytes);
     if (this.batchBytes >= BATCH_BYTES) await this.flush();
+  }
+
+  private append(text: string, bytes: number): void {
+    this.uncompressedBytes += bytes;
+    this.batch.push(text);
+    this.batchBytes += bytes;
   }
 
   private async flush(): Promise<void> {
@@ -79,8 +101,12 @@ export class PartSink {
     const text = this.batch.join('');
     this.batch = [];
     this.batchBytes = 0;
+    await this.send(text);
+  }
+
+  private async send(data: string | Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.uploadFailure(this.failure);
-    if (!this.input.write(text)) await this.drained();
+    if (!this.input.write(data)) await this.drained();
   }
 
   private drained(): Promise<void> {
@@ -104,6 +130,7 @@ export class PartSink {
 
   async close(): Promise<WrittenPart> {
     await this.flush();
+    await this.encoder?.finish();
     this.input.end();
     let stored: ObjectInfo | undefined;
     try {
@@ -129,6 +156,7 @@ export class PartSink {
 
   /** Stops the upload, e.g. when the chunk fails elsewhere; an unfinished upload never becomes an object. */
   abort(reason: Error): void {
+    this.encoder?.abort();
     this.input.destroy(reason);
   }
 

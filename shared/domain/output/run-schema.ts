@@ -17,8 +17,8 @@ import { ENVELOPE } from './record-fields';
 /** A run's columns are capped (BigQuery allows 10,000; BI tools struggle far earlier); the rest are one JSON cell. */
 export const MAX_COLUMNS = 1000;
 
-/** The overflow column's path cannot collide with a record field: sanitised names never contain NUL. */
-export const OVERFLOW_PATH = ['\u0000overflow'];
+/** The overflow column's path cannot collide with a record field: sanitising never produces an empty name. */
+export const OVERFLOW_PATH = [''];
 const OVERFLOW_NAME = '_overflow';
 
 export const schemaChangeSchema = z.discriminatedUnion('change', [

@@ -1,0 +1,307 @@
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import type { Manifest } from '../../../../shared/domain/output/manifest';
+import { exportDocSchema, paths } from '../../../../shared/domain/documents';
+import { exportDocId } from '../../../../shared/domain/ids';
+import type { Harness } from '../../../support/local-harness';
+import { ACCOUNT, DESTINATION_BUCKET, SOURCE_BUCKET, createHarness } from '../../../support/local-harness';
+import { duckdbRows, sqlString } from '../../../support/duckdb';
+
+const DAY = '2026-02-01';
+
+/** Source lines as the platform sends them: hostile names, Unicode, emoji, nesting, nulls, big integers. */
+const SOURCE = [
+  `{"name":"Charged","time":"${DAY}T10:00:00Z","profile":{"identity":"u-1","email":"a@example.com"},"props":{"Amount":12.5,"Big":9007199254740993,"Note":"naïve café 😀👍🏽","Cart":{"items":[{"sku":"a","qty":2}]},"ok":true}}`,
+  `{"name":"Bell\\u0007\\"Rung\\", with, commas","time":1769941800,"props":{"Amount":null,"Big":-9223372036854775808,"Note":null,"Huge":123456789012345678901234567890}}`,
+  `{"name":"=HYPERLINK(\\"http://evil\\")","time":"${DAY}T11:00:00+05:30","profile":{"identity":"ユーザー"},"props":{"Note":"line\\nbreak, \\"quoted\\"","Cart":{}}}`,
+  `{"name":"🎉 Promo/../..","time":1769950800123,"profile":{"identity":null},"props":{"Amount":0.1,"Big":12,"ok":false},"tags":["a",{"b":[1,2]}]}`,
+  `{"name":"Charged","time":"${DAY}T23:59:59.999Z","props":{"Amount":-0,"Note":"تم الشراء","Big":9223372036854775807}}`,
+];
+
+/** What the record path makes of each source line (sanitised names, normalised time): the oracle's input. */
+const EXPECTED_TIMES = [
+  Date.parse(`${DAY}T10:00:00Z`),
+  1769941800 * 1000,
+  Date.parse(`${DAY}T11:00:00+05:30`),
+  1769950800123,
+  Date.parse(`${DAY}T23:59:59.999Z`),
+];
+
+type Value = null | boolean | string | { value: string } | Value[] | { [key: string]: Value };
+
+/** A source field by column path, read with lossless-json (independently of the writers). */
+function sourceField(line: string, columnPath: readonly string[]): Value | undefined {
+  let value = parseLossless(line) as Value;
+  for (const key of columnPath) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || isLosslessNumber(value))
+      return undefined;
+    value = (value as Record<string, Value>)[key] as Value;
+    if (value === undefined) return undefined;
+  }
+  return value;
+}
+
+function asText(value: Value): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return String(value);
+  if (isLosslessNumber(value)) return value.value;
+  return JSON.stringify(value);
+}
+
+async function exportAs(h: Harness, format: 'csv' | 'parquet', requestId = 'req-1') {
+  await h.publishAndDrain(h.request({ requestId, format }));
+  const objects = await h.destinationObjects();
+  const manifestName = [...objects.keys()].find((n) => n.endsWith('/manifest.json') && n.includes(''));
+  const manifests = [...objects.entries()].filter(([n]) => n.endsWith('/manifest.json'));
+  const manifest = manifests
+    .map(([, bytes]) => JSON.parse(bytes.toString()) as Manifest)
+    .find((m) => m.requestId === requestId);
+  if (!manifest || !manifestName) throw new Error('no manifest');
+  return { objects, manifest };
+}
+
+const fileOnDisk = (h: Harness, name: string) =>
+  path.join(h.runtime.buckets.root, DESTINATION_BUCKET, ...name.split('/'));
+
+/** Records by their time: each source record has its own. */
+const byTime = (rows: Record<string, unknown>[], timeOf: (row: Record<string, unknown>) => number) =>
+  new Map(rows.map((row) => [timeOf(row), row]));
+
+describe('CSV and Parquet exports, read back with csv-parse and DuckDB', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness({ label: 'columnar' });
+    await h.writeSource('events/a.ndjson', `${SOURCE.slice(0, 3).join('\n')}\n`);
+    await h.writeSource('events/b.ndjson', `${SOURCE.slice(3).join('\n')}\n`);
+  });
+  afterEach(() => h.dispose());
+
+  test('CSV: one header for every file of the run, and every field of every record', async () => {
+    const { objects, manifest } = await exportAs(h, 'csv');
+    const columns = manifest.schema.columns ?? [];
+    expect(columns.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['name', 'time', 'profile.identity', 'props.Big', 'props.Cart', 'tags']),
+    );
+    const parts = [...objects.keys()].filter((n) => n.endsWith('.csv.gz'));
+    expect(parts.length).toBe(manifest.files.length);
+    expect(parts.length).toBeGreaterThan(2);
+    const rows: Record<string, string>[] = [];
+    for (const name of parts) {
+      const text = gunzipSync(objects.get(name) ?? Buffer.alloc(0)).toString('utf8');
+      const [header, ...records] = parseCsv(text);
+      expect(header).toEqual(columns.map((c) => c.name));
+      for (const record of records)
+        rows.push(Object.fromEntries(columns.map((c, i) => [c.name, record[i] ?? ''])));
+    }
+    expect(rows).toHaveLength(SOURCE.length);
+    const found = byTime(rows, (row) => Date.parse(String(row.time)));
+    SOURCE.forEach((line, r) => {
+      const row = found.get(EXPECTED_TIMES[r] ?? 0) ?? {};
+      for (const column of columns) {
+        if (column.name === 'time' || column.name === 'name') continue;
+        const expected = sourceField(line, column.path);
+        const cell = row[column.name];
+        const want = expected === undefined || expected === null ? '' : asText(expected);
+        if (column.type === 'json' && want !== '')
+          expect({ r, column: column.name, value: parseLossless(cell ?? '') }).toEqual({
+            r,
+            column: column.name,
+            value: parseLossless(want),
+          });
+        else expect({ r, column: column.name, cell }).toEqual({ r, column: column.name, cell: want });
+      }
+    });
+    // Names are values: control characters become "?", everything else arrives as sent.
+    expect([...found.values()].map((row) => row.name).sort()).toEqual(
+      [
+        'Charged',
+        'Bell?"Rung", with, commas',
+        '=HYPERLINK("http://evil")',
+        '🎉 Promo/../..',
+        'Charged',
+      ].sort(),
+    );
+  });
+
+  test('CSV: DuckDB reads the gzipped parts with their header', async () => {
+    const { objects } = await exportAs(h, 'csv');
+    const files = [...objects.keys()]
+      .filter((n) => n.endsWith('.csv.gz'))
+      .map((n) => sqlString(fileOnDisk(h, n)));
+    const rows = await duckdbRows(
+      `SELECT "props.Big" AS big, "props.Note" AS note FROM read_csv([${files.join(', ')}], header = true, all_varchar = true, compression = 'gzip') ORDER BY big`,
+    );
+    expect(
+      rows
+        .map((row) => row.big)
+        .filter((big) => big !== null)
+        .sort(),
+    ).toEqual(['-9223372036854775808', '12', '9007199254740993', '9223372036854775807'].sort());
+    expect(rows.map((row) => row.note)).toEqual(
+      expect.arrayContaining(['naïve café 😀👍🏽', 'line\nbreak, "quoted"', 'تم الشراء']),
+    );
+  });
+
+  test('Parquet: typed columns, int64 exact beyond 2^53, UTC millisecond timestamps, every field', async () => {
+    const { objects, manifest } = await exportAs(h, 'parquet');
+    const columns = manifest.schema.columns ?? [];
+    const types = Object.fromEntries(columns.map((c) => [c.name, c.type]));
+    expect(types).toMatchObject({
+      name: 'string',
+      time: 'timestamp',
+      'props.Amount': 'double',
+      'props.Big': 'int64',
+      'props.Huge': 'string',
+      'props.Cart': 'json',
+      'props.ok': 'boolean',
+      tags: 'json',
+    });
+    const parts = [...objects.keys()].filter((n) => n.endsWith('.parquet'));
+    expect(parts.length).toBe(manifest.files.length);
+    const list = parts.map((n) => sqlString(fileOnDisk(h, n))).join(', ');
+    const select = columns
+      .map((c) =>
+        c.type === 'timestamp'
+          ? `epoch_ms("${c.name}") AS "${c.name}"`
+          : `"${c.name}"::VARCHAR AS "${c.name}"`,
+      )
+      .join(', ');
+    const rows = await duckdbRows(`SELECT ${select} FROM read_parquet([${list}])`);
+    expect(rows).toHaveLength(SOURCE.length);
+    const found = byTime(rows, (row) => Number(row.time));
+    SOURCE.forEach((line, r) => {
+      const row = found.get(EXPECTED_TIMES[r] ?? 0) ?? {};
+      for (const column of columns) {
+        if (column.name === 'time' || column.name === 'name') continue;
+        const expected = sourceField(line, column.path);
+        const cell = row[column.name] as string | null;
+        const where = { r, column: column.name };
+        if (expected === undefined || expected === null)
+          expect({ ...where, cell }).toEqual({ ...where, cell: null });
+        else if (column.type === 'double')
+          expect({ ...where, value: Number(cell) }).toEqual({ ...where, value: Number(asText(expected)) });
+        else if (column.type === 'json')
+          expect({ ...where, value: parseLossless(cell ?? '') }).toEqual({ ...where, value: expected });
+        else expect({ ...where, cell }).toEqual({ ...where, cell: asText(expected) });
+      }
+    });
+    const described = await duckdbRows(`DESCRIBE SELECT "props.Big", time FROM read_parquet([${list}])`);
+    expect(described.map((d) => d.column_type)).toEqual(['BIGINT', 'TIMESTAMP WITH TIME ZONE']);
+  });
+
+  test('the manifest lists the schema: field, type, nullability', async () => {
+    const { manifest } = await exportAs(h, 'parquet');
+    expect(manifest.schema.columns?.slice(0, 2)).toEqual([
+      { name: 'name', path: ['name'], type: 'string', nullable: false },
+      { name: 'time', path: ['time'], type: 'timestamp', nullable: false },
+    ]);
+    expect(manifest.schema.columns?.find((c) => c.name === 'props.ok')).toEqual({
+      name: 'props.ok',
+      path: ['props', 'ok'],
+      type: 'boolean',
+      nullable: true,
+    });
+    expect(manifest.schemaChanges).toEqual(
+      expect.arrayContaining([
+        { column: 'props.Big', change: 'added', type: 'int64' },
+        { column: 'props.Huge', change: 'widened', type: 'string', seen: ['hugeInteger'] },
+      ]),
+    );
+  });
+});
+
+describe('schema drift across the runs of one export', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness({ label: 'drift' });
+  });
+  afterEach(() => h.dispose());
+
+  const line = (i: number, extra: string) =>
+    `{"name":"Viewed","time":"${DAY}T0${i}:00:00Z","props":{"page":"home"${extra}}}`;
+
+  async function run(n: number, lines: string[], format: 'csv' | 'parquet') {
+    await h.writeSource(`drift-${n}/part.ndjson`, `${lines.join('\n')}\n`);
+    await h.publishAndDrain(
+      h.request({
+        requestId: `run-${n}`,
+        format,
+        source: { prefixes: [`gs://${SOURCE_BUCKET}/drift-${n}/`] },
+      }),
+    );
+    const objects = await h.destinationObjects();
+    const manifest = [...objects.entries()]
+      .filter(([name]) => name.endsWith('/manifest.json'))
+      .map(([, bytes]) => JSON.parse(bytes.toString()) as Manifest)
+      .find((m) => m.requestId === `run-${n}`);
+    if (!manifest) throw new Error(`run ${n} has no manifest`);
+    return manifest;
+  }
+
+  test.each(['parquet', 'csv'] as const)(
+    '%s: a new property adds a column; a changed type is reported and written as text, nothing lost',
+    async (format) => {
+      const first = await run(1, [line(1, ''), line(2, '')], format);
+      expect(first.schema.columns?.map((c) => c.name)).toEqual(['name', 'time', 'props.page']);
+
+      const second = await run(2, [line(3, ',"x":5'), line(4, ',"x":9007199254740993')], format);
+      expect(second.schema.columns?.map((c) => `${c.name}:${c.type}`)).toEqual([
+        'name:string',
+        'time:timestamp',
+        'props.page:string',
+        'props.x:int64',
+      ]);
+      expect(second.schemaChanges).toEqual([{ column: 'props.x', change: 'added', type: 'int64' }]);
+
+      const third = await run(3, [line(5, ',"x":"five"'), line(6, ',"x":6')], format);
+      expect(third.schema.columns?.map((c) => `${c.name}:${c.type}`)).toEqual([
+        'name:string',
+        'time:timestamp',
+        'props.page:string',
+        'props.x:string',
+      ]);
+      expect(third.schemaChanges).toEqual([
+        {
+          column: 'props.x',
+          change: 'typeChanged',
+          from: 'int64',
+          to: 'string',
+          seen: ['safeInteger', 'string'],
+        },
+      ]);
+
+      const exportDoc = exportDocSchema.parse(
+        await h.runtime.state.get(paths.export(exportDocId(ACCOUNT, 'daily-events'))),
+      );
+      expect(exportDoc.columns?.map((c) => `${c.name}:${c.type}`)).toEqual([
+        'props.page:string',
+        'props.x:string',
+      ]);
+
+      // Every value of x, as each run's files hold it, read by DuckDB.
+      const values: Record<string, string | null> = {};
+      for (const manifest of [first, second, third]) {
+        const files = manifest.files.map((f) => sqlString(fileOnDisk(h, f.name))).join(', ');
+        const reader =
+          format === 'parquet'
+            ? `read_parquet([${files}], union_by_name = true)`
+            : `read_csv([${files}], header = true, all_varchar = true, union_by_name = true, compression = 'gzip')`;
+        const hasX = manifest.schema.columns?.some((c) => c.name === 'props.x');
+        const rows = await duckdbRows(
+          `SELECT strftime(time::TIMESTAMPTZ AT TIME ZONE 'UTC', '%H') AS hour, ${hasX ? '"props.x"::VARCHAR' : 'NULL'} AS x FROM ${reader}`,
+        );
+        for (const row of rows) values[String(row.hour)] = row.x as string | null;
+      }
+      expect(values).toEqual({
+        '01': null,
+        '02': null,
+        '03': '5',
+        '04': '9007199254740993',
+        '05': 'five',
+        '06': '6',
+      });
+    },
+  );
+});
