@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { registerDestination } from '../../domain/destinations/manage-destinations';
 import { paths } from '../../domain/documents';
-import type { ExportRequest } from '../../domain/export-request';
-import { parseExportRequest } from '../../domain/export-request';
+import type { ExportFormat, ExportRequest } from '../../domain/export-request';
+import { EXPORT_FORMATS, parseExportRequest } from '../../domain/export-request';
+import type { Manifest } from '../../domain/output/manifest';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { DemoSourceOptions, DemoSourceResult } from '../demo-data';
 import { generateDemoSource } from '../demo-data';
@@ -26,6 +27,7 @@ interface DemoOptions extends CommonOptions {
   days: number;
   chunkMb: number;
   seed: number;
+  format: ExportFormat;
 }
 
 export const positiveInt = (value: string): number => {
@@ -61,6 +63,7 @@ export function registerDemo(program: Command): void {
       4,
     )
     .option('--seed <n>', 'random seed of the generator', positiveInt, 42)
+    .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('jsonl'))
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<DemoOptions>();
       const config = cliConfig(options, { chunkTargetBytes: options.chunkMb * MiB });
@@ -86,11 +89,12 @@ export function registerDemo(program: Command): void {
           seed: options.seed,
         });
         await ensureDemoDestination(runtime);
-        const request: ExportRequest = requestOf(demoId, sourceId, from, to);
+        const request: ExportRequest = requestOf(demoId, sourceId, from, to, options.format);
         const summary = await runRequestLocally(runtime, request, chunkProgress());
         const generatedLines = generated.sourceRecords + generated.malformedLines;
         const consistent = summary.records === generatedLines - summary.quarantined;
         const tree = await formatOutputTree(runtime.buckets, DESTINATION_BUCKET, request.prefix);
+        const schema = await manifestSchema(summary.manifest);
         const human = [
           `source: ${generatedLines.toLocaleString('en-US')} lines (${generated.malformedLines} malformed) in ${generated.objects.length} objects under gs://${SOURCE_BUCKET}/demo/${sourceId}/`,
           '',
@@ -98,10 +102,12 @@ export function registerDemo(program: Command): void {
           '',
           tree,
           '',
+          ...formatSchema(schema),
           `${consistent ? '✓' : '✗'} manifest records ${summary.records.toLocaleString('en-US')} = generated ${generatedLines.toLocaleString('en-US')} − quarantined ${summary.quarantined}`,
         ].join('\n');
         printResult(options, human, {
           ...summary,
+          ...schema,
           generatedLines,
           generatedMalformed: generated.malformedLines,
           consistent,
@@ -143,7 +149,37 @@ async function cachedDemoSource(
   return generated;
 }
 
-function requestOf(demoId: string, sourceId: string, from: Date, to: Date): ExportRequest {
+/** The columns a CSV or Parquet run's manifest lists, and how they changed; nothing for JSON lines. */
+async function manifestSchema(
+  manifestFile: string | undefined,
+): Promise<Pick<Manifest, 'schemaChanges'> & { columns?: NonNullable<Manifest['schema']['columns']> }> {
+  if (!manifestFile) return {};
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Manifest;
+  const { columns } = manifest.schema;
+  if (!columns) return {};
+  return { columns, ...(manifest.schemaChanges ? { schemaChanges: manifest.schemaChanges } : {}) };
+}
+
+function formatSchema(schema: Awaited<ReturnType<typeof manifestSchema>>): string[] {
+  if (!schema.columns) return [];
+  const width = Math.max(...schema.columns.map((c) => c.name.length));
+  return [
+    `schema (manifest.json, ${schema.columns.length} columns):`,
+    ...schema.columns.map((c) => `  ${c.name.padEnd(width)}  ${c.type}${c.nullable ? ', nullable' : ''}`),
+    ...(schema.schemaChanges ?? [])
+      .filter((change) => change.change !== 'added')
+      .map((change) => `  ! ${JSON.stringify(change)}`),
+    '',
+  ];
+}
+
+function requestOf(
+  demoId: string,
+  sourceId: string,
+  from: Date,
+  to: Date,
+  format: ExportFormat,
+): ExportRequest {
   const parsed = parseExportRequest({
     requestId: demoId,
     accountId: ACCOUNT,
@@ -153,6 +189,7 @@ function requestOf(demoId: string, sourceId: string, from: Date, to: Date): Expo
     window: { from: from.toISOString(), to: to.toISOString() },
     source: { prefixes: [`gs://${SOURCE_BUCKET}/demo/${sourceId}/`] },
     prefix: `exports/${demoId}`,
+    format,
     createdBy: { email: 'demo.owner@example.com', name: 'Demo Owner' },
   });
   if (!parsed.ok) throw new Error(`demo request invalid: ${parsed.violations.join('; ')}`);
