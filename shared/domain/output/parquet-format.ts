@@ -55,6 +55,8 @@ export function parquetSchema(columns: readonly Column[]): SchemaElement[] {
 /** Shared by the Parquet parts of one chunk: when their buffered rows exceed it, the largest flushes early. */
 export class RowGroupBudget {
   private readonly parts = new Set<ParquetPartEncoder>();
+  /** JSON bytes buffered by all parts, kept as they add and flush so that a record costs no scan of the parts. */
+  total = 0;
 
   constructor(readonly maxBytes: number) {}
 
@@ -67,14 +69,11 @@ export class RowGroupBudget {
   }
 
   async enforce(): Promise<void> {
-    for (;;) {
-      let total = 0;
+    while (this.total > this.maxBytes) {
       let largest: ParquetPartEncoder | undefined;
-      for (const part of this.parts) {
-        total += part.bufferedBytes;
+      for (const part of this.parts)
         if (!largest || part.bufferedBytes > largest.bufferedBytes) largest = part;
-      }
-      if (total <= this.maxBytes || !largest || largest.bufferedBytes === 0) return;
+      if (!largest || largest.bufferedBytes === 0) return;
       await largest.flushRowGroup();
     }
   }
@@ -139,6 +138,7 @@ export class ParquetPartEncoder {
   async add(json: string, bytes: number): Promise<void> {
     this.lines.push(json);
     this.bufferedBytes += bytes;
+    this.budget.total += bytes;
     if (this.bufferedBytes >= this.options.rowGroupBytes || this.lines.length >= this.options.rowGroupRows)
       await this.flushRowGroup();
     else await this.budget.enforce();
@@ -154,6 +154,7 @@ export class ParquetPartEncoder {
     const lines = this.lines;
     if (lines.length === 0) return;
     this.lines = [];
+    this.budget.total -= this.bufferedBytes;
     this.bufferedBytes = 0;
     const data = this.columns.map(() => new Array<ReturnType<typeof cellValue>>(lines.length));
     lines.forEach((line, r) => {
@@ -178,6 +179,7 @@ export class ParquetPartEncoder {
 
   abort(): void {
     this.lines = [];
+    this.budget.total -= this.bufferedBytes;
     this.bufferedBytes = 0;
     this.budget.leave(this);
   }

@@ -206,3 +206,55 @@ describe('CSV and Parquet read back by readers nobody here wrote', () => {
     ]);
   });
 });
+
+describe('Parquet row groups', () => {
+  const dir = useTempDirs();
+  const records = Array.from(
+    { length: 10 },
+    (_, i) =>
+      `{"name":"E","time":"2026-01-05T10:00:0${i}.000Z","props":{"i":${i},"text":"${'x'.repeat(100)}"}}`,
+  );
+  const { columns } = runSchemaOf(records);
+
+  async function rowGroups(file: string): Promise<number[]> {
+    const rows = await duckdbRows(
+      `SELECT row_group_num_rows::INTEGER AS n FROM parquet_metadata(${sqlString(file)}) WHERE path_in_schema = 'name' ORDER BY row_group_id`,
+    );
+    return rows.map((row) => Number(row.n));
+  }
+
+  test('close at their row limit, and every record is read back in order', async () => {
+    const file = path.join(dir('groups'), 'part.parquet');
+    await writeParquet(file, columns, records);
+    expect(await rowGroups(file)).toEqual([3, 3, 3, 1]);
+    const rows = await duckdbRows(`SELECT "props.i"::INTEGER AS i FROM read_parquet(${sqlString(file)})`);
+    expect(rows.map((row) => row.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test('parts sharing a budget write early row groups, the largest first, so buffered JSON stays bounded', async () => {
+    const budget = new RowGroupBudget(700);
+    const outputs = [[], []] as Buffer[][];
+    const options = { rowGroupBytes: 1 << 20, rowGroupRows: 1000, codec: 'SNAPPY' } as const;
+    const parts = outputs.map(
+      (chunks) =>
+        new ParquetPartEncoder(columns, (bytes) => Promise.resolve(void chunks.push(bytes)), budget, options),
+    );
+    let peak = 0;
+    for (const [i, record] of records.entries()) {
+      await parts[i % 2]?.add(record, Buffer.byteLength(record));
+      peak = Math.max(peak, budget.total);
+    }
+    expect(peak).toBeLessThanOrEqual(700);
+    for (const part of parts) await part.finish();
+    const files = await Promise.all(
+      outputs.map(async (chunks, i) => {
+        const file = path.join(dir('budget'), `part-${i}.parquet`);
+        await writeFile(file, Buffer.concat(chunks));
+        return file;
+      }),
+    );
+    const groups = await Promise.all(files.map(rowGroups));
+    expect(groups.flat().reduce((a, b) => a + b, 0)).toBe(10);
+    expect(groups.every((g) => g.length > 1)).toBe(true);
+  });
+});
