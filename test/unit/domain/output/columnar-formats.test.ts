@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { csvEncoder } from '../../../../shared/domain/output/csv-format';
 import { ParquetPartEncoder, RowGroupBudget } from '../../../../shared/domain/output/parquet-format';
 import { SchemaObserver } from '../../../../shared/domain/output/record-fields';
@@ -10,6 +9,7 @@ import type { RunSchema } from '../../../../shared/domain/output/run-schema';
 import { resolveRunSchema } from '../../../../shared/domain/output/run-schema';
 import { duckdbRows, sqlString } from '../../../support/duckdb';
 import { useTempDirs } from '../../../support/temp-dir';
+import { asText, expectCell, sourceField } from '../../../support/source-oracle';
 
 /** Records as the record path writes them: sanitised JSON, `time` normalised, numbers with the source's digits. */
 const RECORDS = [
@@ -18,38 +18,6 @@ const RECORDS = [
   '{"name":"=HYPERLINK(\\"http://x\\",\\"y\\")","time":"2026-01-05T10:00:02.000Z","profile":{"identity":"ユーザー"},"props":{"Mixed":"text","Arr":[1,"two",{"3":null}],"Zero":-0}}',
   '{"name":"🎉 Promo; DROP TABLE x;--","time":"1999-12-31T23:59:59.999Z","props":{"Mixed":42,"Arr":[],"Cart":{},"Note":"日本語\\ttab"},"extra":[1,2]}',
 ];
-
-type Value = null | boolean | string | { value: string } | Value[] | { [key: string]: Value };
-
-/** The oracle: each record's value for a column path, read with lossless-json, independently of the writers. */
-function sourceValue(line: string, columnPath: readonly string[]): Value | undefined {
-  let value = parseLossless(line) as Value;
-  for (const key of columnPath) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || isLosslessNumber(value))
-      return undefined;
-    value = (value as Record<string, Value>)[key];
-    if (value === undefined) return undefined;
-  }
-  return value;
-}
-
-const isNested = (value: Value): boolean =>
-  value !== null && typeof value === 'object' && !isLosslessNumber(value);
-
-/** The text a faithful cell holds: numbers as their literals, nested values compared after parsing. */
-function expectSameText(actual: string, expected: Value, where: string): void {
-  if (isNested(expected)) {
-    expect({ where, value: parseLossless(actual) }).toEqual({ where, value: expected });
-    return;
-  }
-  const text =
-    typeof expected === 'string'
-      ? expected
-      : typeof expected === 'boolean'
-        ? String(expected)
-        : (expected as { value: string }).value;
-  expect({ where, text: actual }).toEqual({ where, text });
-}
 
 function runSchemaOf(records: readonly string[]): RunSchema {
   const observer = new SchemaObserver(1000);
@@ -130,10 +98,10 @@ describe('CSV and Parquet read back by readers nobody here wrote', () => {
     expect(rows).toHaveLength(RECORDS.length);
     RECORDS.forEach((record, r) => {
       columns.forEach((column, c) => {
-        const expected = sourceValue(record, column.path);
+        const expected = sourceField(record, column.path);
         const cell = rows[r]?.[c] ?? '';
         if (expected === undefined || expected === null) expect({ r, c, cell }).toEqual({ r, c, cell: '' });
-        else expectSameText(cell, expected, `${r}:${column.name}`);
+        else expectCell(cell, expected, { r, column: column.name });
       });
     });
   });
@@ -178,7 +146,7 @@ describe('CSV and Parquet read back by readers nobody here wrote', () => {
     expect(rows).toHaveLength(RECORDS.length);
     RECORDS.forEach((record, r) => {
       for (const column of columns) {
-        const expected = sourceValue(record, column.path);
+        const expected = sourceField(record, column.path);
         const cell = rows[r]?.[column.name];
         const where = `${r}:${column.name}`;
         if (expected === undefined || expected === null)
@@ -188,9 +156,9 @@ describe('CSV and Parquet read back by readers nobody here wrote', () => {
         else if (column.type === 'double')
           expect({ where, value: Number(cell) }).toEqual({
             where,
-            value: Number((expected as { value: string }).value),
+            value: Number(asText(expected)),
           });
-        else expectSameText(String(cell), expected, where);
+        else expectCell(String(cell), expected, { where });
       }
     });
   });
