@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import { createLocalRuntime } from '../../composition/local';
 import { DEFAULT_UPLOAD_OPTIONS, loadConfig } from '../../config';
 import { registerDestination } from '../../domain/destinations/manage-destinations';
-import { parseExportRequest } from '../../domain/export-request';
+import type { ExportFormat } from '../../domain/export-request';
+import { EXPORT_FORMATS, parseExportRequest } from '../../domain/export-request';
 import type { BucketStore } from '../../ports/bucket-store.port';
 import { generateDemoSource } from '../demo-data';
 import { runRequestLocally } from '../run-local';
@@ -77,7 +79,11 @@ async function prepare(dataDir: string, sourceMiB: number, storageEndpoint?: str
   return generated.bytes;
 }
 
-async function measure(dataDir: string, storageEndpoint?: string): Promise<Omit<MemoryFigures, 'sourceMiB'>> {
+async function measure(
+  dataDir: string,
+  format: ExportFormat,
+  storageEndpoint?: string,
+): Promise<Omit<MemoryFigures, 'sourceMiB'>> {
   const runtime = await runtimeFor(dataDir, storageEndpoint);
   const parsed = parseExportRequest({
     // A fresh request per measurement: a Cloud Storage endpoint keeps the objects of earlier sizes.
@@ -88,6 +94,7 @@ async function measure(dataDir: string, storageEndpoint?: string): Promise<Omit<
     kind: 'events',
     window: { from: FROM, to: '2026-01-03T00:00:00Z' },
     source: { prefixes: ['gs://bench-source/src/'] },
+    format,
     createdBy: { email: 'bench@example.com', name: 'Bench' },
   });
   if (!parsed.ok) throw new Error(parsed.violations.join('; '));
@@ -132,7 +139,8 @@ export function registerBench(program: Command): void {
       '--storage-endpoint <url>',
       'write the destination through @google-cloud/storage to this Cloud Storage JSON API endpoint (an emulator)',
     )
-    .action(async (options: { sizes: string; storageEndpoint?: string }) => {
+    .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('jsonl'))
+    .action(async (options: { sizes: string; storageEndpoint?: string; format: ExportFormat }) => {
       const rows: MemoryFigures[] = [];
       for (const size of options.sizes.split(',').map((s) => positiveInt(s.trim()))) {
         const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gcs-export-bench-'));
@@ -141,7 +149,16 @@ export function registerBench(program: Command): void {
           const endpoint = options.storageEndpoint ? ['--storage-endpoint', options.storageEndpoint] : [];
           const output = execFileSync(
             process.execPath,
-            ['--expose-gc', process.argv[1] ?? '', 'bench', 'memory-one', dataDir, ...endpoint],
+            [
+              '--expose-gc',
+              process.argv[1] ?? '',
+              'bench',
+              'memory-one',
+              dataDir,
+              '--format',
+              options.format,
+              ...endpoint,
+            ],
             { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
           );
           const row = {
@@ -164,7 +181,10 @@ export function registerBench(program: Command): void {
     .command('memory-one', { hidden: true })
     .argument('<data>', 'data folder prepared by `bench memory`')
     .option('--storage-endpoint <url>')
-    .action(async (dataDir: string, options: { storageEndpoint?: string }) => {
-      process.stdout.write(`${JSON.stringify(await measure(dataDir, options.storageEndpoint))}\n`);
+    .addOption(new Option('--format <format>').choices(EXPORT_FORMATS).default('jsonl'))
+    .action(async (dataDir: string, options: { storageEndpoint?: string; format: ExportFormat }) => {
+      process.stdout.write(
+        `${JSON.stringify(await measure(dataDir, options.format, options.storageEndpoint))}\n`,
+      );
     });
 }
