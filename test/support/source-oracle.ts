@@ -7,8 +7,30 @@ import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 export type SourceValue =
   null | boolean | string | { value: string } | SourceValue[] | { [key: string]: SourceValue };
 
-export function sourceField(line: string, columnPath: readonly string[]): SourceValue | undefined {
+/**
+ * The product documentation's rules, restated: in values control characters become "?"; in names white space,
+ * "/" and NUL become "-", other control characters "?". (Long names and "."/".." are not exercised here.)
+ */
+function sanitized(value: SourceValue): SourceValue {
+  if (typeof value === 'string') return value.replace(/\p{Cc}/gu, '?');
+  if (value === null || typeof value !== 'object' || isLosslessNumber(value)) return value;
+  if (Array.isArray(value)) return value.map(sanitized);
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key.replace(/[\s\u0085/\0]/gu, '-').replace(/\p{Cc}/gu, '?'),
+      sanitized(inner),
+    ]),
+  );
+}
+
+/** A source line's field at a column path, as the record path writes it (`sanitise` false: as the source has it). */
+export function sourceField(
+  line: string,
+  columnPath: readonly string[],
+  sanitise = false,
+): SourceValue | undefined {
   let value = parseLossless(line) as SourceValue;
+  if (sanitise) value = sanitized(value);
   for (const key of columnPath) {
     if (value === null || typeof value !== 'object' || Array.isArray(value) || isLosslessNumber(value))
       return undefined;
