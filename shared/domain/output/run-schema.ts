@@ -54,31 +54,35 @@ export const chunkObservationSchema = z.object({
 });
 export type ChunkObservation = z.infer<typeof chunkObservationSchema>;
 
-interface Merged extends ObservedColumn {
-  chunks: number;
-}
-
-/** Chunk observations in chunk order: the first appearance decides a new column's position. */
-function mergeObservations(kind: ExportKind, observations: readonly ChunkObservation[]): Map<string, Merged> {
-  const envelope = new Set(ENVELOPE[kind].map((field) => pathKey([field.name])));
-  const merged = new Map<string, Merged>();
+/**
+ * Several observations as one, in order: blocks of a chunk, or the chunks of a run. A column's first appearance
+ * decides its position; a column some observation with records never saw is null there.
+ */
+export function combineObservations(observations: readonly ChunkObservation[]): ChunkObservation {
+  const merged = new Map<string, ObservedColumn & { seenIn: number }>();
   let withRecords = 0;
+  let records = 0;
   for (const observation of observations) {
     if (observation.records === 0) continue;
     withRecords += 1;
+    records += observation.records;
     for (const column of observation.columns) {
       const key = pathKey(column.path);
-      if (envelope.has(key)) continue;
-      const entry = merged.get(key) ?? { path: column.path, kinds: 0, nullable: false, chunks: 0 };
+      const entry = merged.get(key) ?? { path: column.path, kinds: 0, nullable: false, seenIn: 0 };
       entry.kinds |= column.kinds;
       entry.nullable ||= column.nullable;
-      entry.chunks += 1;
+      entry.seenIn += 1;
       merged.set(key, entry);
     }
   }
-  // A column some chunk never saw is null in that chunk's records.
-  for (const entry of merged.values()) if (entry.chunks < withRecords) entry.nullable = true;
-  return merged;
+  return {
+    records,
+    columns: [...merged.values()].map(({ seenIn, ...column }) => ({
+      ...column,
+      nullable: column.nullable || seenIn < withRecords,
+    })),
+    overflow: observations.some((o) => o.overflow),
+  };
 }
 
 function uniqueName(base: string, taken: Set<string>): string {
@@ -105,7 +109,11 @@ export function resolveRunSchema(
   observations: readonly ChunkObservation[],
   maxColumns = MAX_COLUMNS,
 ): RunSchema {
-  const merged = mergeObservations(kind, observations);
+  const combined = combineObservations(observations);
+  const envelope = new Set(ENVELOPE[kind].map((field) => pathKey([field.name])));
+  const merged = new Map(
+    combined.columns.filter((c) => !envelope.has(pathKey(c.path))).map((c) => [pathKey(c.path), c]),
+  );
   const columns: Column[] = ENVELOPE[kind].map((field) => ({
     name: field.name,
     path: [field.name],
@@ -114,7 +122,7 @@ export function resolveRunSchema(
   }));
   const names = new Set(columns.map((c) => c.name));
   const changes: SchemaChange[] = [];
-  let overflow = observations.some((o) => o.overflow);
+  let overflow = combined.overflow;
 
   for (const previous of registry ?? []) {
     const key = pathKey(previous.path);
