@@ -226,3 +226,23 @@ describe('Parquet row groups', () => {
     expect(groups.every((g) => g.length > 1)).toBe(true);
   });
 });
+
+describe('the overflow column', () => {
+  test('holds, as one JSON object, the fields beyond the column cap: nothing is dropped', () => {
+    const records = [
+      '{"name":"E","time":"2026-01-05T10:00:00.000Z","props":{"a":1,"b":"two","c":[3],"d":9007199254740993}}',
+    ];
+    const observer = new SchemaObserver(1000);
+    records.forEach((record) => observer.observe(record));
+    const { columns } = resolveRunSchema(
+      'events',
+      undefined,
+      [{ records: 1, columns: observer.columns(), overflow: false }],
+      4,
+    );
+    expect(columns.map((c) => c.name)).toEqual(['name', 'time', 'props.a', 'props.b', '_overflow']);
+    const encoder = csvEncoder(columns);
+    const [, row] = parseCsv(encoder.header + encoder.row(records[0] ?? ''));
+    expect(row?.slice(2)).toEqual(['1', 'two', '{"props.c":[3],"props.d":9007199254740993}']);
+  });
+});
