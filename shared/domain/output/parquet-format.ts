@@ -81,10 +81,12 @@ export class RowGroupBudget {
   }
 }
 
+const WRITER_BYTES = 64 * 1024;
+
 /** The writer's byte sink: what a row group produced goes to `emit` (the part's upload), then the buffer is reused. */
 class EmittingWriter extends ByteWriter {
   constructor(private readonly emit: (bytes: Buffer) => Promise<void>) {
-    super(64 * 1024);
+    super(WRITER_BYTES);
   }
 
   /** Called by the writer after each row group, and at the end of the file. */
@@ -102,9 +104,10 @@ class EmittingWriter extends ByteWriter {
     if (this.index === 0) return;
     const bytes = Buffer.from(this.buffer.slice(0, this.index));
     this.index = 0;
-    // A row group can grow the buffer to its size; a part waiting for its next row group should not keep that.
-    if (this.buffer.byteLength > 1024 * 1024) {
-      this.buffer = new ArrayBuffer(64 * 1024);
+    // A row group grows the buffer to its encoded size; a part waiting for its next row group must not keep that
+    // (forty parts would hold forty row groups' worth).
+    if (this.buffer.byteLength > WRITER_BYTES) {
+      this.buffer = new ArrayBuffer(WRITER_BYTES);
       this.view = new DataView(this.buffer);
     }
     await this.emit(bytes);

@@ -5,7 +5,13 @@ import type { Manifest } from '../../../../shared/domain/output/manifest';
 import { exportDocSchema, paths } from '../../../../shared/domain/documents';
 import { exportDocId } from '../../../../shared/domain/ids';
 import type { Harness } from '../../../support/local-harness';
-import { ACCOUNT, DESTINATION_BUCKET, SOURCE_BUCKET, createHarness } from '../../../support/local-harness';
+import {
+  ACCOUNT,
+  DESTINATION_BUCKET,
+  SOURCE_BUCKET,
+  createHarness,
+  eventLines,
+} from '../../../support/local-harness';
 import { duckdbRows, sqlString } from '../../../support/duckdb';
 import { asText, expectCell, sourceField } from '../../../support/source-oracle';
 
@@ -281,6 +287,52 @@ describe('schema drift across the runs of one export', () => {
         '05': 'five',
         '06': '6',
       });
+    },
+  );
+});
+
+describe('CSV and Parquet parts: filter, window, size', () => {
+  let h: Harness;
+  const MAX_PART = 4 * 1024;
+  beforeEach(async () => {
+    h = await createHarness({ label: 'columnar-sizes', settings: { maxPartBytes: MAX_PART } });
+    await h.writeSource('events/many.ndjson', eventLines(600, ['Kept', 'Dropped', 'Also Kept']));
+  });
+  afterEach(() => h.dispose());
+
+  test.each(['csv', 'parquet'] as const)(
+    '%s: only selected records in the window are written, and no part exceeds MAX_PART_BYTES',
+    async (format) => {
+      await h.publishAndDrain(
+        h.request({
+          format,
+          compression: 'none',
+          events: ['Kept', 'Also Kept'],
+          window: { from: '2026-02-01T00:00:00Z', to: '2026-02-02T00:00:00Z' },
+        }),
+      );
+      const objects = await h.destinationObjects();
+      const parts = [...objects.entries()].filter(([name]) => name.includes('/part-'));
+      expect(parts.length).toBeGreaterThan(2);
+      for (const [name, bytes] of parts) {
+        expect({ name, size: bytes.length <= MAX_PART }).toEqual({ name, size: true });
+        expect(name).toMatch(/\/event=(Kept|Also-Kept)\/dt=2026-02-01\//);
+      }
+      const list = parts.map(([name]) => sqlString(fileOnDisk(h, name))).join(', ');
+      const reader =
+        format === 'parquet'
+          ? `read_parquet([${list}])`
+          : `read_csv([${list}], header = true, all_varchar = true)`;
+      const [summary] = await duckdbRows(
+        `SELECT count(*)::INTEGER AS n, count(DISTINCT "props.index")::INTEGER AS distinct_index, min(time::TIMESTAMPTZ)::VARCHAR AS first, max(time::TIMESTAMPTZ)::VARCHAR AS last FROM ${reader}`,
+      );
+      const expected = eventLines(600, ['Kept', 'Dropped', 'Also Kept'])
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { name: string; time: number })
+        .filter((r) => r.name !== 'Dropped' && r.time * 1000 < Date.parse('2026-02-02T00:00:00Z'));
+      expect(summary).toMatchObject({ n: expected.length, distinct_index: expected.length });
+      expect(String(summary?.last) < '2026-02-02').toBe(true);
     },
   );
 });
