@@ -48,6 +48,7 @@ export default tseslint.config(
       'coverage/**',
       'node_modules/**',
       '.gcs-export/**',
+      '.bundle/**',
       '*.config.js',
       '*.config.mjs',
     ],

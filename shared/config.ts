@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from './domain/zod';
 import type { ExportSettings } from './domain/context';
 import { DEFAULT_SETTINGS } from './domain/context';
@@ -33,8 +34,11 @@ const topic = (fallback: string) =>
     .regex(/^[A-Za-z][\w.~%+-]{2,254}$/, 'is not a valid topic name')
     .default(fallback);
 
-/** Every environment variable the service reads, with its default. Read once, at cold start. */
-const envSchema = z.object({
+/**
+ * Every environment variable the service reads, with its default. Read once, at cold start. Exported for the
+ * Terraform drift test, which checks that the deployment sets exactly these.
+ */
+export const envSchema = z.object({
   /** local: embedded adapters under GCS_EXPORT_DATA_DIR; gcp: Firestore, Pub/Sub, Cloud Storage, SendGrid. */
   GCS_EXPORT_ADAPTERS: z.enum(['local', 'gcp']).default('local'),
   GCS_EXPORT_DATA_DIR: z.string().min(1).default('.gcs-export'),
@@ -47,6 +51,8 @@ const envSchema = z.object({
   // Pub/Sub's dead-letter policy accepts 5 to 100 delivery attempts; local runs keep the same bounds.
   MAX_DELIVERY_ATTEMPTS: z.coerce.number().int().min(5).max(100).default(5),
   LOCAL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Worker threads that process blocks of records; 0 keeps the work on the main thread. Default: one per vCPU. */
+  BLOCK_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   EXPORT_REQUESTS_TOPIC: topic(DEFAULT_SETTINGS.topics.requests),
   EXPORT_CHUNKS_TOPIC: topic(DEFAULT_SETTINGS.topics.chunks),
   EXPORT_DEAD_LETTER_TOPIC: topic(DEFAULT_SETTINGS.topics.deadLetter),
@@ -56,6 +62,9 @@ const envSchema = z.object({
     .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'is not a valid project id')
     .optional(),
   FIRESTORE_DATABASE_ID: z.string().min(1).default('(default)'),
+  // Firestore's TTL policy deletes runs, chunks and rejections this long after they were last written whole. At
+  // least a week: a blocked run must outlive the three days of failure notices before its export is stopped.
+  STATE_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(90),
   /** Base64 of the 32-byte key-encryption key (a Secret Manager secret in production). */
   GCS_EXPORT_KEK: z
     .string()
@@ -85,7 +94,7 @@ const envSchema = z.object({
   MAIL_FROM_NAME: z.string().min(1).default('Data exports'),
 });
 
-const REQUIRED_FOR_GCP = ['GOOGLE_CLOUD_PROJECT', 'GCS_EXPORT_KEK', 'QUARANTINE_BUCKET'] as const;
+export const REQUIRED_FOR_GCP = ['GOOGLE_CLOUD_PROJECT', 'GCS_EXPORT_KEK', 'QUARANTINE_BUCKET'] as const;
 
 const configSchema = envSchema.superRefine((env, ctx) => {
   if (env.GCS_EXPORT_ADAPTERS !== 'gcp') return;
@@ -100,6 +109,7 @@ export type Env = z.infer<typeof envSchema>;
 export interface GcpConfig {
   projectId: string;
   firestoreDatabaseId: string;
+  stateRetentionDays: number;
   keyEncryptionKey: Buffer;
   quarantineBucket: string;
   upload: typeof DEFAULT_UPLOAD_OPTIONS;
@@ -118,6 +128,14 @@ export interface Config {
   settings: ExportSettings;
   maxDeliveryAttempts: number;
   localConcurrency: number;
+  /** Worker threads for blocks of records (0: the main thread does the work). */
+  blockThreads: number;
+}
+
+/** One worker thread per vCPU; none on a single vCPU, where a thread would only add hand-over costs. */
+function defaultBlockThreads(): number {
+  const cpus = os.availableParallelism();
+  return cpus > 1 ? cpus : 0;
 }
 
 export class ConfigError extends Error {
@@ -140,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     maxDeliveryAttempts: e.MAX_DELIVERY_ATTEMPTS,
     localConcurrency: e.LOCAL_CONCURRENCY,
+    blockThreads: e.BLOCK_THREADS ?? defaultBlockThreads(),
     settings: {
       chunkTargetBytes: e.CHUNK_TARGET_BYTES,
       maxPartBytes: e.MAX_PART_BYTES,
@@ -162,6 +181,7 @@ function gcpConfig(e: Env): GcpConfig {
   return {
     projectId: e.GOOGLE_CLOUD_PROJECT,
     firestoreDatabaseId: e.FIRESTORE_DATABASE_ID,
+    stateRetentionDays: e.STATE_RETENTION_DAYS,
     keyEncryptionKey: Buffer.from(e.GCS_EXPORT_KEK, 'base64'),
     quarantineBucket: e.QUARANTINE_BUCKET,
     upload: {

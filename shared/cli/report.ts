@@ -24,11 +24,11 @@ export function formatSummary(summary: RunSummary): string {
   const lines = [
     `run ${summary.runId}: ${summary.status}`,
     `  chunks       ${n(summary.chunks)}`,
-    `  source       ${n(summary.sourceRecords)} lines, ${formatBytes(summary.sourceBytes)}`,
+    `  source       ${n(summary.sourceRecords)} lines, ${formatBytes(summary.uncompressedBytes)} (${formatBytes(summary.sourceBytes)} stored)`,
     `  exported     ${n(summary.records)} records in ${n(summary.files)} files, ${formatBytes(summary.bytes)} (gzip)`,
     `  quarantined  ${n(summary.quarantined)} lines${summary.quarantineLocation ? ` → ${summary.quarantineLocation}` : ''}`,
     `  filtered     ${n(summary.filteredOut)} records outside the window or the event filter`,
-    `  throughput   ${n(summary.recordsPerSecond)} records/s, ${summary.sourceMBPerSecond} MiB/s of source, ${summary.seconds.toFixed(2)} s`,
+    `  throughput   ${n(summary.recordsPerSecond)} records/s, ${summary.uncompressedMBPerSecond} MiB/s uncompressed (${summary.sourceMBPerSecond} MiB/s stored), ${summary.seconds.toFixed(2)} s`,
   ];
   if (summary.manifest) lines.push(`  manifest     ${summary.manifest}`);
   if (summary.failure) lines.push(`  failure      ${summary.failure.code}: ${summary.failure.message}`);

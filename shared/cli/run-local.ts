@@ -20,8 +20,13 @@ export interface RunSummary {
   filteredOut: number;
   bytes: number;
   sourceBytes: number;
+  /** The source's bytes after decompression: what the export's throughput is measured in. */
+  uncompressedBytes: number;
   seconds: number;
   recordsPerSecond: number;
+  /** Uncompressed MiB of source per second. */
+  uncompressedMBPerSecond: number;
+  /** Stored (compressed) MiB of source per second. */
   sourceMBPerSecond: number;
   manifest?: string;
   quarantineLocation?: string;
@@ -90,8 +95,10 @@ function emptySummary(runId: string, seconds: number): RunSummary {
     filteredOut: 0,
     bytes: 0,
     sourceBytes: 0,
+    uncompressedBytes: 0,
     seconds,
     recordsPerSecond: 0,
+    uncompressedMBPerSecond: 0,
     sourceMBPerSecond: 0,
   };
 }
@@ -114,6 +121,9 @@ export function summarise(runtime: LocalRuntime, run: RunDoc, seconds: number): 
       bytes: totals.bytes,
       sourceBytes: totals.sourceBytes,
       recordsPerSecond: Math.round(totals.sourceLines / seconds),
+      uncompressedBytes: totals.uncompressedBytes ?? 0,
+      uncompressedMBPerSecond:
+        Math.round(((totals.uncompressedBytes ?? 0) / 1024 / 1024 / seconds) * 10) / 10,
       sourceMBPerSecond: Math.round((totals.sourceBytes / 1024 / 1024 / seconds) * 10) / 10,
     });
     if (totals.quarantined > 0) summary.quarantineLocation = runtime.quarantine.locationOf(run.runId);

@@ -21,7 +21,12 @@ export function cliConfig(options: CommonOptions, overrides: Partial<Config['set
 export async function openRuntime(config: Config): Promise<LocalRuntime> {
   const unlock = await lockDataDir(config.dataDir);
   try {
-    const runtime = await createLocalRuntime({ config, dataDir: config.dataDir, persistState: true });
+    const runtime = await createLocalRuntime({
+      config,
+      dataDir: config.dataDir,
+      persistState: true,
+      blockThreads: config.blockThreads,
+    });
     return {
       ...runtime,
       close: async () => {

@@ -9,6 +9,7 @@ import { GcsQuarantine } from '../adapters/gcp/gcs-quarantine';
 import { PubSubBus } from '../adapters/gcp/pubsub-bus';
 import { SendGridMailer } from '../adapters/gcp/sendgrid-mailer';
 import { platformStorage } from '../adapters/gcp/storage-clients';
+import { blockProcessorFor } from '../adapters/threads/piscina-block-processor';
 import { systemClock } from '../adapters/clocks';
 import type { Config, GcpConfig } from '../config';
 import type { ExportContext } from '../domain/context';
@@ -40,11 +41,12 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
     // Optional fields are left out of documents rather than failing the write.
     ignoreUndefinedProperties: true,
   });
-  const state = new FirestoreStateStore(firestore);
+  const state = new FirestoreStateStore(firestore, { retentionDays: gcp.stateRetentionDays });
   const bus = new PubSubBus(new PubSub({ projectId: gcp.projectId }));
   const storage = platformStorage(gcp.projectId, gcp.storageRetry);
   const cipher = new AesGcmCipher(gcp.keyEncryptionKey);
   const destinations = new GcsDestinationStores({ cipher, retry: gcp.storageRetry, upload: gcp.upload });
+  const blocks = blockProcessorFor(config.blockThreads);
   const ctx: ExportContext = {
     state,
     source: new GcsBucketStore(storage, gcp.upload),
@@ -55,6 +57,7 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
     logger: log,
     settings: config.settings,
     instanceId: `${process.env.K_REVISION ?? 'gcp'}-${randomUUID().slice(0, 8)}`,
+    ...(blocks ? { blocks } : {}),
   };
   const destinationDeps: DestinationDeps = {
     state,
@@ -74,6 +77,7 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
     close: async () => {
       await bus.close();
       await firestore.terminate();
+      await blocks?.close();
     },
   };
 }

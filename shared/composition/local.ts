@@ -9,6 +9,7 @@ import { LocalBucketStore } from '../adapters/local/local-bucket-store';
 import { LocalQuarantine } from '../adapters/local/local-quarantine';
 import { MemoryStateStore } from '../adapters/local/memory-state-store';
 import { OutboxMailer } from '../adapters/local/outbox-mailer';
+import { blockProcessorFor } from '../adapters/threads/piscina-block-processor';
 import type { Config } from '../config';
 import type { ExportContext } from '../domain/context';
 import type { DestinationDeps } from '../domain/destinations/manage-destinations';
@@ -30,6 +31,8 @@ export interface LocalRuntimeOptions {
   persistState?: boolean;
   /** Test hook: wraps the destination store, e.g. to inject faults. */
   wrapDestination?: (store: BucketStore) => BucketStore;
+  /** Worker threads for blocks of records (the CLI passes config.blockThreads); tests keep them on one thread. */
+  blockThreads?: number;
 }
 
 export interface LocalRuntime {
@@ -76,6 +79,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const bus = new InProcessBus({ concurrency: config.localConcurrency, ...options.bus });
   const mailer = new OutboxMailer(path.join(dataDir, 'outbox'), clock);
   const cipher = new AesGcmCipher(await localKeyEncryptionKey(dataDir));
+  const blocks = blockProcessorFor(options.blockThreads ?? 0);
   const ctx: ExportContext = {
     state,
     source: buckets,
@@ -86,6 +90,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     logger,
     settings: config.settings,
     instanceId: `local-${randomUUID().slice(0, 8)}`,
+    ...(blocks ? { blocks } : {}),
   };
   const { topics } = config.settings;
   const attempts = config.maxDeliveryAttempts;
@@ -112,6 +117,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     close: async () => {
       await bus.drain();
       await state.flush();
+      await blocks?.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { BlockProcessor } from '../ports/block-processor.port';
 import type { BucketStore, DestinationStores } from '../ports/bucket-store.port';
 import type { Bus } from '../ports/bus.port';
 import type { Clock } from '../ports/clock.port';
@@ -30,6 +31,8 @@ export interface ExportContext {
   settings: ExportSettings;
   /** Identifies this worker in leases and claims. */
   instanceId: string;
+  /** Where blocks of source lines are turned into output lines; on the calling thread when absent. */
+  blocks?: BlockProcessor;
 }
 
 export const DEFAULT_SETTINGS: ExportSettings = {

@@ -28,12 +28,34 @@ export const fileEntrySchema = z.object({
 });
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 
+/**
+ * A page of a chunk's file list, in a collection of its own (`paths.filePage`): a chunk can write thousands of
+ * files, and a document that grew with them would pass Firestore's 1 MiB limit (pages are cut well below it).
+ */
+export const filePageSchema = z.object({
+  chunk: z.number().int().nonnegative(),
+  page: z.number().int().nonnegative(),
+  files: z.array(fileEntrySchema),
+});
+export type FilePage = z.infer<typeof filePageSchema>;
+
+/** What a done chunk wrote, counted, so that totals need no file list. */
+export const chunkOutputSchema = z.object({
+  files: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  /** Pages of the file list (`paths.filePage(plan, chunk, 0 … pages - 1)`). */
+  pages: z.number().int().nonnegative(),
+});
+export type ChunkOutput = z.infer<typeof chunkOutputSchema>;
+
 export const chunkCountsSchema = z.object({
   sourceLines: z.number().int().nonnegative(),
   records: z.number().int().nonnegative(),
   quarantined: z.number().int().nonnegative(),
   filteredOut: z.number().int().nonnegative(),
   sourceBytes: z.number().int().nonnegative(),
+  /** The source's bytes after decompression (what the records take); absent in chunks of earlier versions. */
+  uncompressedBytes: z.number().int().nonnegative().optional(),
 });
 export type ChunkCounts = z.infer<typeof chunkCountsSchema>;
 
@@ -55,7 +77,9 @@ export const chunkDocSchema = z.object({
   bytes: z.number().int().nonnegative(),
   status: z.enum(CHUNK_STATUSES),
   attempts: z.number().int().nonnegative(),
+  /** Written by earlier versions only: the file list now lives in file pages. */
   files: z.array(fileEntrySchema).optional(),
+  output: chunkOutputSchema.optional(),
   counts: chunkCountsSchema.optional(),
   quarantine: z.string().optional(),
   failure: failureSchema.optional(),
@@ -72,6 +96,7 @@ export const runTotalsSchema = z.object({
   bytes: z.number().int().nonnegative(),
   sourceLines: z.number().int().nonnegative(),
   sourceBytes: z.number().int().nonnegative(),
+  uncompressedBytes: z.number().int().nonnegative().optional(),
   quarantined: z.number().int().nonnegative(),
   filteredOut: z.number().int().nonnegative(),
 });
@@ -157,6 +182,7 @@ export interface PlanRef {
 }
 
 const chunksPath = (run: PlanRef): string => `runs/${run.runId}/plans/${run.planId}/chunks`;
+const filesPath = (run: PlanRef): string => `runs/${run.runId}/plans/${run.planId}/files`;
 
 export const paths = {
   /** Keyed per account like exports: one account can neither see nor squat another account's destination ids. */
@@ -170,6 +196,10 @@ export const paths = {
   observations: (run: PlanRef) => `runs/${run.runId}/plans/${run.planId}/observations`,
   observation: (run: PlanRef, index: number) =>
     `runs/${run.runId}/plans/${run.planId}/observations/${String(index).padStart(5, '0')}`,
+  /** File pages of all chunks of a plan, ordered by chunk then page. */
+  files: filesPath,
+  filePage: (run: PlanRef, index: number, page: number) =>
+    `${filesPath(run)}/${String(index).padStart(5, '0')}-${String(page).padStart(4, '0')}`,
   finaliserClaim: (runId: string) => `runs/${runId}/claims/finaliser`,
   rejection: (id: string) => `rejections/${id}`,
 };

@@ -1,6 +1,7 @@
 import type { ExportContext } from '../domain/context';
 import { inputError } from '../domain/errors';
-import { blockChunk, failRun, loadRun, planOf, releaseChunk } from '../domain/export/run-state';
+import { blockChunkAndReport, failRunAndReport } from '../domain/export/run-events';
+import { loadRun, planOf, releaseChunk } from '../domain/export/run-state';
 import type { ChunkOutcome } from '../domain/export/write-chunk';
 import { writeChunk } from '../domain/export/write-chunk';
 import { parseWithSchema } from '../domain/schema';
@@ -25,21 +26,20 @@ export async function handleChunkTask(
   try {
     return await writeChunk(ctx, runId, chunk);
   } catch (error) {
-    const now = () => ctx.clock.now();
     await settle(error, log, {
       blocked: async (e) => {
         const run = await loadRun(ctx.state, runId);
         if (!run) throw inputError('runNotFound', `run ${runId} does not exist`);
-        await blockChunk(ctx.state, run, chunk, e, now());
+        await blockChunkAndReport(ctx, run, chunk, e);
       },
-      failed: (e) => failRun(ctx.state, runId, e, now(), chunk),
+      failed: (e) => failRunAndReport(ctx, runId, e, chunk),
       rejected: async (e) => {
         if (e.code === 'runNotFound') return recordRejection(ctx, delivery, payload, [e.message]);
-        await failRun(ctx.state, runId, e, now(), chunk);
+        await failRunAndReport(ctx, runId, e, chunk);
       },
       retrying: async () => {
         const plan = await loadRun(ctx.state, runId).then((run) => run && planOf(run));
-        if (plan) await releaseChunk(ctx.state, plan, chunk, now());
+        if (plan) await releaseChunk(ctx.state, plan, chunk, ctx.clock.now());
       },
     });
     return undefined;

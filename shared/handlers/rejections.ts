@@ -31,5 +31,6 @@ export async function recordRejection(
       topic: delivery.topic,
       messageId: delivery.messageId,
       violations,
+      ...(context.accountId ? { accountId: context.accountId } : {}),
     });
 }

@@ -60,6 +60,9 @@ export class FaultyStore implements BucketStore {
       },
     });
     body.on('error', (e) => breaker.destroy(e));
+    // The break can come before the inner store starts reading (it checks the bucket first); it then finds the
+    // stream already errored, so the error is not lost, only not reported twice.
+    breaker.on('error', () => undefined);
     return this.inner.writeOnce(bucket, name, body.pipe(breaker), options);
   }
 }

@@ -335,7 +335,10 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
       const run = await settledRun('req-poison', 110_000);
       expect(run).toMatchObject({ status: 'failed', failure: { code: 'deliveryAttemptsExhausted' } });
       expect(run.failure?.message).toContain(String(MAX_DELIVERY_ATTEMPTS));
-      expect(functions.deadLetter?.log()).toContain(run.runId);
+      // The run is marked failed before the function logs it: wait for the line rather than race the log file.
+      await pollUntil('the deadLetter function to log the run', () =>
+        Promise.resolve(functions.deadLetter?.log().includes(run.runId) ? true : undefined),
+      );
       expect([...gcs.objects(CUSTOMER).keys()].some((name) => name.includes(run.runId))).toBe(false);
     } finally {
       gcs.clearFaults();

@@ -1,5 +1,5 @@
 import type { DocumentReference, Firestore, Query, Transaction } from '@google-cloud/firestore';
-import { FieldPath } from '@google-cloud/firestore';
+import { FieldPath, Timestamp } from '@google-cloud/firestore';
 import type {
   DocumentData,
   ListQuery,
@@ -8,7 +8,23 @@ import type {
   StoredDocument,
 } from '../../ports/state-store.port';
 import { conditionsOf, DocumentExists } from '../../ports/state-store.port';
+import { collectionGroupOfDocument, FIRESTORE_TTL } from './firestore-schema';
 import { grpcCodeOf, GrpcCode } from './grpc-codes';
+
+export interface FirestoreStateStoreOptions {
+  /** Days after its last whole write that Firestore's TTL policy deletes a run, chunk, claim or rejection. */
+  retentionDays?: number;
+  now?: () => number;
+}
+
+const TTL_GROUPS: ReadonlySet<string> = new Set(FIRESTORE_TTL.collectionGroups);
+
+/** The port never sees the TTL field: it is Firestore's business, not the domain's. */
+function withoutExpiry(data: DocumentData | undefined): DocumentData | undefined {
+  if (data === undefined || !(FIRESTORE_TTL.field in data)) return data;
+  const { [FIRESTORE_TTL.field]: _expiry, ...rest } = data;
+  return rest;
+}
 
 /** Top-level fields replaced whole, as the port promises; a plain object would read dotted keys as nested paths. */
 function updateArgs(patch: DocumentData): [FieldPath, unknown, ...unknown[]] {
@@ -22,20 +38,31 @@ function updateArgs(patch: DocumentData): [FieldPath, unknown, ...unknown[]] {
  * create-if-absent (ALREADY_EXISTS), so one create elects one winner without any lock document.
  */
 export class FirestoreStateStore implements StateStore {
-  constructor(private readonly db: Firestore) {}
+  constructor(
+    private readonly db: Firestore,
+    private readonly options: FirestoreStateStoreOptions = {},
+  ) {}
 
   private doc(path: string): DocumentReference {
     return this.db.doc(path);
   }
 
+  /** A whole-document write of a collection under TTL carries its expiry as a Timestamp (TTL ignores strings). */
+  private expiring(path: string, data: DocumentData): DocumentData {
+    const days = this.options.retentionDays;
+    if (days === undefined || !TTL_GROUPS.has(collectionGroupOfDocument(path))) return data;
+    const now = this.options.now?.() ?? Date.now();
+    return { ...data, [FIRESTORE_TTL.field]: Timestamp.fromMillis(now + days * 86_400_000) };
+  }
+
   async get(path: string): Promise<DocumentData | undefined> {
     const snapshot = await this.doc(path).get();
-    return snapshot.exists ? snapshot.data() : undefined;
+    return snapshot.exists ? withoutExpiry(snapshot.data()) : undefined;
   }
 
   async create(path: string, data: DocumentData): Promise<boolean> {
     try {
-      await this.doc(path).create(data);
+      await this.doc(path).create(this.expiring(path, data));
       return true;
     } catch (error) {
       if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) return false;
@@ -44,7 +71,7 @@ export class FirestoreStateStore implements StateStore {
   }
 
   async set(path: string, data: DocumentData): Promise<void> {
-    await this.doc(path).set(data);
+    await this.doc(path).set(this.expiring(path, data));
   }
 
   async update(path: string, patch: DocumentData): Promise<void> {
@@ -61,7 +88,7 @@ export class FirestoreStateStore implements StateStore {
     let created = 0;
     const failures: unknown[] = [];
     const writes = entries.map((entry) =>
-      writer.create(this.doc(entry.path), entry.data).then(
+      writer.create(this.doc(entry.path), this.expiring(entry.path, entry.data)).then(
         () => {
           created += 1;
         },
@@ -87,7 +114,7 @@ export class FirestoreStateStore implements StateStore {
     if (options.startAfter !== undefined) query = query.startAfter(options.startAfter);
     if (options.limit !== undefined) query = query.limit(options.limit);
     const snapshot = await query.get();
-    return snapshot.docs.map((doc) => ({ id: doc.id, data: doc.data() }));
+    return snapshot.docs.map((doc) => ({ id: doc.id, data: withoutExpiry(doc.data()) ?? {} }));
   }
 
   async count(collectionPath: string, where?: ListQuery['where']): Promise<number> {
@@ -113,14 +140,14 @@ export class FirestoreStateStore implements StateStore {
     return {
       get: async (path) => {
         const snapshot = await transaction.get(this.doc(path));
-        return snapshot.exists ? snapshot.data() : undefined;
+        return snapshot.exists ? withoutExpiry(snapshot.data()) : undefined;
       },
       create: (path, data) => {
         created.push(path);
-        transaction.create(this.doc(path), data);
+        transaction.create(this.doc(path), this.expiring(path, data));
       },
       set: (path, data) => {
-        transaction.set(this.doc(path), data);
+        transaction.set(this.doc(path), this.expiring(path, data));
       },
       update: (path, patch) => {
         transaction.update(this.doc(path), ...updateArgs(patch));

@@ -73,6 +73,11 @@ export class MemoryStateStore implements StateStore {
     for (const [key, value] of Object.entries(parsed.documents)) this.docs.set(key, value);
   }
 
+  /** Every document with its path, copied (tests check document sizes against Firestore's limit). */
+  documents(): [string, DocumentData][] {
+    return [...this.docs].map(([docPath, data]) => [docPath, clone(data)]);
+  }
+
   get(docPath: string): Promise<DocumentData | undefined> {
     assertDocumentPath(docPath);
     const doc = this.docs.get(docPath);

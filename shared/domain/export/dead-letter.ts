@@ -2,7 +2,9 @@ import type { ExportContext } from '../context';
 import { ExportError } from '../errors';
 import { runIdFor } from '../ids';
 import type { ExportRequest } from '../export-request';
-import { failRun, loadRun } from './run-state';
+import { logEvent } from '../log-events';
+import { failRunAndReport, runFields } from './run-events';
+import { loadRun } from './run-state';
 
 const exhausted = (what: string, deliveryAttempts: number | undefined) =>
   new ExportError(
@@ -18,8 +20,13 @@ export async function failDeadLetteredChunk(
   chunk: number,
   deliveryAttempts?: number,
 ): Promise<void> {
-  await failRun(ctx.state, runId, exhausted(`chunk ${chunk}`, deliveryAttempts), ctx.clock.now(), chunk);
-  ctx.logger.error('chunk dead-lettered; run failed', { runId, chunk, deliveryAttempts });
+  const run = await loadRun(ctx.state, runId);
+  logEvent(ctx.logger, 'chunkDeadLettered', {
+    ...(run ? runFields(run) : { runId }),
+    chunk,
+    deliveryAttempts,
+  });
+  await failRunAndReport(ctx, runId, exhausted(`chunk ${chunk}`, deliveryAttempts), chunk);
 }
 
 /**
@@ -33,17 +40,13 @@ export async function failDeadLetteredRequest(
   deliveryAttempts?: number,
 ): Promise<boolean> {
   const runId = runIdFor(request.accountId, request.requestId);
-  if (!(await loadRun(ctx.state, runId))) return false;
-  await failRun(
-    ctx.state,
-    runId,
-    exhausted(`planning request ${request.requestId}`, deliveryAttempts),
-    ctx.clock.now(),
-  );
-  ctx.logger.error('export request dead-lettered; run failed', {
-    runId,
+  const run = await loadRun(ctx.state, runId);
+  if (!run) return false;
+  logEvent(ctx.logger, 'requestDeadLettered', {
+    ...runFields(run),
     requestId: request.requestId,
     deliveryAttempts,
   });
+  await failRunAndReport(ctx, runId, exhausted(`planning request ${request.requestId}`, deliveryAttempts));
   return true;
 }

@@ -6,8 +6,10 @@ import { finaliserClaimSchema, parseDocument, paths } from '../documents';
 import { exportDocId } from '../ids';
 import { manifestName, successMarkerName } from '../output/layout';
 import { buildManifest, totalsOf } from '../output/manifest';
+import { logEvent } from '../log-events';
 import { getDestination } from '../destinations/manage-destinations';
-import { loadChunks, loadRun, planOf } from './run-state';
+import { runFields } from './run-events';
+import { loadChunks, loadFiles, loadRun, planOf } from './run-state';
 import { classifyDestinationFailure } from '../storage-failures';
 import { writeSmallObjectOnce } from '../output/write-once';
 
@@ -78,7 +80,7 @@ async function writeRunFiles(
   const destination = await ctx.destinations.forDestination(destinationDoc);
   const { bucket } = destinationDoc;
   const classify = (e: StorageFailure) => classifyDestinationFailure(e, bucket);
-  const manifest = buildManifest(run, chunks, completedAt);
+  const manifest = buildManifest(run, chunks, await loadFiles(ctx.state, plan, chunks), completedAt);
   const { prefix } = run.request;
   const manifestObject = manifestName(prefix, run.exportId, runId);
   const manifestJson = `${JSON.stringify(manifest, null, 2)}\n`;
@@ -101,5 +103,11 @@ async function writeRunFiles(
     if (exportData !== undefined)
       tx.update(exportPath, { lastSuccessAt: completedAt, updatedAt: completedAt });
   });
-  ctx.logger.info('run succeeded', { runId, files: manifest.totals.files, records: manifest.totals.records });
+  logEvent(ctx.logger, 'runSucceeded', {
+    ...runFields(run),
+    chunks: chunks.length,
+    files: manifest.totals.files,
+    records: manifest.totals.records,
+    bytes: manifest.totals.bytes,
+  });
 }

@@ -6,8 +6,10 @@ import { asExportError, inputError } from '../errors';
 import { exportDocId, runIdFor, sha256Hex } from '../ids';
 import { planChunks } from '../source/plan-chunks';
 import type { ExportRequest } from '../export-request';
+import { logEvent } from '../log-events';
+import { failRunAndReport, runFields } from './run-events';
 import { publishChunkTasks } from './chunk-tasks';
-import { failRun, loadChunks, loadRun, planOf } from './run-state';
+import { loadChunks, loadRun, planOf } from './run-state';
 import { listSource, newlineFinder } from '../source/list-source';
 import { finaliseRun } from './finalise-run';
 
@@ -136,11 +138,17 @@ export async function planExport(ctx: ExportContext, request: ExportRequest): Pr
       // A source that cannot be planned (missing, unreadable) fails the run that now exists, not just the message.
       const failure = asExportError(error);
       if (failure.kind === 'input' || failure.kind === 'integrity') {
-        await failRun(ctx.state, run.runId, failure, ctx.clock.now());
+        await failRunAndReport(ctx, run.runId, failure);
       }
       throw error;
     }
-    log.info('run planned', { planId: run.planId, chunks: run.chunkCount, objects: run.sourceObjects });
+    logEvent(log, 'runPlanned', {
+      ...runFields(run),
+      planId: run.planId,
+      chunks: run.chunkCount,
+      objects: run.sourceObjects,
+      sourceBytes: run.sourceBytes,
+    });
     if (run.chunkCount === 0 && (await finaliseRun(ctx, run.runId)))
       run = (await loadRun(ctx.state, run.runId)) ?? run;
   }

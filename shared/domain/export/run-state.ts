@@ -2,13 +2,22 @@ import type { StateStore, StateTransaction } from '../../ports/state-store.port'
 import type {
   ChunkCounts,
   ChunkDoc,
+  ChunkOutput,
   ExportDoc,
   FailureRecord,
   FileEntry,
+  FilePage,
   PlanRef,
   RunDoc,
 } from '../documents';
-import { chunkDocSchema, exportDocSchema, parseDocument, paths, runDocSchema } from '../documents';
+import {
+  chunkDocSchema,
+  exportDocSchema,
+  filePageSchema,
+  parseDocument,
+  paths,
+  runDocSchema,
+} from '../documents';
 import type { ExportError } from '../errors';
 import { exportDocId } from '../ids';
 
@@ -73,6 +82,31 @@ export function claimChunk(state: StateStore, plan: PlanRef, index: number, now:
   });
 }
 
+/** UTF-8 bytes of file entries per page (as JSON): far below Firestore's 1 MiB per document. */
+export const FILE_PAGE_BYTES = 256 * 1024;
+
+/** Cuts a chunk's file list into pages of at most FILE_PAGE_BYTES (a page holds at least one entry). */
+export function filePages(index: number, files: readonly FileEntry[]): FilePage[] {
+  const pages: FilePage[] = [];
+  let current: FilePage | undefined;
+  let bytes = 0;
+  for (const file of files) {
+    const size = Buffer.byteLength(JSON.stringify(file));
+    if (!current || bytes + size > FILE_PAGE_BYTES) {
+      current = { chunk: index, page: pages.length, files: [] };
+      pages.push(current);
+      bytes = 0;
+    }
+    current.files.push(file);
+    bytes += size;
+  }
+  return pages;
+}
+
+/**
+ * Records a written chunk: its file list as pages first, then the chunk as done with counts only. The pages of a
+ * retried chunk are identical (names and bytes are deterministic), so creating only the missing ones is enough.
+ */
 export async function completeChunk(
   state: StateStore,
   plan: PlanRef,
@@ -80,13 +114,34 @@ export async function completeChunk(
   result: { files: FileEntry[]; counts: ChunkCounts; quarantine?: string | undefined },
   now: Date,
 ): Promise<void> {
+  const pages = filePages(index, result.files);
+  await state.createAll(pages.map((page) => ({ path: paths.filePage(plan, index, page.page), data: page })));
+  const output: ChunkOutput = {
+    files: result.files.length,
+    bytes: result.files.reduce((sum, file) => sum + file.bytes, 0),
+    pages: pages.length,
+  };
   await state.update(paths.chunk(plan, index), {
     status: 'done',
-    files: result.files,
+    output,
     counts: result.counts,
     ...(result.quarantine === undefined ? {} : { quarantine: result.quarantine }),
     updatedAt: now.toISOString(),
   });
+}
+
+/** Every file of a plan's done chunks: the file pages, and the lists that earlier versions kept in chunks. */
+export async function loadFiles(
+  state: StateStore,
+  plan: PlanRef,
+  chunks: readonly ChunkDoc[],
+): Promise<FileEntry[]> {
+  const pages = await state.list(paths.files(plan));
+  const files = pages.flatMap(
+    (doc) => parseDocument(filePageSchema, `${paths.files(plan)}/${doc.id}`, doc.data).files,
+  );
+  for (const chunk of chunks) if (chunk.files) files.push(...chunk.files);
+  return files;
 }
 
 /** Changes a chunk unless it is already done: a failure after completion (e.g. while finalising) is the run's. */
@@ -109,14 +164,17 @@ export function releaseChunk(state: StateStore, plan: PlanRef, index: number, no
   );
 }
 
-/** A destination problem: the chunk waits for the customer, the run is blocked, the export is failing. */
+/**
+ * A destination problem: the chunk waits for the customer, the run is blocked, the export is failing. Returns
+ * true when this call turned a healthy export into a failing one.
+ */
 export function blockChunk(
   state: StateStore,
   run: RunDoc,
   index: number,
   error: ExportError,
   now: Date,
-): Promise<void> {
+): Promise<boolean> {
   const failure = failureRecord(error, now);
   const exportPath = paths.export(exportDocId(run.accountId, run.exportId));
   const plan = planOf(run);
@@ -130,10 +188,10 @@ export function blockChunk(
     if (current?.status === 'running') {
       tx.update(paths.run(run.runId), { status: 'blocked', failure, updatedAt: now.toISOString() });
     }
-    if (exportData !== undefined) {
-      const doc = parseDocument(exportDocSchema, exportPath, exportData);
-      tx.update(exportPath, markFailing(doc, failure, now));
-    }
+    if (exportData === undefined) return false;
+    const doc = parseDocument(exportDocSchema, exportPath, exportData);
+    tx.update(exportPath, markFailing(doc, failure, now));
+    return doc.health.state !== 'failing';
   });
 }
 
@@ -150,18 +208,21 @@ function markFailing(doc: ExportDoc, failure: FailureRecord, now: Date): Partial
   };
 }
 
-/** Integrity, input or exhausted deliveries: the run cannot succeed any more. */
+/**
+ * Integrity, input or exhausted deliveries: the run cannot succeed any more. Returns the run as it was when this
+ * call is the one that failed it, so that the caller reports the change once.
+ */
 export function failRun(
   state: StateStore,
   runId: string,
   error: ExportError,
   now: Date,
   chunkIndex?: number,
-): Promise<void> {
+): Promise<RunDoc | undefined> {
   const failure = failureRecord(error, now);
   return state.transaction(async (tx) => {
     const runData = await tx.get(paths.run(runId));
-    if (runData === undefined) return;
+    if (runData === undefined) return undefined;
     const run = parseDocument(runDocSchema, paths.run(runId), runData);
     const plan = planOf(run);
     if (plan && chunkIndex !== undefined) {
@@ -171,12 +232,13 @@ export function failRun(
         updatedAt: now.toISOString(),
       });
     }
-    if (run.status === 'succeeded' || run.status === 'failed') return;
+    if (run.status === 'succeeded' || run.status === 'failed') return undefined;
     tx.update(paths.run(runId), {
       status: 'failed',
       failure,
       completedAt: now.toISOString(),
       updatedAt: now.toISOString(),
     });
+    return run;
   });
 }

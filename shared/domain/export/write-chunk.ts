@@ -4,24 +4,26 @@ import type { BucketStore } from '../../ports/bucket-store.port';
 import type { QuarantineWriter } from '../../ports/quarantine.port';
 import type { ExportContext } from '../context';
 import type { ChunkCounts, ChunkDoc, PlanRef, RunDoc, Slice } from '../documents';
+import { chunkDocSchema, parseDocument, paths } from '../documents';
 import { inputError } from '../errors';
+import { logEvent } from '../log-events';
+import { runFields } from './run-events';
 import { finaliseRun } from './finalise-run';
-import { fileExtension, partObjectName, partitionFor } from '../output/layout';
-import type { SourceLine } from '../records/lines';
-import { splitLines } from '../records/lines';
+import { fileExtension, partObjectName } from '../output/layout';
+import type { BlockItem, LongLine } from '../records/lines';
+import { splitBlocks } from '../records/lines';
+import type { BlockResult, BlockTask } from '../records/blocks';
+import { RAW_EXCERPT_CHARS, inlineBlockProcessor } from '../records/blocks';
+import type { BlockOutput, BlockProcessor } from '../../ports/block-processor.port';
 import { PartSink } from '../output/part-sink';
 import { PartitionWriter } from '../output/partition-writer';
 import { getDestination } from '../destinations/manage-destinations';
-import { parseSourceLine } from '../records/parse-record';
 import { claimChunk, completeChunk, loadRun, planOf } from './run-state';
 import { formatGcsUri } from '../source/gcs-uri';
-import type { PartitionKey } from '../output/layout';
 import type { ChunkObservation, RunSchema } from '../output/run-schema';
-import { MAX_COLUMNS } from '../output/run-schema';
-import { SchemaObserver } from '../output/record-fields';
+import { combineObservations } from '../output/run-schema';
 import { csvEncoder } from '../output/csv-format';
 import { DEFAULT_PARQUET_OPTIONS, ParquetPartEncoder, RowGroupBudget } from '../output/parquet-format';
-import { chunkDocSchema, parseDocument, paths } from '../documents';
 import { needsRunSchema, runSchemaFor } from './run-schema-phase';
 import {
   classified,
@@ -34,7 +36,6 @@ export type ChunkOutcome =
   | { status: 'written'; files: number; counts: ChunkCounts; finalised: boolean }
   | { status: 'skipped'; why: string };
 
-const RAW_EXCERPT_BYTES = 4096;
 const CONTENT_TYPES = {
   jsonl: 'application/x-ndjson',
   csv: 'text/csv',
@@ -43,14 +44,31 @@ const CONTENT_TYPES = {
 
 interface ChunkJob {
   ctx: ExportContext;
-  /** The request's window and event filter, prepared once per chunk. */
-  select: (time: Date, eventName: string | undefined) => boolean;
+  /** The request's kind, window and event filter, prepared once per chunk; each block adds its bytes. */
+  task: Omit<BlockTask, 'bytes'>;
   run: RunDoc;
   chunk: ChunkDoc;
   quarantine: QuarantineWriter;
-  /** Where each selected record goes: its partition's part (write pass), or the schema observer (scan pass). */
-  emit: (key: PartitionKey, json: string) => Promise<void> | void;
+  /** The parts of the write pass; none in the first pass of a CSV or Parquet chunk, which only observes. */
+  writer: PartitionWriter | undefined;
+  /** The blocks' observations, in block order (first pass). */
+  observations: ChunkObservation[];
+  blocks: BlockProcessor;
   counts: ChunkCounts;
+}
+
+/** Where a slice's lines are: the slice, its URI, and how many of its lines came before the current block. */
+interface SliceCursor {
+  slice: Slice;
+  uri: string;
+  lines: number;
+}
+
+/** A block on its way through the processor, with the byte offset of its first line in the slice. */
+interface InFlight {
+  offset: number;
+  bytes: number;
+  result: Promise<BlockResult>;
 }
 
 /** Reads one slice as decoded bytes: a gzip object is always a whole slice, so it is decompressed as a whole. */
@@ -62,94 +80,134 @@ function openSlice(source: BucketStore, slice: Slice): Readable {
   return raw.pipe(gunzip);
 }
 
-async function processLine(job: ChunkJob, slice: Slice, uri: string, line: SourceLine): Promise<void> {
-  const text = line.text.toString('utf8');
-  // Blank (or white-space only) lines are not records; they are neither exported nor quarantined. The search for
-  // a non-space character stops at once on a record, where trim() would copy every line.
-  if (!line.tooLong && !/\S/.test(text)) return;
-  job.counts.sourceLines += 1;
-  const { request } = job.run;
-  const parsed = line.tooLong
-    ? ({ ok: false, reason: `line longer than ${job.ctx.settings.maxLineBytes} bytes` } as const)
-    : parseSourceLine(request.kind, text);
-  if (!parsed.ok) {
-    job.counts.quarantined += 1;
-    await job.quarantine.add({
-      source: uri,
-      line: line.number,
-      lineBase: slice.start === 0 ? 'object' : 'range',
-      ...(slice.gzip ? {} : { byteOffset: slice.start + line.offset }),
-      reason: parsed.reason,
-      raw: text.slice(0, RAW_EXCERPT_BYTES),
-    });
-    return;
-  }
-  const { record, time, eventName } = parsed.value;
-  if (!job.select(time, eventName)) {
-    job.counts.filteredOut += 1;
-    return;
-  }
-  job.counts.records += 1;
-  await job.emit(partitionFor(request.kind, request.prefix, time, eventName), JSON.stringify(record));
+function requestTask(
+  request: RunDoc['request'],
+  maxLineBytes: number,
+  output: BlockOutput | undefined,
+): ChunkJob['task'] {
+  return {
+    kind: request.kind,
+    prefix: request.prefix,
+    from: Date.parse(request.window.from),
+    to: Date.parse(request.window.to),
+    ...(request.events ? { events: request.events } : {}),
+    maxLineBytes,
+    ...(output ? { output } : {}),
+  };
 }
 
-/** Window [from, to) and the optional event filter (raw event names). */
-function recordSelector(request: RunDoc['request']): ChunkJob['select'] {
-  const from = Date.parse(request.window.from);
-  const to = Date.parse(request.window.to);
-  const events = request.events ? new Set(request.events) : undefined;
-  return (time, eventName) =>
-    time.getTime() >= from && time.getTime() < to && (!events || events.has(eventName ?? ''));
+/** A line too long to be buffered is quarantined like any rejected line (as line 1 of a block of its own). */
+function longLineResult(job: ChunkJob, item: LongLine): BlockResult {
+  const reason = `line longer than ${job.ctx.settings.maxLineBytes} bytes`;
+  const raw = item.head.toString('utf8').slice(0, RAW_EXCERPT_CHARS);
+  return {
+    lines: 1,
+    sourceLines: 1,
+    records: 0,
+    filteredOut: 0,
+    rejected: [{ line: 1, offset: 0, reason, raw }],
+    groups: [],
+  };
+}
+
+function dispatch(job: ChunkJob, item: BlockItem): InFlight {
+  if (item.kind === 'long') {
+    return { offset: item.offset, bytes: item.bytes, result: Promise.resolve(longLineResult(job, item)) };
+  }
+  const bytes = item.bytes.length;
+  return { offset: item.offset, bytes, result: job.blocks.process({ ...job.task, bytes: item.bytes }) };
+}
+
+/** Uses one block's result, in block order: counts, quarantined lines with their place, output lines to parts. */
+async function settle(job: ChunkJob, cursor: SliceCursor, block: InFlight): Promise<void> {
+  const result = await block.result;
+  const { counts } = job;
+  const { slice } = cursor;
+  counts.uncompressedBytes = (counts.uncompressedBytes ?? 0) + block.bytes;
+  counts.sourceLines += result.sourceLines;
+  counts.records += result.records;
+  counts.filteredOut += result.filteredOut;
+  counts.quarantined += result.rejected.length;
+  for (const rejected of result.rejected) {
+    await job.quarantine.add({
+      source: cursor.uri,
+      line: cursor.lines + rejected.line,
+      lineBase: slice.start === 0 ? 'object' : 'range',
+      ...(slice.gzip ? {} : { byteOffset: slice.start + block.offset + rejected.offset }),
+      reason: rejected.reason,
+      raw: rejected.raw,
+    });
+  }
+  if (result.observation) job.observations.push(result.observation);
+  for (const group of result.groups) {
+    if (!job.writer) break;
+    const key = {
+      folder: group.folder,
+      dt: group.dt,
+      ...(group.eventName === undefined ? {} : { eventName: group.eventName }),
+    };
+    const { data } = group;
+    await job.writer.write(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), group.records);
+  }
+  cursor.lines += result.lines;
 }
 
 const ZLIB_DATA_ERRORS = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT']);
 const isCorruptGzip = (error: unknown): boolean =>
   ZLIB_DATA_ERRORS.has(String((error as { code?: unknown } | null)?.code));
 
+/** Streams a slice's blocks through the processor, keeping up to `concurrency` of them in flight. */
+async function processSlice(job: ChunkJob, cursor: SliceCursor, inFlight: InFlight[]): Promise<void> {
+  const blocks = splitBlocks(openSlice(job.ctx.source, cursor.slice), job.ctx.settings.maxLineBytes);
+  for await (const item of blocks) {
+    inFlight.push(dispatch(job, item));
+    if (inFlight.length >= job.blocks.concurrency) await settle(job, cursor, inFlight.shift() as InFlight);
+  }
+  while (inFlight.length > 0) await settle(job, cursor, inFlight.shift() as InFlight);
+}
+
 async function processSlices(job: ChunkJob): Promise<void> {
   for (const slice of job.chunk.slices) {
-    const uri = formatGcsUri(slice);
+    const cursor: SliceCursor = { slice, uri: formatGcsUri(slice), lines: 0 };
     job.counts.sourceBytes += slice.end - slice.start;
-    let lastLine = 0;
+    const inFlight: InFlight[] = [];
     try {
-      for await (const line of splitLines(openSlice(job.ctx.source, slice), job.ctx.settings.maxLineBytes)) {
-        lastLine = line.number;
-        await processLine(job, slice, uri, line);
-      }
+      await processSlice(job, cursor, inFlight);
     } catch (error) {
-      if (!(slice.gzip && isCorruptGzip(error)))
-        throw classified(error, (e) => classifySourceFailure(e, uri));
+      if (!(slice.gzip && isCorruptGzip(error))) {
+        for (const block of inFlight) block.result.catch(() => undefined);
+        throw classified(error, (e) => classifySourceFailure(e, cursor.uri));
+      }
       // A corrupt or truncated gzip object: keep what was readable, quarantine the rest as one entry, go on.
+      while (inFlight.length > 0) await settle(job, cursor, inFlight.shift() as InFlight);
       job.counts.sourceLines += 1;
       job.counts.quarantined += 1;
       await job.quarantine.add({
-        source: uri,
-        line: lastLine + 1,
+        source: cursor.uri,
+        line: cursor.lines + 1,
         lineBase: 'object',
-        reason: `gzip data corrupt or truncated after line ${lastLine}: ${(error as Error).message}`,
+        reason: `gzip data corrupt or truncated after line ${cursor.lines}: ${(error as Error).message}`,
         raw: '',
       });
     }
   }
 }
 
-/** What a part of the run's format needs besides its bytes: the CSV header, the Parquet encoder. */
+/** What the run's format needs: the block output (CSV rows), the CSV header, the Parquet encoder, gzip or not. */
 function formatOf(run: RunDoc, schema: RunSchema | undefined) {
   const { format, compression } = run.request;
-  if (format === 'jsonl' || !schema)
-    return { encode: (json: string) => `${json}\n`, gzip: compression === 'gzip' };
+  if (format === 'jsonl' || !schema) return { gzip: compression === 'gzip' };
   if (format === 'csv') {
-    const csv = csvEncoder(schema.columns);
-    return { encode: csv.row, header: csv.header, gzip: compression === 'gzip' };
+    const output: BlockOutput = { kind: 'csv', columns: schema.columns };
+    return { output, header: csvEncoder(schema.columns).header, gzip: compression === 'gzip' };
   }
-  // Parquet compresses its pages itself (SNAPPY); `compression: none` leaves them uncompressed.
+  // Parquet compresses its pages itself (SNAPPY; `compression: none` leaves them uncompressed).
   const options = {
     ...DEFAULT_PARQUET_OPTIONS,
     codec: compression === 'gzip' ? 'SNAPPY' : 'UNCOMPRESSED',
   } as const;
   const budget = new RowGroupBudget(PARQUET_BUFFER_BYTES);
   return {
-    encode: (json: string) => json,
     gzip: false,
     columnar: (send: (bytes: Buffer) => Promise<void>) =>
       new ParquetPartEncoder(schema.columns, send, budget, options),
@@ -196,7 +254,8 @@ function partitionWriter(
 }
 
 /**
- * Writes one chunk: streams its slices through parse → window/filter → sanitise → partition → gzip → upload.
+ * Writes one chunk: streams its slices as blocks of lines through the block processor (parse → window/filter →
+ * sanitise → partition, on worker threads when there are several vCPUs), then gzip → upload.
  * Safe to run any number of times: output names and bytes are deterministic and every object is write-once.
  */
 export async function writeChunk(ctx: ExportContext, runId: string, index: number): Promise<ChunkOutcome> {
@@ -207,9 +266,9 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   if (!plan) return { status: 'skipped', why: 'run has no plan' };
   let schema: RunSchema | undefined;
   if (needsRunSchema(run.request.format)) {
-    const pending = await loadOpenChunk(ctx, plan, index);
-    if (!pending) return { status: 'skipped', why: 'chunk is not open' };
-    schema = await runSchemaFor(ctx, run, plan, pending, () => scanChunk(ctx, run, pending));
+    const open = await loadOpenChunk(ctx, plan, index);
+    if (!open) return { status: 'skipped', why: 'chunk is not open' };
+    schema = await runSchemaFor(ctx, run, plan, open, () => scanChunk(ctx, run, open));
     if (!schema) return { status: 'skipped', why: 'waiting for the run schema' };
   }
   const claim = await claimChunk(ctx.state, plan, index, ctx.clock.now());
@@ -220,15 +279,11 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   const destination = await ctx.destinations.forDestination(destinationDoc);
   const format = formatOf(run, schema);
   const writer = partitionWriter(ctx, run, chunk, destination, destinationDoc.bucket, format);
-  const job: ChunkJob = {
-    ctx,
-    select: recordSelector(run.request),
-    run,
-    chunk,
+  const job = chunkJob(ctx, run, chunk, {
+    output: format.output,
+    writer,
     quarantine: ctx.quarantine.open(runId, index),
-    emit: (key, json) => writer.write(key, format.encode(json)),
-    counts: { sourceLines: 0, records: 0, quarantined: 0, filteredOut: 0, sourceBytes: 0 },
-  };
+  });
   let files;
   let quarantine;
   try {
@@ -241,10 +296,11 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
     throw error;
   }
   await completeChunk(ctx.state, plan, index, { files, counts: job.counts, quarantine }, ctx.clock.now());
-  ctx.logger.info('chunk written', {
-    runId,
+  logEvent(ctx.logger, 'chunkWritten', {
+    ...runFields(run),
     chunk: index,
     files: files.length,
+    bytes: files.reduce((sum, file) => sum + file.bytes, 0),
     ...job.counts,
     attempt: chunk.attempts,
   });
@@ -252,7 +308,37 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   return { status: 'written', files: files.length, counts: job.counts, finalised };
 }
 
-/** The chunk's document unless it is finished or waiting for the customer (the scan pass does not claim it). */
+function chunkJob(
+  ctx: ExportContext,
+  run: RunDoc,
+  chunk: ChunkDoc,
+  pass: {
+    output: BlockOutput | undefined;
+    writer: PartitionWriter | undefined;
+    quarantine: QuarantineWriter;
+  },
+): ChunkJob {
+  return {
+    ctx,
+    task: requestTask(run.request, ctx.settings.maxLineBytes, pass.output),
+    run,
+    chunk,
+    quarantine: pass.quarantine,
+    writer: pass.writer,
+    observations: [],
+    blocks: ctx.blocks ?? inlineBlockProcessor,
+    counts: {
+      sourceLines: 0,
+      records: 0,
+      quarantined: 0,
+      filteredOut: 0,
+      sourceBytes: 0,
+      uncompressedBytes: 0,
+    },
+  };
+}
+
+/** The chunk's document unless it is finished or waiting for the customer (the first pass does not claim it). */
 async function loadOpenChunk(
   ctx: ExportContext,
   plan: PlanRef,
@@ -264,24 +350,20 @@ async function loadOpenChunk(
   return chunk.status === 'pending' || chunk.status === 'running' ? chunk : undefined;
 }
 
-/** Lines quarantined by the scan pass are quarantined again, with their place, by the write pass. */
+/** Lines rejected in the first pass are quarantined, with their place, by the write pass. */
 const UNRECORDED: QuarantineWriter = {
   add: () => Promise.resolve(),
   commit: () => Promise.resolve(undefined),
   abort: () => Promise.resolve(),
 };
 
-/** The first pass of a CSV or Parquet chunk: the same reading, parsing and selection, into a schema observer. */
+/** The first pass of a CSV or Parquet chunk: the same reading, parsing and selection, into column observations. */
 async function scanChunk(ctx: ExportContext, run: RunDoc, chunk: ChunkDoc): Promise<ChunkObservation> {
-  const observer = new SchemaObserver(MAX_COLUMNS);
-  await processSlices({
-    ctx,
-    select: recordSelector(run.request),
-    run,
-    chunk,
+  const job = chunkJob(ctx, run, chunk, {
+    output: { kind: 'observe' },
+    writer: undefined,
     quarantine: UNRECORDED,
-    emit: (_key, json) => observer.observe(json),
-    counts: { sourceLines: 0, records: 0, quarantined: 0, filteredOut: 0, sourceBytes: 0 },
   });
-  return { records: observer.records, columns: observer.columns(), overflow: observer.overflow };
+  await processSlices(job);
+  return combineObservations(job.observations);
 }

@@ -4,6 +4,7 @@ import { validateDestination } from '../destinations/manage-destinations';
 import type { ExportDoc } from '../documents';
 import { exportDocSchema, parseDocument } from '../documents';
 import { asExportError } from '../errors';
+import { logEvent } from '../log-events';
 import { resumeExport } from '../export/resume-export';
 
 export interface FailureCheckOutcome {
@@ -35,11 +36,12 @@ export async function checkFailingExports(
         code: failure.code,
         since: exp.health.firstFailureAt,
       });
-      ctx.logger.warn('export still failing', {
+      logEvent(ctx.logger, 'exportFailing', {
         accountId: exp.accountId,
         exportId: exp.exportId,
         code: failure.code,
         firstFailureAt: exp.health.firstFailureAt,
+        by: 'check',
       });
       continue;
     }

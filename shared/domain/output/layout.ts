@@ -1,5 +1,6 @@
+import { sha256Hex } from '../ids';
 import type { Compression, ExportFormat, ExportKind } from '../export-request';
-import { sanitizeName } from '../records/sanitize';
+import { MAX_NAME_BYTES, remembered, sanitizeName } from '../records/sanitize';
 
 /**
  * Object layout in the destination bucket (README: "Output layout").
@@ -10,6 +11,42 @@ import { sanitizeName } from '../records/sanitize';
 const join = (...segments: string[]): string => segments.filter((s) => s !== '').join('/');
 
 export const utcDay = (time: Date): string => time.toISOString().slice(0, 10);
+
+/**
+ * The characters Hive's FileUtils.escapePathName escapes in a partition value (Spark's list is the same): control
+ * characters, `"` `#` `%` `'` `*` `/` `:` `=` `?` `\` DEL `{` `[` `]` `^`. Escaped as %XX, readers with hive
+ * partitioning (DuckDB, Spark, BigQuery external tables) give the value back exactly, and no glob character
+ * (`?*[]`) is left in an object name for gsutil or gcloud to expand.
+ */
+// eslint-disable-next-line no-control-regex
+const HIVE_ESCAPED = /[\u0000-\u001f"#%'*/:=?\\\u007f{[\]^]/g;
+const escapeChar = (c: string): string => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+
+/** Cuts escaped text to at most maxBytes UTF-8 bytes, never inside a %XX escape or a surrogate pair. */
+function truncateEscaped(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const unit of text.match(/%[0-9A-F]{2}|[\s\S]/gu) ?? []) {
+    const size = Buffer.byteLength(unit);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += unit.length;
+  }
+  return text.slice(0, end);
+}
+
+function computePartitionValue(raw: string): string {
+  const name = sanitizeName(raw);
+  const escaped = name.replace(HIVE_ESCAPED, escapeChar);
+  if (escaped === name || Buffer.byteLength(escaped) <= MAX_NAME_BYTES) return escaped;
+  // Escaping can triple a name: keep the path segment within the limit, distinct by a digest of the raw name.
+  const digest = sha256Hex(raw).slice(0, 10);
+  return `${truncateEscaped(escaped, MAX_NAME_BYTES - digest.length - 1)}~${digest}`;
+}
+
+/** An event name as a partition value: sanitised (product doc rules), then escaped like Hive escapes paths. */
+// Event names repeat on every record: remembering them keeps escaping off the hot path.
+export const partitionValue: (raw: string) => string = remembered(computePartitionValue);
 
 export interface PartitionKey {
   /** Folder of the partition, relative to the bucket. */
@@ -22,7 +59,7 @@ export function partitionFor(kind: ExportKind, prefix: string, time: Date, event
   const dt = utcDay(time);
   if (kind === 'events') {
     return {
-      folder: join(prefix, 'events', `event=${sanitizeName(eventName ?? '')}`, `dt=${dt}`),
+      folder: join(prefix, 'events', `event=${partitionValue(eventName ?? '')}`, `dt=${dt}`),
       eventName,
       dt,
     };

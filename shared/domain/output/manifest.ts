@@ -66,10 +66,15 @@ export function totalsOf(chunks: readonly ChunkDoc[]): RunTotals {
     bytes: 0,
     sourceLines: 0,
     sourceBytes: 0,
+    uncompressedBytes: 0,
     quarantined: 0,
     filteredOut: 0,
   };
   for (const chunk of chunks) {
+    if (chunk.output) {
+      totals.files += chunk.output.files;
+      totals.bytes += chunk.output.bytes;
+    }
     for (const file of chunk.files ?? []) {
       totals.files += 1;
       totals.bytes += file.bytes;
@@ -77,6 +82,7 @@ export function totalsOf(chunks: readonly ChunkDoc[]): RunTotals {
     totals.records += chunk.counts?.records ?? 0;
     totals.sourceLines += chunk.counts?.sourceLines ?? 0;
     totals.sourceBytes += chunk.counts?.sourceBytes ?? 0;
+    totals.uncompressedBytes = (totals.uncompressedBytes ?? 0) + (chunk.counts?.uncompressedBytes ?? 0);
     totals.quarantined += chunk.counts?.quarantined ?? 0;
     totals.filteredOut += chunk.counts?.filteredOut ?? 0;
   }
@@ -84,11 +90,14 @@ export function totalsOf(chunks: readonly ChunkDoc[]): RunTotals {
 }
 
 /** Deterministic for a given run and completion time, so a finaliser takeover writes identical bytes. */
-export function buildManifest(run: RunDoc, chunks: readonly ChunkDoc[], completedAt: string): Manifest {
+export function buildManifest(
+  run: RunDoc,
+  chunks: readonly ChunkDoc[],
+  allFiles: readonly FileEntry[],
+  completedAt: string,
+): Manifest {
   const totals = totalsOf(chunks);
-  const files = chunks
-    .flatMap((chunk) => chunk.files ?? [])
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files = [...allFiles].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const { request } = run;
   const { source: _internal, ...published } = request;
   const { schemaChanges, ...described } = describeRecords(run);

@@ -115,40 +115,37 @@ class EmittingWriter extends ByteWriter {
 }
 
 /**
- * Records waiting for their row group, as UTF-8: a JSON line held as a JavaScript string costs up to twice its
- * bytes (and more per string), so lines are packed into blocks of about 64 KiB, one per batch.
+ * Records waiting for their row group, as the UTF-8 JSON lines they came in (a line held as a JavaScript string
+ * would cost up to twice its bytes, and more per string). Copied: a group's bytes share a buffer with the rest of
+ * its block, which must not stay alive for them.
  */
 class LineBuffer {
   count = 0;
   private blocks: Buffer[] = [];
-  private batch: string[] = [];
-  private batchBytes = 0;
 
-  push(json: string, bytes: number): void {
-    this.batch.push(json);
-    this.batchBytes += bytes;
-    this.count += 1;
-    if (this.batchBytes >= 64 * 1024) this.pack();
+  push(lines: Buffer, records: number): void {
+    this.blocks.push(Buffer.from(lines));
+    this.count += records;
   }
 
-  private pack(): void {
-    if (this.batch.length === 0) return;
-    this.blocks.push(Buffer.from(this.batch.join('\n')));
-    this.batch = [];
-    this.batchBytes = 0;
-  }
-
-  /** Every line, in order, emptying the buffer. JSON text never holds a raw newline, so "\n" separates lines. */
+  /** Every line, in order, emptying the buffer. JSON text never holds a raw newline, so "\n" ends each line. */
   *drain(): Generator<string> {
-    this.pack();
     const blocks = this.blocks;
     this.blocks = [];
     this.count = 0;
-    for (const block of blocks) yield* block.toString('utf8').split('\n');
+    for (const block of blocks) {
+      const text = block.toString('utf8');
+      for (
+        let start = 0, end = text.indexOf('\n');
+        end !== -1;
+        start = end + 1, end = text.indexOf('\n', start)
+      )
+        yield text.slice(start, end);
+    }
   }
 }
 
-/** One Parquet object: add records (JSON text), then finish. */
+/** One Parquet object: add records (JSON lines), then finish. */
 export class ParquetPartEncoder {
   bufferedBytes = 0;
   private lines = new LineBuffer();
@@ -174,10 +171,11 @@ export class ParquetPartEncoder {
     budget.join(this);
   }
 
-  async add(json: string, bytes: number): Promise<void> {
-    this.lines.push(json, bytes);
-    this.bufferedBytes += bytes;
-    this.budget.total += bytes;
+  /** `lines`: whole JSON lines, each ending in "\n"; `records`: how many. */
+  async add(lines: Buffer, records: number): Promise<void> {
+    this.lines.push(lines, records);
+    this.bufferedBytes += lines.length;
+    this.budget.total += lines.length;
     if (this.bufferedBytes >= this.options.rowGroupBytes || this.lines.count >= this.options.rowGroupRows)
       await this.flushRowGroup();
     else await this.budget.enforce();

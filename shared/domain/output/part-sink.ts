@@ -21,9 +21,10 @@ export interface PartTarget {
   columnar?: (send: (bytes: Buffer) => Promise<void>) => ColumnarEncoder;
 }
 
-/** Encodes records (JSON text) into the bytes of one object, in blocks of its own choosing. */
+/** Encodes records (JSON lines) into the bytes of one object, in blocks of its own choosing. */
 export interface ColumnarEncoder {
-  add(json: string, bytes: number): Promise<void>;
+  /** `lines`: whole JSON lines, each ending in "\n"; `records`: how many. */
+  add(lines: Buffer, records: number): Promise<void>;
   finish(): Promise<void>;
   abort(): void;
 }
@@ -48,7 +49,7 @@ const BATCH_BYTES = 64 * 1024;
 export class PartSink {
   records = 0;
   uncompressedBytes = 0;
-  private batch: string[] = [];
+  private batch: Buffer[] = [];
   private batchBytes = 0;
   private readonly input = new PassThrough();
   private readonly tap = new ChecksumTap();
@@ -77,34 +78,36 @@ export class PartSink {
       this.input.destroy();
     });
     this.encoder = target.columnar?.((bytes) => this.send(bytes));
-    if (target.header !== undefined) this.append(target.header, Buffer.byteLength(target.header));
+    if (target.header !== undefined) this.append(Buffer.from(target.header));
   }
 
-  async write(line: string, bytes: number): Promise<void> {
-    this.records += 1;
+  /** `lines`: whole lines, each ending in "\n"; `records`: how many. */
+  async write(lines: Buffer, records: number): Promise<void> {
+    this.records += records;
     if (this.encoder) {
-      this.uncompressedBytes += bytes;
-      return this.encoder.add(line, bytes);
+      this.uncompressedBytes += lines.length;
+      return this.encoder.add(lines, records);
     }
-    this.append(line, bytes);
+    this.append(lines);
     if (this.batchBytes >= BATCH_BYTES) await this.flush();
   }
 
-  private append(text: string, bytes: number): void {
-    this.uncompressedBytes += bytes;
-    this.batch.push(text);
-    this.batchBytes += bytes;
+  private append(bytes: Buffer): void {
+    this.uncompressedBytes += bytes.length;
+    this.batch.push(bytes);
+    this.batchBytes += bytes.length;
   }
 
   private async flush(): Promise<void> {
     if (this.batch.length === 0) return;
-    const text = this.batch.join('');
+    // Fewer, larger writes: each write to the compressor is a round trip to zlib's thread.
+    const text = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.batchBytes);
     this.batch = [];
     this.batchBytes = 0;
     await this.send(text);
   }
 
-  private async send(data: string | Buffer): Promise<void> {
+  private async send(data: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.uploadFailure(this.failure);
     if (!this.input.write(data)) await this.drained();
   }

@@ -15,7 +15,7 @@ export async function writeSmallObjectOnce(
   classify: (error: StorageFailure) => ExportError,
 ): Promise<{ crc32c: string; bytes: number }> {
   const sink = new PartSink({ store, bucket, name, contentType, gzip: false, classify });
-  if (content.length > 0) await sink.write(content, Buffer.byteLength(content));
+  if (content.length > 0) await sink.write(Buffer.from(content), 1);
   const { crc32c, bytes } = await sink.close();
   return { crc32c, bytes };
 }

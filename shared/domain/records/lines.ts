@@ -9,59 +9,160 @@ export interface SourceLine {
   tooLong: boolean;
 }
 
+/**
+ * Whole lines of a stream, cut into blocks so that the work per line happens in bulk (and can move to another
+ * thread): every line of `bytes` is complete, except that the stream's last line may lack its "\n".
+ */
+export interface LineBlock {
+  kind: 'block';
+  bytes: Buffer;
+  /** Byte offset of the block's first byte in the stream. */
+  offset: number;
+}
+
+/** A line much longer than maxBytes: only its first maxBytes bytes are kept, so memory stays bounded. */
+export interface LongLine {
+  kind: 'long';
+  head: Buffer;
+  offset: number;
+  /** The whole line's bytes, terminator included. */
+  bytes: number;
+}
+
+export type BlockItem = LineBlock | LongLine;
+
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
+export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
+
+/** Calls `visit(start, end)` for each line of a block; `end` excludes the terminator ("\n" or "\r\n"). */
+export function forEachLine(bytes: Buffer, visit: (start: number, end: number) => void): void {
+  let start = 0;
+  for (let newline = bytes.indexOf(NEWLINE); newline !== -1; newline = bytes.indexOf(NEWLINE, start)) {
+    visit(start, newline > start && bytes[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline);
+    start = newline + 1;
+  }
+  if (start < bytes.length) visit(start, bytes.length);
+}
+
+/** The first `limit` bytes of some buffers, as one. */
+function headOf(pieces: readonly Buffer[], limit: number): Buffer {
+  const all = pieces.length === 1 ? (pieces[0] ?? Buffer.alloc(0)) : Buffer.concat(pieces);
+  return all.length > limit ? all.subarray(0, limit) : all;
+}
 
 /**
- * Splits a byte stream into lines without ever holding more than one line (capped at maxBytes) in memory,
- * so memory stays flat however large the object is.
+ * Splits a byte stream into blocks of whole lines of about `blockBytes` (a block ends at a line end), holding
+ * at most one block plus one line in memory. A line that grows beyond maxBytes + 1 without an end (the 1 is for a
+ * "\r") is not buffered: it comes out as a LongLine with its first maxBytes bytes.
+ */
+export async function* splitBlocks(
+  source: AsyncIterable<Buffer>,
+  maxBytes: number,
+  blockBytes = DEFAULT_BLOCK_BYTES,
+): AsyncGenerator<BlockItem> {
+  let pieces: Buffer[] = [];
+  let piecesBytes = 0;
+  let offset = 0;
+  // The current line, not yet ended; in "long" mode only its head is kept.
+  let tail: Buffer[] = [];
+  let tailBytes = 0;
+  let long = false;
+
+  const block = (): LineBlock => {
+    const item: LineBlock = { kind: 'block', bytes: Buffer.concat(pieces, piecesBytes), offset };
+    offset += piecesBytes;
+    pieces = [];
+    piecesBytes = 0;
+    return item;
+  };
+  const longLine = (terminatorBytes: number): LongLine => {
+    const item: LongLine = {
+      kind: 'long',
+      head: headOf(tail, maxBytes),
+      offset,
+      bytes: tailBytes + terminatorBytes,
+    };
+    offset += tailBytes + terminatorBytes;
+    tail = [];
+    tailBytes = 0;
+    long = false;
+    return item;
+  };
+  const keepTail = (bytes: Buffer): void => {
+    tailBytes += bytes.length;
+    if (!long || tailBytes - bytes.length < maxBytes) tail.push(bytes);
+    if (long && tail.length > 1) tail = [headOf(tail, maxBytes)];
+  };
+
+  try {
+    for await (const chunk of source) yield* take(chunk);
+  } catch (error) {
+    // A source that fails mid-way (a truncated gzip object): the whole lines read so far still count.
+    if (piecesBytes > 0) yield block();
+    throw error;
+  }
+  if (long) {
+    yield longLine(0);
+    return;
+  }
+  pieces.push(...tail);
+  piecesBytes += tailBytes;
+  if (piecesBytes > 0) yield block();
+
+  function* take(chunk: Buffer): Generator<BlockItem> {
+    let rest = chunk;
+    if (long) {
+      const newline = rest.indexOf(NEWLINE);
+      if (newline === -1) {
+        keepTail(rest);
+        return;
+      }
+      keepTail(rest.subarray(0, newline));
+      yield longLine(1);
+      rest = rest.subarray(newline + 1);
+    }
+    const last = rest.lastIndexOf(NEWLINE);
+    if (last === -1) {
+      keepTail(rest);
+    } else {
+      pieces.push(...tail, rest.subarray(0, last + 1));
+      piecesBytes += tailBytes + last + 1;
+      tail = [rest.subarray(last + 1)];
+      tailBytes = rest.length - last - 1;
+      if (piecesBytes >= blockBytes) yield block();
+    }
+    if (!long && tailBytes > maxBytes + 1) {
+      if (piecesBytes > 0) yield block();
+      long = true;
+      tail = [headOf(tail, maxBytes)];
+    }
+  }
+}
+
+/**
+ * Splits a byte stream into lines without ever holding more than one block (plus one line, capped at maxBytes)
+ * in memory, so memory stays flat however large the object is.
  */
 export async function* splitLines(
   source: AsyncIterable<Buffer>,
   maxBytes: number,
+  blockBytes = DEFAULT_BLOCK_BYTES,
 ): AsyncGenerator<SourceLine> {
-  let pieces: Buffer[] = [];
-  let kept = 0;
-  let length = 0;
-  let lastByte = -1;
   let number = 0;
-  let offset = 0;
-
-  /** `terminated`: the line ended with "\n", so a "\r" before it is part of the terminator, not of the line. */
-  const take = (terminated: boolean): SourceLine => {
-    const carriageReturn = terminated && lastByte === CARRIAGE_RETURN;
-    const contentLength = carriageReturn ? length - 1 : length;
-    let text = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, kept);
-    if (text.length > contentLength) text = text.subarray(0, contentLength);
-    number += 1;
-    const line = { text, number, offset, tooLong: contentLength > maxBytes };
-    pieces = [];
-    kept = 0;
-    return line;
-  };
-
-  const keep = (bytes: Buffer): void => {
-    if (bytes.length === 0) return;
-    length += bytes.length;
-    lastByte = bytes[bytes.length - 1] ?? -1;
-    const room = maxBytes - kept;
-    if (room <= 0) return;
-    const piece = bytes.length > room ? bytes.subarray(0, room) : bytes;
-    pieces.push(piece);
-    kept += piece.length;
-  };
-
-  for await (const chunk of source) {
-    let start = 0;
-    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      keep(chunk.subarray(start, end));
-      yield take(true);
-      offset += length + 1;
-      length = 0;
-      lastByte = -1;
-      start = end + 1;
+  for await (const item of splitBlocks(source, maxBytes, blockBytes)) {
+    if (item.kind === 'long') {
+      number += 1;
+      yield { text: item.head, number, offset: item.offset, tooLong: true };
+      continue;
     }
-    if (start < chunk.length) keep(chunk.subarray(start));
+    const lines: SourceLine[] = [];
+    forEachLine(item.bytes, (start, end) => {
+      number += 1;
+      const tooLong = end - start > maxBytes;
+      const text = item.bytes.subarray(start, tooLong ? start + maxBytes : end);
+      lines.push({ text, number, offset: item.offset + start, tooLong });
+    });
+    yield* lines;
   }
-  if (length > 0) yield take(false);
 }

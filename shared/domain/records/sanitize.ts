@@ -27,7 +27,7 @@ export function sanitizeValue(text: string): string {
 }
 
 /** Cuts at a code point boundary so that no surrogate pair is split. */
-function truncateUtf8(text: string, maxBytes: number): string {
+export function truncateUtf8(text: string, maxBytes: number): string {
   let bytes = 0;
   let end = 0;
   for (const codePoint of text) {
@@ -39,18 +39,21 @@ function truncateUtf8(text: string, maxBytes: number): string {
   return text.slice(0, end);
 }
 
-// Property keys repeat on every record: remembering recent results keeps sanitising off the hot path.
-const nameCache = new Map<string, string>();
-const NAME_CACHE_LIMIT = 10_000;
-
-export function sanitizeName(raw: string): string {
-  const cached = nameCache.get(raw);
-  if (cached !== undefined) return cached;
-  const name = computeSanitizedName(raw);
-  if (nameCache.size >= NAME_CACHE_LIMIT) nameCache.clear();
-  nameCache.set(raw, name);
-  return name;
+/** `compute`, remembering up to `limit` recent results (names repeat on every record). */
+export function remembered(compute: (raw: string) => string, limit = 10_000): (raw: string) => string {
+  const cache = new Map<string, string>();
+  return (raw) => {
+    const cached = cache.get(raw);
+    if (cached !== undefined) return cached;
+    const result = compute(raw);
+    if (cache.size >= limit) cache.clear();
+    cache.set(raw, result);
+    return result;
+  };
 }
+
+// Property keys repeat on every record: remembering recent results keeps sanitising off the hot path.
+export const sanitizeName: (raw: string) => string = remembered((raw) => computeSanitizedName(raw));
 
 function computeSanitizedName(raw: string): string {
   let name = wellFormed(raw).replace(NAME_SEPARATOR, '-').replace(CONTROL, '?');
@@ -65,7 +68,7 @@ function computeSanitizedName(raw: string): string {
 }
 
 /** `name-n`, still within MAX_NAME_BYTES. */
-function withSuffix(name: string, n: number): string {
+export function withSuffix(name: string, n: number): string {
   const suffix = `-${n}`;
   return `${truncateUtf8(name, MAX_NAME_BYTES - suffix.length)}${suffix}`;
 }
@@ -73,6 +76,9 @@ function withSuffix(name: string, n: number): string {
 /**
  * Applies the rules to a whole record: keys as names, strings as values, recursively. When two keys of one
  * object sanitise to the same name, the later one gets a numeric suffix instead of silently replacing the first.
+ * The export path applies the same rules to the JSON text in one pass (record-line.ts), without building objects;
+ * this function states them on values, for callers that hold a parsed value and for tests of the two against each
+ * other.
  */
 export function sanitizeRecord(value: unknown): unknown {
   if (typeof value === 'string') return sanitizeValue(value);

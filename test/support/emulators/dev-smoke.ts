@@ -117,7 +117,11 @@ export async function runSmoke(deps: SmokeDeps): Promise<boolean> {
   if (run.failure) print(`  failure      ${run.failure.code}: ${run.failure.message}`);
   if (run.chunkCount !== undefined) print(`  chunks       ${run.chunkCount}`);
   if (totals) {
-    print(`  source       ${count(totals.sourceLines)} lines, ${mib(totals.sourceBytes)}`);
+    const uncompressed =
+      totals.uncompressedBytes === undefined ? '' : `, ${mib(totals.uncompressedBytes)} uncompressed`;
+    print(
+      `  source       ${count(totals.sourceLines)} lines, ${mib(totals.sourceBytes)} stored${uncompressed}`,
+    );
     print(`  records      ${count(totals.records)} in ${count(totals.files)} files (${mib(totals.bytes)})`);
     print(`  filtered out ${count(totals.filteredOut)}; quarantined ${count(totals.quarantined)}`);
   }

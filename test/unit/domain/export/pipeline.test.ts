@@ -111,7 +111,7 @@ describe('export pipeline on embedded adapters', () => {
       expect.arrayContaining([
         'event=Tab-Switched',
         'event=Checkout-Started',
-        'event=Bell?Rung',
+        'event=Bell%3FRung',
         'event=--',
         'event=खरीदारी',
       ]),

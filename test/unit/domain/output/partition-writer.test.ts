@@ -13,13 +13,21 @@ function line(i: number): string {
   return `${JSON.stringify({ name: 'e', i, pad: 'x'.repeat(i % 50) })}\n`;
 }
 
-async function writeAll(root: string, lines: string[], maxPartBytes: number, maxOpenParts = 8, folders = 1) {
+async function writeAll(
+  root: string,
+  lines: string[],
+  maxPartBytes: number,
+  maxOpenParts = 8,
+  folders = 1,
+  spill?: { stageBytes: number; limitBytes: number },
+) {
   const store = new LocalBucketStore(root);
   await store.createBucket(BUCKET);
   const writer = new PartitionWriter({
     chunk: 0,
     maxPartBytes,
     maxOpenParts,
+    ...(spill ? { spill } : {}),
     openPart: (key, part) =>
       Promise.resolve(
         new PartSink({
@@ -33,7 +41,8 @@ async function writeAll(root: string, lines: string[], maxPartBytes: number, max
       ),
   });
   for (const [i, text] of lines.entries()) {
-    await writer.write(partitionFor('events', '', new Date(Date.UTC(2026, 0, 1)), `ev${i % folders}`), text);
+    const key = partitionFor('events', '', new Date(Date.UTC(2026, 0, 1)), `ev${i % folders}`);
+    await writer.write(key, Buffer.from(text), 1);
   }
   return { files: await writer.finish(), store };
 }
@@ -74,12 +83,41 @@ describe('partition writer', () => {
     expect(second.files).toEqual(first.files);
   });
 
-  it('closes the least recently used part when more partitions are open than allowed', async () => {
+  /** Every part's lines, by partition folder, in part order. */
+  async function linesByFolder(store: LocalBucketStore, files: { name: string; part: number }[]) {
+    const byFolder = new Map<string, string[]>();
+    for (const file of [...files].sort((a, b) => a.part - b.part)) {
+      const chunks: Buffer[] = [];
+      for await (const c of store.read(BUCKET, file.name)) chunks.push(c as Buffer);
+      const folder = file.name.slice(0, file.name.lastIndexOf('/'));
+      const lines = gunzipSync(Buffer.concat(chunks)).toString().split('\n').filter(Boolean);
+      byFolder.set(folder, [...(byFolder.get(folder) ?? []), ...lines]);
+    }
+    return byFolder;
+  }
+
+  it('spills partitions beyond maxOpenParts and still writes one object per partition, lines in order', async () => {
     const input = Array.from({ length: 600 }, (_, i) => line(i));
-    const { files } = await writeAll(dir('lru'), input, 1024 * 1024, 2, 3);
-    // Three partitions round-robin through two open slots: every line after the first two reopens a partition.
+    const { files, store } = await writeAll(dir('spill'), input, 1024 * 1024, 2, 7);
+    expect(files).toHaveLength(7);
     expect(files.reduce((n, f) => n + f.records, 0)).toBe(600);
+    const byFolder = await linesByFolder(store, files);
+    for (const [folder, lines] of byFolder) {
+      const ev = folder.slice(folder.indexOf('event=') + 6, folder.indexOf('/dt='));
+      expect(lines).toEqual(input.filter((_, i) => `ev${i % 7}` === ev).map((l) => l.trimEnd()));
+    }
+  });
+
+  it('rolls spilled partitions over by size, and writes the largest out early when the spill is full', async () => {
+    const input = Array.from({ length: 3000 }, (_, i) => line(i));
+    const spill = { stageBytes: 2048, limitBytes: 4096 };
+    const { files, store } = await writeAll(dir('spill-limit'), input, 16 * 1024, 2, 9, spill);
+    expect(files.reduce((n, f) => n + f.records, 0)).toBe(3000);
     expect(new Set(files.map((f) => f.name)).size).toBe(files.length);
-    expect(files.length).toBeGreaterThan(3);
+    for (const [, lines] of await linesByFolder(store, files)) {
+      const indices = lines.map((l) => (JSON.parse(l) as { i: number }).i);
+      expect(indices).toEqual([...indices].sort((a, b) => a - b));
+    }
+    expect(files.every((f) => f.records > 0)).toBe(true);
   });
 });

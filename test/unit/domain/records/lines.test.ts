@@ -24,9 +24,13 @@ async function* streamOf(chunks: readonly Buffer[]): AsyncGenerator<Buffer> {
   }
 }
 
-async function collect(chunks: readonly Buffer[], maxBytes: number): Promise<SourceLine[]> {
+async function collect(
+  chunks: readonly Buffer[],
+  maxBytes: number,
+  blockBytes?: number,
+): Promise<SourceLine[]> {
   const lines: SourceLine[] = [];
-  for await (const line of splitLines(streamOf(chunks), maxBytes)) lines.push(line);
+  for await (const line of splitLines(streamOf(chunks), maxBytes, blockBytes)) lines.push(line);
   return lines;
 }
 
@@ -124,17 +128,23 @@ const cutsArb = fc.array(fc.nat(), { maxLength: 12 });
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('splitLines (properties)', () => {
-  it('yields the same lines, numbers and offsets however the stream is chunked', async () => {
+  it('yields the same lines, numbers and offsets however the stream is chunked and cut into blocks', async () => {
     await fc.assert(
-      fc.asyncProperty(linesArb, cutsArb, fc.integer({ min: 1, max: 24 }), async (specs, cuts, maxBytes) => {
-        const bytes = serialise(specs);
-        const lines = await collect(cut(bytes, cuts), maxBytes);
-        expect(view(lines)).toEqual(expectedLines(specs, maxBytes));
-        for (const line of lines) {
-          if (line.tooLong) expect(line.text.length).toBe(maxBytes);
-          else expect(line.text.length).toBeLessThanOrEqual(maxBytes);
-        }
-      }),
+      fc.asyncProperty(
+        linesArb,
+        cutsArb,
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 1, max: 64 }),
+        async (specs, cuts, maxBytes, blockBytes) => {
+          const bytes = serialise(specs);
+          const lines = await collect(cut(bytes, cuts), maxBytes, blockBytes);
+          expect(view(lines)).toEqual(expectedLines(specs, maxBytes));
+          for (const line of lines) {
+            if (line.tooLong) expect(line.text.length).toBe(maxBytes);
+            else expect(line.text.length).toBeLessThanOrEqual(maxBytes);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -1,20 +1,23 @@
 import { generateKeyPairSync } from 'node:crypto';
+import fc from 'fast-check';
 import { parseServiceAccountKey } from '../../../../shared/domain/destinations/destination.schema';
 import type { ServiceAccountKey } from '../../../../shared/domain/destinations/destination.schema';
+import { MAX_RECORD_DEPTH } from '../../../../shared/domain/records/record-line';
 import { parseSourceLine } from '../../../../shared/domain/records/parse-record';
+import { sanitizeRecord } from '../../../../shared/domain/records/sanitize';
 import type { LineParse, SourceRecord } from '../../../../shared/domain/records/parse-record';
 import type { ExportKind } from '../../../../shared/domain/export-request';
 
 type JsonObject = { [key: string]: unknown };
 
-function parsed(result: LineParse): SourceRecord {
+/** The parsed line, with its record read back from the JSON text it is written as. */
+function parsed(result: LineParse): SourceRecord & { record: JsonObject } {
   if (!result.ok) throw new Error(`expected the line to parse, got: ${result.reason}`);
-  return result.value;
+  return { ...result.value, record: JSON.parse(result.value.json) as JsonObject };
 }
 
 function reasonOf(result: LineParse): string {
-  if (result.ok)
-    throw new Error(`expected the line to be rejected, got: ${JSON.stringify(result.value.record)}`);
+  if (result.ok) throw new Error(`expected the line to be rejected, got: ${result.value.json}`);
   return result.reason;
 }
 
@@ -221,6 +224,150 @@ describe('parseSourceLine: "__proto__" keys', () => {
     expect(Object.getOwnPropertyDescriptor(value.record.props as JsonObject, '__proto__')?.value).toEqual({
       b: 2,
     });
+  });
+});
+
+describe('parseSourceLine: the record is written losslessly', () => {
+  const jsonOf = (line: string): string => parsed(parseSourceLine('events', line)).json;
+
+  it.each<[string, string]>([
+    ['an integer beyond 2^53', '9007199254740993'],
+    ['a 30-digit integer', '123456789012345678901234567890'],
+    ['a number beyond the double range', '1e400'],
+    ['a 400-digit exponent', `1.5e${'7'.repeat(400)}`],
+    ['a tiny number', '4.9e-400'],
+    ['negative zero', '-0'],
+    ['negative zero with a fraction', '-0.0'],
+    ['trailing zeros', '1.50'],
+    ['an upper-case exponent with a sign', '1E+2'],
+    ['more digits than a double holds', '0.1000000000000000000000001'],
+  ])('keeps %s exactly as the source wrote it, at any depth', (_title, literal) => {
+    const props = `{"n":${literal},"list":[${literal},{"deep":${literal}}]}`;
+    expect(jsonOf(`{"name":"x","time":0,"props":${props}}`)).toBe(
+      `{"name":"x","time":"1970-01-01T00:00:00.000Z","props":${props}}`,
+    );
+  });
+
+  it('drops the white space between tokens and keeps the fields in source order', () => {
+    expect(jsonOf(' { "b" : [ 1 , 2 ] ,\t"name" : "x" , "2": true, "1": null, "time" : 0 }\r')).toBe(
+      '{"b":[1,2],"name":"x","2":true,"1":null,"time":"1970-01-01T00:00:00.000Z"}',
+    );
+  });
+
+  it('decodes escapes and writes them as JSON.stringify would after sanitising', () => {
+    expect(jsonOf('{"name":"a\\u0041\\/\\"b\\\\","time":0,"k\\u0020ey":"\\t\\ud83d\\ude00\\ud83d"}')).toBe(
+      '{"name":"aA/\\"b\\\\","time":"1970-01-01T00:00:00.000Z","k-ey":"?😀\uFFFD"}',
+    );
+  });
+
+  it('keeps both of two identical keys, suffixing the later one (the collision rule)', () => {
+    expect(jsonOf('{"name":"x","time":0,"a":1,"a":2,"a b":3}')).toBe(
+      '{"name":"x","time":"1970-01-01T00:00:00.000Z","a":1,"a-2":2,"a-b":3}',
+    );
+  });
+
+  it.each(['name', 'time', 'props'])('rejects a line with "%s" twice', (field) => {
+    const line = `{"name":"x","time":0,"props":{},"${field}":${field === 'props' ? '{}' : '"y"'}}`;
+    expect(reasonOf(parseSourceLine('events', line))).toBe(`${field}: must appear only once`);
+  });
+
+  /** A record whose deepest value is `depth` levels down: the record is level 1, props level 2. */
+  const nestedProps = (depth: number): string => `${'{"a":'.repeat(depth - 1)}1${'}'.repeat(depth - 1)}`;
+  const nested = (depth: number): string => `{"name":"x","time":0,"props":${nestedProps(depth)}}`;
+
+  it(`accepts a record nested ${MAX_RECORD_DEPTH} levels deep`, () => {
+    expect(jsonOf(nested(MAX_RECORD_DEPTH))).toBe(
+      `{"name":"x","time":"1970-01-01T00:00:00.000Z","props":${nestedProps(MAX_RECORD_DEPTH)}}`,
+    );
+  });
+
+  it.each([MAX_RECORD_DEPTH + 1, 10_000, 1_000_000])(
+    'rejects a record nested %i levels deep, without recursion',
+    (depth) => {
+      expect(reasonOf(parseSourceLine('events', nested(depth)))).toBe(
+        `nested deeper than ${MAX_RECORD_DEPTH} levels`,
+      );
+    },
+  );
+
+  it.each<[string, string]>([
+    ['a raw tab in a string', '{"name":"a\tb","time":0}'],
+    ['an unknown escape', '{"name":"a\\qb","time":0}'],
+    ['a short \\u escape', '{"name":"a\\u12","time":0}'],
+    ['a leading zero', '{"name":"x","time":01}'],
+    ['a bare minus', '{"name":"x","time":-}'],
+    ['a trailing comma', '{"name":"x","time":0,}'],
+    ['a missing colon', '{"name" "x","time":0}'],
+    ['a single-quoted key', "{'name':'x','time':0}"],
+    ['text after the record', '{"name":"x","time":0} x'],
+    ['two records', '{"name":"x","time":0}{"name":"x","time":0}'],
+    ['an unterminated string', '{"name":"x'],
+    ['a byte-order mark', '\uFEFF{"name":"x","time":0}'],
+  ])('reports %s as not JSON, as JSON.parse does', (_title, line) => {
+    expect(() => JSON.parse(line) as unknown).toThrow();
+    expect(reasonOf(parseSourceLine('events', line))).toMatch(/^not JSON: /);
+  });
+
+  // The reference: for lines whose numbers JSON.parse keeps exactly, the result is byte for byte what parsing,
+  // sanitising the object and stringifying give.
+  it('writes what JSON.parse + sanitizeRecord + JSON.stringify write, for any record with exact numbers', () => {
+    const text = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom(
+          ' ',
+          '\t',
+          '\n',
+          '/',
+          '.',
+          '"',
+          '\\',
+          '\u0000',
+          '\u0085',
+          '\u2028',
+          '🎉',
+          'ज',
+          '\uD83D',
+          '\uDE00',
+        ),
+        fc.string({ minLength: 1, maxLength: 1 }),
+      ),
+      maxLength: 12,
+    });
+    const value = fc.letrec<{ value: unknown }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.integer(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(text, tie('value'), { maxKeys: 5 }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(
+        text,
+        fc.integer({ min: 0, max: 2_000_000_000 }),
+        fc.dictionary(text, value),
+        fc.boolean(),
+        (name, time, rest, spaced) => {
+          const extra = Object.entries(rest).filter(
+            ([key]) => !['name', 'time', 'profile', 'props'].includes(key),
+          );
+          const record = { name: name === '' ? 'x' : name, ...Object.fromEntries(extra), time };
+          const line = spaced ? JSON.stringify(record, null, 1) : JSON.stringify(record);
+          const expected = JSON.stringify(
+            sanitizeRecord({
+              ...(JSON.parse(line) as JsonObject),
+              time: new Date(time * 1000).toISOString(),
+            }),
+          );
+          expect(parsed(parseSourceLine('events', line)).json).toBe(expected);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -1,0 +1,490 @@
+import { sanitizeName, sanitizeValue, withSuffix } from './sanitize';
+
+/**
+ * A single-pass, lossless rewrite of one JSON line, on its UTF-8 bytes: it validates the JSON, sanitises keys (as
+ * names) and strings (as values), drops insignificant white space and copies every number literal verbatim, so
+ * that 9007199254740993, 1e400 and -0 keep the source's digits (JSON.parse + JSON.stringify would round them,
+ * turn 1e400 into null and -0 into 0). It never builds the record as objects or even as a string: unchanged
+ * stretches of the line are copied byte for byte, and only keys and strings that change are decoded.
+ *
+ * Nesting is followed with an explicit stack (no recursion), bounded by MAX_RECORD_DEPTH: a deeper line is
+ * rejected with a reason, so a poison line is quarantined instead of throwing RangeError.
+ *
+ * The caller sees the top-level fields it asked for through `FieldHooks`, which is how records.ts validates
+ * `name`, `time`, `id`, `profile` and `props` and replaces `time` in the same pass.
+ *
+ * The line must be valid UTF-8 (records.ts replaces invalid sequences by U+FFFD first, as decoding would).
+ */
+
+export const MAX_RECORD_DEPTH = 100;
+
+/** A line that is not well-formed JSON (`syntax`), or one nested deeper than MAX_RECORD_DEPTH (`depth`). */
+export class LineSyntaxError extends Error {
+  override readonly name = 'LineSyntaxError';
+  constructor(
+    message: string,
+    readonly kind: 'syntax' | 'depth' = 'syntax',
+  ) {
+    super(message);
+  }
+}
+
+/** What the scanner found as the value of a top-level field the caller watches. */
+export type FieldValue =
+  | { type: 'string'; value: string }
+  | { type: 'number'; literal: string }
+  | { type: 'object' | 'array' | 'literal' };
+
+export interface FieldHooks {
+  /** Index of a watched top-level field (>= 0), or -1 for any other key. Called with the raw (decoded) key. */
+  watch(key: string): number;
+  /**
+   * The value of a watched field. A string (e.g. a normalised time) replaces the value in the output, as JSON
+   * text; undefined keeps the value as the general rules write it.
+   */
+  seen(field: number, value: FieldValue): string | undefined;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const SLASH = 0x2f;
+const SPACE = 0x20;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const LOWER_E = 0x65;
+const UPPER_E = 0x45;
+const DEL = 0x7f;
+// U+0080–U+009F (C1 controls) are 0xC2 0x80–0x9F in UTF-8.
+const C1_LEAD = 0xc2;
+
+const OBJECT = 1;
+const ARRAY = 2;
+/** Objects with more keys than this track their names in a Set rather than by linear search. */
+const LINEAR_KEYS = 32;
+const MAX_PLAIN_NAME = 200;
+const SMALL_COPY = 48;
+/** Plain keys repeat on every record: their strings are kept by a hash of their bytes, so none is allocated. */
+const KEY_CACHE_LIMIT = 4096;
+const plainKeys = new Map<number, string>();
+
+const isWhiteSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
+
+/** The names already used in one object, for the collision rule (a later key that sanitises alike gets -2, -3…). */
+class KeySet {
+  private list: string[] = [];
+  private set: Set<string> | undefined;
+
+  reset(): void {
+    this.list.length = 0;
+    this.set = undefined;
+  }
+
+  has(name: string): boolean {
+    return this.set ? this.set.has(name) : this.list.includes(name);
+  }
+
+  add(name: string): void {
+    if (this.set) {
+      this.set.add(name);
+      return;
+    }
+    this.list.push(name);
+    if (this.list.length > LINEAR_KEYS) this.set = new Set(this.list);
+  }
+}
+
+/** Reused between lines: one scanner per thread, lines are rewritten one at a time. */
+const keySets: KeySet[] = [];
+const containers = new Uint8Array(MAX_RECORD_DEPTH + 1);
+
+/** Where rewritten lines go: a growable byte buffer, reused between lines. */
+export class ByteSink {
+  bytes: Buffer;
+  length = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.bytes = Buffer.allocUnsafe(initialBytes);
+  }
+
+  reserve(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.length + extra));
+    this.bytes.copy(grown, 0, 0, this.length);
+    this.bytes = grown;
+  }
+
+  copy(source: Buffer, start: number, end: number): void {
+    this.reserve(end - start);
+    if (end - start > SMALL_COPY) {
+      this.length += source.copy(this.bytes, this.length, start, end);
+      return;
+    }
+    // Most stretches between changes are short: a loop costs less than Buffer#copy's per-call overhead.
+    const { bytes } = this;
+    let at = this.length;
+    for (let i = start; i < end; i += 1) bytes[at++] = source[i] ?? 0;
+    this.length = at;
+  }
+
+  text(value: string): void {
+    this.reserve(value.length * 3);
+    this.length += this.bytes.write(value, this.length);
+  }
+
+  byte(value: number): void {
+    this.reserve(1);
+    this.bytes[this.length] = value;
+    this.length += 1;
+  }
+}
+
+class Scanner {
+  pos: number;
+  private copyFrom: number;
+
+  constructor(
+    private readonly src: Buffer,
+    start: number,
+    readonly end: number,
+    private readonly out: ByteSink,
+  ) {
+    this.pos = start;
+    this.copyFrom = start;
+  }
+
+  at(pos: number): number {
+    return pos < this.end ? (this.src[pos] ?? -1) : -1;
+  }
+
+  fail(what: string): never {
+    const c = this.at(this.pos);
+    const found = c === -1 ? 'the end of the line' : JSON.stringify(String.fromCharCode(c));
+    throw new LineSyntaxError(`${what}, found ${found} at byte ${this.pos}`);
+  }
+
+  /** Appends the unchanged stretch of the source up to `end`. */
+  flush(end: number): void {
+    if (end > this.copyFrom) this.out.copy(this.src, this.copyFrom, end);
+  }
+
+  /** Replaces source[from, to) by `replacement` in the output. */
+  replace(from: number, to: number, replacement: string): void {
+    this.flush(from);
+    this.out.text(replacement);
+    this.copyFrom = to;
+  }
+
+  /** White space is dropped from the output (JSON.stringify writes none). */
+  skipWhiteSpace(): void {
+    let pos = this.pos;
+    if (!isWhiteSpace(this.at(pos))) return;
+    this.flush(pos);
+    while (isWhiteSpace(this.at(pos))) pos += 1;
+    this.pos = pos;
+    this.copyFrom = pos;
+  }
+
+  /** Set by scanString: no escape and no control character (copied as is). */
+  clean = true;
+  /** Set by scanString: every byte printable ASCII other than space and "/". */
+  plain = true;
+  /** Set by scanString: a hash of the string's bytes. */
+  hash = 0;
+
+  /** Scans the string at pos (an opening quote), leaving pos after its closing quote; sets clean, plain, hash. */
+  private scanString(): void {
+    const { src, end } = this;
+    let clean = true;
+    let plain = true;
+    let hash = 0;
+    for (let i = this.pos + 1; i < end; i += 1) {
+      const c = src[i] ?? 0;
+      if (c === QUOTE) {
+        this.pos = i + 1;
+        this.clean = clean;
+        this.plain = plain;
+        this.hash = hash;
+        return;
+      }
+      hash = (Math.imul(hash, 31) + c) | 0;
+      if (c === BACKSLASH) {
+        clean = false;
+        i += 1;
+      } else if (c < 0x20) {
+        this.pos = i;
+        this.fail('a control character must be escaped in a string');
+      } else if (c >= DEL) {
+        plain = false;
+        if (c === DEL || (c === C1_LEAD && (src[i + 1] ?? 0) <= 0x9f)) clean = false;
+      } else if (c === SLASH || c === SPACE) {
+        plain = false;
+      }
+    }
+    this.pos = end;
+    this.fail('unterminated string');
+  }
+
+  /** The plain key [start, end) as a string, from the cache when its bytes match. */
+  private plainKey(start: number, end: number): string {
+    const cached = plainKeys.get(this.hash);
+    if (cached !== undefined && cached.length === end - start) {
+      let same = true;
+      for (let i = 0; i < cached.length && same; i += 1) same = cached.charCodeAt(i) === this.src[start + i];
+      if (same) return cached;
+    }
+    const key = this.src.toString('latin1', start, end);
+    if (plainKeys.size >= KEY_CACHE_LIMIT) plainKeys.clear();
+    plainKeys.set(this.hash, key);
+    return key;
+  }
+
+  /** The decoded value of the string [start, pos). */
+  private decode(start: number, clean: boolean): string {
+    return clean
+      ? this.src.toString('utf8', start + 1, this.pos - 1)
+      : decodeEscapes(this.src.toString('utf8', start + 1, this.pos - 1), this, start);
+  }
+
+  /** A string value: copied when clean, otherwise decoded, sanitised and re-encoded exactly as JSON.stringify would. */
+  stringValue(): void {
+    const start = this.pos;
+    this.scanString();
+    if (!this.clean) this.replace(start, this.pos, JSON.stringify(sanitizeValue(this.decode(start, false))));
+  }
+
+  /** A watched field's string: decoded for the hook; written as the replacement, or under the general rules. */
+  watchedString(field: number, hooks: FieldHooks): void {
+    const start = this.pos;
+    this.scanString();
+    const { clean } = this;
+    const value = this.decode(start, clean);
+    const replacement = hooks.seen(field, { type: 'string', value });
+    if (replacement !== undefined) this.replace(start, this.pos, replacement);
+    else if (!clean) this.replace(start, this.pos, JSON.stringify(sanitizeValue(value)));
+  }
+
+  /** Moves past a number, checking its grammar; its text is copied as it is. */
+  numberEnd(): void {
+    let pos = this.pos;
+    if (this.at(pos) === MINUS) pos += 1;
+    const first = this.at(pos);
+    if (first === ZERO) pos += 1;
+    else if (isDigit(first)) while (isDigit(this.at(pos))) pos += 1;
+    else return this.failAt(pos, 'a digit expected');
+    if (this.at(pos) === DOT) {
+      pos += 1;
+      if (!isDigit(this.at(pos))) return this.failAt(pos, 'a digit expected after "."');
+      while (isDigit(this.at(pos))) pos += 1;
+    }
+    const e = this.at(pos);
+    if (e === LOWER_E || e === UPPER_E) {
+      pos += 1;
+      const sign = this.at(pos);
+      if (sign === PLUS || sign === MINUS) pos += 1;
+      if (!isDigit(this.at(pos))) return this.failAt(pos, 'a digit expected in the exponent');
+      while (isDigit(this.at(pos))) pos += 1;
+    }
+    this.pos = pos;
+  }
+
+  latin1(start: number, end: number): string {
+    return this.src.toString('latin1', start, end);
+  }
+
+  literal(): void {
+    for (const word of LITERALS) {
+      const to = this.pos + word.length;
+      if (to <= this.end && this.src.compare(word, 0, word.length, this.pos, to) === 0) {
+        this.pos = to;
+        return;
+      }
+    }
+    this.fail('a JSON value expected');
+  }
+
+  failAt(pos: number, what: string): never {
+    this.pos = pos;
+    return this.fail(what);
+  }
+
+  expect(code: number, what: string): void {
+    this.skipWhiteSpace();
+    if (this.at(this.pos) !== code) this.fail(what);
+    this.pos += 1;
+  }
+
+  peek(): number {
+    this.skipWhiteSpace();
+    return this.at(this.pos);
+  }
+
+  /** Writes the object key at pos as a sanitised, unique name of the object at `depth`; returns the raw key. */
+  key(depth: number): string {
+    if (this.at(this.pos) !== QUOTE) this.fail('a key (a string in double quotes) expected');
+    const start = this.pos;
+    this.scanString();
+    const { clean } = this;
+    const length = this.pos - start - 2;
+    // Printable ASCII but space and "/", 1–200 bytes, not "." or "..": a name the rules leave as it is.
+    const plain =
+      clean && this.plain && length > 0 && length <= MAX_PLAIN_NAME && !this.isDots(start + 1, length);
+    const value = plain ? this.plainKey(start + 1, this.pos - 1) : this.decode(start, clean);
+    const keys = keySets[depth] ?? (keySets[depth] = new KeySet());
+    let name = plain ? value : sanitizeName(value);
+    if (keys.has(name)) {
+      const base = name;
+      for (let n = 2; keys.has(name); n += 1) name = withSuffix(base, n);
+    }
+    keys.add(name);
+    // A clean key that stays the same is already in the output as the source wrote it.
+    if (!(clean && name === value)) this.replace(start, this.pos, JSON.stringify(name));
+    return value;
+  }
+
+  private isDots(start: number, length: number): boolean {
+    return length <= 2 && this.src[start] === DOT && (length === 1 || this.src[start + 1] === DOT);
+  }
+
+  /** Checks that only white space follows the value and appends the rest of the copied stretch. */
+  finish(): void {
+    const end = this.pos;
+    this.flush(end);
+    this.copyFrom = end;
+    this.skipWhiteSpace();
+    if (this.pos < this.end) this.fail('the end of the line expected after the record');
+  }
+}
+
+const LITERALS = ['true', 'false', 'null'].map((word) => Buffer.from(word));
+
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
+
+/** Resolves the escapes of a string's text (between its quotes). */
+function decodeEscapes(text: string, scanner: Scanner, start: number): string {
+  let value = '';
+  let from = 0;
+  for (let i = text.indexOf('\\'); i !== -1; i = text.indexOf('\\', from)) {
+    value += text.slice(from, i);
+    const kind = text[i + 1] ?? '';
+    if (kind === 'u') {
+      const hex = text.slice(i + 2, i + 6);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) scanner.failAt(start, 'a \\u escape needs four hex digits');
+      value += String.fromCharCode(parseInt(hex, 16));
+      from = i + 6;
+    } else {
+      const decoded = ESCAPES[kind];
+      if (decoded === undefined) scanner.failAt(start, 'an unknown escape in a string');
+      value += decoded;
+      from = i + 2;
+    }
+  }
+  return value + text.slice(from);
+}
+
+/** The shape of the line's top-level value: only an object is a record. */
+export type TopLevel = 'object' | 'other';
+
+/**
+ * Rewrites the line src[start, end) into `out` (appended). Returns whether the top level was an object; throws
+ * LineSyntaxError when the line is not JSON or nested deeper than MAX_RECORD_DEPTH (`out` then holds a partial
+ * line: the caller resets it).
+ */
+export function rewriteLine(
+  src: Buffer,
+  start: number,
+  end: number,
+  out: ByteSink,
+  hooks: FieldHooks,
+): TopLevel {
+  const s = new Scanner(src, start, end, out);
+  const topLevel: TopLevel = s.peek() === OPEN_OBJECT ? 'object' : 'other';
+  let depth = 0;
+  let watched = -1;
+  // The state machine: `afterValue` false means a value is expected at pos.
+  let afterValue = false;
+  for (;;) {
+    if (!afterValue) {
+      const c = s.peek();
+      const field = watched;
+      watched = -1;
+      if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+        if (field >= 0) hooks.seen(field, { type: c === OPEN_OBJECT ? 'object' : 'array' });
+        if (depth >= MAX_RECORD_DEPTH)
+          throw new LineSyntaxError(`nested deeper than ${MAX_RECORD_DEPTH} levels`, 'depth');
+        depth += 1;
+        containers[depth] = c === OPEN_OBJECT ? OBJECT : ARRAY;
+        s.pos += 1;
+        if (c === OPEN_OBJECT) (keySets[depth] ?? (keySets[depth] = new KeySet())).reset();
+        if (s.peek() === (c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
+          s.pos += 1;
+          depth -= 1;
+          afterValue = true;
+        } else if (c === OPEN_OBJECT) {
+          watched = member(s, depth, hooks);
+        }
+        continue;
+      }
+      if (c === QUOTE) {
+        if (field >= 0) s.watchedString(field, hooks);
+        else s.stringValue();
+      } else if (c === MINUS || isDigit(c)) {
+        watchedNumber(s, field, hooks);
+      } else {
+        s.literal();
+        if (field >= 0) hooks.seen(field, { type: 'literal' });
+      }
+      afterValue = true;
+    }
+    if (depth === 0) break;
+    const c = s.peek();
+    const object = containers[depth] === OBJECT;
+    if (c === COMMA) {
+      s.pos += 1;
+      afterValue = false;
+      if (object) watched = member(s, depth, hooks);
+    } else if (c === (object ? CLOSE_OBJECT : CLOSE_ARRAY)) {
+      s.pos += 1;
+      depth -= 1;
+    } else {
+      s.fail(object ? 'a "," or "}" expected' : 'a "," or "]" expected');
+    }
+  }
+  s.finish();
+  return topLevel;
+}
+
+/** Reads `"key":` of an object member; returns the watched field's index for a top-level key, else -1. */
+function member(s: Scanner, depth: number, hooks: FieldHooks): number {
+  s.skipWhiteSpace();
+  const raw = s.key(depth);
+  s.expect(COLON, 'a ":" expected after the key');
+  return depth === 1 ? hooks.watch(raw) : -1;
+}
+
+/** A number, copied as written unless it is a watched field whose hook replaces it. */
+function watchedNumber(s: Scanner, field: number, hooks: FieldHooks): void {
+  const start = s.pos;
+  s.numberEnd();
+  if (field < 0) return;
+  const replacement = hooks.seen(field, { type: 'number', literal: s.latin1(start, s.pos) });
+  if (replacement !== undefined) s.replace(start, s.pos, replacement);
+}

@@ -1,0 +1,26 @@
+# The Google APIs the deployment uses. Never disabled on destroy: other things in the project may use them too.
+
+locals {
+  apis = [
+    "artifactregistry.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "cloudscheduler.googleapis.com",
+    "compute.googleapis.com",
+    "firestore.googleapis.com",
+    "iam.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+    "storage.googleapis.com",
+  ]
+}
+
+resource "google_project_service" "this" {
+  for_each           = var.enable_apis ? toset(local.apis) : toset([])
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}

@@ -1,0 +1,21 @@
+# An example root: one gcs-export deployment in one project. Credentials come from impersonating the deployer
+# service account (GOOGLE_IMPERSONATE_SERVICE_ACCOUNT), never from a key file.
+
+provider "google" {
+  project = var.project_id
+  region  = var.region
+}
+
+module "gcs_export" {
+  source = "../.."
+
+  project_id     = var.project_id
+  region         = var.region
+  source_bundle  = { dir = "${path.root}/../../../.bundle/source" }
+  source_buckets = var.source_buckets
+  api_invokers   = var.api_invokers
+  mail           = var.mail
+  firestore      = var.firestore
+  monitoring     = var.monitoring
+  labels         = { env = var.environment }
+}

@@ -1,0 +1,58 @@
+# Firestore: the database, the composite indexes the code's queries need and the TTL policies on old documents. Both
+# tables mirror shared/adapters/gcp/firestore-schema.ts (FIRESTORE_COMPOSITE_INDEXES, FIRESTORE_TTL).
+
+locals {
+  # Today's queries are each one equality filter ordered by document id, which the automatic single-field indexes
+  # serve: no composite index. A query that needs one adds it here, in the shape of google_firestore_index.
+  firestore_composite_indexes = {}
+
+  firestore_ttl = {
+    field             = "expireAt"
+    collection_groups = ["runs", "chunks", "observations", "claims", "rejections"]
+  }
+}
+
+resource "google_firestore_database" "this" {
+  count                   = var.firestore.create ? 1 : 0
+  project                 = var.project_id
+  name                    = var.firestore.database_id
+  location_id             = var.firestore.location_id
+  type                    = "FIRESTORE_NATIVE"
+  delete_protection_state = "DELETE_PROTECTION_ENABLED"
+  deletion_policy         = "ABANDON"
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_firestore_index" "composite" {
+  for_each    = local.firestore_composite_indexes
+  project     = var.project_id
+  database    = var.firestore.database_id
+  collection  = each.value.collection
+  query_scope = "COLLECTION"
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path = fields.value.field_path
+      order      = fields.value.order
+    }
+  }
+
+  depends_on = [google_firestore_database.this]
+}
+
+# Firestore deletes a document once its expireAt (a Timestamp the adapter writes) has passed. The field is never
+# queried, so it is left out of the single-field indexes: a monotonically rising indexed value is a write hotspot.
+resource "google_firestore_field" "ttl" {
+  for_each   = toset(local.firestore_ttl.collection_groups)
+  project    = var.project_id
+  database   = var.firestore.database_id
+  collection = each.value
+  field      = local.firestore_ttl.field
+
+  ttl_config {}
+  index_config {}
+
+  depends_on = [google_firestore_database.this]
+}

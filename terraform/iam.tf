@@ -1,0 +1,127 @@
+# Identities and least privilege: one service account per function with only the roles it needs, one OIDC identity
+# per push subscription allowed to invoke exactly its function, the scheduler's own account, and the management API
+# invokable only by the platform's service account(s). No primitive role and no public member anywhere.
+
+locals {
+  # What each function touches besides Firestore and its secrets: topics it publishes to (keys of local.topics),
+  # whether it reads the platform's source buckets, and whether it writes quarantine files.
+  function_access = {
+    planExport    = { publishes = ["chunks"], reads_sources = true, writes_quarantine = false }
+    writeChunk    = { publishes = [], reads_sources = true, writes_quarantine = true }
+    deadLetter    = { publishes = [], reads_sources = false, writes_quarantine = false }
+    checkFailures = { publishes = ["chunks"], reads_sources = false, writes_quarantine = false }
+    api           = { publishes = ["chunks"], reads_sources = false, writes_quarantine = false }
+  }
+
+  publisher_grants = merge([
+    for name, access in local.function_access : { for topic in access.publishes : "${name}/${topic}" => { function = name, topic = topic } }
+  ]...)
+
+  source_reader_grants = merge([
+    for name, access in local.function_access : { for bucket in var.source_buckets : "${name}/${bucket}" => { function = name, bucket = bucket } } if access.reads_sources
+  ]...)
+
+  push_functions = { for name, fn in local.functions : name => fn if fn.push != null }
+}
+
+resource "google_service_account" "function" {
+  for_each     = local.functions
+  project      = var.project_id
+  account_id   = each.value.account
+  display_name = "gcs-export ${each.key} function"
+}
+
+resource "google_service_account" "push" {
+  for_each     = local.push_functions
+  project      = var.project_id
+  account_id   = each.value.push
+  display_name = "gcs-export push identity of ${each.key}"
+}
+
+# Builds the functions' images from the source bundle (instead of a default account with broad project roles).
+resource "google_service_account" "build" {
+  project      = var.project_id
+  account_id   = "gcs-export-build"
+  display_name = "gcs-export function builds"
+}
+
+resource "google_project_iam_member" "build" {
+  project = var.project_id
+  role    = "roles/cloudbuild.builds.builder"
+  member  = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_service_account" "scheduler" {
+  project      = var.project_id
+  account_id   = "gcs-export-scheduler"
+  display_name = "gcs-export hourly failure check"
+}
+
+# Firestore documents, in this deployment's database only.
+resource "google_project_iam_member" "firestore" {
+  for_each = local.functions
+  project  = var.project_id
+  role     = "roles/datastore.user"
+  member   = "serviceAccount:${google_service_account.function[each.key].email}"
+  condition {
+    title      = "gcs-export-database"
+    expression = "resource.name == \"projects/${var.project_id}/databases/${var.firestore.database_id}\""
+  }
+}
+
+resource "google_pubsub_topic_iam_member" "function_publisher" {
+  for_each = local.publisher_grants
+  project  = var.project_id
+  topic    = google_pubsub_topic.this[each.value.topic].name
+  role     = "roles/pubsub.publisher"
+  member   = "serviceAccount:${google_service_account.function[each.value.function].email}"
+}
+
+resource "google_storage_bucket_iam_member" "source_reader" {
+  for_each = local.source_reader_grants
+  bucket   = each.value.bucket
+  role     = "roles/storage.objectViewer"
+  member   = "serviceAccount:${google_service_account.function[each.value.function].email}"
+}
+
+# A retried chunk replaces its quarantine file, and replacing an object needs delete as well as create.
+resource "google_storage_bucket_iam_member" "quarantine_writer" {
+  for_each = { for name, access in local.function_access : name => access if access.writes_quarantine }
+  bucket   = google_storage_bucket.quarantine.name
+  role     = "roles/storage.objectUser"
+  member   = "serviceAccount:${google_service_account.function[each.key].email}"
+}
+
+# Each push identity may invoke its own function and nothing else.
+resource "google_cloud_run_v2_service_iam_member" "push_invoker" {
+  for_each = local.push_functions
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.this[each.key].name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.push[each.key].email}"
+}
+
+# Pub/Sub's service agent signs the OIDC tokens of the push identities.
+resource "google_service_account_iam_member" "push_token_creator" {
+  for_each           = local.push_functions
+  service_account_id = google_service_account.push[each.key].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_service_agent
+}
+
+resource "google_cloud_run_v2_service_iam_member" "api_invoker" {
+  for_each = toset(var.api_invokers)
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.this["api"].name
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+resource "google_pubsub_topic_iam_member" "scheduler" {
+  project = var.project_id
+  topic   = google_pubsub_topic.this["failure_check"].name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${google_service_account.scheduler.email}"
+}

@@ -1,0 +1,106 @@
+# The tables the resources are built from. test/unit/terraform/drift.test.ts reads them next to the code they mirror.
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+locals {
+  labels = merge(var.labels, { app = "gcs-export" })
+
+  # One entry per function registered in functions/index.ts. `topic` is the key (in local.topics) of the topic whose
+  # push subscription feeds it; null for the HTTP function. `secrets` are the secret environment variables it mounts.
+  functions = {
+    planExport = {
+      name        = "gcs-export-plan-export"
+      account     = "gcs-export-plan-export"
+      push        = "gcs-export-push-plan-export"
+      description = "Plans an export run and publishes one task per chunk."
+      topic       = "requests"
+      timeout     = 540
+      ingress     = "ALLOW_INTERNAL_ONLY"
+      secrets     = ["GCS_EXPORT_KEK"]
+    }
+    writeChunk = {
+      name        = "gcs-export-write-chunk"
+      account     = "gcs-export-write-chunk"
+      push        = "gcs-export-push-write-chunk"
+      description = "Writes one chunk into the customer's bucket; the last one finalises the run."
+      topic       = "chunks"
+      timeout     = 540
+      ingress     = "ALLOW_INTERNAL_ONLY"
+      secrets     = ["GCS_EXPORT_KEK"]
+    }
+    deadLetter = {
+      name        = "gcs-export-dead-letter"
+      account     = "gcs-export-dead-letter"
+      push        = "gcs-export-push-dead-letter"
+      description = "Fails the run of a chunk task or request that exhausted its deliveries."
+      topic       = "dead_letter"
+      timeout     = 540
+      ingress     = "ALLOW_INTERNAL_ONLY"
+      secrets     = ["GCS_EXPORT_KEK"]
+    }
+    checkFailures = {
+      name        = "gcs-export-check-failures"
+      account     = "gcs-export-check-failures"
+      push        = "gcs-export-push-check-failures"
+      description = "Hourly: probes failing exports' destinations again, resumes or notifies."
+      topic       = "failure_check"
+      timeout     = 540
+      ingress     = "ALLOW_INTERNAL_ONLY"
+      secrets     = ["GCS_EXPORT_KEK", "SENDGRID_API_KEY"]
+    }
+    api = {
+      name        = "gcs-export-api"
+      account     = "gcs-export-api"
+      push        = null
+      description = "Management API: destinations, export status, resume."
+      topic       = null
+      timeout     = 60
+      ingress     = "ALLOW_ALL"
+      secrets     = ["GCS_EXPORT_KEK"]
+    }
+  }
+
+  # Where each secret environment variable comes from.
+  secret_env = {
+    GCS_EXPORT_KEK   = { secret = var.secrets.kek_secret_id, version = var.secrets.kek_version }
+    SENDGRID_API_KEY = { secret = var.secrets.sendgrid_secret_id, version = var.secrets.sendgrid_version }
+  }
+
+  # Every plain environment variable the functions get; shared/config.ts reads each of them.
+  runtime_env = {
+    GCS_EXPORT_ADAPTERS                 = "gcp"
+    LOG_LEVEL                           = var.export_settings.log_level
+    CHUNK_TARGET_BYTES                  = tostring(var.export_settings.chunk_target_bytes)
+    MAX_PART_BYTES                      = tostring(var.export_settings.max_part_bytes)
+    MAX_OPEN_PARTS                      = tostring(var.export_settings.max_open_parts)
+    MAX_LINE_BYTES                      = tostring(var.export_settings.max_line_bytes)
+    FINALISER_LEASE_SECONDS             = tostring(var.export_settings.finaliser_lease_seconds)
+    MAX_DELIVERY_ATTEMPTS               = tostring(var.export_settings.max_delivery_attempts)
+    STATE_RETENTION_DAYS                = tostring(var.export_settings.state_retention_days)
+    EXPORT_REQUESTS_TOPIC               = google_pubsub_topic.this["requests"].name
+    EXPORT_CHUNKS_TOPIC                 = google_pubsub_topic.this["chunks"].name
+    EXPORT_DEAD_LETTER_TOPIC            = google_pubsub_topic.this["dead_letter"].name
+    GOOGLE_CLOUD_PROJECT                = var.project_id
+    FIRESTORE_DATABASE_ID               = var.firestore.database_id
+    QUARANTINE_BUCKET                   = google_storage_bucket.quarantine.name
+    STORAGE_RESUMABLE_THRESHOLD_BYTES   = tostring(var.storage_settings.resumable_threshold_bytes)
+    STORAGE_RESUMABLE_CHUNK_BYTES       = tostring(var.storage_settings.resumable_chunk_bytes)
+    STORAGE_MAX_RETRIES                 = tostring(var.storage_settings.max_retries)
+    STORAGE_MAX_RETRY_DELAY_SECONDS     = tostring(var.storage_settings.max_retry_delay_seconds)
+    STORAGE_RETRY_TOTAL_TIMEOUT_SECONDS = tostring(var.storage_settings.retry_total_timeout_seconds)
+    SENDGRID_SANDBOX                    = tostring(var.mail.sandbox)
+    SENDGRID_API_BASE_URL               = var.mail.api_base_url == null ? "" : var.mail.api_base_url # "" is unset for shared/config.ts
+    MAIL_FROM                           = var.mail.from
+    MAIL_FROM_NAME                      = var.mail.from_name
+  }
+
+  # What shared/config.ts reads but a deployment leaves unset, and why (the drift test wants every variable here or
+  # above).
+  env_left_unset = {
+    GCS_EXPORT_DATA_DIR = "the local adapters' data folder"
+    LOCAL_CONCURRENCY   = "the in-process bus of local runs"
+    BLOCK_THREADS       = "defaults to one worker thread per vCPU of the instance, which follows the function's cpu setting"
+  }
+}

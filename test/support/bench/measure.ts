@@ -1,0 +1,103 @@
+import { createReadStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
+import { measure } from '../../../shared/cli/commands/bench';
+import { LocalBucketStore } from '../../../shared/adapters/local/local-bucket-store';
+import { planChunks } from '../../../shared/domain/source/plan-chunks';
+import { listSource, newlineFinder } from '../../../shared/domain/source/list-source';
+
+// The measurements of `npm run bench`, each run by bench/main.ts in a process of its own, so that every figure's
+// peak RSS is its own. Each prints one JSON line: { seconds, bytes?, records?, peakRssMiB, … }.
+
+const MiB = 1024 * 1024;
+/** The generator's folder of the source inside a prepared data folder (see shared/cli/commands/bench.ts). */
+export const SOURCE_DIR = ['buckets', 'bench-source', 'src'];
+/** gzip level of the parts (part-sink.ts), and so of the limit. */
+const GZIP_LEVEL = 6;
+
+const peakRssMiB = (): number => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+
+function sourceFiles(dataDir: string): string[] {
+  const dir = path.join(dataDir, ...SOURCE_DIR);
+  const files: string[] = [];
+  const walk = (folder: string): void => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else files.push(full);
+    }
+  };
+  walk(dir);
+  return files.sort();
+}
+
+/** a. The limit: every source object decompressed and recompressed at the parts' level by node's zlib, no parsing. */
+async function zlibLimit(dataDir: string) {
+  const started = performance.now();
+  let bytes = 0;
+  for (const file of sourceFiles(dataDir)) {
+    const counter = new Writable({ write: (_chunk, _encoding, done) => done() });
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const gzip = createGzip({ level: GZIP_LEVEL });
+    if (file.endsWith('.gz')) await pipeline(createReadStream(file), createGunzip(), count, gzip, counter);
+    else await pipeline(createReadStream(file), count, gzip, counter);
+  }
+  return { seconds: (performance.now() - started) / 1000, bytes, peakRssMiB: peakRssMiB() };
+}
+
+/** e. Planning: listing 100,000 small gzip objects (each read for its gzip trailer) and cutting them into chunks. */
+async function plan(dataDir: string, objects: number) {
+  const bucketRoot = path.join(dataDir, 'buckets');
+  const folder = path.join(bucketRoot, 'plan-source', 'p');
+  const body = gzipSync('{"name":"x","time":0}\n'.repeat(20));
+  for (let i = 0; i < objects; i += 1) {
+    const dir = path.join(folder, String(Math.floor(i / 1000)).padStart(3, '0'));
+    if (i % 1000 === 0) mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `o-${i}.ndjson.gz`), body);
+  }
+  const store = new LocalBucketStore(bucketRoot);
+  const started = performance.now();
+  const listed = await listSource(store, { objects: [], prefixes: ['gs://plan-source/p/'] });
+  const chunks = await planChunks(listed, 100 * MiB, newlineFinder(store));
+  return {
+    seconds: (performance.now() - started) / 1000,
+    objects: listed.length,
+    chunks: chunks.length,
+    peakRssMiB: peakRssMiB(),
+  };
+}
+
+async function main(): Promise<void> {
+  const [kind = '', dataDir = '', json = '{}'] = process.argv.slice(2);
+  const options = JSON.parse(json) as Record<string, unknown>;
+  let figures: unknown;
+  switch (kind) {
+    case 'limit':
+      figures = await zlibLimit(dataDir);
+      break;
+    case 'chunk':
+      figures = await measure(dataDir, options);
+      break;
+    case 'plan':
+      figures = await plan(dataDir, Number(options.objects ?? 100_000));
+      break;
+    default:
+      throw new Error(`unknown measurement ${kind}`);
+  }
+  // CPU time of every thread of the process (main, workers, zlib's): less sensitive than seconds to a busy machine.
+  const { user, system } = process.cpuUsage();
+  const cpuSeconds = Math.round((user + system) / 10_000) / 100;
+  process.stdout.write(`${JSON.stringify({ ...(figures as object), cpuSeconds })}\n`);
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

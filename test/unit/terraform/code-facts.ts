@@ -1,0 +1,163 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from '../../../shared/domain/zod';
+import type { CompositeIndex, FirestoreQuery } from '../../../shared/adapters/gcp/firestore-schema';
+import {
+  FIRESTORE_COMPOSITE_INDEXES,
+  FIRESTORE_QUERIES,
+  FIRESTORE_TTL,
+  collectionGroupOf,
+} from '../../../shared/adapters/gcp/firestore-schema';
+import { envSchema, loadConfig, REQUIRED_FOR_GCP } from '../../../shared/config';
+import { paths } from '../../../shared/domain/documents';
+import { LOG_EVENT_NAMES } from '../../../shared/domain/log-events';
+import { REPO } from './module';
+
+/**
+ * What the code says, read from the code itself: the functions it registers, the variables its config reads, the
+ * topics it publishes to, the events it can log, the Firestore queries it runs. The drift rules compare these
+ * with the Terraform module; a mutation test changes one side and expects a rule to fail.
+ */
+export interface CodeFacts {
+  registered: { name: string; kind: 'cloudEvent' | 'http' }[];
+  env: Record<string, z.ZodType>;
+  requiredForGcp: string[];
+  /** settings.topics key → the environment variable that sets it. */
+  topicEnv: Record<string, string>;
+  /** settings.topics keys the code passes to Bus.publish. */
+  published: string[];
+  logEvents: string[];
+  queries: readonly FirestoreQuery[];
+  compositeIndexes: readonly CompositeIndex[];
+  ttl: { field: string; collectionGroups: readonly string[] };
+  /** Filtered queries found in the source: collection group and field. */
+  sourceQueries: { collectionGroup: string; fields: string[]; at: string }[];
+  /** Headings of docs/OPERATIONS.md, as GitHub anchors. */
+  runbookAnchors: string[];
+  dashboard: unknown;
+}
+
+/** Loads functions/index.ts with a stand-in Functions Framework that records each registration. */
+async function registeredFunctions(): Promise<CodeFacts['registered']> {
+  const registered: CodeFacts['registered'] = [];
+  await jest.isolateModulesAsync(async () => {
+    jest.doMock('@google-cloud/functions-framework', () => ({
+      cloudEvent: (name: string) => registered.push({ name, kind: 'cloudEvent' }),
+      http: (name: string) => registered.push({ name, kind: 'http' }),
+    }));
+    await import('../../../functions/index');
+  });
+  return registered;
+}
+
+/** Which variable sets which topic: each topic-like variable is tried alone and the changed setting found. */
+function topicVariables(): Record<string, string> {
+  const defaults = loadConfig({}).settings.topics;
+  const found: Record<string, string> = {};
+  for (const name of Object.keys(envSchema.shape)) {
+    let topics;
+    try {
+      topics = loadConfig({ [name]: `probe-${name.toLowerCase()}` }).settings.topics;
+    } catch {
+      continue; // not a variable that takes a name
+    }
+    for (const key of Object.keys(defaults) as (keyof typeof defaults)[])
+      if (topics[key] !== defaults[key]) found[key] = name;
+  }
+  return found;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    if (statSync(file).isDirectory()) return sourceFiles(file);
+    return file.endsWith('.ts') ? [file] : [];
+  });
+}
+
+const CODE_DIRS = ['shared', 'functions'].map((d) => path.join(REPO, d));
+
+function publishedTopics(): string[] {
+  const keys = new Set<string>();
+  for (const file of CODE_DIRS.flatMap(sourceFiles))
+    for (const m of readFileSync(file, 'utf8').matchAll(/\.publish\(\s*[\w.]*settings\.topics\.(\w+)/g))
+      keys.add(m[1] ?? '');
+  return [...keys].sort();
+}
+
+/** A collection path expression of the source, evaluated: a string literal, or a call of `paths`. */
+function collectionOf(expression: string): string | undefined {
+  const literal = /^'([^']+)'$/.exec(expression.trim());
+  if (literal?.[1]) return collectionGroupOf(literal[1]);
+  const call = /^paths\.(\w+)\(/.exec(expression.trim());
+  const fn = call?.[1] ? (paths as Record<string, (...args: unknown[]) => string>)[call[1]] : undefined;
+  if (!fn) return undefined;
+  const placeholder = { runId: 'r', planId: 'p', toString: () => 'x' };
+  return collectionGroupOf(fn(placeholder, placeholder));
+}
+
+/** The argument list of the call whose "(" is at `open`: up to the matching ")". */
+function callArguments(text: string, open: number): string {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return text.slice(open + 1, i);
+  }
+  return text.slice(open + 1);
+}
+
+/**
+ * `.list(COLLECTION, { where: … })` and `.count(COLLECTION, where)` calls anywhere in the code, with every equality
+ * field their conditions name (`field: '…'`), whether one condition or a list of them.
+ */
+function sourceQueries(): CodeFacts['sourceQueries'] {
+  const found: CodeFacts['sourceQueries'] = [];
+  for (const file of CODE_DIRS.flatMap(sourceFiles)) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/\.(?:list|count)\(/g)) {
+      const args = callArguments(text, (m.index ?? 0) + m[0].length - 1);
+      const comma = args.search(/,(?![^(]*\))/);
+      if (comma === -1) continue;
+      const fields = [...args.slice(comma).matchAll(/field:\s*'([^']+)'/g)].map((f) => f[1] ?? '');
+      if (fields.length === 0) continue;
+      const collection = args.slice(0, comma);
+      found.push({
+        collectionGroup: collectionOf(collection) ?? `unresolved ${collection}`,
+        fields: fields.sort(),
+        at: `${path.relative(REPO, file)}: ${m[0]}${args.replace(/\s+/g, ' ')})`,
+      });
+    }
+  }
+  return found;
+}
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to dashes. */
+export const anchorOf = (heading: string): string =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\w\- ]/g, '')
+    .replace(/ /g, '-');
+
+export function runbookAnchors(markdown: string): string[] {
+  return [...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1] ?? ''));
+}
+
+export async function codeFacts(): Promise<CodeFacts> {
+  return {
+    registered: await registeredFunctions(),
+    env: envSchema.shape as unknown as Record<string, z.ZodType>,
+    requiredForGcp: [...REQUIRED_FOR_GCP],
+    topicEnv: topicVariables(),
+    published: publishedTopics(),
+    logEvents: [...LOG_EVENT_NAMES],
+    queries: FIRESTORE_QUERIES,
+    compositeIndexes: FIRESTORE_COMPOSITE_INDEXES,
+    ttl: FIRESTORE_TTL,
+    sourceQueries: sourceQueries(),
+    runbookAnchors: runbookAnchors(readFileSync(path.join(REPO, 'docs', 'OPERATIONS.md'), 'utf8')),
+    dashboard: JSON.parse(
+      readFileSync(path.join(REPO, 'terraform', 'dashboards', 'operations.json'), 'utf8'),
+    ) as unknown,
+  };
+}
