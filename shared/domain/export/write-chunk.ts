@@ -215,7 +215,7 @@ function formatOf(run: RunDoc, schema: RunSchema | undefined) {
 }
 
 /** The JSON text all Parquet parts of one chunk may buffer before the largest writes its row group early. */
-const PARQUET_BUFFER_BYTES = 32 * 1024 * 1024;
+const PARQUET_BUFFER_BYTES = 16 * 1024 * 1024;
 
 function partitionWriter(
   ctx: ExportContext,
