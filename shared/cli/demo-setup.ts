@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { LocalRuntime } from '../composition/local';
 import { registerDestination } from '../domain/destinations/manage-destinations';
 import { paths } from '../domain/documents';
-import type { ExportRequest } from '../domain/export-request';
+import type { ExportRequest, ExportFormat } from '../domain/export-request';
 import { parseExportRequest } from '../domain/export-request';
 import { z } from '../domain/zod';
 import type { DemoSourceOptions, DemoSourceResult } from './demo-data';
@@ -26,6 +26,7 @@ export interface DemoOptions extends CommonOptions {
   failure?: boolean;
   fixAtHour?: number;
   hours: number;
+  format: ExportFormat;
 }
 
 export async function ensureDemoDestination(
@@ -96,6 +97,7 @@ export function requestOf(
   from: Date,
   to: Date,
   ids = { exportId: 'demo-daily-events', destinationId: DESTINATION },
+  format: ExportFormat = 'jsonl',
 ): ExportRequest {
   const parsed = parseExportRequest({
     requestId: demoId,
@@ -105,6 +107,7 @@ export function requestOf(
     window: { from: from.toISOString(), to: to.toISOString() },
     source: { prefixes: [`gs://${SOURCE_BUCKET}/demo/${sourceId}/`] },
     prefix: `exports/${demoId}`,
+    format,
     createdBy: { email: 'demo.owner@example.com', name: 'Demo Owner' },
   });
   if (!parsed.ok) throw new Error(`demo request invalid: ${parsed.violations.join('; ')}`);

@@ -1,6 +1,8 @@
 import { z } from './zod';
 import { exportRequestSchema } from './export-request';
 import { accountScopedId } from './ids';
+import { columnSchema } from './output/column-types';
+import { runSchemaSchema } from './output/run-schema';
 
 /** Schemas of every Firestore document; the domain parses what it reads, never trusts it. */
 
@@ -136,6 +138,10 @@ export const runDocSchema = z.object({
       stuckReportedAt: z.string().optional(),
     })
     .optional(),
+  /** CSV and Parquet: the columns every file of the run shares, decided once every chunk has been scanned. */
+  schema: runSchemaSchema.optional(),
+  /** When the chunk tasks that write with the schema were published (a crash before that republishes them). */
+  schemaPublishedAt: z.string().optional(),
   updatedAt: z.string(),
 });
 export type RunDoc = z.infer<typeof runDocSchema>;
@@ -197,6 +203,8 @@ export const exportDocSchema = z.object({
   noticeClaim: noticeClaimSchema.nullish(),
   lastRunId: z.string().optional(),
   lastSuccessAt: z.string().optional(),
+  /** The columns of the export's CSV and Parquet runs so far, in order, with their (only ever widened) types. */
+  columns: z.array(columnSchema).optional(),
   updatedAt: z.string(),
 });
 export type ExportDoc = z.infer<typeof exportDocSchema>;
@@ -229,6 +237,10 @@ export const paths = {
   run: (runId: string) => `runs/${runId}`,
   chunks: chunksPath,
   chunk: (run: PlanRef, index: number) => `${chunksPath(run)}/${String(index).padStart(5, '0')}`,
+  /** What the first pass of each chunk of a CSV or Parquet run observed (output/run-schema.ts). */
+  observations: (run: PlanRef) => `runs/${run.runId}/plans/${run.planId}/observations`,
+  observation: (run: PlanRef, index: number) =>
+    `runs/${run.runId}/plans/${run.planId}/observations/${String(index).padStart(5, '0')}`,
   /** File pages of all chunks of a plan, ordered by chunk then page. */
   files: filesPath,
   filePage: (run: PlanRef, index: number, page: number) =>

@@ -105,6 +105,11 @@ export const ERROR_CODES = {
     httpStatus: 500,
     meaning: 'an object exists with other content than a retry produces',
   },
+  sourceChanged: {
+    kind: 'integrity',
+    httpStatus: 500,
+    meaning: "the source no longer matches the run's schema decided by its first pass (CSV, Parquet)",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,7 +7,7 @@ import { gcsObjectUriSchema, gcsPrefixUriSchema } from './source/gcs-uri';
 export const EXPORT_KINDS = ['events', 'profiles'] as const;
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet'] as const;
 /** Formats this build can write; the others are part of the contract and rejected clearly until they land. */
-export const SUPPORTED_FORMATS: readonly ExportFormat[] = ['jsonl'];
+export const SUPPORTED_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv', 'parquet'];
 export const COMPRESSIONS = ['gzip', 'none'] as const;
 
 export type ExportKind = (typeof EXPORT_KINDS)[number];

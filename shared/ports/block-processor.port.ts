@@ -7,11 +7,34 @@ export interface BlockTask {
   to: number;
   events?: readonly string[];
   maxLineBytes: number;
+  /** What becomes of the selected records; JSON lines when absent. */
+  output?: BlockOutput;
   /** Whole lines (see LineBlock). */
   bytes: Uint8Array;
 }
 
-/** The output lines of one partition in one block, each ending in "\n", in source order. */
+/** A column of a CSV or Parquet run (shared/domain/output/column-types.ts), as it crosses to a worker thread. */
+export interface BlockColumn {
+  name: string;
+  path: string[];
+  type: 'string' | 'int64' | 'double' | 'boolean' | 'timestamp' | 'json';
+  nullable: boolean;
+}
+
+/**
+ * `observe`: the first pass of a CSV or Parquet chunk, which writes nothing and reports the columns it saw;
+ * `csv`: records as CSV rows on the run's columns (each ending in CRLF) instead of JSON lines.
+ */
+export type BlockOutput = { kind: 'observe' } | { kind: 'csv'; columns: BlockColumn[] };
+
+/** The columns a block's records have, and the kinds of value each holds (output/run-schema.ts). */
+export interface BlockObservation {
+  records: number;
+  columns: { path: string[]; kinds: number; nullable: boolean }[];
+  overflow: boolean;
+}
+
+/** The output lines (JSON lines, or CSV rows) of one partition in one block, each ending in "\n", in source order. */
 export interface BlockGroup {
   folder: string;
   dt: string;
@@ -38,6 +61,8 @@ export interface BlockResult {
   filteredOut: number;
   rejected: BlockRejection[];
   groups: BlockGroup[];
+  /** With `output: observe`: what the block's selected records hold (and no groups). */
+  observation?: BlockObservation;
 }
 
 /**

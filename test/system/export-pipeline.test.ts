@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +10,8 @@ import type { RunDoc } from '../../shared/domain/documents';
 import { runDocSchema } from '../../shared/domain/documents';
 import { runIdFor } from '../../shared/domain/ids';
 import { apiClient } from '../support/api-client';
+import type { Manifest } from '../../shared/domain/output/manifest';
+import { duckdbRows, sqlString } from '../support/duckdb';
 import { describeWithEmulators } from '../support/emulators';
 import type { HostedFunction } from '../support/functions-host';
 import { buildFunctions, hostFunction } from '../support/functions-host';
@@ -202,6 +205,36 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
     expect(status.json).toMatchObject({ status: 'succeeded', runId: run.runId });
     expect(status.text).not.toContain(SOURCE);
     reference = { run, output };
+  });
+
+  it('a Parquet run: two passes through Pub/Sub and Firestore, one schema in every file and the manifest', async () => {
+    await publish(request('req-parquet', { format: 'parquet', prefix: 'parquet' }));
+    const run = await settledRun('req-parquet');
+    expect(run).toMatchObject({ status: 'succeeded', totals: { records: 21_000 } });
+    expect(run.schema?.columns.map((c) => `${c.name}:${c.type}`)).toEqual(
+      expect.arrayContaining([
+        'name:string',
+        'time:timestamp',
+        'profile.identity:string',
+        'props.index:int64',
+      ]),
+    );
+    const output = outputOf(run);
+    const manifest = JSON.parse(
+      [...output.entries()].find(([n]) => n.endsWith('manifest.json'))?.[1].toString('utf8') ?? '{}',
+    ) as Manifest;
+    expect(manifest.schema.columns).toEqual(run.schema?.columns);
+    const parts = manifest.files.map((file) => {
+      const local = path.join(dir.path, `${file.chunk}-${file.part}-${file.dt}-${file.event ?? ''}.parquet`);
+      writeFileSync(local, gcs.object(CUSTOMER, file.name)?.data ?? Buffer.alloc(0));
+      return sqlString(local);
+    });
+    const described = await duckdbRows(`DESCRIBE SELECT * FROM read_parquet([${parts.join(', ')}])`);
+    expect(described.map((d) => d.column_name)).toEqual(manifest.schema.columns?.map((c) => c.name));
+    const [count] = await duckdbRows(
+      `SELECT count(*)::INTEGER AS n FROM read_parquet([${parts.join(', ')}])`,
+    );
+    expect(count?.n).toBe(21_000);
   });
 
   it('with 503s and connection resets injected into ~20 % of uploads, writes identical bytes and no duplicates', async () => {

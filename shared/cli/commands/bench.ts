@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import { createLocalRuntime } from '../../composition/local';
 import { DEFAULT_UPLOAD_OPTIONS, loadConfig } from '../../config';
 import { registerDestination } from '../../domain/destinations/manage-destinations';
-import { parseExportRequest } from '../../domain/export-request';
+import type { ExportFormat } from '../../domain/export-request';
+import { EXPORT_FORMATS, parseExportRequest } from '../../domain/export-request';
 import type { BucketStore } from '../../ports/bucket-store.port';
 import { generateDemoSource } from '../demo-data';
 import { runRequestLocally } from '../run-local';
@@ -35,6 +37,8 @@ export interface MeasureOptions {
   concurrency?: number;
   /** A fresh request per measurement: the data folder and a Cloud Storage endpoint keep earlier runs. */
   requestId?: string;
+  /** The output format (JSON lines by default). */
+  format?: ExportFormat;
 }
 
 /**
@@ -105,6 +109,7 @@ export async function measure(
     kind: 'events',
     window: { from: FROM, to: '2026-01-03T00:00:00Z' },
     source: { prefixes: ['gs://bench-source/src/'] },
+    format: options.format ?? 'jsonl',
     createdBy: { email: 'bench@example.com', name: 'Bench' },
   });
   if (!parsed.ok) throw new Error(parsed.violations.join('; '));
@@ -152,7 +157,8 @@ export function registerBench(program: Command): void {
       '--storage-endpoint <url>',
       'write the destination through @google-cloud/storage to this Cloud Storage JSON API endpoint (an emulator)',
     )
-    .action(async (options: { sizes: string; storageEndpoint?: string }) => {
+    .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('jsonl'))
+    .action(async (options: { sizes: string; storageEndpoint?: string; format: ExportFormat }) => {
       const rows: MemoryFigures[] = [];
       for (const size of options.sizes.split(',').map((s) => positiveInt(s.trim()))) {
         const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gcs-export-bench-'));
@@ -161,7 +167,16 @@ export function registerBench(program: Command): void {
           const endpoint = options.storageEndpoint ? ['--storage-endpoint', options.storageEndpoint] : [];
           const output = execFileSync(
             process.execPath,
-            ['--expose-gc', process.argv[1] ?? '', 'bench', 'memory-one', dataDir, ...endpoint],
+            [
+              '--expose-gc',
+              process.argv[1] ?? '',
+              'bench',
+              'memory-one',
+              dataDir,
+              '--format',
+              options.format,
+              ...endpoint,
+            ],
             { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
           );
           const row = {
@@ -184,11 +199,12 @@ export function registerBench(program: Command): void {
     .command('memory-one', { hidden: true })
     .argument('<data>', 'data folder prepared by `bench memory`')
     .option('--storage-endpoint <url>')
-    .action(async (dataDir: string, options: { storageEndpoint?: string }) => {
-      const figures = await measure(
-        dataDir,
-        options.storageEndpoint ? { storageEndpoint: options.storageEndpoint } : {},
-      );
+    .addOption(new Option('--format <format>').choices(EXPORT_FORMATS).default('jsonl'))
+    .action(async (dataDir: string, options: { storageEndpoint?: string; format: ExportFormat }) => {
+      const figures = await measure(dataDir, {
+        format: options.format,
+        ...(options.storageEndpoint ? { storageEndpoint: options.storageEndpoint } : {}),
+      });
       process.stdout.write(`${JSON.stringify(figures)}\n`);
     });
 }

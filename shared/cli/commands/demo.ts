@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
 import type { ExportRequest } from '../../domain/export-request';
+import { EXPORT_FORMATS } from '../../domain/export-request';
+import type { Manifest } from '../../domain/output/manifest';
 import type { DemoOptions } from '../demo-setup';
 import {
   DESTINATION_BUCKET,
@@ -45,6 +48,7 @@ export function registerDemo(program: Command): void {
       4,
     )
     .option('--seed <n>', 'random seed of the generator', positiveInt, 42)
+    .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('jsonl'))
     .option(
       '--failure',
       'instead: an export whose bucket disappears midway, checked hour by hour for three days',
@@ -61,9 +65,10 @@ export function registerDemo(program: Command): void {
       try {
         const { generated, sourceId, from, to, demoId } = await prepareDemoSource(runtime, options);
         await ensureDemoDestination(runtime);
-        const request: ExportRequest = requestOf(demoId, sourceId, from, to);
+        const request: ExportRequest = requestOf(demoId, sourceId, from, to, undefined, options.format);
         const summary = await runRequestLocally(runtime, request, chunkProgress());
         const generatedLines = generated.sourceRecords + generated.malformedLines;
+        const schema = await manifestSchema(summary.manifest);
         const consistent = summary.records === generatedLines - summary.quarantined;
         const tree = await formatOutputTree(runtime.buckets, DESTINATION_BUCKET, request.prefix);
         const human = [
@@ -73,6 +78,7 @@ export function registerDemo(program: Command): void {
           '',
           tree,
           '',
+          ...formatSchema(schema),
           `${consistent ? '✓' : '✗'} manifest records ${summary.records.toLocaleString('en-US')} = generated ${generatedLines.toLocaleString('en-US')} − quarantined ${summary.quarantined}`,
         ].join('\n');
         printResult(options, human, {
@@ -80,10 +86,35 @@ export function registerDemo(program: Command): void {
           generatedLines,
           generatedMalformed: generated.malformedLines,
           consistent,
+          ...schema,
         });
         if (summary.status !== 'succeeded' || !consistent) process.exitCode = 1;
       } finally {
         await runtime.close();
       }
     });
+}
+
+/** The columns a CSV or Parquet run's manifest lists, and how they changed; nothing for JSON lines. */
+async function manifestSchema(
+  manifestFile: string | undefined,
+): Promise<Pick<Manifest, 'schemaChanges'> & { columns?: NonNullable<Manifest['schema']['columns']> }> {
+  if (!manifestFile) return {};
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Manifest;
+  const { columns } = manifest.schema;
+  if (!columns) return {};
+  return { columns, ...(manifest.schemaChanges ? { schemaChanges: manifest.schemaChanges } : {}) };
+}
+
+function formatSchema(schema: Awaited<ReturnType<typeof manifestSchema>>): string[] {
+  if (!schema.columns) return [];
+  const width = Math.max(...schema.columns.map((c) => c.name.length));
+  return [
+    `schema (manifest.json, ${schema.columns.length} columns):`,
+    ...schema.columns.map((c) => `  ${c.name.padEnd(width)}  ${c.type}${c.nullable ? ', nullable' : ''}`),
+    ...(schema.schemaChanges ?? [])
+      .filter((change) => change.change !== 'added')
+      .map((change) => `  ! ${JSON.stringify(change)}`),
+    '',
+  ];
 }

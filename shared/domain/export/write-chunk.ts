@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 import type { BucketStore } from '../../ports/bucket-store.port';
 import type { QuarantineWriter } from '../../ports/quarantine.port';
 import type { ExportContext } from '../context';
-import type { ChunkCounts, ChunkDoc, RunDoc, Slice } from '../documents';
+import type { ChunkCounts, ChunkDoc, PlanRef, RunDoc, Slice } from '../documents';
+import { chunkDocSchema, parseDocument, paths } from '../documents';
 import { inputError } from '../errors';
 import { logEvent } from '../log-events';
 import { runFields } from './run-events';
@@ -13,12 +14,17 @@ import type { BlockItem, LongLine } from '../records/lines';
 import { splitBlocks } from '../records/lines';
 import type { BlockResult, BlockTask } from '../records/blocks';
 import { RAW_EXCERPT_CHARS, inlineBlockProcessor } from '../records/blocks';
-import type { BlockProcessor } from '../../ports/block-processor.port';
+import type { BlockOutput, BlockProcessor } from '../../ports/block-processor.port';
 import { PartSink } from '../output/part-sink';
 import { PartitionWriter } from '../output/partition-writer';
 import { getDestination } from '../destinations/manage-destinations';
 import { claimChunk, completeChunk, loadRun, planOf } from './run-state';
 import { formatGcsUri } from '../source/gcs-uri';
+import type { ChunkObservation, RunSchema } from '../output/run-schema';
+import { combineObservations } from '../output/run-schema';
+import { csvEncoder } from '../output/csv-format';
+import { DEFAULT_PARQUET_OPTIONS, ParquetPartEncoder, RowGroupBudget } from '../output/parquet-format';
+import { needsRunSchema, runSchemaFor } from './run-schema-phase';
 import {
   classified,
   classifyDestinationFailure,
@@ -43,7 +49,10 @@ interface ChunkJob {
   run: RunDoc;
   chunk: ChunkDoc;
   quarantine: QuarantineWriter;
-  writer: PartitionWriter;
+  /** The parts of the write pass; none in the first pass of a CSV or Parquet chunk, which only observes. */
+  writer: PartitionWriter | undefined;
+  /** The blocks' observations, in block order (first pass). */
+  observations: ChunkObservation[];
   blocks: BlockProcessor;
   counts: ChunkCounts;
 }
@@ -71,7 +80,11 @@ function openSlice(source: BucketStore, slice: Slice): Readable {
   return raw.pipe(gunzip);
 }
 
-function requestTask(request: RunDoc['request'], maxLineBytes: number): ChunkJob['task'] {
+function requestTask(
+  request: RunDoc['request'],
+  maxLineBytes: number,
+  output: BlockOutput | undefined,
+): ChunkJob['task'] {
   return {
     kind: request.kind,
     prefix: request.prefix,
@@ -79,6 +92,7 @@ function requestTask(request: RunDoc['request'], maxLineBytes: number): ChunkJob
     to: Date.parse(request.window.to),
     ...(request.events ? { events: request.events } : {}),
     maxLineBytes,
+    ...(output ? { output } : {}),
   };
 }
 
@@ -124,7 +138,9 @@ async function settle(job: ChunkJob, cursor: SliceCursor, block: InFlight): Prom
       raw: rejected.raw,
     });
   }
+  if (result.observation) job.observations.push(result.observation);
   for (const group of result.groups) {
+    if (!job.writer) break;
     const key = {
       folder: group.folder,
       dt: group.dt,
@@ -177,12 +193,37 @@ async function processSlices(job: ChunkJob): Promise<void> {
   }
 }
 
+/** What the run's format needs: the block output (CSV rows), the CSV header, the Parquet encoder, gzip or not. */
+function formatOf(run: RunDoc, schema: RunSchema | undefined) {
+  const { format, compression } = run.request;
+  if (format === 'jsonl' || !schema) return { gzip: compression === 'gzip' };
+  if (format === 'csv') {
+    const output: BlockOutput = { kind: 'csv', columns: schema.columns };
+    return { output, header: csvEncoder(schema.columns).header, gzip: compression === 'gzip' };
+  }
+  // Parquet compresses its pages itself (SNAPPY; `compression: none` leaves them uncompressed).
+  const options = {
+    ...DEFAULT_PARQUET_OPTIONS,
+    codec: compression === 'gzip' ? 'SNAPPY' : 'UNCOMPRESSED',
+  } as const;
+  const budget = new RowGroupBudget(PARQUET_BUFFER_BYTES);
+  return {
+    gzip: false,
+    columnar: (send: (bytes: Buffer) => Promise<void>) =>
+      new ParquetPartEncoder(schema.columns, send, budget, options),
+  };
+}
+
+/** The JSON text all Parquet parts of one chunk may buffer before the largest writes its row group early. */
+const PARQUET_BUFFER_BYTES = 16 * 1024 * 1024;
+
 function partitionWriter(
   ctx: ExportContext,
   run: RunDoc,
   chunk: ChunkDoc,
   destination: BucketStore,
   bucket: string,
+  format: ReturnType<typeof formatOf>,
 ) {
   const { request } = run;
   const extension = fileExtension(request.format, request.compression);
@@ -201,10 +242,12 @@ function partitionWriter(
         store: destination,
         bucket,
         name,
-        contentType: request.compression === 'gzip' ? 'application/gzip' : CONTENT_TYPES[request.format],
-        gzip: request.compression === 'gzip',
+        contentType: format.gzip ? 'application/gzip' : CONTENT_TYPES[request.format],
+        gzip: format.gzip,
         classify,
         ...(existing ? { existing } : {}),
+        ...('header' in format ? { header: format.header } : {}),
+        ...('columnar' in format ? { columnar: format.columnar } : {}),
       });
     },
   });
@@ -221,6 +264,13 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   if (run.status !== 'running') return { status: 'skipped', why: `run is ${run.status}` };
   const plan = planOf(run);
   if (!plan) return { status: 'skipped', why: 'run has no plan' };
+  let schema: RunSchema | undefined;
+  if (needsRunSchema(run.request.format)) {
+    const open = await loadOpenChunk(ctx, plan, index);
+    if (!open) return { status: 'skipped', why: 'chunk is not open' };
+    schema = await runSchemaFor(ctx, run, plan, open, () => scanChunk(ctx, run, open));
+    if (!schema) return { status: 'skipped', why: 'waiting for the run schema' };
+  }
   const claim = await claimChunk(ctx.state, plan, index, ctx.clock.now());
   // A delivery that finds its chunk done may be the redelivery of a worker whose finalising failed or died: it
   // finishes the run (idempotently), so that no lost message can leave a run with every chunk done unfinalised.
@@ -231,31 +281,21 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
 
   const destinationDoc = await getDestination(ctx.state, run.accountId, run.destinationId);
   const destination = await ctx.destinations.forDestination(destinationDoc);
-  const job: ChunkJob = {
-    ctx,
-    task: requestTask(run.request, ctx.settings.maxLineBytes),
-    run,
-    chunk,
+  const format = formatOf(run, schema);
+  const writer = partitionWriter(ctx, run, chunk, destination, destinationDoc.bucket, format);
+  const job = chunkJob(ctx, run, chunk, {
+    output: format.output,
+    writer,
     quarantine: ctx.quarantine.open(runId, index),
-    writer: partitionWriter(ctx, run, chunk, destination, destinationDoc.bucket),
-    blocks: ctx.blocks ?? inlineBlockProcessor,
-    counts: {
-      sourceLines: 0,
-      records: 0,
-      quarantined: 0,
-      filteredOut: 0,
-      sourceBytes: 0,
-      uncompressedBytes: 0,
-    },
-  };
+  });
   let files;
   let quarantine;
   try {
     await processSlices(job);
-    files = await job.writer.finish();
+    files = await writer.finish();
     quarantine = await job.quarantine.commit();
   } catch (error) {
-    job.writer.abort(error instanceof Error ? error : new Error(String(error)));
+    writer.abort(error instanceof Error ? error : new Error(String(error)));
     await job.quarantine.abort();
     throw error;
   }
@@ -270,4 +310,64 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
   });
   const finalised = await finaliseRun(ctx, runId);
   return { status: 'written', files: files.length, counts: job.counts, finalised };
+}
+
+function chunkJob(
+  ctx: ExportContext,
+  run: RunDoc,
+  chunk: ChunkDoc,
+  pass: {
+    output: BlockOutput | undefined;
+    writer: PartitionWriter | undefined;
+    quarantine: QuarantineWriter;
+  },
+): ChunkJob {
+  return {
+    ctx,
+    task: requestTask(run.request, ctx.settings.maxLineBytes, pass.output),
+    run,
+    chunk,
+    quarantine: pass.quarantine,
+    writer: pass.writer,
+    observations: [],
+    blocks: ctx.blocks ?? inlineBlockProcessor,
+    counts: {
+      sourceLines: 0,
+      records: 0,
+      quarantined: 0,
+      filteredOut: 0,
+      sourceBytes: 0,
+      uncompressedBytes: 0,
+    },
+  };
+}
+
+/** The chunk's document unless it is finished or waiting for the customer (the first pass does not claim it). */
+async function loadOpenChunk(
+  ctx: ExportContext,
+  plan: PlanRef,
+  index: number,
+): Promise<ChunkDoc | undefined> {
+  const data = await ctx.state.get(paths.chunk(plan, index));
+  if (data === undefined) return undefined;
+  const chunk = parseDocument(chunkDocSchema, paths.chunk(plan, index), data);
+  return chunk.status === 'pending' || chunk.status === 'running' ? chunk : undefined;
+}
+
+/** Lines rejected in the first pass are quarantined, with their place, by the write pass. */
+const UNRECORDED: QuarantineWriter = {
+  add: () => Promise.resolve(),
+  commit: () => Promise.resolve(undefined),
+  abort: () => Promise.resolve(),
+};
+
+/** The first pass of a CSV or Parquet chunk: the same reading, parsing and selection, into column observations. */
+async function scanChunk(ctx: ExportContext, run: RunDoc, chunk: ChunkDoc): Promise<ChunkObservation> {
+  const job = chunkJob(ctx, run, chunk, {
+    output: { kind: 'observe' },
+    writer: undefined,
+    quarantine: UNRECORDED,
+  });
+  await processSlices(job);
+  return combineObservations(job.observations);
 }

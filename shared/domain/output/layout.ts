@@ -68,8 +68,9 @@ export function partitionFor(kind: ExportKind, prefix: string, time: Date, event
   return { folder: join(prefix, 'profiles', `dt=${dt}`), dt };
 }
 
+/** Parquet compresses inside the file (readers need its footer), so it is never gzipped as a whole. */
 export function fileExtension(format: ExportFormat, compression: Compression): string {
-  return compression === 'gzip' ? `.${format}.gz` : `.${format}`;
+  return compression === 'gzip' && format !== 'parquet' ? `.${format}.gz` : `.${format}`;
 }
 
 /** Cloud Storage refuses longer object names; the request's prefix is limited so that no layout name gets here. */

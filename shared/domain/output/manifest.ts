@@ -1,4 +1,7 @@
 import type { ChunkDoc, FileEntry, RunDoc, RunTotals } from '../documents';
+import type { Column } from './column-types';
+import type { SchemaChange } from './run-schema';
+import { resolveRunSchema } from './run-schema';
 
 export const MANIFEST_VERSION = 1;
 
@@ -31,9 +34,30 @@ export interface Manifest {
   totals: RunTotals & { chunks: number };
   /** Lines the platform could not parse; kept on the platform side with the run id, never in this bucket. */
   quarantined: number;
-  schema: { format: string; compression: string; layout: string; record: Record<string, string> };
+  schema: {
+    format: string;
+    compression: string;
+    layout: string;
+    /** JSON lines: the record's fields, described. */
+    record?: Record<string, string>;
+    /** CSV and Parquet: every file's columns, in order (field → type, with nullability). */
+    columns?: Column[];
+  };
+  /** CSV and Parquet: how this run's columns differ from the export's earlier runs, and values written wider. */
+  schemaChanges?: SchemaChange[];
   files: FileEntry[];
 }
+
+/** CSV and Parquet describe their columns; a run without chunks has only the envelope's. */
+function describeRecords(
+  run: RunDoc,
+): Pick<Manifest, 'schemaChanges'> & Pick<Manifest['schema'], 'record' | 'columns'> {
+  if (run.request.format === 'jsonl') return { record: recordSchema(run) };
+  const schema = run.schema ?? resolveRunSchema(run.request.kind, undefined, []);
+  return { columns: schema.columns, schemaChanges: schema.changes };
+}
+
+const CODECS: Record<string, string> = { gzip: 'snappy', none: 'none' };
 
 export function totalsOf(chunks: readonly ChunkDoc[]): RunTotals {
   const totals: RunTotals = {
@@ -76,6 +100,7 @@ export function buildManifest(
   const files = [...allFiles].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const { request } = run;
   const { source: _internal, ...published } = request;
+  const { schemaChanges, ...described } = describeRecords(run);
   return {
     version: MANIFEST_VERSION,
     runId: run.runId,
@@ -94,13 +119,16 @@ export function buildManifest(
     quarantined: totals.quarantined,
     schema: {
       format: request.format,
-      compression: request.compression,
+      // Parquet compresses its pages inside the file; the request's gzip means SNAPPY there.
+      compression:
+        request.format === 'parquet' ? `${CODECS[request.compression]} (Parquet pages)` : request.compression,
       layout:
         request.kind === 'events'
           ? '{prefix}/events/event={name}/dt={YYYY-MM-DD}/part-{run}-{chunk}-{part}'
           : '{prefix}/profiles/dt={YYYY-MM-DD}/part-{run}-{chunk}-{part}',
-      record: recordSchema(run),
+      ...described,
     },
+    ...(schemaChanges ? { schemaChanges } : {}),
     files,
   };
 }

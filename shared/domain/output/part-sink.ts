@@ -15,6 +15,18 @@ export interface PartTarget {
   /** The object already exists (a retried chunk): recompute its bytes and compare instead of uploading. */
   existing?: ObjectInfo;
   classify: (error: StorageFailure) => ExportError;
+  /** Text that opens the object before any record (the CSV header). */
+  header?: string;
+  /** A columnar format (Parquet) takes the records and sends the bytes it encodes itself. */
+  columnar?: (send: (bytes: Buffer) => Promise<void>) => ColumnarEncoder;
+}
+
+/** Encodes records (JSON lines) into the bytes of one object, in blocks of its own choosing. */
+export interface ColumnarEncoder {
+  /** `lines`: whole JSON lines, each ending in "\n"; `records`: how many. */
+  add(lines: Buffer, records: number): Promise<void>;
+  finish(): Promise<void>;
+  abort(): void;
 }
 
 export interface WrittenPart {
@@ -43,6 +55,7 @@ export class PartSink {
   private readonly tap = new ChecksumTap();
   private readonly done: Promise<ObjectInfo | undefined>;
   private failure: unknown;
+  private readonly encoder: ColumnarEncoder | undefined;
 
   constructor(private readonly target: PartTarget) {
     // pipeline() tears every stage down when one fails, so an aborted part never lingers half-uploaded.
@@ -64,15 +77,25 @@ export class PartSink {
       this.failure ??= error;
       this.input.destroy();
     });
+    this.encoder = target.columnar?.((bytes) => this.send(bytes));
+    if (target.header !== undefined) this.append(Buffer.from(target.header));
   }
 
   /** `lines`: whole lines, each ending in "\n"; `records`: how many. */
   async write(lines: Buffer, records: number): Promise<void> {
     this.records += records;
-    this.uncompressedBytes += lines.length;
-    this.batch.push(lines);
-    this.batchBytes += lines.length;
+    if (this.encoder) {
+      this.uncompressedBytes += lines.length;
+      return this.encoder.add(lines, records);
+    }
+    this.append(lines);
     if (this.batchBytes >= BATCH_BYTES) await this.flush();
+  }
+
+  private append(bytes: Buffer): void {
+    this.uncompressedBytes += bytes.length;
+    this.batch.push(bytes);
+    this.batchBytes += bytes.length;
   }
 
   private async flush(): Promise<void> {
@@ -81,8 +104,12 @@ export class PartSink {
     const text = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.batchBytes);
     this.batch = [];
     this.batchBytes = 0;
+    await this.send(text);
+  }
+
+  private async send(data: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.uploadFailure(this.failure);
-    if (!this.input.write(text)) await this.drained();
+    if (!this.input.write(data)) await this.drained();
   }
 
   private drained(): Promise<void> {
@@ -106,6 +133,7 @@ export class PartSink {
 
   async close(): Promise<WrittenPart> {
     await this.flush();
+    await this.encoder?.finish();
     this.input.end();
     let stored: ObjectInfo | undefined;
     try {
@@ -131,6 +159,7 @@ export class PartSink {
 
   /** Stops the upload, e.g. when the chunk fails elsewhere; an unfinished upload never becomes an object. */
   abort(reason: Error): void {
+    this.encoder?.abort();
     this.input.destroy(reason);
   }
 

@@ -6,6 +6,9 @@ import { forEachLine } from './lines';
 import { partitionFor } from '../output/layout';
 import { rewriteRecord } from './parse-record';
 import { ByteSink } from './record-line';
+import { csvEncoder } from '../output/csv-format';
+import { SchemaObserver } from '../output/record-fields';
+import { MAX_COLUMNS } from '../output/run-schema';
 
 export const RAW_EXCERPT_CHARS = 4096;
 const DAY_MS = 86_400_000;
@@ -29,7 +32,8 @@ class Groups {
 
   constructor(private readonly task: BlockTask) {}
 
-  add(eventName: string | undefined, time: number, record: ByteSink): void {
+  /** `terminated`: the record already ends with its newline (a CSV row's CRLF). */
+  add(eventName: string | undefined, time: number, record: ByteSink, terminated = false): void {
     let byDay = this.byName.get(eventName ?? '');
     if (!byDay) this.byName.set(eventName ?? '', (byDay = new Map<number, OpenGroup>()));
     const day = Math.floor(time / DAY_MS);
@@ -41,7 +45,7 @@ class Groups {
       this.inOrder.push(group);
     }
     group.lines.copy(record.bytes, 0, record.length);
-    group.lines.byte(NEWLINE);
+    if (!terminated) group.lines.byte(NEWLINE);
     group.records += 1;
   }
 
@@ -90,6 +94,42 @@ const excerpt = (src: Buffer, start: number, end: number): string =>
   src.toString('utf8', start, Math.min(end, start + RAW_EXCERPT_CHARS * 3 + 3)).slice(0, RAW_EXCERPT_CHARS);
 
 /**
+ * Where a selected record goes: its partition's group as a JSON line (the record path's text, digits kept) or as a
+ * CSV row on the run's columns; or, in the first pass of a CSV or Parquet chunk, only into the column observer.
+ */
+function recordOutput(task: BlockTask, groups: Groups) {
+  const output = task.output;
+  if (output?.kind === 'observe') {
+    const observer = new SchemaObserver(MAX_COLUMNS);
+    return {
+      add: (_name: string | undefined, _time: number, record: ByteSink) =>
+        observer.observe(record.bytes.toString('utf8', 0, record.length)),
+      observation: () => ({
+        records: observer.records,
+        columns: observer.columns(),
+        overflow: observer.overflow,
+      }),
+    };
+  }
+  if (output?.kind === 'csv') {
+    const csv = csvEncoder(output.columns);
+    const row = new ByteSink();
+    return {
+      add: (name: string | undefined, time: number, record: ByteSink) => {
+        row.length = 0;
+        row.text(csv.row(record.bytes.toString('utf8', 0, record.length)));
+        groups.add(name, time, row, true);
+      },
+      observation: () => undefined,
+    };
+  }
+  return {
+    add: (name: string | undefined, time: number, record: ByteSink) => groups.add(name, time, record),
+    observation: () => undefined,
+  };
+}
+
+/**
  * Validates, filters, sanitises and partitions every line of a block (records.ts does the work per line), and
  * returns the output grouped by partition. Pure: the same block gives the same result on any thread.
  */
@@ -99,6 +139,7 @@ export function processBlock(task: BlockTask): BlockResult {
   const validUtf8 = isUtf8(bytes);
   const events = task.events ? new Set(task.events) : undefined;
   const groups = new Groups(task);
+  const output = recordOutput(task, groups);
   const record = new ByteSink();
   const result: Omit<BlockResult, 'groups'> = {
     lines: 0,
@@ -140,9 +181,10 @@ export function processBlock(task: BlockTask): BlockResult {
       return;
     }
     result.records += 1;
-    groups.add(eventName, time, record);
+    output.add(eventName, time, record);
   });
-  return { ...result, groups: groups.toResult() };
+  const observation = output.observation();
+  return { ...result, groups: groups.toResult(), ...(observation ? { observation } : {}) };
 }
 
 /** Processes blocks on the calling thread, one at a time: tests, the CLI, and instances with one vCPU. */

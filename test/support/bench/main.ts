@@ -188,6 +188,19 @@ async function main(): Promise<void> {
         JSON.stringify({ requestId: 'bench-c', blockThreads: 0, storageEndpoint: url }),
       ]),
     );
+    // The same chunk as b, written as CSV and as Parquet: both read the source twice (docs/FORMATS.md).
+    say('bench: g. one chunk as CSV (two passes), main thread…');
+    const g = await runChild(MEASURE, [
+      'chunk',
+      data,
+      JSON.stringify({ requestId: 'bench-g', blockThreads: 0, format: 'csv' }),
+    ]);
+    say('bench: h. one chunk as Parquet (two passes), main thread…');
+    const hParquet = await runChild(MEASURE, [
+      'chunk',
+      data,
+      JSON.stringify({ requestId: 'bench-h', blockThreads: 0, format: 'parquet' }),
+    ]);
     say(`bench: d. ${threads} chunks at once, ${threads} worker threads…`);
     const d = await runChild(MEASURE, [
       'chunk',
@@ -235,12 +248,16 @@ async function main(): Promise<void> {
       bThreads: figure(`one chunk, ${threads} worker threads`, bThreads, uncompressed),
       e,
       f,
+      g: figure('g. one chunk as CSV (main thread)', g, uncompressed),
+      h: figure('h. one chunk as Parquet (main thread)', hParquet, uncompressed),
     };
     const mbps = (x: Figure): number => x.mbPerSecond ?? Number.NaN;
     const ratios = {
       'b/a': round(mbps(results.b) / mbps(a), 2),
       'c/b': round(mbps(results.c) / mbps(results.b), 2),
       'd/b': round(mbps(results.d) / mbps(results.b), 2),
+      'g/b': round(mbps(results.g) / mbps(results.b), 2),
+      'h/b': round(mbps(results.h) / mbps(results.b), 2),
     };
     // The same ratios by CPU time (all threads of each process): what each costs, whatever else the machine runs.
     const cpu = (x: Figure): number => Number(x.cpuSeconds);
@@ -281,6 +298,7 @@ async function main(): Promise<void> {
         `source: ${report.size.uncompressedMiB} MiB uncompressed (${report.size.storedMiB} MiB stored), ${records.toLocaleString('en-US')} records; ${threads} threads; load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`,
         ...rows,
         `ratios: b/a ${ratios['b/a']} (target ≥ 0.7), c/b ${ratios['c/b']} (≥ 0.85), d/b ${ratios['d/b']} (≥ ${report.targets['d/b']})`,
+        `formats beside JSON lines: CSV g/b ${ratios['g/b']}, Parquet h/b ${ratios['h/b']}`,
         `by CPU time (a's CPU / b's, …): b/a ${cpuRatios['b/a']}, c/b ${cpuRatios['c/b']}, d/b ${cpuRatios['d/b']}`,
         `written to bench/results.json`,
         '',

@@ -127,6 +127,8 @@ describe('parseExportRequest: valid variants', () => {
     ],
     ['ids of exactly 128 characters', { requestId: 'r'.repeat(128) }, { requestId: 'r'.repeat(128) }],
     ['a one-character id', { exportId: '7' }, { exportId: '7' }],
+    ['format csv', { format: 'csv' }, { format: 'csv', compression: 'gzip' }],
+    ['format parquet', { format: 'parquet' }, { format: 'parquet' }],
   ])('accepts %s', (_title, overrides, expected) => {
     const request = accepted(parseExportRequest(requestWith(overrides)));
     expect(request).toMatchObject(expected);
@@ -269,13 +271,6 @@ describe('parseExportRequest: one invalid field at a time', () => {
       'source',
       /Unrecognized key: "globs"/,
     ],
-    ['format "csv"', { format: 'csv' }, 'format', /is not available in this release; supported: jsonl/],
-    [
-      'format "parquet"',
-      { format: 'parquet' },
-      'format',
-      /is not available in this release; supported: jsonl/,
-    ],
     ['format "xml"', { format: 'xml' }, 'format', /expected one of "jsonl"\|"csv"\|"parquet"/],
     ['compression "zip"', { compression: 'zip' }, 'compression', /expected one of "gzip"\|"none"/],
     [
@@ -381,7 +376,6 @@ describe('parseExportRequest: several problems at once', () => {
           events: ['Charged'],
           window: { from: '2024-06-02T00:00:00Z', to: '2024-06-01T00:00:00Z' },
           source: {},
-          format: 'csv',
           prefix: 'a/../b',
           createdBy: { email: 'nope', name: 'Ada' },
         }),
@@ -390,7 +384,7 @@ describe('parseExportRequest: several problems at once', () => {
     expect(violations.length).toBeGreaterThanOrEqual(4);
     const paths = violations.map((violation) => violation.slice(0, violation.indexOf(': ')));
     expect([...paths].sort()).toEqual(
-      ['createdBy.email', 'events', 'format', 'prefix', 'requestId', 'source', 'window'].sort(),
+      ['createdBy.email', 'events', 'prefix', 'requestId', 'source', 'window'].sort(),
     );
   });
 
@@ -424,12 +418,19 @@ describe('parseExportRequest: several problems at once', () => {
   // sender learns about them only on the next attempt (contradicts "says everything that is wrong at once").
   it('lists cross-field problems even when a field is missing or has the wrong type', () => {
     const violations = violationsOf(
-      parseExportRequest(requestWith({ accountId: undefined, format: 'csv', source: {} })),
+      parseExportRequest(
+        requestWith({
+          accountId: undefined,
+          kind: 'profiles',
+          events: ['Charged'],
+          source: {},
+        }),
+      ),
     );
     expect(violations).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^accountId: /),
-        expect.stringMatching(/^format: is not available in this release/),
+        expect.stringMatching(/^events: an event filter applies to kind "events" only/),
         expect.stringMatching(/^source: name at least one object or prefix/),
       ]),
     );
