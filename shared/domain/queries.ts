@@ -2,7 +2,8 @@ import type { FieldEquals, StateStore, StoredDocument } from '../ports/state-sto
 
 /**
  * The queries that scan collections (the hourly check, the sweep, resume and stop), declared as data so that the
- * deployment can be checked against them: each one's equality filters and order, and the composite indexes they need.
+ * deployment can be checked against them: each one's equality filters and order (the Firestore adapter's
+ * firestore-schema.ts derives the composite indexes they need).
  * Firestore serves one equality filter ordered by document id from its automatic single-field index; two or more
  * filtered fields need a composite index (terraform/firestore.tf declares the same ones; a drift test compares).
  */
@@ -38,24 +39,6 @@ export const HEALTH_QUERIES: readonly QueryShape[] = [
     usedBy: 'sweepRuns pages planning and running runs (shared/domain/health/sweep-runs.ts)',
   },
 ];
-
-export interface IndexSpec {
-  collectionGroup: string;
-  queryScope: 'COLLECTION';
-  fields: readonly { fieldPath: string; order: 'ASCENDING' }[];
-}
-
-/** The composite indexes HEALTH_QUERIES need: every query with more than one equality filter. */
-export const FIRESTORE_INDEXES: readonly IndexSpec[] = HEALTH_QUERIES.filter((q) => q.equals.length > 1).map(
-  (q) => ({
-    collectionGroup: q.collectionGroup,
-    queryScope: 'COLLECTION',
-    fields: [
-      ...q.equals.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })),
-      ...q.orderBy.map((o) => ({ fieldPath: o.field, order: o.direction })),
-    ],
-  }),
-);
 
 /** The exports the hourly check works on: failing and not stopped. */
 export const FAILING_EXPORTS: readonly FieldEquals[] = [

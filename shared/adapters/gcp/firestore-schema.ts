@@ -52,7 +52,7 @@ export function compositeIndexFor(query: FirestoreQuery): CompositeIndex {
   };
 }
 
-/** The composite indexes the queries need: today none, which the drift test checks against Terraform. */
+/** The composite indexes the queries need (the drift test checks Terraform declares exactly these). */
 export const FIRESTORE_COMPOSITE_INDEXES: readonly CompositeIndex[] =
   FIRESTORE_QUERIES.filter(needsCompositeIndex).map(compositeIndexFor);
 

@@ -1,4 +1,5 @@
-import { FIRESTORE_INDEXES, HEALTH_QUERIES } from '../../../../shared/domain/queries';
+import { FIRESTORE_COMPOSITE_INDEXES } from '../../../../shared/adapters/gcp/firestore-schema';
+import { HEALTH_QUERIES } from '../../../../shared/domain/queries';
 import { restartExport } from '../../../../shared/domain/health/restart-export';
 import type { ListQuery } from '../../../../shared/ports/state-store.port';
 import { conditionsOf } from '../../../../shared/ports/state-store.port';
@@ -48,24 +49,22 @@ describe('the queries of the hourly check are declared, with their indexes', () 
   });
 
   it('declares a composite index for each query with more than one filtered field, ordered by document id', () => {
-    expect(FIRESTORE_INDEXES).toEqual([
+    expect(FIRESTORE_COMPOSITE_INDEXES).toEqual([
       {
         collectionGroup: 'exports',
-        queryScope: 'COLLECTION',
         fields: [
-          { fieldPath: 'status', order: 'ASCENDING' },
-          { fieldPath: 'health.state', order: 'ASCENDING' },
-          { fieldPath: '__name__', order: 'ASCENDING' },
+          { field: 'status', order: 'ASCENDING' },
+          { field: 'health.state', order: 'ASCENDING' },
+          { field: '__name__', order: 'ASCENDING' },
         ],
       },
       {
         collectionGroup: 'runs',
-        queryScope: 'COLLECTION',
         fields: [
-          { fieldPath: 'accountId', order: 'ASCENDING' },
-          { fieldPath: 'exportId', order: 'ASCENDING' },
-          { fieldPath: 'status', order: 'ASCENDING' },
-          { fieldPath: '__name__', order: 'ASCENDING' },
+          { field: 'accountId', order: 'ASCENDING' },
+          { field: 'exportId', order: 'ASCENDING' },
+          { field: 'status', order: 'ASCENDING' },
+          { field: '__name__', order: 'ASCENDING' },
         ],
       },
     ]);
