@@ -4,6 +4,7 @@ import { handleChunkTask } from '../shared/handlers/chunk-task.handler';
 import { handleDeadLetter } from '../shared/handlers/dead-letter.handler';
 import { handleExportRequest } from '../shared/handlers/export-request.handler';
 import { apiFunction } from './api-function';
+import { ownRequestBodies } from './own-request-bodies';
 import { pubsubFunction } from './pubsub-function';
 
 // One entry point per Cloud Function; all logic lives in shared/.
@@ -21,3 +22,4 @@ functions.cloudEvent(
 );
 functions.cloudEvent('checkFailures', pubsubFunction('checkFailures', handleCheckFailures));
 functions.http('api', apiFunction);
+ownRequestBodies(apiFunction);

@@ -4,7 +4,8 @@ import type { ExportSettings } from './domain/context';
 import { DEFAULT_SETTINGS } from './domain/context';
 import { formatIssues } from './domain/schema';
 import { LOG_LEVELS } from './ports/logger.port';
-import { bucketNameSchema } from './domain/source/gcs-uri';
+import { bucketNameSchema, gcsPrefixUriSchema } from './domain/source/gcs-uri';
+import { ACCOUNT_PLACEHOLDER } from './domain/export-request';
 
 /**
  * Every open part holds up to this much in memory (the head it may send in one request, then the chunk the client
@@ -50,6 +51,32 @@ const topic = (fallback: string) =>
     .string()
     .regex(/^[A-Za-z][\w.~%+-]{2,254}$/, 'is not a valid topic name')
     .default(fallback);
+
+const kek = z
+  .string()
+  .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be base64 of exactly 32 bytes');
+
+/** A comma-separated list; empty items are ignored. */
+const list = (item: z.ZodType<string, string>) =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item).min(1));
+
+/** `gs://bucket/prefix/` in which `{accountId}` stands for the account: checked with a sample account id. */
+const sourceTemplate = z
+  .string()
+  .refine(
+    (template) => gcsPrefixUriSchema.safeParse(template.replaceAll(ACCOUNT_PLACEHOLDER, 'acct')).success,
+    'must be gs://BUCKET/PREFIX/ (ending with "/"), optionally with {accountId} in the prefix',
+  );
+
+const serviceAccountEmail = z.email().regex(/\.gserviceaccount\.com$/, 'must be a service account e-mail');
 
 /**
  * Every environment variable the service reads, with its default. Read once, at cold start. Exported for the
@@ -97,11 +124,27 @@ export const envSchema = z.object({
   // Firestore's TTL policy deletes runs, chunks and rejections this long after they were last written whole. At
   // least a week: a blocked run must outlive the three days of failure notices before its export is stopped.
   STATE_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(90),
-  /** Base64 of the 32-byte key-encryption key (a Secret Manager secret in production). */
-  GCS_EXPORT_KEK: z
-    .string()
-    .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be base64 of exactly 32 bytes')
-    .optional(),
+  /**
+   * Base64 of the current 32-byte key-encryption key (a Secret Manager secret in production). Only the functions
+   * that encrypt or decrypt customers' keys need it; locally it overrides DATA/kek.key.
+   */
+  GCS_EXPORT_KEK: kek.optional(),
+  /** Previous key-encryption keys, comma-separated, still accepted for decryption until `keys rewrap` ran. */
+  GCS_EXPORT_KEK_PREVIOUS: list(kek).optional(),
+  /** Where each account's sources lie, e.g. gs://platform-events/accounts/{accountId}/ (comma-separated). */
+  SOURCE_PREFIX_TEMPLATE: list(sourceTemplate).optional(),
+  /** The management API's callers: service-account e-mails whose Google ID tokens it accepts (comma-separated). */
+  API_ALLOWED_CALLERS: list(serviceAccountEmail).optional(),
+  /** The audience those ID tokens must be minted for: the api function's URL. */
+  API_AUDIENCE: z.url().optional(),
+  /** Where Google's ID-token signing certificates are fetched (PEM); only emulated setups change it. */
+  API_ID_TOKEN_CERTS_URL: z.url().optional(),
+  /** A shared bearer token instead of ID tokens: `gcs-export serve` and emulated setups only. */
+  GCS_EXPORT_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Read by the Storage client itself; named here because STORAGE_EMULATOR_TOKEN_URL depends on it. */
+  STORAGE_EMULATOR_HOST: z.string().optional(),
+  /** Emulators only: customers' keys exchange their tokens here (the test GCS server's /token), not at Google. */
+  STORAGE_EMULATOR_TOKEN_URL: z.url().optional(),
   QUARANTINE_BUCKET: bucketNameSchema.optional(),
   STORAGE_RESUMABLE_THRESHOLD_BYTES: bytes(DEFAULT_UPLOAD_OPTIONS.resumableThresholdBytes, 64 * 1024),
   STORAGE_RESUMABLE_CHUNK_BYTES: bytes(DEFAULT_UPLOAD_OPTIONS.resumableChunkBytes, 256 * 1024).refine(
@@ -126,7 +169,11 @@ export const envSchema = z.object({
   MAIL_FROM_NAME: z.string().min(1).default('Data exports'),
 });
 
-export const REQUIRED_FOR_GCP = ['GOOGLE_CLOUD_PROJECT', 'GCS_EXPORT_KEK', 'QUARANTINE_BUCKET'] as const;
+export const REQUIRED_FOR_GCP = [
+  'GOOGLE_CLOUD_PROJECT',
+  'QUARANTINE_BUCKET',
+  'SOURCE_PREFIX_TEMPLATE',
+] as const;
 
 /** Rules between variables; each broken one is reported with the others. */
 const crossRules: { path: keyof Env; message: string; holds: (env: Env) => boolean }[] = [
@@ -149,26 +196,63 @@ const crossRules: { path: keyof Env; message: string; holds: (env: Env) => boole
       env.GCS_EXPORT_ADAPTERS === 'local' ||
       env.FIRESTORE_EMULATOR_HOST !== undefined,
   },
+  {
+    path: 'GCS_EXPORT_API_TOKEN',
+    message: 'must not be set with API_ALLOWED_CALLERS: choose ID tokens or the shared token',
+    holds: (env) => !(env.API_ALLOWED_CALLERS && env.GCS_EXPORT_API_TOKEN),
+  },
+  {
+    path: 'API_AUDIENCE',
+    message: 'is required with API_ALLOWED_CALLERS (the api function URL)',
+    holds: (env) => !env.API_ALLOWED_CALLERS || env.API_AUDIENCE !== undefined,
+  },
+  {
+    path: 'STORAGE_EMULATOR_TOKEN_URL',
+    message: 'is only for emulators: set STORAGE_EMULATOR_HOST too',
+    holds: (env) => !env.STORAGE_EMULATOR_TOKEN_URL || env.STORAGE_EMULATOR_HOST !== undefined,
+  },
+  {
+    path: 'GCS_EXPORT_KEK_PREVIOUS',
+    message: 'needs GCS_EXPORT_KEK (the current key) as well',
+    holds: (env) => !env.GCS_EXPORT_KEK_PREVIOUS || env.GCS_EXPORT_KEK !== undefined,
+  },
 ];
 
 const configSchema = envSchema.superRefine((env, ctx) => {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   for (const rule of crossRules) {
-    if (!rule.holds(env)) ctx.addIssue({ code: 'custom', path: [rule.path], message: rule.message });
+    if (!rule.holds(env)) issue(rule.path, rule.message);
   }
   if (env.GCS_EXPORT_ADAPTERS !== 'gcp') return;
   for (const name of REQUIRED_FOR_GCP) {
-    if (env[name] === undefined)
-      ctx.addIssue({ code: 'custom', path: [name], message: 'is required when GCS_EXPORT_ADAPTERS=gcp' });
+    if (env[name] === undefined) issue(name, 'is required when GCS_EXPORT_ADAPTERS=gcp');
   }
 });
 
 export type Env = z.infer<typeof envSchema>;
 
+/** Key-encryption keys: the current one seals, every one of them opens (rotation). */
+export interface KeyEncryptionKeys {
+  current: Buffer;
+  previous: Buffer[];
+}
+
+/** Who may call the management API. */
+export interface ApiCallers {
+  /** Production: Google ID tokens of these service accounts, minted for `audience`. */
+  idTokens?: { emails: string[]; audience: string; certsUrl?: string };
+  /** `gcs-export serve` and emulated setups: one shared bearer token. */
+  bearerToken?: string;
+}
+
 export interface GcpConfig {
   projectId: string;
   firestoreDatabaseId: string;
   stateRetentionDays: number;
-  keyEncryptionKey: Buffer;
+  /** Absent in functions that never touch customers' keys. */
+  keyEncryptionKeys?: KeyEncryptionKeys;
+  /** Emulators only (STORAGE_EMULATOR_TOKEN_URL). */
+  storageEmulatorTokenUrl?: string;
   quarantineBucket: string;
   upload: typeof DEFAULT_UPLOAD_OPTIONS;
   storageRetry: typeof DEFAULT_STORAGE_RETRY;
@@ -188,6 +272,9 @@ export interface Config {
   localConcurrency: number;
   /** Worker threads for blocks of records (0: the main thread does the work). */
   blockThreads: number;
+  api: ApiCallers;
+  /** From the environment; local runs fall back to DATA/kek.key. */
+  keyEncryptionKeys?: KeyEncryptionKeys;
 }
 
 /** One worker thread per vCPU; none on a single vCPU, where a thread would only add hand-over costs. */
@@ -217,6 +304,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxDeliveryAttempts: e.MAX_DELIVERY_ATTEMPTS,
     localConcurrency: e.LOCAL_CONCURRENCY,
     blockThreads: e.BLOCK_THREADS ?? defaultBlockThreads(),
+    api: apiCallers(e),
+    ...keysOf(e),
     settings: {
       chunkTargetBytes: e.CHUNK_TARGET_BYTES,
       maxPartBytes: e.MAX_PART_BYTES,
@@ -230,6 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         failureCheck: e.FAILURE_CHECK_TOPIC,
       },
       health: healthSettings(e),
+      ...(e.SOURCE_PREFIX_TEMPLATE ? { sourceScope: e.SOURCE_PREFIX_TEMPLATE } : {}),
     },
   };
 }
@@ -251,15 +341,42 @@ function healthSettings(e: Env): ExportSettings['health'] {
   };
 }
 
+function keysOf(e: Env): { keyEncryptionKeys?: KeyEncryptionKeys } {
+  if (!e.GCS_EXPORT_KEK) return {};
+  const decode = (value: string) => Buffer.from(value, 'base64');
+  return {
+    keyEncryptionKeys: {
+      current: decode(e.GCS_EXPORT_KEK),
+      previous: (e.GCS_EXPORT_KEK_PREVIOUS ?? []).map(decode),
+    },
+  };
+}
+
+function apiCallers(e: Env): ApiCallers {
+  return {
+    ...(e.API_ALLOWED_CALLERS && e.API_AUDIENCE
+      ? {
+          idTokens: {
+            emails: e.API_ALLOWED_CALLERS,
+            audience: e.API_AUDIENCE,
+            ...(e.API_ID_TOKEN_CERTS_URL ? { certsUrl: e.API_ID_TOKEN_CERTS_URL } : {}),
+          },
+        }
+      : {}),
+    ...(e.GCS_EXPORT_API_TOKEN ? { bearerToken: e.GCS_EXPORT_API_TOKEN } : {}),
+  };
+}
+
 function gcpConfig(e: Env): GcpConfig {
   // configSchema guarantees these for gcp; the checks only narrow the types.
-  if (!e.GOOGLE_CLOUD_PROJECT || !e.GCS_EXPORT_KEK || !e.QUARANTINE_BUCKET)
-    throw new ConfigError('GOOGLE_CLOUD_PROJECT, GCS_EXPORT_KEK and QUARANTINE_BUCKET are required');
+  if (!e.GOOGLE_CLOUD_PROJECT || !e.QUARANTINE_BUCKET)
+    throw new ConfigError('GOOGLE_CLOUD_PROJECT and QUARANTINE_BUCKET are required');
   return {
     projectId: e.GOOGLE_CLOUD_PROJECT,
     firestoreDatabaseId: e.FIRESTORE_DATABASE_ID,
     stateRetentionDays: e.STATE_RETENTION_DAYS,
-    keyEncryptionKey: Buffer.from(e.GCS_EXPORT_KEK, 'base64'),
+    ...keysOf(e),
+    ...(e.STORAGE_EMULATOR_TOKEN_URL ? { storageEmulatorTokenUrl: e.STORAGE_EMULATOR_TOKEN_URL } : {}),
     quarantineBucket: e.QUARANTINE_BUCKET,
     upload: {
       resumableThresholdBytes: e.STORAGE_RESUMABLE_THRESHOLD_BYTES,

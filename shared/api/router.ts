@@ -1,16 +1,20 @@
 import type { ServiceRuntime } from '../handlers/service-runtime';
 import { idSchema } from '../domain/ids';
+import { inputError } from '../domain/errors';
+import { parseWithSchema } from '../domain/schema';
+import type { z } from '../domain/zod';
 import type { ApiResponse } from './http-errors';
 import { apiError, errorResponse } from './http-errors';
+import type { Route } from './routes';
 import { ROUTES } from './routes';
 
 export interface ApiRequest {
   method: string;
   path: string;
+  /** Query parameters; a repeated one keeps its last value. */
+  query?: Record<string, string>;
   body: unknown;
 }
-
-const ACCOUNT_PREFIX = /^\/v1\/accounts\/([^/]+)\/(.+?)\/?$/;
 
 /** A path segment decoded, or undefined when its percent-encoding is malformed. */
 function decoded(segment: string): string | undefined {
@@ -21,9 +25,10 @@ function decoded(segment: string): string | undefined {
   }
 }
 
-function match(pattern: string, path: string): Record<string, string> | undefined {
-  const want = pattern.split('/');
-  const got = path.split('/');
+/** The route's parameters when `path` is one of its paths, else undefined. Parameters must be valid ids. */
+function match(route: Route, path: string): Record<string, string> | undefined {
+  const want = route.path.split('/');
+  const got = path.replace(/\/$/, '').split('/');
   if (want.length !== got.length) return undefined;
   const params: Record<string, string> = {};
   for (const [i, segment] of want.entries()) {
@@ -37,29 +42,57 @@ function match(pattern: string, path: string): Record<string, string> | undefine
   return params;
 }
 
-const notFound = (message: string): ApiResponse => apiError('routeNotFound', message);
-
-/** Routes one HTTP request of the management API; never throws. */
-export async function routeApiRequest(runtime: ServiceRuntime, request: ApiRequest): Promise<ApiResponse> {
-  const scoped = ACCOUNT_PREFIX.exec(request.path);
-  const accountId = scoped?.[1] ? decoded(scoped[1]) : undefined;
-  if (!scoped || !accountId || !idSchema.safeParse(accountId).success)
-    return notFound('no such resource; paths start with /v1/accounts/{accountId}/');
-  const rest = scoped[2] ?? '';
-  const candidates = ROUTES.map((route) => ({ route, params: match(route.pattern, rest) })).filter(
-    (c) => c.params !== undefined,
+/** The route and its parameters for a request, or the 404/405 answer. */
+export function findRoute(
+  method: string,
+  path: string,
+): { route: Route; params: Record<string, string> } | ApiResponse {
+  const candidates = ROUTES.flatMap((route) => {
+    const params = match(route, path);
+    return params ? [{ route, params }] : [];
+  });
+  if (candidates.length === 0)
+    return apiError('routeNotFound', 'no such resource; paths start with /v1/accounts/{accountId}/');
+  return (
+    candidates.find((c) => c.route.method === method) ??
+    apiError('methodNotAllowed', `${method} is not allowed here`)
   );
-  if (candidates.length === 0) return notFound(`no such resource: ${rest}`);
-  const chosen = candidates.find((c) => c.route.method === request.method);
-  if (!chosen?.params) {
-    return apiError('methodNotAllowed', `${request.method} is not allowed here`);
-  }
+}
+
+function parseInput<T>(
+  schema: z.ZodType<T> | undefined,
+  value: unknown,
+  code: 'invalidBody' | 'invalidQuery',
+): T | undefined {
+  if (!schema) return undefined;
+  const parsed = parseWithSchema(schema, value);
+  if (!parsed.ok) throw inputError(code, parsed.violations.join('; '), { violations: parsed.violations });
+  return parsed.value;
+}
+
+/**
+ * Routes one request of the management API (already authenticated): parses its query and body with the route's
+ * schemas, runs it, and shapes the answer with the route's response schema, so that only documented fields leave.
+ * Never throws.
+ */
+export async function routeApiRequest(runtime: ServiceRuntime, request: ApiRequest): Promise<ApiResponse> {
+  const found = findRoute(request.method, request.path);
+  if (!('route' in found)) return found;
+  const { route, params } = found;
   const log = runtime.ctx.logger.child({
-    accountId,
-    route: `${chosen.route.method} ${chosen.route.pattern}`,
+    ...(params.accountId ? { accountId: params.accountId } : {}),
+    route: `${route.method} ${route.path}`,
   });
   try {
-    return await chosen.route.handle(runtime, accountId, chosen.params, request.body);
+    const query = parseInput(route.query, request.query ?? {}, 'invalidQuery') ?? {};
+    const body = parseInput(route.body, request.body ?? {}, 'invalidBody');
+    const result = await route.handle(runtime, {
+      params,
+      query: query as Record<string, string | undefined>,
+      body,
+    });
+    const { schema } = route.ok;
+    return schema ? { status: route.ok.status, body: schema.parse(result) } : { status: route.ok.status };
   } catch (error) {
     return errorResponse(error, log);
   }

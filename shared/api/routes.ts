@@ -9,135 +9,214 @@ import {
   validateDestination,
 } from '../domain/destinations/manage-destinations';
 import { publicDestination } from '../domain/destinations/destination.schema';
-import { inputError } from '../domain/errors';
-import { idSchema } from '../domain/ids';
-import { parseWithSchema } from '../domain/schema';
+import { rewrapKeys } from '../domain/destinations/rewrap-keys';
+import type { ErrorCode } from '../domain/error-codes';
 import { restartExport } from '../domain/health/restart-export';
-import { z } from '../domain/zod';
-import { exportStatus, runStatus } from './status';
-import type { ApiResponse } from './http-errors';
+import type { z } from '../domain/zod';
+import * as api from './schemas';
+import { exportRuns, exportStatus, listExports, runFiles, runStatus } from './status';
+import { withPublicFailures } from './public-view';
 
-/** A key may be pasted as the downloaded file's text or sent as the parsed JSON object. */
-const keySchema = z
-  .union([z.string().min(1), z.record(z.string(), z.unknown())])
-  .transform((key) => (typeof key === 'string' ? key : JSON.stringify(key)));
-
-const newDestinationBody = z.strictObject({
-  destinationId: idSchema.optional(),
-  nickname: z.string(),
-  bucket: z.string(),
-  key: keySchema,
-});
-const rotateKeyBody = z.strictObject({ key: keySchema });
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = parseWithSchema(schema, body ?? {});
-  if (!parsed.ok)
-    throw inputError('invalidBody', parsed.violations.join('; '), { violations: parsed.violations });
-  return parsed.value;
+export interface RouteInput {
+  /** Path parameters (`:name` segments), each a valid id. */
+  params: Record<string, string>;
+  /** The query string, parsed by the route's `query` schema. */
+  query: Record<string, string | undefined>;
+  /** The body, parsed by the route's `body` schema. */
+  body: unknown;
 }
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** Path below /v1/accounts/{accountId}; `:name` segments are ids. */
-  pattern: string;
-  handle(
-    runtime: ServiceRuntime,
-    accountId: string,
-    params: Record<string, string>,
-    body: unknown,
-  ): Promise<ApiResponse>;
+  /** Absolute path; `:name` segments are ids. Every account route starts with /v1/accounts/:accountId/. */
+  path: string;
+  summary: string;
+  description?: string;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** The success answer: its status, and the schema that shapes (and documents) its body. */
+  ok: { status: number; description: string; schema?: z.ZodType };
+  /** Codes this route answers with beyond the ones every route may (documented in the OpenAPI document). */
+  errors: readonly ErrorCode[];
+  handle(runtime: ServiceRuntime, input: RouteInput): Promise<unknown>;
 }
 
-/** Every route acts inside one account: ids are looked up under it, so another account's data is simply not found. */
+const account = (input: RouteInput) => input.params.accountId ?? '';
+const param = (input: RouteInput, name: string) => input.params[name] ?? '';
+const page = (input: RouteInput) => ({
+  ...(input.query.pageSize === undefined ? {} : { pageSize: input.query.pageSize }),
+  ...(input.query.pageToken === undefined ? {} : { pageToken: input.query.pageToken }),
+});
+
+/** The failures a save, rotation or validation answers with: the product doc's "Error when saving credentials". */
+const PROBE_ERRORS = [
+  'bucketNotFound',
+  'missingPermissions',
+  'credentialsInvalid',
+  'tokenExchangeRefused',
+  'forbidden',
+  'destinationRejected',
+  'destinationUnavailable',
+] as const satisfies readonly ErrorCode[];
+
+const A = '/v1/accounts/:accountId';
+
+/**
+ * Every route of the management API, the one table the router, the CLI and the OpenAPI document read. Account
+ * routes act inside their account: ids are looked up under it, so another account's data is simply not found.
+ */
 export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
-    pattern: 'destinations',
-    handle: async (rt, accountId) => ({
-      status: 200,
-      body: { destinations: await listDestinations(rt.ctx.state, accountId) },
-    }),
+    path: `${A}/destinations`,
+    summary: "The account's destinations (keys are never shown)",
+    query: api.pageQuerySchema,
+    ok: { status: 200, description: 'One page of destinations', schema: api.destinationPageSchema },
+    errors: ['invalidQuery'],
+    handle: (rt, input) => listDestinations(rt.ctx.state, account(input), page(input)),
   },
   {
     method: 'POST',
-    pattern: 'destinations',
-    handle: async (rt, accountId, _params, body) => {
-      const { key, destinationId, ...fields } = parseBody(newDestinationBody, body);
-      const destination = await registerDestination(
+    path: `${A}/destinations`,
+    summary: 'Save a bucket and its service account key ("Save Credentials")',
+    description:
+      'Checks every field first and lists every violation (values are never echoed), then probes the bucket ' +
+      'with the key: it must hold storage.objects.create and storage.objects.get; one small probe object is ' +
+      'written once per destination. A retention policy is a warning, not a failure.',
+    body: api.newDestinationBody,
+    ok: {
+      status: 201,
+      description: 'Saved; the key is stored encrypted',
+      schema: api.checkedDestinationSchema,
+    },
+    errors: ['invalidDestination', 'destinationExists', 'nicknameTaken', ...PROBE_ERRORS],
+    handle: (rt, input) => {
+      const { key, destinationId, ...fields } = input.body as z.output<typeof api.newDestinationBody>;
+      return registerDestination(
         rt.destinationDeps,
-        {
-          ...fields,
-          accountId,
-          destinationId: destinationId ?? `dst-${randomUUID().slice(0, 8)}`,
-        },
+        { ...fields, accountId: account(input), destinationId: destinationId ?? `dst-${randomUUID()}` },
         key,
       );
-      return { status: 201, body: destination };
     },
   },
   {
     method: 'GET',
-    pattern: 'destinations/:destinationId',
-    handle: async (rt, accountId, { destinationId = '' }) => ({
-      status: 200,
-      body: publicDestination(await getDestination(rt.ctx.state, accountId, destinationId)),
-    }),
+    path: `${A}/destinations/:destinationId`,
+    summary: 'One destination',
+    ok: { status: 200, description: 'The destination', schema: api.destinationSchema },
+    errors: ['destinationNotFound'],
+    handle: async (rt, input) =>
+      publicDestination(await getDestination(rt.ctx.state, account(input), param(input, 'destinationId'))),
   },
   {
     method: 'PUT',
-    pattern: 'destinations/:destinationId/key',
-    handle: async (rt, accountId, { destinationId = '' }, body) => ({
-      status: 200,
-      body: await rotateDestinationKey(
+    path: `${A}/destinations/:destinationId/key`,
+    summary: 'Replace the key (after probing the bucket with the new one)',
+    body: api.rotateKeyBody,
+    ok: { status: 200, description: 'The new key is in use', schema: api.checkedDestinationSchema },
+    errors: ['destinationNotFound', 'invalidKey', ...PROBE_ERRORS],
+    handle: (rt, input) =>
+      rotateDestinationKey(
         rt.destinationDeps,
-        accountId,
-        destinationId,
-        parseBody(rotateKeyBody, body).key,
+        account(input),
+        param(input, 'destinationId'),
+        (input.body as z.output<typeof api.rotateKeyBody>).key,
+      ),
+  },
+  {
+    method: 'POST',
+    path: `${A}/destinations/:destinationId/validate`,
+    summary: 'Probe the bucket with the stored key now',
+    ok: { status: 200, description: 'The key works', schema: api.validationSchema },
+    errors: ['destinationNotFound', ...PROBE_ERRORS],
+    handle: async (rt, input) => ({
+      valid: true,
+      destination: await validateDestination(
+        rt.destinationDeps,
+        account(input),
+        param(input, 'destinationId'),
       ),
     }),
   },
   {
-    method: 'POST',
-    pattern: 'destinations/:destinationId/validate',
-    handle: async (rt, accountId, { destinationId = '' }) => ({
-      status: 200,
-      body: {
-        valid: true,
-        destination: await validateDestination(rt.destinationDeps, accountId, destinationId),
-      },
-    }),
+    method: 'DELETE',
+    path: `${A}/destinations/:destinationId`,
+    summary: 'Delete the destination and its key',
+    ok: { status: 204, description: 'Deleted' },
+    errors: ['destinationNotFound'],
+    handle: (rt, input) => deleteDestination(rt.ctx.state, account(input), param(input, 'destinationId')),
   },
   {
-    method: 'DELETE',
-    pattern: 'destinations/:destinationId',
-    handle: async (rt, accountId, { destinationId = '' }) => {
-      await deleteDestination(rt.ctx.state, accountId, destinationId);
-      return { status: 204 };
+    method: 'GET',
+    path: `${A}/exports`,
+    summary: "The account's exports, with status and health",
+    query: api.pageQuerySchema,
+    ok: { status: 200, description: 'One page of exports', schema: api.exportPageSchema },
+    errors: ['invalidQuery'],
+    handle: async (rt, input) => withPublicFailures(await listExports(rt.ctx, account(input), page(input))),
+  },
+  {
+    method: 'GET',
+    path: `${A}/exports/:exportId`,
+    summary: 'One export: status, health, notices and its recent runs',
+    ok: { status: 200, description: 'The export', schema: api.exportDetailSchema },
+    errors: ['exportNotFound'],
+    handle: async (rt, input) => {
+      const status = await exportStatus(rt.ctx, account(input), param(input, 'exportId'));
+      const recent = await exportRuns(rt.ctx, account(input), param(input, 'exportId'), { pageSize: 10 });
+      return withPublicFailures({ ...status, recentRuns: recent.items });
     },
   },
   {
     method: 'GET',
-    pattern: 'exports/:exportId',
-    handle: async (rt, accountId, { exportId = '' }) => ({
-      status: 200,
-      body: await exportStatus(rt.ctx, accountId, exportId),
-    }),
+    path: `${A}/exports/:exportId/runs`,
+    summary: "An export's runs, newest first",
+    query: api.pageQuerySchema,
+    ok: { status: 200, description: 'One page of runs', schema: api.runPageSchema },
+    errors: ['invalidQuery'],
+    handle: (rt, input) => exportRuns(rt.ctx, account(input), param(input, 'exportId'), page(input)),
   },
   {
     method: 'POST',
-    pattern: 'exports/:exportId/resume',
-    handle: async (rt, accountId, { exportId = '' }) => ({
+    path: `${A}/exports/:exportId/resume`,
+    summary: 'Resume a failing or stopped export once its destination works again',
+    ok: {
       status: 200,
-      body: await restartExport(rt.ctx, rt.destinationDeps, accountId, exportId),
-    }),
+      description: 'The runs resumed and the export status after',
+      schema: api.resumeSchema,
+    },
+    errors: ['exportNotFound', 'destinationNotFound', ...PROBE_ERRORS],
+    // A destination that still fails is answered with its error: resuming into it would only block again.
+    handle: (rt, input) =>
+      restartExport(rt.ctx, rt.destinationDeps, account(input), param(input, 'exportId')),
   },
   {
     method: 'GET',
-    pattern: 'runs/:runId',
-    handle: async (rt, accountId, { runId = '' }) => ({
-      status: 200,
-      body: await runStatus(rt.ctx, accountId, runId),
-    }),
+    path: `${A}/runs/:runId`,
+    summary: 'One run: status, counts and its first page of files',
+    ok: { status: 200, description: 'The run', schema: api.runDetailSchema },
+    errors: ['runNotFound'],
+    handle: (rt, input) => runStatus(rt.ctx, account(input), param(input, 'runId')),
+  },
+  {
+    method: 'GET',
+    path: `${A}/runs/:runId/files`,
+    summary: "A run's files, in chunk order",
+    query: api.pageQuerySchema,
+    ok: { status: 200, description: 'One page of files', schema: api.filePageSchema },
+    errors: ['runNotFound', 'invalidQuery'],
+    handle: (rt, input) => runFiles(rt.ctx, account(input), param(input, 'runId'), page(input)),
+  },
+  {
+    method: 'POST',
+    path: '/v1/admin/keys/rewrap',
+    summary: 'Re-encrypt every stored key under the current key-encryption key (operators)',
+    description:
+      'Run after making a new key-encryption key current (GCS_EXPORT_KEK, the old one in GCS_EXPORT_KEK_PREVIOUS); ' +
+      'once it reports no key left to re-wrap, the previous key can be retired. Idempotent.',
+    ok: { status: 200, description: 'What was re-encrypted', schema: api.rewrapSchema },
+    errors: [],
+    handle: (rt) =>
+      rewrapKeys({ state: rt.ctx.state, cipher: rt.destinationDeps.cipher, logger: rt.ctx.logger }),
   },
 ];

@@ -10,8 +10,10 @@ export function reportFailure(error: unknown): number {
     process.stderr.write(`gcs-export: ${error.message}\n`);
     return 2;
   }
-  if (error instanceof ExportError && (error.kind === 'input' || error.kind === 'destination')) {
-    process.stderr.write(`gcs-export: ${error.message}\n`);
+  if (error instanceof ExportError && error.code !== 'unexpected') {
+    const violations = Array.isArray(error.details.violations) ? (error.details.violations as unknown[]) : [];
+    const detail = violations.length > 1 ? `\n  ${violations.map(String).join('\n  ')}` : '';
+    process.stderr.write(`gcs-export: ${error.code}: ${error.message}${detail}\n`);
     return 1;
   }
   process.stderr.write(

@@ -3,6 +3,9 @@ import { registerBench } from './commands/bench';
 import { registerCheckFailures } from './commands/check-failures';
 import { registerDemo } from './commands/demo';
 import { registerDestinations } from './commands/destinations';
+import { registerExports } from './commands/exports';
+import { registerOpenApi } from './commands/openapi';
+import { registerServe } from './commands/serve';
 import { registerPublish } from './commands/publish';
 import { registerRun } from './commands/run';
 
@@ -18,6 +21,9 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerRun(program);
   registerDestinations(program);
+  registerExports(program);
+  registerServe(program);
+  registerOpenApi(program);
   registerPublish(program);
   registerCheckFailures(program);
   registerBench(program);

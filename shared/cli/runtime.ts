@@ -1,8 +1,7 @@
 import { loadConfig } from '../config';
 import type { Config } from '../config';
-import type { LocalRuntime } from '../composition/local';
+import type { LocalRuntime, LocalRuntimeOptions } from '../composition/local';
 import { createLocalRuntime } from '../composition/local';
-import type { Clock } from '../ports/clock.port';
 import { lockDataDir } from './data-lock';
 
 export interface CommonOptions {
@@ -19,7 +18,10 @@ export function cliConfig(options: CommonOptions, overrides: Partial<Config['set
 }
 
 /** The local runtime over the data folder, locked for this process until `close()`; a clock to travel in time. */
-export async function openRuntime(config: Config, clock?: Clock): Promise<LocalRuntime> {
+export async function openRuntime(
+  config: Config,
+  options: Pick<LocalRuntimeOptions, 'callers' | 'clock'> = {},
+): Promise<LocalRuntime> {
   const unlock = await lockDataDir(config.dataDir);
   try {
     const runtime = await createLocalRuntime({
@@ -27,7 +29,7 @@ export async function openRuntime(config: Config, clock?: Clock): Promise<LocalR
       dataDir: config.dataDir,
       persistState: true,
       blockThreads: config.blockThreads,
-      ...(clock ? { clock } : {}),
+      ...options,
     });
     return {
       ...runtime,
@@ -39,6 +41,19 @@ export async function openRuntime(config: Config, clock?: Clock): Promise<LocalR
   } catch (error) {
     await unlock();
     throw error;
+  }
+}
+
+/** Opens the runtime, runs `work`, and always closes it (state saved, data folder unlocked). */
+export async function withRuntime<T>(
+  options: CommonOptions,
+  work: (runtime: LocalRuntime) => Promise<T>,
+): Promise<T> {
+  const runtime = await openRuntime(cliConfig(options));
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
   }
 }
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
-import { AesGcmCipher } from '../adapters/crypto/aes-gcm-cipher';
 import { FirestoreStateStore } from '../adapters/gcp/firestore-state-store';
 import { GcsBucketStore } from '../adapters/gcp/gcs-bucket-store';
 import { GcsDestinationStores } from '../adapters/gcp/gcs-destination-stores';
@@ -17,6 +16,7 @@ import type { DestinationDeps } from '../domain/destinations/manage-destinations
 import { JsonLogger } from '../adapters/json-logger';
 import type { Logger } from '../ports/logger.port';
 import type { ServiceRuntime } from '../handlers/service-runtime';
+import { callerVerifier, cipherFor } from './callers';
 
 export interface GcpRuntime extends ServiceRuntime {
   bus: PubSubBus;
@@ -44,8 +44,13 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
   const state = new FirestoreStateStore(firestore, { retentionDays: gcp.stateRetentionDays });
   const bus = new PubSubBus(new PubSub({ projectId: gcp.projectId }));
   const storage = platformStorage(gcp.projectId, gcp.storageRetry);
-  const cipher = new AesGcmCipher(gcp.keyEncryptionKey);
-  const destinations = new GcsDestinationStores({ cipher, retry: gcp.storageRetry, upload: gcp.upload });
+  const cipher = cipherFor(gcp.keyEncryptionKeys);
+  const destinations = new GcsDestinationStores({
+    cipher,
+    retry: gcp.storageRetry,
+    upload: gcp.upload,
+    ...(gcp.storageEmulatorTokenUrl ? { auth: { emulatorTokenUrl: gcp.storageEmulatorTokenUrl } } : {}),
+  });
   const blocks = blockProcessorFor(config.blockThreads);
   const ctx: ExportContext = {
     state,
@@ -72,6 +77,7 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
     ctx,
     destinationDeps,
     mailer: gcp.sendGrid ? new SendGridMailer({ ...gcp.sendGrid, from: gcp.mailFrom }) : undefined,
+    callers: callerVerifier(config.api),
     bus,
     firestore,
     close: async () => {

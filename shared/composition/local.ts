@@ -1,7 +1,9 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { AesGcmCipher } from '../adapters/crypto/aes-gcm-cipher';
+import type { CallerVerifier } from '../ports/api-callers.port';
+import { callerVerifier } from './callers';
 import { systemClock } from '../adapters/clocks';
 import type { InProcessBusOptions } from '../adapters/local/in-process-bus';
 import { InProcessBus } from '../adapters/local/in-process-bus';
@@ -32,6 +34,8 @@ export interface LocalRuntimeOptions {
   bus?: InProcessBusOptions;
   /** Keep state in `{dataDir}/state.json` so that separate commands share it (the CLI); tests keep it in memory. */
   persistState?: boolean;
+  /** Who may call the API (`gcs-export serve` passes its token); by default what the configuration names. */
+  callers?: CallerVerifier;
   /** Test hook: wraps the destination store, e.g. to inject faults. */
   wrapDestination?: (store: BucketStore) => BucketStore;
   /** Worker threads for blocks of records (the CLI passes config.blockThreads); tests keep them on one thread. */
@@ -46,6 +50,7 @@ export interface LocalRuntime {
   quarantine: LocalQuarantine;
   mailer: OutboxMailer;
   destinationDeps: DestinationDeps;
+  callers: CallerVerifier;
   dataDir: string;
   /**
    * Fires the hourly failure check the way Cloud Scheduler does (a message on the failure-check topic), waits until
@@ -71,6 +76,17 @@ async function localKeyEncryptionKey(dataDir: string): Promise<Buffer> {
 }
 
 /**
+ * Makes `key` the data folder's own key-encryption key (after `keys rewrap` under a new GCS_EXPORT_KEK), replacing
+ * the file atomically, readable by its owner only.
+ */
+export async function saveLocalKeyEncryptionKey(dataDir: string, key: Buffer): Promise<void> {
+  const file = path.join(dataDir, 'kek.key');
+  const temporary = `${file}.${randomUUID()}`;
+  await writeFile(temporary, key.toString('base64'), { mode: 0o600, flag: 'wx' });
+  await rename(temporary, file);
+}
+
+/**
  * The composition root of local runs: every port backed by the embedded adapters, and the bus subscriptions
  * wired exactly as Terraform wires Pub/Sub to the functions.
  */
@@ -86,7 +102,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const quarantine = new LocalQuarantine(path.join(dataDir, 'quarantine'));
   const bus = new InProcessBus({ concurrency: config.localConcurrency, ...options.bus });
   const mailer = new OutboxMailer(path.join(dataDir, 'outbox'), clock);
-  const cipher = new AesGcmCipher(await localKeyEncryptionKey(dataDir));
+  // GCS_EXPORT_KEK (and its previous keys) override the folder's own key, e.g. to rotate it.
+  const keys = config.keyEncryptionKeys ?? { current: await localKeyEncryptionKey(dataDir), previous: [] };
+  const cipher = new AesGcmCipher(keys.current, keys.previous);
   const blocks = blockProcessorFor(options.blockThreads ?? 0);
   const ctx: ExportContext = {
     state,
@@ -124,7 +142,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     await state.flush();
     await blocks?.close();
   };
-  const service: ServiceRuntime = { ctx, destinationDeps, mailer, close };
+  const callers = options.callers ?? callerVerifier(config.api);
+  const service: ServiceRuntime = { ctx, destinationDeps, mailer, callers, close };
   bus.subscribe(topics.failureCheck, (payload, delivery) => handleCheckFailures(service, payload, delivery), {
     maxDeliveryAttempts: attempts,
   });
@@ -136,6 +155,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     quarantine,
     mailer,
     dataDir,
+    callers,
     destinationDeps,
     fireCheck: () => fireCheck(bus, topics.failureCheck),
     close,

@@ -45,6 +45,8 @@ export interface ExportSettings {
   finaliserLeaseSeconds: number;
   topics: { requests: string; chunks: string; deadLetter: string; failureCheck: string };
   health: HealthSettings;
+  /** Where each account's sources may lie (SOURCE_PREFIX_TEMPLATE); undefined: anywhere the platform can read. */
+  sourceScope?: readonly string[] | undefined;
 }
 
 /** Everything the export services use, built once per instance by a composition root. */

@@ -220,6 +220,15 @@ export const rejectionDocSchema = z.object({
 });
 export type RejectionDoc = z.infer<typeof rejectionDocSchema>;
 
+/**
+ * An export's runs, newest first: the id starts with the time left until the largest Date, so id order (the only
+ * order pages have) is newest-first. Written with the run, in the same transaction.
+ */
+export const exportRunEntrySchema = z.object({ runId: z.string(), createdAt: z.string() });
+const MAX_EPOCH_MS = 8_640_000_000_000_000;
+const exportRunKey = (createdAt: string, runId: string): string =>
+  `${String(MAX_EPOCH_MS - Date.parse(createdAt)).padStart(16, '0')}~${runId}`;
+
 /** A run and its committed plan: what locates a chunk document. */
 export interface PlanRef {
   runId: string;
@@ -234,6 +243,9 @@ export const paths = {
   destination: (accountId: string, destinationId: string) =>
     `destinations/${accountScopedId(accountId, destinationId)}`,
   export: (docId: string) => `exports/${docId}`,
+  exportRuns: (docId: string) => `exports/${docId}/runs`,
+  exportRun: (docId: string, createdAt: string, runId: string) =>
+    `exports/${docId}/runs/${exportRunKey(createdAt, runId)}`,
   run: (runId: string) => `runs/${runId}`,
   chunks: chunksPath,
   chunk: (run: PlanRef, index: number) => `${chunksPath(run)}/${String(index).padStart(5, '0')}`,

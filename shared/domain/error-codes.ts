@@ -34,6 +34,16 @@ export const ERROR_CODES = {
     httpStatus: 422,
     meaning: "the bucket's retention policy prevents the write",
   },
+  missingPermissions: {
+    kind: 'destination',
+    httpStatus: 422,
+    meaning: 'the key lacks storage.objects.create or storage.objects.get on the bucket',
+  },
+  tokenExchangeRefused: {
+    kind: 'destination',
+    httpStatus: 422,
+    meaning: 'Google refused to issue a token for the key (deleted or disabled key or account)',
+  },
   bucketNotFound: { kind: 'destination', httpStatus: 422, meaning: 'the bucket does not exist' },
   destinationRejected: {
     kind: 'destination',
@@ -69,6 +79,26 @@ export const ERROR_CODES = {
   invalidDestination: { kind: 'input', httpStatus: 400, meaning: 'the destination fields are invalid' },
   invalidKey: { kind: 'input', httpStatus: 400, meaning: 'the key file is not a valid service account key' },
   sourceNotFound: { kind: 'input', httpStatus: 400, meaning: "a request's source does not exist" },
+  sourceOutOfScope: {
+    kind: 'input',
+    httpStatus: 400,
+    meaning: "a request's source lies outside its account's source scope (SOURCE_PREFIX_TEMPLATE)",
+  },
+  invalidQuery: {
+    kind: 'input',
+    httpStatus: 400,
+    meaning: 'a query parameter (page size or token) is invalid',
+  },
+  unauthenticated: {
+    kind: 'input',
+    httpStatus: 401,
+    meaning: 'the API caller presented no valid token (ID token, or the local bearer token)',
+  },
+  callerForbidden: {
+    kind: 'input',
+    httpStatus: 403,
+    meaning: 'the API caller is authenticated but not one of the configured service accounts',
+  },
   routeNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such API route' },
   destinationNotFound: {
     kind: 'input',
@@ -78,10 +108,25 @@ export const ERROR_CODES = {
   exportNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such export in this account' },
   runNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such run in this account' },
   methodNotAllowed: { kind: 'input', httpStatus: 405, meaning: 'the route exists, the method does not' },
+  bodyTooLarge: {
+    kind: 'input',
+    httpStatus: 413,
+    meaning: 'the request body exceeds 64 KiB (after decompression)',
+  },
+  unsupportedMediaType: {
+    kind: 'input',
+    httpStatus: 415,
+    meaning: 'the body is not application/json, or its Content-Encoding is not identity, gzip, deflate or br',
+  },
   destinationExists: {
     kind: 'input',
     httpStatus: 409,
     meaning: 'the destination id is taken in this account',
+  },
+  nicknameTaken: {
+    kind: 'input',
+    httpStatus: 409,
+    meaning: 'another destination of this account has the same nickname',
   },
   requestConflict: {
     kind: 'input',

@@ -3,6 +3,7 @@ import type { ParseResult } from './schema';
 import { parseWithSchema } from './schema';
 import { idSchema } from './ids';
 import { gcsObjectUriSchema, gcsPrefixUriSchema } from './source/gcs-uri';
+import { inputError } from './errors';
 
 export const EXPORT_KINDS = ['events', 'profiles'] as const;
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet'] as const;
@@ -121,5 +122,45 @@ export const exportRequestSchema = z
 export type ExportRequest = z.output<typeof exportRequestSchema>;
 export type ExportRequestInput = z.input<typeof exportRequestSchema>;
 
-export const parseExportRequest = (input: unknown): ParseResult<ExportRequest> =>
-  parseWithSchema(exportRequestSchema, input);
+/** Rules of the deployment a request must also follow. */
+export interface RequestRules {
+  /**
+   * The platform-side locations an account's requests may read, as `gs://` prefixes in which `{accountId}` stands
+   * for the request's account (SOURCE_PREFIX_TEMPLATE). Undefined: any location the platform can read.
+   */
+  sourceScope?: readonly string[] | undefined;
+}
+
+export const ACCOUNT_PLACEHOLDER = '{accountId}';
+
+/** The prefixes one account's sources must lie under. */
+export const sourceScopeOf = (templates: readonly string[], accountId: string): string[] =>
+  templates.map((template) => template.replaceAll(ACCOUNT_PLACEHOLDER, accountId));
+
+/**
+ * Every source URI outside the account's scope, as violations. Ids cannot contain "/" and every scope ends with
+ * "/", so account "a" never reaches account "ab"'s prefix.
+ */
+export function sourceScopeViolations(request: ExportRequest, templates: readonly string[]): string[] {
+  const scope = sourceScopeOf(templates, request.accountId);
+  const inScope = (uri: string) => scope.some((prefix) => uri.startsWith(prefix));
+  const outside = (field: 'objects' | 'prefixes') =>
+    request.source[field].flatMap((uri, i) =>
+      inScope(uri) ? [] : [`source.${field}.${i}: is outside the sources of account "${request.accountId}"`],
+    );
+  return [...outside('objects'), ...outside('prefixes')];
+}
+
+/** Defence in depth for requests that reach planning without the parse: the same rule as a typed error. */
+export function assertSourceInScope(request: ExportRequest, rules: RequestRules): void {
+  if (!rules.sourceScope) return;
+  const violations = sourceScopeViolations(request, rules.sourceScope);
+  if (violations.length > 0) throw inputError('sourceOutOfScope', violations.join('; '), { violations });
+}
+
+export function parseExportRequest(input: unknown, rules: RequestRules = {}): ParseResult<ExportRequest> {
+  const parsed = parseWithSchema(exportRequestSchema, input);
+  if (!parsed.ok || !rules.sourceScope) return parsed;
+  const violations = sourceScopeViolations(parsed.value, rules.sourceScope);
+  return violations.length > 0 ? { ok: false, violations } : parsed;
+}

@@ -13,10 +13,22 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Short, deterministic run id: the same request always maps to the same run (idempotency). */
+/**
+ * Deterministic run id: the same request always maps to the same run (idempotency). Run documents share one
+ * namespace across accounts, so the id has 128 bits: among 10^10 runs, the chance that any two collide is about
+ * 1.5 × 10^-19 (the 48 bits ids had before made a collision likely after ~17 million runs).
+ */
 export function runIdFor(accountId: string, requestId: string): string {
-  return sha256Hex(`${accountId}\n${requestId}`).slice(0, 12);
+  return sha256Hex(`${accountId}\n${requestId}`).slice(0, 32);
 }
+
+/** The 12-hex-digit id runs created before 128-bit ids had: a prefix of the new one, still readable. */
+export function legacyRunIdFor(accountId: string, requestId: string): string {
+  return runIdFor(accountId, requestId).slice(0, 12);
+}
+
+/** A run id, current (32 hex digits) or legacy (12). */
+export const RUN_ID_PATTERN = /^[0-9a-f]{12}(?:[0-9a-f]{20})?$/;
 
 /** Documents keyed per account (exports, destinations), so that two accounts' ids never collide. */
 export function accountScopedId(accountId: string, id: string): string {

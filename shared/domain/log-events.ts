@@ -31,6 +31,14 @@ export const LOG_EVENTS = {
   exportRecovered: { severity: 'info', description: 'a failing export works again and was resumed' },
   exportStopped: { severity: 'error', description: 'an export was stopped after its third notice' },
   noticeSent: { severity: 'info', description: 'a failure notice e-mail was sent (notice 1, 2 or 3)' },
+  keysRewrapped: {
+    severity: 'info',
+    description: 'stored service-account keys were re-encrypted under the current key-encryption key',
+  },
+  apiCallerRefused: {
+    severity: 'warn',
+    description: 'an API request was refused: no valid caller token, or a caller that is not configured',
+  },
   mailFailed: { severity: 'error', description: 'a notice e-mail could not be sent; the next check retries' },
 } as const satisfies Record<string, { severity: EventSeverity; description: string }>;
 

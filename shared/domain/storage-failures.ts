@@ -1,4 +1,4 @@
-import { StorageFailure } from '../ports/bucket-store.port';
+import { StorageFailure, TOKEN_REFUSED } from '../ports/bucket-store.port';
 import type { ExportError } from './errors';
 import { destinationError, inputError, transientError } from './errors';
 
@@ -6,17 +6,33 @@ import { destinationError, inputError, transientError } from './errors';
 const isRetryable = (status: number): boolean =>
   status === 408 || status === 429 || status >= 500 || status === 0;
 
+/** What a customer grants, named in every message about access: the minimum exports use. */
+export const REQUIRED_ACCESS =
+  'Exports need storage.objects.create and storage.objects.get on the bucket: grant the service account ' +
+  'roles/storage.objectCreator and roles/storage.objectViewer on it (in the project that owns the bucket). ' +
+  'storage.buckets.get is optional and only lets us warn about a retention policy.';
+
+const NEW_KEY = 'Generate the service account key again and paste the whole downloaded file.';
+
 /**
- * What a storage failure on the customer's side means. The messages are the ones the product documentation
- * and the customer e-mails use, so a customer recognises them.
+ * What a storage failure on the customer's side means. The messages follow the product documentation's "Error when
+ * saving credentials" and tell the customer what to do; they name only the customer's own bucket and account.
  */
 export function classifyDestinationFailure(error: StorageFailure, bucket: string): ExportError {
   const details = { status: error.status, reason: error.reason, bucket };
   if (isRetryable(error.status)) return transientError('destinationUnavailable', error.message, error);
-  if (error.status === 401 || error.reason === 'invalid_grant') {
+  if (error.reason === TOKEN_REFUSED) {
+    return destinationError(
+      'tokenExchangeRefused',
+      'Credentials are incorrect, GCP account is forbidden. Google refused to issue a token for this service ' +
+        `account key: the key or its service account was deleted or disabled. ${NEW_KEY}`,
+      details,
+    );
+  }
+  if (error.status === 401) {
     return destinationError(
       'credentialsInvalid',
-      'Credentials are incorrect, GCP account is forbidden. The service account key is invalid, expired or revoked.',
+      `Credentials are incorrect, GCP account is forbidden. The service account key is invalid or expired. ${NEW_KEY}`,
       details,
     );
   }
@@ -30,14 +46,14 @@ export function classifyDestinationFailure(error: StorageFailure, bucket: string
   if (error.status === 403) {
     return destinationError(
       'forbidden',
-      `Credentials are incorrect, GCP account is forbidden. The service account may not write to bucket "${bucket}".`,
+      `Credentials are incorrect, GCP account is forbidden. The service account may not write to bucket "${bucket}". ${REQUIRED_ACCESS}`,
       details,
     );
   }
   if (error.status === 404) {
     return destinationError(
       'bucketNotFound',
-      `Bucket "${bucket}" was not found. Bucket names must match exactly.`,
+      `Bucket "${bucket}" was not found. Check the bucket name: it must match the name in Google Cloud exactly.`,
       details,
     );
   }

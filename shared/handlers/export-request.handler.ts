@@ -16,7 +16,7 @@ export async function handleExportRequest(
   payload: unknown,
   delivery: Delivery,
 ): Promise<PlanOutcome | undefined> {
-  const parsed = parseExportRequest(payload);
+  const parsed = parseExportRequest(payload, { sourceScope: ctx.settings.sourceScope });
   if (!parsed.ok) {
     await recordRejection(ctx, delivery, payload, parsed.violations);
     return undefined;

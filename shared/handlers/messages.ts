@@ -1,9 +1,9 @@
 import { z } from '../domain/zod';
-import { idSchema } from '../domain/ids';
+import { idSchema, RUN_ID_PATTERN } from '../domain/ids';
 
 /** Chunk tasks carry ids only: the slice itself lives in Firestore (Eventarc caps events at 512 KB). */
 export const chunkTaskSchema = z.strictObject({
-  runId: z.string().regex(/^[0-9a-f]{12}$/, 'must be a 12-hex-digit run id'),
+  runId: z.string().regex(RUN_ID_PATTERN, 'must be a run id (32 hex digits, or 12 for older runs)'),
   chunk: z.number().int().nonnegative(),
 });
 

@@ -1,5 +1,6 @@
 import type { ExportContext } from '../domain/context';
 import type { DestinationDeps } from '../domain/destinations/manage-destinations';
+import type { CallerVerifier } from '../ports/api-callers.port';
 import type { Mailer } from '../ports/mailer.port';
 
 /** What a function instance serves events with, whichever adapters back it. */
@@ -11,5 +12,7 @@ export interface ServiceRuntime {
    * sends no notice (so it never stops an export its owner was not warned about).
    */
   mailer: Mailer | undefined;
+  /** Who may call the management API (it refuses everyone when nothing is configured). */
+  callers: CallerVerifier;
   close(): Promise<void>;
 }

@@ -25,8 +25,23 @@ export interface WriteOnceOptions {
   metadata?: Record<string, string>;
 }
 
-/** Where setup probes are written, so a customer who sees one knows what it is. */
-export const PROBE_PREFIX = '.gcs-export-probe/';
+/**
+ * What exports do in a customer's bucket, as IAM permissions: create objects, and read them back (a retried chunk
+ * compares the parts that already exist). Nothing else is needed: exports never list, overwrite or delete.
+ */
+export const EXPORT_PERMISSIONS = ['storage.objects.create', 'storage.objects.get'] as const;
+/** Optional: lets the probe read the bucket's retention policy, to warn the customer about it. */
+export const RETENTION_PERMISSION = 'storage.buckets.get';
+
+/** A bucket's retention policy: objects cannot be deleted or replaced until they are this old. */
+export interface RetentionPolicy {
+  periodSeconds: number;
+  /** A locked policy can never be removed or shortened. */
+  locked: boolean;
+}
+
+/** StorageFailure reason of a refused OAuth token exchange (a deleted or disabled key), before any Storage call. */
+export const TOKEN_REFUSED = 'tokenRefused';
 
 /**
  * A failure of the storage service, in the vocabulary of the GCS JSON API (HTTP status + error reason),
@@ -52,11 +67,13 @@ export interface BucketStore {
   /** Throws StorageFailure 404 (`notFound`) when the bucket does not exist, 401/403 when access is denied. */
   assertBucket(bucket: string): Promise<void>;
   /**
-   * Proves the credential can create objects in the bucket: writes a tiny probe object under PROBE_PREFIX and
-   * removes it (the only delete ever made in a customer bucket). Throws like assertBucket, and 403 when writing
-   * is not allowed. A probe that cannot be removed (a retention policy) is left: exports never delete.
+   * The subset of `permissions` the credential holds on the bucket (Cloud Storage's testIamPermissions, which needs
+   * no permission itself). Throws StorageFailure 404 when the bucket does not exist, 401 when the credential is
+   * refused (reason TOKEN_REFUSED when the token exchange itself was refused).
    */
-  probe(bucket: string): Promise<void>;
+  testPermissions(bucket: string, permissions: readonly string[]): Promise<string[]>;
+  /** The bucket's retention policy, or undefined when it has none; needs storage.buckets.get. */
+  retentionPolicy(bucket: string): Promise<RetentionPolicy | undefined>;
   /** Objects under `prefix`, in lexicographic name order (as GCS lists them). */
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
   /** undefined when the object does not exist. */
@@ -67,7 +84,7 @@ export interface BucketStore {
   writeOnce(bucket: string, name: string, body: Readable, options: WriteOnceOptions): Promise<ObjectInfo>;
 }
 
-/** Resolves the BucketStore that acts with one destination's credentials (cached per destination and key version). */
+/** Resolves the BucketStore that acts with one destination's credentials (cached by what the credentials are). */
 export interface DestinationStores {
   forDestination(destination: {
     accountId: string;

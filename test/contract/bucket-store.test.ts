@@ -2,7 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32cOf } from '../../shared/domain/output/checksum';
 import type { ObjectInfo } from '../../shared/ports/bucket-store.port';
-import { StorageFailure } from '../../shared/ports/bucket-store.port';
+import {
+  EXPORT_PERMISSIONS,
+  RETENTION_PERMISSION,
+  StorageFailure,
+} from '../../shared/ports/bucket-store.port';
+import { PROBE_PREFIX, probeDestination, probeObjectName } from '../../shared/domain/destinations/probe';
 import type { BucketsUnderTest } from '../support/contract-adapters';
 import { bucketStoreSubjects, describeContract } from '../support/contract-adapters';
 
@@ -56,13 +61,26 @@ describeContract<BucketsUnderTest>('BucketStore', bucketStoreSubjects, (make) =>
     expect({ status: failure.status, reason: failure.reason }).toEqual({ status: 404, reason: 'notFound' });
   });
 
-  it('probes write access by writing and removing a probe object; a missing bucket is a 404', async () => {
+  it('tells which permissions the credential holds on a bucket (all, here); a missing bucket is a 404', async () => {
+    const wanted = [...EXPORT_PERMISSIONS, RETENTION_PERMISSION];
+    expect(await subject.store.testPermissions(bucket, wanted)).toEqual(wanted);
+    const missing = `missing-${randomUUID().slice(0, 8)}`;
+    expect((await failureOf(subject.store.testPermissions(missing, wanted))).status).toBe(404);
+    expect((await failureOf(subject.store.retentionPolicy(missing))).status).toBe(404);
+    expect(await subject.store.retentionPolicy(bucket)).toBeUndefined();
+  });
+
+  it('probes a destination with at most one write-once object, however often it is probed', async () => {
     const probed = `probe-${randomUUID().slice(0, 8)}`;
     await subject.createBucket(probed);
-    await subject.store.probe(probed);
-    expect(await collect(subject.store.list(probed, ''))).toEqual([]);
-    const failure = await failureOf(subject.store.probe(`missing-${randomUUID().slice(0, 8)}`));
-    expect(failure.status).toBe(404);
+    const main = { accountId: 'acct-a', destinationId: 'main', bucket: probed };
+    const outcomes = [];
+    for (let i = 0; i < 3; i += 1) outcomes.push((await probeDestination(subject.store, main)).probeObject);
+    expect(outcomes).toEqual(['written', 'present', 'present']);
+    await probeDestination(subject.store, { ...main, destinationId: 'other' });
+    const objects = (await collect(subject.store.list(probed, ''))).map((o) => o.name).sort();
+    expect(objects).toEqual([probeObjectName('acct-a', 'main'), probeObjectName('acct-a', 'other')].sort());
+    expect(objects.every((name) => name.startsWith(PROBE_PREFIX))).toBe(true);
   });
 
   it.each([

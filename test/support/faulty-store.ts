@@ -3,6 +3,7 @@ import type {
   BucketStore,
   ByteRange,
   ObjectInfo,
+  RetentionPolicy,
   WriteOnceOptions,
 } from '../../shared/ports/bucket-store.port';
 import { StorageFailure } from '../../shared/ports/bucket-store.port';
@@ -30,8 +31,11 @@ export class FaultyStore implements BucketStore {
   assertBucket(bucket: string): Promise<void> {
     return this.inner.assertBucket(bucket);
   }
-  probe(bucket: string): Promise<void> {
-    return this.inner.probe(bucket);
+  testPermissions(bucket: string, permissions: readonly string[]): Promise<string[]> {
+    return this.inner.testPermissions(bucket, permissions);
+  }
+  retentionPolicy(bucket: string): Promise<RetentionPolicy | undefined> {
+    return this.inner.retentionPolicy(bucket);
   }
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
     return this.inner.list(bucket, prefix);

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 
+/** The api function's shared bearer token in emulated set-ups (production verifies Google ID tokens instead). */
+export const FUNCTION_API_TOKEN = randomBytes(24).toString('base64url');
+
 /** What the function instances read at cold start, as Terraform sets it (plus the emulator hosts). */
 export function functionEnv(
   projectId: string,
   storageUrl: string,
-  options: { quarantineBucket: string; maxDeliveryAttempts: number },
+  options: { quarantineBucket: string; sourceBucket: string; maxDeliveryAttempts: number },
 ): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
@@ -17,6 +20,8 @@ export function functionEnv(
     GOOGLE_CLOUD_PROJECT: projectId,
     GCS_EXPORT_KEK: randomBytes(32).toString('base64'),
     QUARANTINE_BUCKET: options.quarantineBucket,
+    SOURCE_PREFIX_TEMPLATE: `gs://${options.sourceBucket}/`,
+    GCS_EXPORT_API_TOKEN: FUNCTION_API_TOKEN,
     LOG_LEVEL: 'info',
     MAX_DELIVERY_ATTEMPTS: String(options.maxDeliveryAttempts),
     // Small chunks, and a low resumable threshold, so that a modest source exercises several chunks, both

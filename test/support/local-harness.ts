@@ -10,6 +10,7 @@ import type { ExportSettings } from '../../shared/domain/context';
 import { registerDestination } from '../../shared/domain/destinations/manage-destinations';
 import type { ExportRequest, ExportRequestInput } from '../../shared/domain/export-request';
 import { parseExportRequest } from '../../shared/domain/export-request';
+import { PROBE_PREFIX } from '../../shared/domain/destinations/probe';
 import type { BucketStore } from '../../shared/ports/bucket-store.port';
 import { JsonLogger } from '../../shared/adapters/json-logger';
 import { tempDir } from './temp-dir';
@@ -41,11 +42,26 @@ export interface Harness {
   publishAndDrain(payload: unknown): Promise<void>;
   /** Fires the hourly failure check the way Cloud Scheduler does (a message on its topic), and drains the bus. */
   check(): Promise<void>;
-  /** Every object of the destination bucket: name → bytes. */
+  /** Every object exports wrote to the destination bucket (the registration's probe object left out): name → bytes. */
   destinationObjects(): Promise<Map<string, Buffer>>;
   /** Records of every part file, parsed. */
   exportedRecords(): Promise<Record<string, unknown>[]>;
   dispose(): Promise<void>;
+}
+
+/** A valid events request of the harness's account and destination, as JSON fields (overrides on top). */
+export function requestFields(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    requestId: 'req-1',
+    accountId: ACCOUNT,
+    exportId: 'daily-events',
+    destinationId: DESTINATION,
+    kind: 'events',
+    window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
+    source: { prefixes: [`gs://${SOURCE_BUCKET}/events/`] },
+    createdBy: { email: 'owner@example.com', name: 'Owner' },
+    ...overrides,
+  };
 }
 
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
@@ -94,17 +110,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       await writeFile(file, content);
     },
     request: (overrides = {}) => {
-      const parsed = parseExportRequest({
-        requestId: 'req-1',
-        accountId: ACCOUNT,
-        exportId: 'daily-events',
-        destinationId: DESTINATION,
-        kind: 'events',
-        window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
-        source: { prefixes: [`gs://${SOURCE_BUCKET}/events/`] },
-        createdBy: { email: 'owner@example.com', name: 'Owner' },
-        ...overrides,
-      });
+      const parsed = parseExportRequest(requestFields(overrides));
       if (!parsed.ok) throw new Error(parsed.violations.join('; '));
       return parsed.value;
     },
@@ -119,6 +125,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     destinationObjects: async () => {
       const objects = new Map<string, Buffer>();
       for await (const info of runtime.buckets.list(DESTINATION_BUCKET, '')) {
+        if (info.name.startsWith(PROBE_PREFIX)) continue;
         objects.set(
           info.name,
           await readFile(path.join(runtime.buckets.root, DESTINATION_BUCKET, ...info.name.split('/'))),

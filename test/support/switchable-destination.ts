@@ -3,8 +3,10 @@ import type {
   BucketStore,
   ByteRange,
   ObjectInfo,
+  RetentionPolicy,
   WriteOnceOptions,
 } from '../../shared/ports/bucket-store.port';
+import { PROBE_PREFIX } from '../../shared/domain/destinations/probe';
 import { StorageFailure } from '../../shared/ports/bucket-store.port';
 
 /**
@@ -12,8 +14,8 @@ import { StorageFailure } from '../../shared/ports/bucket-store.port';
  * - ok: everything works;
  * - bucketGone: the bucket was deleted (every call answers 404, like GCS);
  * - keyRevoked: the key was revoked (every call answers 401);
- * - writesRefused: the probe passes but real writes answer 403, as with a key that lacks a permission the probe
- *   does not exercise.
+ * - writesRefused: the probe passes (its permissions are granted and its object is already there) but the export's
+ *   own writes answer 403, as under an organisation policy or an encryption key that refuses them alone.
  */
 export type DestinationMode = 'ok' | 'bucketGone' | 'keyRevoked' | 'writesRefused';
 
@@ -44,9 +46,13 @@ export class SwitchableDestination implements BucketStore {
     this.guard();
     return this.inner.assertBucket(bucket);
   }
-  async probe(bucket: string): Promise<void> {
+  async testPermissions(bucket: string, permissions: readonly string[]): Promise<string[]> {
     this.guard();
-    return this.inner.probe(bucket);
+    return this.inner.testPermissions(bucket, permissions);
+  }
+  async retentionPolicy(bucket: string): Promise<RetentionPolicy | undefined> {
+    this.guard();
+    return this.inner.retentionPolicy(bucket);
   }
   async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
     this.guard();
@@ -67,7 +73,7 @@ export class SwitchableDestination implements BucketStore {
     options: WriteOnceOptions,
   ): Promise<ObjectInfo> {
     this.guard();
-    if (this.mode === 'writesRefused') {
+    if (this.mode === 'writesRefused' && !name.startsWith(PROBE_PREFIX)) {
       body.resume();
       throw new StorageFailure(403, 'forbidden', 'does not have storage.objects.get access');
     }

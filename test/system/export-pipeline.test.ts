@@ -19,7 +19,7 @@ import type { GcsServer } from '../support/gcs-server';
 import { startGcsServer } from '../support/gcs-server';
 import { eventLines } from '../support/local-harness';
 import { pollUntil } from '../support/poll';
-import { functionEnv } from '../support/function-env';
+import { FUNCTION_API_TOKEN, functionEnv } from '../support/function-env';
 import { freshProjectId } from '../support/project-id';
 import { TOPICS, wireLikeTerraform } from '../support/pubsub-wiring';
 import { serviceAccountKey } from '../support/service-account-key';
@@ -41,7 +41,7 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
   let firestore: Firestore;
   const functions: Record<string, HostedFunction> = {};
 
-  const api = apiClient(() => functions.api?.url, ACCOUNT);
+  const api = apiClient(() => functions.api?.url, ACCOUNT, FUNCTION_API_TOKEN);
 
   const request = (requestId: string, overrides: Record<string, unknown> = {}) => ({
     requestId,
@@ -117,6 +117,7 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
     gcs.putObject(SOURCE, 'events/2026-02-04-charged.ndjson', eventLines(8000, ['Charged']));
     const env = functionEnv(projectId, gcs.url, {
       quarantineBucket: QUARANTINE,
+      sourceBucket: SOURCE,
       maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,
     });
     const hosted = await Promise.all([
@@ -164,7 +165,7 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
     expect(JSON.stringify(stored.data())).not.toContain('PRIVATE KEY');
     const listed = await api('GET', 'destinations');
     expect(listed.text).not.toContain('PRIVATE KEY');
-    expect(listed.json.destinations).toHaveLength(1);
+    expect(listed.json.items).toHaveLength(1);
 
     const missingBucket = await api('POST', 'destinations', {
       destinationId: 'typo',

@@ -5,7 +5,7 @@ import { exportDocSchema, runDocSchema } from '../../shared/domain/documents';
 import { runIdFor } from '../../shared/domain/ids';
 import { apiClient } from '../support/api-client';
 import { describeWithEmulators } from '../support/emulators';
-import { functionEnv } from '../support/function-env';
+import { FUNCTION_API_TOKEN, functionEnv } from '../support/function-env';
 import type { HostedFunction } from '../support/functions-host';
 import { buildFunctions, hostFunction } from '../support/functions-host';
 import type { GcsServer } from '../support/gcs-server';
@@ -45,7 +45,7 @@ describeWithEmulators('system: three notices in three days, the stop, and the re
   /** The simulated hour at which each captured mail arrived. */
   const mailHours = new Map<CapturedMail, number>();
 
-  const api = apiClient(() => functions.api?.url, ACCOUNT);
+  const api = apiClient(() => functions.api?.url, ACCOUNT, FUNCTION_API_TOKEN);
 
   /** A Pub/Sub push delivery of the scheduler's message, sent as the subscription would, answered when done. */
   const check = async (hour: number) => {
@@ -104,7 +104,11 @@ describeWithEmulators('system: three notices in three days, the stop, and the re
     gcs.putObject(SOURCE, 'events/2026-02-01.ndjson', eventLines(6000));
     sendgrid = await startSendGridCapture();
     const env = {
-      ...functionEnv(projectId, gcs.url, { quarantineBucket: QUARANTINE, maxDeliveryAttempts: 5 }),
+      ...functionEnv(projectId, gcs.url, {
+        quarantineBucket: QUARANTINE,
+        sourceBucket: SOURCE,
+        maxDeliveryAttempts: 5,
+      }),
       SENDGRID_API_KEY: 'SG.system-test',
       SENDGRID_API_BASE_URL: sendgrid.url,
       MAIL_FROM: 'exports@platform.example.com',

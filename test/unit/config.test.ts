@@ -92,6 +92,7 @@ describe('config for Google Cloud', () => {
     GOOGLE_CLOUD_PROJECT: 'acme-exports',
     GCS_EXPORT_KEK: kek,
     QUARANTINE_BUCKET: 'acme-quarantine',
+    SOURCE_PREFIX_TEMPLATE: 'gs://acme-events/accounts/{accountId}/',
   };
 
   it('builds the Google Cloud settings, without mail when no SendGrid key is set', () => {
@@ -102,7 +103,8 @@ describe('config for Google Cloud', () => {
       quarantineBucket: 'acme-quarantine',
       upload: { resumableThresholdBytes: 2 * 1024 * 1024, resumableChunkBytes: 2 * 1024 * 1024 },
     });
-    expect(config.gcp?.keyEncryptionKey.equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(config.gcp?.keyEncryptionKeys?.current.equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(config.settings.sourceScope).toEqual(['gs://acme-events/accounts/{accountId}/']);
     expect(config.gcp?.sendGrid).toBeUndefined();
     expect(
       loadConfig({ ...valid, SENDGRID_API_KEY: 'SG.x', SENDGRID_SANDBOX: 'true' }).gcp?.sendGrid,
@@ -111,9 +113,29 @@ describe('config for Google Cloud', () => {
 
   it.each([
     [
-      'a missing project, key-encryption key and quarantine bucket',
+      'a missing project, quarantine bucket and source scope',
       { GCS_EXPORT_ADAPTERS: 'gcp' },
-      /GOOGLE_CLOUD_PROJECT: is required when GCS_EXPORT_ADAPTERS=gcp[\s\S]*GCS_EXPORT_KEK: is required[\s\S]*QUARANTINE_BUCKET: is required/,
+      /GOOGLE_CLOUD_PROJECT: is required when GCS_EXPORT_ADAPTERS=gcp[\s\S]*QUARANTINE_BUCKET: is required[\s\S]*SOURCE_PREFIX_TEMPLATE: is required/,
+    ],
+    [
+      'a source scope that is not a gs:// prefix',
+      { ...valid, SOURCE_PREFIX_TEMPLATE: 'gs://acme-events/accounts/{accountId}' },
+      /SOURCE_PREFIX_TEMPLATE\.0: must be gs:\/\/BUCKET\/PREFIX\//,
+    ],
+    [
+      'API callers without the audience their ID tokens must carry',
+      { ...valid, API_ALLOWED_CALLERS: 'platform@acme.iam.gserviceaccount.com' },
+      /API_AUDIENCE: is required with API_ALLOWED_CALLERS/,
+    ],
+    [
+      'an emulator token endpoint without an emulator',
+      { ...valid, STORAGE_EMULATOR_TOKEN_URL: 'http://127.0.0.1:1/token' },
+      /STORAGE_EMULATOR_TOKEN_URL: is only for emulators/,
+    ],
+    [
+      'a previous key-encryption key of the wrong length',
+      { ...valid, GCS_EXPORT_KEK_PREVIOUS: `${kek},c2hvcnQ=` },
+      /GCS_EXPORT_KEK_PREVIOUS\.1: must be base64 of exactly 32 bytes/,
     ],
     [
       'a key-encryption key of the wrong length',
@@ -137,6 +159,14 @@ describe('config for Google Cloud', () => {
     ],
   ])('refuses %s at cold start', (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('needs no key-encryption key where no key is decrypted, and keeps the previous ones for rotation', () => {
+    const { GCS_EXPORT_KEK: _kek, ...withoutKek } = valid;
+    expect(loadConfig(withoutKek).gcp?.keyEncryptionKeys).toBeUndefined();
+    const old = Buffer.alloc(32, 9).toString('base64');
+    const rotated = loadConfig({ ...valid, GCS_EXPORT_KEK_PREVIOUS: old }).keyEncryptionKeys;
+    expect(rotated?.previous.map((key) => key.toString('base64'))).toEqual([old]);
   });
 
   it('never echoes the key-encryption key in its error', () => {

@@ -1,9 +1,13 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, File, Storage } from '@google-cloud/storage';
-import { randomUUID } from 'node:crypto';
-import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store.port';
-import { PROBE_PREFIX } from '../../ports/bucket-store.port';
+import type {
+  BucketStore,
+  ByteRange,
+  ObjectInfo,
+  RetentionPolicy,
+  WriteOnceOptions,
+} from '../../ports/bucket-store.port';
 import { ChecksumTap, crc32cOf } from '../../domain/output/checksum';
 import { z } from '../../domain/zod';
 import { readHead } from './read-head';
@@ -22,6 +26,18 @@ const objectResourceSchema = z
     crc32c: z.string().optional(),
     contentType: z.string().optional(),
     contentEncoding: z.string().optional(),
+  })
+  .loose();
+
+const bucketRetentionSchema = z
+  .object({
+    retentionPolicy: z
+      .object({
+        retentionPeriod: z.union([z.string(), z.number()]).transform(Number),
+        isLocked: z.boolean().optional(),
+      })
+      .loose()
+      .optional(),
   })
   .loose();
 
@@ -66,25 +82,24 @@ export class GcsBucketStore implements BucketStore {
     }
   }
 
-  async probe(bucket: string): Promise<void> {
-    await this.assertBucket(bucket);
-    const file = this.bucket(bucket).file(`${PROBE_PREFIX}${randomUUID()}`);
+  async testPermissions(bucket: string, permissions: readonly string[]): Promise<string[]> {
     try {
-      await file.save('probe\n', {
-        resumable: false,
-        preconditionOpts: WRITE_ONCE,
-        contentType: 'text/plain',
-      });
+      const [held] = await this.bucket(bucket).iam.testPermissions([...permissions]);
+      return permissions.filter((permission) => held[permission] === true);
     } catch (error) {
-      throw toStorageFailure(error, `writing a probe object to gs://${bucket}`);
+      throw toStorageFailure(error, `testing permissions on bucket ${bucket}`);
     }
+  }
+
+  async retentionPolicy(bucket: string): Promise<RetentionPolicy | undefined> {
+    let metadata: unknown;
     try {
-      await file.delete({ ignoreNotFound: true });
+      [metadata] = await this.bucket(bucket).getMetadata();
     } catch (error) {
-      // A retention policy keeps the probe; exports only ever create new objects, so they are not affected.
-      if (toStorageFailure(error, 'probe').reason !== 'retentionPolicyNotMet')
-        throw toStorageFailure(error, 'probe');
+      throw toStorageFailure(error, `bucket ${bucket}`);
     }
+    const policy = bucketRetentionSchema.parse(metadata).retentionPolicy;
+    return policy && { periodSeconds: policy.retentionPeriod, locked: policy.isLocked ?? false };
   }
 
   async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {

@@ -4,7 +4,8 @@ import type { SecretCipher } from '../../ports/secret-cipher.port';
 import { keyBindingOf, parseServiceAccountKey } from '../../domain/destinations/destination.schema';
 import type { GcsUploadOptions } from './gcs-bucket-store';
 import { GcsBucketStore } from './gcs-bucket-store';
-import type { StorageRetrySettings } from './storage-clients';
+import { createHash } from 'node:crypto';
+import type { CustomerAuthSettings, StorageRetrySettings } from './storage-clients';
 import { customerStorage } from './storage-clients';
 
 type DestinationRef = Parameters<DestinationStores['forDestination']>[0];
@@ -15,11 +16,19 @@ export interface GcsDestinationStoresOptions {
   cipher: SecretCipher;
   retry: StorageRetrySettings;
   upload: GcsUploadOptions;
+  auth?: CustomerAuthSettings;
 }
 
 /**
- * One Storage client per destination and key version, built from the customer's key decrypted in memory. A key
- * rotation bumps the version, so the next chunk builds a new client and the old one ages out of the cache.
+ * The cache key of a destination's client: what its credentials are (the ciphertext, bound to its destination), so
+ * that a rotated, re-wrapped or deleted-and-registered-again key can never reuse a client built from another key.
+ */
+const credentialsKey = (binding: string, ciphertext: string): string =>
+  createHash('sha256').update(binding).update('\n').update(ciphertext).digest('hex');
+
+/**
+ * One Storage client per stored key, built from the customer's key decrypted in memory. A new key has a new
+ * ciphertext, so the next chunk builds a new client and the old one ages out of the cache.
  */
 export class GcsDestinationStores implements DestinationStores {
   private readonly cache = new Map<string, Promise<BucketStore>>();
@@ -38,7 +47,10 @@ export class GcsDestinationStores implements DestinationStores {
         ),
       );
     }
-    const cacheKey = `${keyBindingOf(destination.accountId, destination.destinationId)}#${key.version}`;
+    const cacheKey = credentialsKey(
+      keyBindingOf(destination.accountId, destination.destinationId),
+      key.ciphertext,
+    );
     const cached = this.cache.get(cacheKey);
     if (cached) {
       // Map order is insertion order: re-inserting marks the entry as recently used.
@@ -69,6 +81,9 @@ export class GcsDestinationStores implements DestinationStores {
   forKeyText(keyText: string): BucketStore {
     const key = parseServiceAccountKey(keyText);
     if (!key.ok) throw new StorageFailure(401, 'invalidKey', 'the stored service-account key is not valid');
-    return new GcsBucketStore(customerStorage(key.value, this.options.retry), this.options.upload);
+    return new GcsBucketStore(
+      customerStorage(key.value, this.options.retry, this.options.auth),
+      this.options.upload,
+    );
   }
 }

@@ -1,3 +1,4 @@
+import type { StorageOptions } from '@google-cloud/storage';
 import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
 import type { ServiceAccountKey } from '../../domain/destinations/destination.schema';
 import type { StorageRetrySettings } from './storage-settings';
@@ -21,11 +22,50 @@ export function platformStorage(projectId: string, retry: StorageRetrySettings):
   return new Storage({ projectId, retryOptions: retryOptions(retry) });
 }
 
+type TransporterOptions = NonNullable<
+  Extract<
+    NonNullable<StorageOptions['clientOptions']>,
+    { transporterOptions?: unknown }
+  >['transporterOptions']
+>;
+
+/** The token endpoints google-auth-library posts a key's signed assertion to (its versions differ). */
+const GOOGLE_TOKEN_ENDPOINTS = new Set([
+  'https://oauth2.googleapis.com/token',
+  'https://www.googleapis.com/oauth2/v4/token',
+]);
+
+/**
+ * Emulators only: sends the key's token exchange to `tokenUrl` instead of Google, so that a test server can refuse
+ * a key or tell keys apart by the tokens it issued. Every other request of the auth client passes unchanged.
+ */
+function exchangeTokensAt(tokenUrl: string): TransporterOptions {
+  return {
+    adapter: (options, next) =>
+      next(GOOGLE_TOKEN_ENDPOINTS.has(String(options.url)) ? { ...options, url: tokenUrl } : options),
+  };
+}
+
+export interface CustomerAuthSettings {
+  /** Set only against an emulator (STORAGE_EMULATOR_TOKEN_URL): customer clients then authenticate to it too. */
+  emulatorTokenUrl?: string;
+}
+
 /** A client that acts as the customer's service account only: the key lives in this object, in memory. */
-export function customerStorage(key: ServiceAccountKey, retry: StorageRetrySettings): Storage {
+export function customerStorage(
+  key: ServiceAccountKey,
+  retry: StorageRetrySettings,
+  auth: CustomerAuthSettings = {},
+): Storage {
   return new Storage({
     projectId: key.project_id,
     credentials: { client_email: key.client_email, private_key: key.private_key },
     retryOptions: retryOptions(retry),
+    ...(auth.emulatorTokenUrl === undefined
+      ? {}
+      : {
+          useAuthWithCustomEndpoint: true,
+          clientOptions: { transporterOptions: exchangeTokensAt(auth.emulatorTokenUrl) },
+        }),
   });
 }

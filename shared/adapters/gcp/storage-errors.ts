@@ -1,4 +1,4 @@
-import { StorageFailure } from '../../ports/bucket-store.port';
+import { StorageFailure, TOKEN_REFUSED } from '../../ports/bucket-store.port';
 import { z } from '../../domain/zod';
 
 /** The shapes the Storage client's errors come in: ApiError (JSON API), GaxiosError (token endpoint), system errors. */
@@ -23,12 +23,13 @@ export function toStorageFailure(error: unknown, what: string): StorageFailure {
   if (error instanceof StorageFailure) return error;
   const oauth = oauthErrorSchema.safeParse(error);
   if (oauth.success) {
-    // A revoked or deleted key fails at the token endpoint (invalid_grant), before any Storage call.
+    // A revoked or deleted key fails at the token endpoint (invalid_grant), before any Storage call. Only an
+    // overloaded endpoint is worth retrying; every other answer is a refusal the customer must fix.
     const { status, data } = oauth.data.response;
-    const unauthorised = data.error === 'invalid_grant' || status === 401;
+    const retryable = status === 429 || status >= 500;
     return new StorageFailure(
-      unauthorised ? 401 : status,
-      data.error,
+      retryable ? status : 401,
+      retryable ? data.error : TOKEN_REFUSED,
       `${what}: token request refused (${data.error})`,
       { cause: error },
     );

@@ -1,15 +1,29 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, opendir, readFile, stat, unlink } from 'node:fs/promises';
+import { access, constants, link, mkdir, opendir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import type { BucketStore, ByteRange, ObjectInfo, WriteOnceOptions } from '../../ports/bucket-store.port';
-import { PROBE_PREFIX, StorageFailure } from '../../ports/bucket-store.port';
+import type {
+  BucketStore,
+  ByteRange,
+  ObjectInfo,
+  RetentionPolicy,
+  WriteOnceOptions,
+} from '../../ports/bucket-store.port';
+import { StorageFailure } from '../../ports/bucket-store.port';
 import { ChecksumTap, crc32cOf } from '../../domain/output/checksum';
 import { withTranslatedErrors } from '../translated-errors';
 
 const TEMP_FOLDER = '.uploads';
+
+/** The file access that stands for each Cloud Storage permission on a bucket folder. */
+const FOLDER_ACCESS: Readonly<Record<string, number>> = {
+  'storage.objects.create': constants.W_OK,
+  'storage.objects.get': constants.R_OK,
+  'storage.objects.list': constants.R_OK,
+  'storage.buckets.get': constants.R_OK,
+};
 
 /** Rejects names that would escape the bucket folder or cannot be files. */
 function assertObjectName(name: string): void {
@@ -58,10 +72,32 @@ export class LocalBucketStore implements BucketStore {
     throw notFound(`bucket ${bucket}`);
   }
 
-  async probe(bucket: string): Promise<void> {
-    const name = `${PROBE_PREFIX}${randomUUID()}`;
-    await this.writeOnce(bucket, name, Readable.from(['probe\n']), { contentType: 'text/plain' });
-    await unlink(this.objectPath(bucket, name));
+  /**
+   * A folder has no IAM: a permission is held when the process may do the matching file operation (create: write
+   * the folder; get and buckets.get: read it). A missing folder is a missing bucket (404), as in Cloud Storage.
+   */
+  async testPermissions(bucket: string, permissions: readonly string[]): Promise<string[]> {
+    await this.assertBucket(bucket);
+    const folder = this.bucketPath(bucket);
+    const held: string[] = [];
+    for (const permission of permissions) {
+      const mode = FOLDER_ACCESS[permission];
+      if (
+        mode !== undefined &&
+        (await access(folder, mode).then(
+          () => true,
+          () => false,
+        ))
+      )
+        held.push(permission);
+    }
+    return held;
+  }
+
+  /** Folders have no retention policy. */
+  async retentionPolicy(bucket: string): Promise<RetentionPolicy | undefined> {
+    await this.assertBucket(bucket);
+    return undefined;
   }
 
   async createBucket(bucket: string): Promise<void> {

@@ -44,7 +44,10 @@ export function registerCheckFailures(program: Command): void {
     .option('--now <iso>', 'check as if it were this time (what notices and stops record too)', isoTime)
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<CheckOptions>();
-      const runtime = await openRuntime(cliConfig(options), options.now && new SettableClock(options.now));
+      const runtime = await openRuntime(
+        cliConfig(options),
+        options.now ? { clock: new SettableClock(options.now) } : {},
+      );
       try {
         const outcome = await runtime.fireCheck();
         printResult(options, formatCheck(outcome), outcome);

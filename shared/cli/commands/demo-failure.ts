@@ -96,7 +96,7 @@ export async function runFailureDemo(
   const chunkMb = defaulted('chunkMb') ? FAILURE_DEMO_CHUNK_MB : options.chunkMb;
   const config = cliConfig(options, { chunkTargetBytes: chunkMb * MiB });
   // One delivery at a time, so that the bucket disappears exactly between two chunks.
-  const runtime = await openRuntime({ ...config, localConcurrency: 1 }, clock);
+  const runtime = await openRuntime({ ...config, localConcurrency: 1 }, { clock });
   try {
     const events = defaulted('events') ? FAILURE_DEMO_EVENTS : options.events;
     const { sourceId, from, to, demoId } = await prepareDemoSource(runtime, { ...options, events });

@@ -1,13 +1,21 @@
 import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { registerDestination } from '../../domain/destinations/manage-destinations';
-import { destinationDocSchema, publicDestination } from '../../domain/destinations/destination.schema';
-import { randomUUID } from 'node:crypto';
+import type { z } from '../../domain/zod';
+import type { checkedDestinationSchema, destinationSchema } from '../../api/schemas';
+import { accountPath, callApi } from '../api-call';
 import type { CommonOptions } from '../runtime';
-import { cliConfig, openRuntime, printResult } from '../runtime';
+import { printResult, withRuntime } from '../runtime';
 
-interface AddOptions extends CommonOptions {
+type Destination = z.output<typeof destinationSchema>;
+type Checked = z.output<typeof checkedDestinationSchema>;
+
+interface AccountOptions extends CommonOptions {
   account: string;
+}
+
+interface AddOptions extends AccountOptions {
   nickname: string;
   bucket: string;
   key?: string;
@@ -15,64 +23,113 @@ interface AddOptions extends CommonOptions {
   createBucket?: boolean;
 }
 
+interface PageOptions extends AccountOptions {
+  pageSize?: string;
+  pageToken?: string;
+}
+
+const describe = (d: Destination): string =>
+  `${d.destinationId}  ${d.nickname}  gs://${d.bucket}${d.key ? `  key ${d.key.clientEmail} (v${d.key.version})` : ''}`;
+
+const withWarnings = (d: Checked): string =>
+  [describe(d), ...d.warnings.map((w) => `warning: ${w.message}`)].join('\n');
+
+const options = <T extends CommonOptions>(command: Command): T => command.optsWithGlobals<T>();
+
+/**
+ * `destinations add|list|show|validate|rotate-key|remove`: the management API's destination routes, run in-process
+ * on the local data folder (same routes, same answers; `--json` prints the API's body).
+ */
 export function registerDestinations(program: Command): void {
   const destinations = program.command('destinations').description('customer buckets that exports write to');
+  const withAccount = (command: Command) =>
+    command.requiredOption('--account <id>', 'account the destination belongs to');
 
-  destinations
-    .command('add')
-    .description('register a destination (locally, a folder under DATA/buckets)')
-    .requiredOption('--account <id>', 'account the destination belongs to')
-    .requiredOption('--nickname <name>', 'bucket nickname shown to the customer')
+  withAccount(destinations.command('add'))
+    .description('register a destination (locally, a folder under DATA/buckets); the bucket is probed first')
+    .requiredOption('--nickname <name>', 'bucket nickname shown to the customer (unique in the account)')
     .requiredOption('--bucket <name>', 'bucket name, exactly as in the project')
-    .option('--key <file>', 'service-account key JSON (checked for shape here; stored encrypted)')
+    .option('--key <file>', 'service-account key JSON (validated strictly; stored encrypted)')
     .option('--id <id>', 'destination id (default: generated)')
     .option('--create-bucket', 'create the local bucket folder if it is missing')
-    .action(async (_options: unknown, command: Command) => {
-      const options = command.optsWithGlobals<AddOptions>();
-      const runtime = await openRuntime(cliConfig(options));
-      try {
-        if (options.createBucket) await runtime.buckets.createBucket(options.bucket);
-        const keyText = options.key === undefined ? undefined : await readFile(options.key, 'utf8');
-        const destination = await registerDestination(
-          runtime.destinationDeps,
-          {
-            accountId: options.account,
-            destinationId: options.id ?? `dst-${randomUUID().slice(0, 8)}`,
-            nickname: options.nickname,
-            bucket: options.bucket,
-          },
-          keyText,
-        );
-        printResult(
-          options,
-          `destination ${destination.destinationId} → gs://${destination.bucket}`,
-          destination,
-        );
-      } finally {
-        await runtime.close();
-      }
+    .action(async (_o: unknown, command: Command) => {
+      const o = options<AddOptions>(command);
+      const added = await withRuntime(o, async (runtime) => {
+        if (o.createBucket) await runtime.buckets.createBucket(o.bucket);
+        const fields = { nickname: o.nickname, bucket: o.bucket, ...(o.id ? { destinationId: o.id } : {}) };
+        if (o.key === undefined) {
+          // Local only: a folder needs no key, and the API (which always wants one) has no such route.
+          return registerDestination(runtime.destinationDeps, {
+            ...fields,
+            accountId: o.account,
+            destinationId: o.id ?? `dst-${randomUUID()}`,
+          });
+        }
+        const key = await readFile(o.key, 'utf8');
+        return (await callApi(runtime, 'POST', accountPath(o.account, 'destinations'), {
+          body: { ...fields, key },
+        })) as Checked;
+      });
+      printResult(o, withWarnings(added), added);
     });
 
-  destinations
-    .command('list')
-    .description('list registered destinations (keys are never shown)')
-    .option('--account <id>', 'only this account')
-    .action(async (_options: unknown, command: Command) => {
-      const options = command.optsWithGlobals<CommonOptions & { account?: string }>();
-      const runtime = await openRuntime(cliConfig(options));
-      try {
-        const all = (await runtime.state.list('destinations'))
-          .map((doc) => publicDestination(destinationDocSchema.parse(doc.data)))
-          .filter((d) => !options.account || d.accountId === options.account);
-        const human = all
-          .map(
-            (d) =>
-              `${d.destinationId}  ${d.accountId}  ${d.nickname}  gs://${d.bucket}${d.key ? `  key ${d.key.clientEmail}` : ''}`,
-          )
-          .join('\n');
-        printResult(options, human || 'no destinations', all);
-      } finally {
-        await runtime.close();
-      }
+  withAccount(destinations.command('list'))
+    .description("list the account's destinations (keys are never shown)")
+    .option('--page-size <n>', 'destinations per page (1-200)')
+    .option('--page-token <token>', 'the nextPageToken of the previous page')
+    .action(async (_o: unknown, command: Command) => {
+      const o = options<PageOptions>(command);
+      const page = (await withRuntime(o, (runtime) =>
+        callApi(runtime, 'GET', accountPath(o.account, 'destinations'), {
+          query: { pageSize: o.pageSize, pageToken: o.pageToken },
+        }),
+      )) as { items: Destination[]; nextPageToken?: string };
+      const lines = page.items.map(describe);
+      if (page.nextPageToken) lines.push(`more: --page-token ${page.nextPageToken}`);
+      printResult(o, lines.join('\n') || 'no destinations', page);
     });
+
+  const one = (name: string, description: string) =>
+    withAccount(destinations.command(name))
+      .description(description)
+      .argument('<destination>', 'destination id');
+
+  one('show', 'one destination').action(async (id: string, _o: unknown, command: Command) => {
+    const o = options<AccountOptions>(command);
+    const shown = (await withRuntime(o, (runtime) =>
+      callApi(runtime, 'GET', accountPath(o.account, 'destinations', id)),
+    )) as Destination;
+    printResult(o, describe(shown), shown);
+  });
+
+  one('validate', 'probe the bucket with the stored key now').action(
+    async (id: string, _o: unknown, command: Command) => {
+      const o = options<AccountOptions>(command);
+      const checked = (await withRuntime(o, (runtime) =>
+        callApi(runtime, 'POST', accountPath(o.account, 'destinations', id, 'validate')),
+      )) as { valid: true; destination: Checked };
+      printResult(o, `valid: ${withWarnings(checked.destination)}`, checked);
+    },
+  );
+
+  one('rotate-key', 'replace the key (the bucket is probed with the new one first)')
+    .requiredOption('--key <file>', 'the new service-account key JSON')
+    .action(async (id: string, _o: unknown, command: Command) => {
+      const o = options<AccountOptions & { key: string }>(command);
+      const key = await readFile(o.key, 'utf8');
+      const rotated = (await withRuntime(o, (runtime) =>
+        callApi(runtime, 'PUT', accountPath(o.account, 'destinations', id, 'key'), { body: { key } }),
+      )) as Checked;
+      printResult(o, withWarnings(rotated), rotated);
+    });
+
+  one('remove', 'delete the destination and its key').action(
+    async (id: string, _o: unknown, command: Command) => {
+      const o = options<AccountOptions>(command);
+      await withRuntime(o, (runtime) =>
+        callApi(runtime, 'DELETE', accountPath(o.account, 'destinations', id)),
+      );
+      printResult(o, `destination ${id} removed`, { removed: id });
+    },
+  );
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { parseExportRequest } from '../../domain/export-request';
 import type { CommonOptions } from '../runtime';
-import { printResult } from '../runtime';
+import { cliConfig, printResult } from '../runtime';
 import { UsageError } from '../usage-error';
 
 const TOPIC = /^projects\/([a-z][a-z0-9-]{4,28}[a-z0-9])\/topics\/([A-Za-z][\w.~%+-]{2,254})$/;
@@ -33,7 +33,8 @@ export function registerPublish(program: Command): void {
         } catch (error) {
           throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
         }
-        const parsed = parseExportRequest(json);
+        // The platform's own check before publishing, with the deployment's source scope when it is set here.
+        const parsed = parseExportRequest(json, { sourceScope: cliConfig(common).settings.sourceScope });
         if (!parsed.ok) throw new UsageError(`invalid request ${file}:\n  ${parsed.violations.join('\n  ')}`);
         // Loaded on use: the local commands should not pay for the Pub/Sub client's start-up.
         const { PubSub } = await import('@google-cloud/pubsub');

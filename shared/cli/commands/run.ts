@@ -15,9 +15,12 @@ export function registerRun(program: Command): void {
     .argument('<request>', 'path of the export request JSON')
     .action(async (file: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<CommonOptions>();
-      const parsed = parseExportRequest(JSON.parse(await readFile(file, 'utf8')));
+      const config = cliConfig(options);
+      const parsed = parseExportRequest(JSON.parse(await readFile(file, 'utf8')), {
+        sourceScope: config.settings.sourceScope,
+      });
       if (!parsed.ok) throw new UsageError(`invalid request ${file}:\n  ${parsed.violations.join('\n  ')}`);
-      const runtime = await openRuntime(cliConfig(options));
+      const runtime = await openRuntime(config);
       try {
         const summary = await runRequestLocally(runtime, parsed.value, chunkProgress());
         const tree = summary.destination?.bucket

@@ -11,34 +11,84 @@ export const GOOGLE_TOKEN_URIS = [
   'https://accounts.google.com/o/oauth2/token',
 ];
 
+/** The longest key file we read: a 4096-bit key file is about 3.4 KB; anything far larger is not a key. */
+export const MAX_KEY_TEXT_BYTES = 16 * 1024;
+/** A PKCS#8 PEM of a 4096-bit RSA key is 3,272 characters. */
+const MAX_PRIVATE_KEY_CHARS = 4000;
+const RSA_BITS = { min: 2048, max: 4096 };
+
+/** Project ids (6-30 characters), optionally domain-scoped (`example.com:project`) as legacy projects are. */
+const PROJECT_ID = /^(?:[a-z0-9][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+/** Only user-managed service accounts: `name@project.iam.gserviceaccount.com`. */
+const CLIENT_EMAIL = /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9][a-z0-9.-]{0,99}\.iam\.gserviceaccount\.com$/;
+
+/** The RSA modulus size of a PEM private key, or undefined when it is not a readable RSA key. */
+function rsaBits(pem: string): number | undefined {
+  if (pem.length > MAX_PRIVATE_KEY_CHARS) return undefined;
+  try {
+    const key = createPrivateKey(pem);
+    return key.asymmetricKeyType === 'rsa' ? key.asymmetricKeyDetails?.modulusLength : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL field of the key file: only Google's own value is accepted (it is never used, and dropped when stored). */
+const googleUrl = (accepts: (url: string) => boolean) =>
+  z
+    .string()
+    .max(300)
+    .refine((url) => url.length <= 300 && accepts(url), "must be Google's URL, as in the downloaded key file")
+    .optional();
+
+/**
+ * A service-account key file as Google issues it, every field bounded. Violations name the field, never its value.
+ * Everything is checked before any network call.
+ */
 export const serviceAccountKeySchema = z
   .object({
     type: z.literal('service_account', { message: 'must be "service_account"' }),
-    project_id: z.string().min(1),
+    project_id: z.string().max(100).regex(PROJECT_ID, 'must be a Google Cloud project id'),
     private_key_id: z.string().regex(/^[0-9a-f]{40}$/, 'must be the 40-hex-digit key id'),
     private_key: z
       .string()
+      .max(MAX_PRIVATE_KEY_CHARS, 'is longer than a 4096-bit RSA key')
       .refine((pem) => pem.includes('-----BEGIN PRIVATE KEY-----'), 'must be a PEM private key')
+      .refine((pem) => rsaBits(pem) !== undefined, 'is not a readable RSA private key')
       .refine((pem) => {
-        try {
-          return createPrivateKey(pem).asymmetricKeyType === 'rsa';
-        } catch {
-          return false;
-        }
-      }, 'is not a readable RSA private key'),
-    client_email: z.email(),
-    client_id: z.string().regex(/^\d+$/, 'must be numeric').optional(),
-    auth_uri: z.string().optional(),
-    token_uri: z.string().refine((uri) => GOOGLE_TOKEN_URIS.includes(uri), "must be Google's token endpoint"),
-    auth_provider_x509_cert_url: z.string().optional(),
-    client_x509_cert_url: z.string().optional(),
-    universe_domain: z.literal('googleapis.com').optional(),
+        const bits = rsaBits(pem);
+        return bits === undefined || (bits >= RSA_BITS.min && bits <= RSA_BITS.max);
+      }, `must be an RSA key of ${RSA_BITS.min} to ${RSA_BITS.max} bits`),
+    client_email: z
+      .string()
+      .max(254)
+      .regex(CLIENT_EMAIL, 'must be a service account e-mail (…@PROJECT.iam.gserviceaccount.com)'),
+    client_id: z
+      .string()
+      .regex(/^\d{1,30}$/, 'must be numeric')
+      .optional(),
+    auth_uri: googleUrl((url) => url === 'https://accounts.google.com/o/oauth2/auth'),
+    token_uri: z
+      .string()
+      .max(300)
+      .refine((uri) => GOOGLE_TOKEN_URIS.includes(uri), "must be Google's token endpoint"),
+    auth_provider_x509_cert_url: googleUrl((url) => url === 'https://www.googleapis.com/oauth2/v1/certs'),
+    client_x509_cert_url: googleUrl((url) =>
+      url.startsWith('https://www.googleapis.com/robot/v1/metadata/x509/'),
+    ),
+    universe_domain: z.literal('googleapis.com', { message: 'must be "googleapis.com"' }).optional(),
   })
   .strict();
 export type ServiceAccountKey = z.infer<typeof serviceAccountKeySchema>;
 
 /** Parses key text; violations never echo the key's content. */
 export function parseServiceAccountKey(text: string): ParseResult<ServiceAccountKey> {
+  if (Buffer.byteLength(text) > MAX_KEY_TEXT_BYTES) {
+    return {
+      ok: false,
+      violations: [`key: is larger than ${MAX_KEY_TEXT_BYTES} bytes; a key file is about 2 KB`],
+    };
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -47,6 +97,22 @@ export function parseServiceAccountKey(text: string): ParseResult<ServiceAccount
   }
   const result = parseWithSchema(serviceAccountKeySchema, json);
   return result.ok ? result : { ok: false, violations: result.violations.map((v) => `key.${v}`) };
+}
+
+/**
+ * What is stored (encrypted) of a key: the fields a client needs. The URL fields were checked to be Google's and
+ * are dropped, so nothing a key file carries can later point a client elsewhere.
+ */
+export function canonicalKeyText(key: ServiceAccountKey): string {
+  return JSON.stringify({
+    type: key.type,
+    project_id: key.project_id,
+    private_key_id: key.private_key_id,
+    private_key: key.private_key,
+    client_email: key.client_email,
+    ...(key.client_id === undefined ? {} : { client_id: key.client_id }),
+    token_uri: key.token_uri,
+  });
 }
 
 export const destinationDocSchema = z.object({

@@ -1,32 +1,45 @@
 import type { BucketStore } from '../../ports/bucket-store.port';
-import { StorageFailure } from '../../ports/bucket-store.port';
 import type { Clock } from '../../ports/clock.port';
 import type { SecretCipher } from '../../ports/secret-cipher.port';
-import type { StateStore } from '../../ports/state-store.port';
+import type { StateStore, StateTransaction } from '../../ports/state-store.port';
 import type { DestinationDoc, ServiceAccountKey } from './destination.schema';
 import {
+  canonicalKeyText,
   destinationDocSchema,
   keyBindingOf,
   parseServiceAccountKey,
   publicDestination,
 } from './destination.schema';
+import type { ProbeOutcome, ProbeWarning } from './probe';
+import { probeDestination } from './probe';
 import { paths, parseDocument } from '../documents';
 import { inputError } from '../errors';
-import { idSchema } from '../ids';
+import { accountScopedId, idSchema, sha256Hex } from '../ids';
+import type { Page, PageRequest } from '../pages';
+import { listPage } from '../pages';
 import { parseWithSchema } from '../schema';
 import { bucketNameSchema } from '../source/gcs-uri';
-import { classifyDestinationFailure } from '../storage-failures';
 import { z } from '../zod';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 export const newDestinationSchema = z.strictObject({
   accountId: idSchema,
   destinationId: idSchema,
-  nickname: z.string().trim().min(1).max(100),
+  nickname: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .refine((nickname) => !CONTROL_CHARACTERS.test(nickname), 'must not contain control characters'),
   bucket: bucketNameSchema,
 });
 export type NewDestination = z.infer<typeof newDestinationSchema>;
 
 export type PublicDestination = ReturnType<typeof publicDestination>;
+/** A destination just saved or checked, with what the probe wants the customer to know. */
+export type CheckedDestination = PublicDestination & { warnings: ProbeWarning[] };
 
 export interface DestinationDeps {
   state: StateStore;
@@ -34,24 +47,40 @@ export interface DestinationDeps {
   clock: Clock;
   /** The store that acts with a key (or the stored one), to check the bucket before saving ("Error when saving credentials"). */
   storeFor(
-    destination: Pick<DestinationDoc, 'accountId' | 'destinationId' | 'bucket'>,
+    destination: Pick<DestinationDoc, 'accountId' | 'destinationId' | 'bucket' | 'key'>,
     keyText?: string,
   ): Promise<BucketStore>;
 }
 
-/** Checks that the key can write to the bucket; a refusal carries the customer-facing message of the product doc. */
+/** Nicknames are unique per account, compared as a customer reads them. */
+const nicknameKey = (nickname: string): string => nickname.trim().normalize('NFC').toLowerCase();
+
+/**
+ * The claim that makes a nickname unique in its account, written in the same transaction as the destination. A
+ * claim whose destination is gone (a delete that stopped half-way) is free again.
+ */
+const nicknameClaimPath = (accountId: string, nickname: string): string =>
+  `destinationNicknames/${accountScopedId(accountId, sha256Hex(nicknameKey(nickname)).slice(0, 32))}`;
+const nicknameClaimSchema = z.object({ destinationId: z.string() });
+
+async function claimedBy(tx: StateTransaction, accountId: string, nickname: string) {
+  const claim = await tx.get(nicknameClaimPath(accountId, nickname));
+  if (claim === undefined) return undefined;
+  const { destinationId } = nicknameClaimSchema.parse(claim);
+  return (await tx.get(paths.destination(accountId, destinationId))) === undefined
+    ? undefined
+    : destinationId;
+}
+
+/** Checks the bucket with the key, as exports will use it; a refusal carries the customer-facing message. */
 async function checkBucket(
   deps: DestinationDeps,
-  destination: Pick<DestinationDoc, 'accountId' | 'destinationId' | 'bucket'>,
+  destination: Pick<DestinationDoc, 'accountId' | 'destinationId' | 'bucket' | 'key'>,
   keyText?: string,
-): Promise<void> {
+  clientEmail?: string,
+): Promise<ProbeOutcome> {
   const store = await deps.storeFor(destination, keyText);
-  try {
-    await store.probe(destination.bucket);
-  } catch (error) {
-    if (error instanceof StorageFailure) throw classifyDestinationFailure(error, destination.bucket);
-    throw error;
-  }
+  return probeDestination(store, destination, clientEmail ?? destination.key?.clientEmail);
 }
 
 function parseKeyOrThrow(keyText: string): ServiceAccountKey {
@@ -64,13 +93,12 @@ async function sealKey(
   deps: DestinationDeps,
   accountId: string,
   destinationId: string,
-  keyText: string,
   key: ServiceAccountKey,
   version: number,
 ): Promise<NonNullable<DestinationDoc['key']>> {
   return {
     // Bound to this account's destination: the ciphertext is useless on any other document.
-    ciphertext: await deps.cipher.encrypt(keyText, keyBindingOf(accountId, destinationId)),
+    ciphertext: await deps.cipher.encrypt(canonicalKeyText(key), keyBindingOf(accountId, destinationId)),
     version,
     clientEmail: key.client_email,
     projectId: key.project_id,
@@ -78,12 +106,20 @@ async function sealKey(
   };
 }
 
-/** Registers a destination: validates the key, checks the bucket with it, then stores the key encrypted. */
+const destinationExists = (destinationId: string) =>
+  inputError('destinationExists', `destination "${destinationId}" already exists`);
+const nicknameTaken = (nickname: string) =>
+  inputError('nicknameTaken', `another destination of this account is already called "${nickname}"`);
+
+/**
+ * Registers a destination: every shape violation at once (values never echoed), then the probe with the key, then
+ * the key stored encrypted, with the nickname claimed in the same transaction.
+ */
 export async function registerDestination(
   deps: DestinationDeps,
   input: unknown,
   keyText?: string,
-): Promise<PublicDestination> {
+): Promise<CheckedDestination> {
   const parsed = parseWithSchema(newDestinationSchema, input);
   const key = keyText === undefined ? undefined : parseServiceAccountKey(keyText);
   const violations = [...(parsed.ok ? [] : parsed.violations), ...(key && !key.ok ? key.violations : [])];
@@ -91,23 +127,29 @@ export async function registerDestination(
     throw inputError('invalidDestination', violations.join('; '), { violations });
   const fields = parsed.value;
   const path = paths.destination(fields.accountId, fields.destinationId);
-  if (await deps.state.get(path))
-    throw inputError('destinationExists', `destination "${fields.destinationId}" already exists`);
+  // Conflicts first: they need no call to the customer's project.
+  if (await deps.state.get(path)) throw destinationExists(fields.destinationId);
+  if (await deps.state.transaction((tx) => claimedBy(tx, fields.accountId, fields.nickname)))
+    throw nicknameTaken(fields.nickname);
 
-  await checkBucket(deps, fields, keyText);
+  const canonical = key?.ok ? canonicalKeyText(key.value) : undefined;
+  const probe = await checkBucket(deps, fields, canonical, key?.ok ? key.value.client_email : undefined);
 
   const now = deps.clock.now().toISOString();
-  const doc: DestinationDoc = {
+  const doc: DestinationDoc = destinationDocSchema.parse({
     ...fields,
-    ...(key?.ok && keyText !== undefined
-      ? { key: await sealKey(deps, fields.accountId, fields.destinationId, keyText, key.value, 1) }
-      : {}),
+    ...(key?.ok ? { key: await sealKey(deps, fields.accountId, fields.destinationId, key.value, 1) } : {}),
     createdAt: now,
     updatedAt: now,
-  };
-  const created = await deps.state.create(path, destinationDocSchema.parse(doc));
-  if (!created) throw inputError('destinationExists', `destination "${fields.destinationId}" already exists`);
-  return publicDestination(doc);
+  });
+  await deps.state.transaction(async (tx) => {
+    if ((await tx.get(path)) !== undefined) throw destinationExists(fields.destinationId);
+    if ((await claimedBy(tx, fields.accountId, fields.nickname)) !== undefined)
+      throw nicknameTaken(fields.nickname);
+    tx.create(path, doc);
+    tx.set(nicknameClaimPath(fields.accountId, fields.nickname), { destinationId: fields.destinationId });
+  });
+  return { ...publicDestination(doc), warnings: probe.warnings };
 }
 
 /** The account's own destination, or "not found": another account's destination looks exactly like a missing one. */
@@ -128,58 +170,65 @@ export async function getDestination(
   return doc;
 }
 
-export async function listDestinations(state: StateStore, accountId: string): Promise<PublicDestination[]> {
-  const prefix = paths.destination(accountId, '').slice('destinations/'.length);
-  return (await state.list('destinations'))
-    .filter((entry) => entry.id.startsWith(prefix))
-    .map((entry) => parseDocument(destinationDocSchema, `destinations/${entry.id}`, entry.data))
-    .filter((doc) => doc.accountId === accountId)
-    .map(publicDestination);
+/** One page of the account's destinations: a query on the account, never a scan of every account's. */
+export function listDestinations(
+  state: StateStore,
+  accountId: string,
+  page?: PageRequest,
+): Promise<Page<PublicDestination>> {
+  return listPage(state, 'destinations', [{ field: 'accountId', equals: accountId }], page, (id, data) =>
+    publicDestination(parseDocument(destinationDocSchema, `destinations/${id}`, data)),
+  );
 }
 
-/** Replaces the key after checking the new one reaches the bucket; running chunks pick it up by its new version. */
+/** Replaces the key after checking the new one reaches the bucket; running chunks pick it up by its new ciphertext. */
 export async function rotateDestinationKey(
   deps: DestinationDeps,
   accountId: string,
   destinationId: string,
   keyText: string,
-): Promise<PublicDestination> {
+): Promise<CheckedDestination> {
   const current = await getDestination(deps.state, accountId, destinationId);
   const key = parseKeyOrThrow(keyText);
-  await checkBucket(deps, current, keyText);
+  const probe = await checkBucket(deps, current, canonicalKeyText(key), key.client_email);
   const path = paths.destination(accountId, destinationId);
   const version = (current.key?.version ?? 0) + 1;
-  const sealed = await sealKey(deps, accountId, destinationId, keyText, key, version);
+  const sealed = await sealKey(deps, accountId, destinationId, key, version);
   const updatedAt = deps.clock.now().toISOString();
-  return deps.state.transaction(async (tx) => {
+  const rotated = await deps.state.transaction(async (tx) => {
     const data = await tx.get(path);
     if (data === undefined)
       throw inputError('destinationNotFound', `destination "${destinationId}" was deleted`);
     const latest = parseDocument(destinationDocSchema, path, data);
-    // Two rotations at once: versions must still only grow, so that caches keyed by version stay correct.
+    // Two rotations at once: the version shown to the customer still only grows.
     const next = { ...sealed, version: Math.max(version, (latest.key?.version ?? 0) + 1) };
     tx.update(path, { key: next, updatedAt });
     return publicDestination({ ...latest, key: next, updatedAt });
   });
+  return { ...rotated, warnings: probe.warnings };
 }
 
-/** Checks the stored key against the bucket now ("validate" in the API, and the hourly re-probe). */
+/** Checks the stored key against the bucket now ("validate" in the API, resume, and the hourly re-probe). */
 export async function validateDestination(
   deps: DestinationDeps,
   accountId: string,
   destinationId: string,
-): Promise<PublicDestination> {
+): Promise<CheckedDestination> {
   const current = await getDestination(deps.state, accountId, destinationId);
-  await checkBucket(deps, current);
-  return publicDestination(current);
+  const probe = await checkBucket(deps, current);
+  return { ...publicDestination(current), warnings: probe.warnings };
 }
 
-/** Deletes the destination and with it the only copy of the encrypted key. */
+/** Deletes the destination and with it the only copy of the encrypted key, then frees its nickname. */
 export async function deleteDestination(
   state: StateStore,
   accountId: string,
   destinationId: string,
 ): Promise<void> {
-  await getDestination(state, accountId, destinationId);
+  const current = await getDestination(state, accountId, destinationId);
   await state.delete(paths.destination(accountId, destinationId));
+  const claim = nicknameClaimPath(accountId, current.nickname);
+  const holder = await state.get(claim);
+  if (holder !== undefined && nicknameClaimSchema.parse(holder).destinationId === destinationId)
+    await state.delete(claim);
 }

@@ -1,11 +1,10 @@
 import type { ExportContext } from '../context';
 import { ExportError } from '../errors';
-import { runIdFor } from '../ids';
 import type { ExportRequest } from '../export-request';
 import { chunkDocSchema, parseDocument, paths } from '../documents';
 import { logEvent } from '../log-events';
 import { failRunAndReport, runFields } from './run-events';
-import { loadRun, planOf } from './run-state';
+import { findRunOfRequest, loadRun, planOf } from './run-state';
 
 const exhausted = (what: string, deliveryAttempts: number | undefined) =>
   new ExportError(
@@ -66,9 +65,9 @@ export async function failDeadLetteredRequest(
   request: ExportRequest,
   deliveryAttempts?: number,
 ): Promise<boolean> {
-  const runId = runIdFor(request.accountId, request.requestId);
-  const run = await loadRun(ctx.state, runId);
+  const run = await findRunOfRequest((path) => ctx.state.get(path), request.accountId, request.requestId);
   if (!run) return false;
+  const { runId } = run;
   logEvent(ctx.logger, 'requestDeadLettered', {
     ...runFields(run),
     requestId: request.requestId,

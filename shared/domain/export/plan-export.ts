@@ -6,10 +6,11 @@ import { asExportError, inputError } from '../errors';
 import { exportDocId, runIdFor, sha256Hex } from '../ids';
 import { planChunks } from '../source/plan-chunks';
 import type { ExportRequest } from '../export-request';
+import { assertSourceInScope } from '../export-request';
 import { logEvent } from '../log-events';
 import { continueRun } from './continue-run';
 import { failRunAndReport, runFields } from './run-events';
-import { loadRun } from './run-state';
+import { findRunOfRequest, loadRun } from './run-state';
 import { listSource, newlineFinder } from '../source/list-source';
 
 export interface PlanOutcome {
@@ -39,17 +40,18 @@ async function createOrLoadRun(
   const requestHash = sha256Hex(canonicalJson(request));
   const now = ctx.clock.now().toISOString();
   const exportPath = paths.export(exportDocId(request.accountId, request.exportId));
+  // The export's index of its runs (newest first), written with the run so that the two never disagree.
+  const exportRunPath = paths.exportRun(exportDocId(request.accountId, request.exportId), now, runId);
   return ctx.state.transaction(async (tx) => {
-    const existing = await tx.get(paths.run(runId));
-    if (existing !== undefined) {
-      const run = parseDocument(runDocSchema, paths.run(runId), existing);
-      if (run.requestHash !== requestHash) {
+    const found = await findRunOfRequest((path) => tx.get(path), request.accountId, request.requestId);
+    if (found !== undefined) {
+      if (found.requestHash !== requestHash) {
         throw inputError(
           'requestConflict',
           `request "${request.requestId}" was already received with different content`,
         );
       }
-      return { run, created: false };
+      return { run: found, created: false };
     }
     const exportData = await tx.get(exportPath);
     const exportDoc =
@@ -59,9 +61,11 @@ async function createOrLoadRun(
       // Recorded as a skipped run (so a redelivery finds it, and the API shows it), never planned.
       const skipped = skippedRun(run, request.exportId, now);
       tx.create(paths.run(runId), skipped);
+      tx.create(exportRunPath, { runId, createdAt: now });
       return { run: skipped, created: true };
     }
     tx.create(paths.run(runId), run);
+    tx.create(exportRunPath, { runId, createdAt: now });
     tx.set(exportPath, {
       ...(exportDoc ?? {
         accountId: request.accountId,
@@ -139,6 +143,7 @@ async function planAndCommit(ctx: ExportContext, run: RunDoc): Promise<RunDoc> {
 }
 
 export async function planExport(ctx: ExportContext, request: ExportRequest): Promise<PlanOutcome> {
+  assertSourceInScope(request, { sourceScope: ctx.settings.sourceScope });
   await getDestination(ctx.state, request.accountId, request.destinationId);
   const loaded = await createOrLoadRun(ctx, request);
   let run = loaded.run;

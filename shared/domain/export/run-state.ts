@@ -19,13 +19,36 @@ import {
   runDocSchema,
 } from '../documents';
 import type { ExportError } from '../errors';
-import { exportDocId } from '../ids';
+import { exportDocId, legacyRunIdFor, runIdFor } from '../ids';
 
 /** State transitions of runs, chunks and exports. Each is one transaction, so a redelivery sees a consistent state. */
 
 export async function loadRun(state: StateStore, runId: string): Promise<RunDoc | undefined> {
   const data = await state.get(paths.run(runId));
   return data === undefined ? undefined : parseDocument(runDocSchema, paths.run(runId), data);
+}
+
+/**
+ * The run a request created: under its current id, or under the 12-digit id of a run created before ids grew (a
+ * request redelivered across that upgrade must find its run, not start a second export). A legacy id could belong
+ * to another account's request, hence the comparison.
+ */
+export async function findRunOfRequest(
+  read: (path: string) => Promise<unknown>,
+  accountId: string,
+  requestId: string,
+): Promise<RunDoc | undefined> {
+  for (const runId of [runIdFor(accountId, requestId), legacyRunIdFor(accountId, requestId)]) {
+    const data = await read(paths.run(runId));
+    if (data === undefined) continue;
+    const run = parseDocument(runDocSchema, paths.run(runId), data);
+    if (
+      run.runId === runId &&
+      (runId.length === 32 || (run.accountId === accountId && run.requestId === requestId))
+    )
+      return run;
+  }
+  return undefined;
 }
 
 /** The run with its committed plan, or undefined while it is still being planned. */

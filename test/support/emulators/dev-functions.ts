@@ -20,6 +20,10 @@ export function devFunctionEnv(up: {
   firestoreHost: string;
   pubsubHost: string;
   storageUrl: string;
+  /** The api's bearer token (the emulated setup has no Google ID tokens). */
+  apiToken: string;
+  /** Where the platform's sources lie (SOURCE_PREFIX_TEMPLATE). */
+  sourceScope: string;
 }): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
@@ -33,6 +37,8 @@ export function devFunctionEnv(up: {
     // One key-encryption key per dev run, shared by every function.
     GCS_EXPORT_KEK: randomBytes(32).toString('base64'),
     QUARANTINE_BUCKET,
+    SOURCE_PREFIX_TEMPLATE: up.sourceScope,
+    GCS_EXPORT_API_TOKEN: up.apiToken,
     LOG_LEVEL: 'info',
     MAX_DELIVERY_ATTEMPTS: String(MAX_DELIVERY_ATTEMPTS),
     CHUNK_TARGET_BYTES: String(CHUNK_TARGET_BYTES),

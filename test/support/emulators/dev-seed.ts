@@ -86,14 +86,16 @@ export async function seedSource(
  */
 export async function registerDestination(
   apiUrl: string,
+  apiToken: string,
   request: ExportRequest,
   bucket: string,
 ): Promise<'registered' | 'replaced'> {
+  const authorization = `Bearer ${apiToken}`;
   const base = `${apiUrl}/v1/accounts/${request.accountId}/destinations`;
   const register = () =>
     httpRequest('POST', base, {
       timeoutMs: 30_000,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify({
         destinationId: request.destinationId,
         nickname: 'Demo customer bucket',
@@ -111,6 +113,7 @@ export async function registerDestination(
   if (answer.status !== 409) throw fail('registering', answer.status, answer.body);
   const removed = await httpRequest('DELETE', `${base}/${request.destinationId}`, {
     timeoutMs: 30_000,
+    headers: { authorization },
   }).catch((error: unknown) => ({ status: 0, body: describeError(error) }));
   if (removed.status !== 204) throw fail('replacing', removed.status, removed.body);
   answer = await register();

@@ -26,6 +26,7 @@ type RunAnswer = z.infer<typeof runAnswerSchema>;
 export interface SmokeDeps {
   pubsub: PubSub;
   apiUrl: string;
+  apiToken: string;
   demo: DemoRequest;
   gcs: GcsServer;
   customerBucket: string;
@@ -51,7 +52,7 @@ export async function runSmoke(deps: SmokeDeps): Promise<boolean> {
     const { status, body } = await httpRequest(
       'GET',
       `${deps.apiUrl}/v1/accounts/${accountId}/runs/${demo.runId}`,
-      { timeoutMs: 10_000 },
+      { timeoutMs: 10_000, headers: { authorization: `Bearer ${deps.apiToken}` } },
     );
     if (status === 404) return undefined;
     if (status !== 200) throw new Error(`GET runs/${demo.runId}: ${status} ${body}`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError } from 'commander';
 import { PubSub } from '@google-cloud/pubsub';
@@ -61,6 +62,7 @@ export interface DevUp {
   buckets: string[];
   topics: string[];
   apiUrl: string;
+  apiToken: string;
   functions: { target: string; logFile: string }[];
   demo: DemoRequest;
   customerBucket: string;
@@ -90,8 +92,8 @@ export function devInstructions(up: DevUp): string {
     '',
     'Watch it become files: the export, its run, and the objects in the customer bucket:',
     '',
-    `  curl -s ${account}/exports/${exportId}`,
-    `  curl -s ${account}/runs/${up.demo.runId}`,
+    `  curl -s -H "Authorization: Bearer ${up.apiToken}" ${account}/exports/${exportId}`,
+    `  curl -s -H "Authorization: Bearer ${up.apiToken}" ${account}/runs/${up.demo.runId}`,
     `  curl -s "${up.storageUrl}/storage/v1/b/${up.customerBucket}/o?prefix=${prefix === '' ? '' : `${prefix}/`}"`,
     '',
     "The functions' logs (JSON lines):",
@@ -210,11 +212,14 @@ export async function runDev(options: DevOptions): Promise<void> {
     if (buildError) return await fail(describeError(buildError));
 
     const hostStart = performance.now();
+    const apiToken = randomBytes(24).toString('base64url');
     const env = devFunctionEnv({
       project: options.project,
       firestoreHost: firestore.host,
       pubsubHost: pubsubEmulator.host,
       storageUrl: gcs.url,
+      apiToken,
+      sourceScope: `gs://${demo.source.bucket}/${demo.source.name}`,
     });
     const hosted: DevFunctions = await startFunctions(env, (fn) => functions.push(fn));
     const running = Object.values(hosted);
@@ -230,7 +235,7 @@ export async function runDev(options: DevOptions): Promise<void> {
       `pubsub: ${topics.join(', ')} push to the functions${replaced ? ' (replaced an earlier wiring)' : ''}`,
     );
 
-    const registered = await registerDestination(hosted.api.url, demo.request, CUSTOMER_BUCKET);
+    const registered = await registerDestination(hosted.api.url, apiToken, demo.request, CUSTOMER_BUCKET);
     say(
       `api: destination ${demo.request.destinationId} ${registered}` +
         ` for account ${demo.request.accountId} → gs://${CUSTOMER_BUCKET}`,
@@ -246,6 +251,7 @@ export async function runDev(options: DevOptions): Promise<void> {
         buckets,
         topics,
         apiUrl: hosted.api.url,
+        apiToken,
         functions: running,
         demo,
         customerBucket: CUSTOMER_BUCKET,
@@ -257,6 +263,7 @@ export async function runDev(options: DevOptions): Promise<void> {
       const ok = await runSmoke({
         pubsub,
         apiUrl: hosted.api.url,
+        apiToken,
         demo,
         gcs,
         customerBucket: CUSTOMER_BUCKET,

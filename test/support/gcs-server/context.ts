@@ -21,6 +21,8 @@ export interface RequestLogEntry {
   /** The fault instruction applied to this request, if any. */
   fault?: string;
   retryTestId?: string;
+  /** The service account the request acted as (its bearer token), when it carried one. */
+  principal?: string;
 }
 
 export interface GcsServerStats {

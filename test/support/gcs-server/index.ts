@@ -6,4 +6,5 @@ export type { Operation } from './instructions';
 export type { ErrorBody } from './errors';
 export type { ObjectResource, BucketResource } from './resources';
 export type { StoredBucket, StoredObject } from './store';
+export type { ServiceAccountGrant } from './principals';
 export { crc32cBase64, md5Base64 } from './checksums';

@@ -41,6 +41,7 @@ export function parseInstruction(text: string): Instruction | undefined {
 export const OPERATIONS = [
   'storage.buckets.get',
   'storage.buckets.insert',
+  'storage.buckets.testIamPermissions',
   'storage.objects.insert',
   'storage.objects.get',
   'storage.objects.list',

@@ -100,7 +100,7 @@ export function bucketResource(bucket: StoredBucket, baseUrl: string): BucketRes
       retentionPolicy: {
         retentionPeriod: String(bucket.retentionPeriodSeconds),
         effectiveTime: iso(bucket.timeCreated),
-        isLocked: false,
+        isLocked: bucket.retentionLocked ?? false,
       },
     }),
   };

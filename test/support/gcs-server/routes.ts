@@ -1,6 +1,7 @@
 // URL → route. JSON API paths are served both under /storage/v1 and bare (the client's STORAGE_EMULATOR_HOST
 // mode uses the host itself as its base URL); media also under /download/storage/v1, uploads under
-// /upload/storage/v1. Path segments are percent-decoded one by one, so object names may contain '/'.
+// /upload/storage/v1. POST /token stands for Google's OAuth token endpoint, for clients pointed at it. Path
+// segments are percent-decoded one by one, so object names may contain '/'.
 import { invalid } from './errors';
 import type { Operation } from './instructions';
 
@@ -11,7 +12,9 @@ export type Route =
   | { kind: 'retryTestGet'; id: string }
   | { kind: 'retryTestDelete'; id: string }
   | { kind: 'bucketInsert' }
+  | { kind: 'token' }
   | { kind: 'bucketGet'; bucket: string }
+  | { kind: 'bucketTestIam'; bucket: string }
   | { kind: 'objectList'; bucket: string }
   | { kind: 'objectGet'; bucket: string; object: string; media: boolean }
   | { kind: 'objectDelete'; bucket: string; object: string }
@@ -32,6 +35,7 @@ export function matchRoute(method: string, url: URL): Route | undefined {
     if (method === 'DELETE') return { kind: 'retryTestDelete', id: second };
     return undefined;
   }
+  if (first === 'token' && segments.length === 1) return method === 'POST' ? { kind: 'token' } : undefined;
   if (first === 'upload') return matchUpload(method, stripApiPrefix(segments.slice(1)));
   if (first === 'download') {
     const rest = stripApiPrefix(segments.slice(1));
@@ -47,6 +51,8 @@ export function operationOf(route: Route): Operation | undefined {
   switch (route.kind) {
     case 'bucketGet':
       return 'storage.buckets.get';
+    case 'bucketTestIam':
+      return 'storage.buckets.testIamPermissions';
     case 'bucketInsert':
       return 'storage.buckets.insert';
     case 'objectList':
@@ -62,6 +68,7 @@ export function operationOf(route: Route): Operation | undefined {
     case 'uploadPut':
       return 'storage.objects.insert';
     case 'health':
+    case 'token':
     case 'retryTestCreate':
     case 'retryTestList':
     case 'retryTestGet':
@@ -73,6 +80,9 @@ export function operationOf(route: Route): Operation | undefined {
 function matchJson(method: string, url: URL, segments: string[]): Route | undefined {
   if (segments.length === 1 && segments[0] === 'b')
     return method === 'POST' ? { kind: 'bucketInsert' } : undefined;
+  const [b, iamBucket, iam, test] = segments;
+  if (b === 'b' && iamBucket && iam === 'iam' && test === 'testPermissions' && segments.length === 4)
+    return method === 'GET' ? { kind: 'bucketTestIam', bucket: iamBucket } : undefined;
   const target = objectTarget(segments);
   if (!target) return undefined;
   const { bucket, object } = target;

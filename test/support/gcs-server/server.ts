@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { GcsServerStats, RequestContext, RequestLogEntry } from './context';
 import type { PendingFault, RandomFaultRule, RetryTestResource } from './faults';
 import { Faults } from './faults';
-import { GcsError, injected, notFound } from './errors';
+import { GcsError, injected, invalid, notFound } from './errors';
 import { drain, header, readBody, sendError, sendJson, sendText } from './http';
 import { deleteObject, getBucket, getObject, insertBucket, listBucket, patchObject } from './object-handlers';
 import type { Route } from './routes';
@@ -15,12 +15,15 @@ import type { ObjectMetadataInput } from './schemas';
 import { parseJsonBody, retryTestCreateSchema } from './schemas';
 import type { StoredBucket, StoredObject } from './store';
 import { Store } from './store';
+import type { Principal, ServiceAccountGrant } from './principals';
+import { Principals } from './principals';
 import { cancelResumable, insertObject, putResumable } from './upload-handlers';
 import { Uploads } from './uploads';
 
 export interface BucketSeed {
   name: string;
   retentionPeriodSeconds?: number;
+  retentionLocked?: boolean;
 }
 
 export interface GcsServerOptions {
@@ -33,6 +36,18 @@ export interface GcsServerOptions {
   /** Buckets to create at start. */
   buckets?: (string | BucketSeed)[];
 }
+
+/** The IAM permission each route needs (Cloud Storage's names). */
+const PERMISSION_OF: Partial<Record<Route['kind'], string>> = {
+  bucketGet: 'storage.buckets.get',
+  objectList: 'storage.objects.list',
+  objectGet: 'storage.objects.get',
+  objectDelete: 'storage.objects.delete',
+  objectPatch: 'storage.objects.update',
+  uploadInsert: 'storage.objects.create',
+  uploadPut: 'storage.objects.create',
+  uploadCancel: 'storage.objects.create',
+};
 
 export class GcsServer {
   /** Every request received, in arrival order. */
@@ -47,6 +62,8 @@ export class GcsServer {
   private readonly store: Store;
   private readonly uploads: Uploads;
   private readonly faults = new Faults();
+  /** Service accounts, their token exchanges and their permissions per bucket. */
+  readonly principals = new Principals();
   private readonly http: Server;
   private address: AddressInfo | undefined;
 
@@ -96,7 +113,10 @@ export class GcsServer {
 
   // --- Test helpers (no HTTP) ---
 
-  createBucket(name: string, options: { retentionPeriodSeconds?: number } = {}): StoredBucket {
+  createBucket(
+    name: string,
+    options: { retentionPeriodSeconds?: number; retentionLocked?: boolean } = {},
+  ): StoredBucket {
     return this.store.createBucket(name, options);
   }
 
@@ -117,6 +137,14 @@ export class GcsServer {
     metadata: ObjectMetadataInput = {},
   ): StoredObject {
     return this.store.insert({ bucket, name, data: Buffer.from(data), metadata });
+  }
+
+  /**
+   * Registers a service account by its key file: tokens its key signs for are issued at POST /token, and requests
+   * with them may do what `permissions` grants per bucket. Returns its e-mail.
+   */
+  addServiceAccount(grant: ServiceAccountGrant): string {
+    return this.principals.register(grant);
   }
 
   /** The same as POST /retry_test. */
@@ -174,6 +202,9 @@ export class GcsServer {
         fault.apply();
         throw injected(fault.instruction.code, fault.instruction.reason);
       }
+      const principal = this.principals.of(req);
+      if (principal.kind === 'account') log.principal = principal.email;
+      this.authorise(route, principal);
       const baseUrl = `http://${header(req, 'host') ?? `${this.host}:${this.port}`}`;
       const ctx: RequestContext = {
         req,
@@ -209,8 +240,21 @@ export class GcsServer {
         return sendText(ctx.res, 200, `Deleted ${route.id}`);
       case 'bucketInsert':
         return insertBucket(ctx);
+      case 'token': {
+        const answer = this.principals.exchange(await readBody(ctx.req), this.now());
+        return sendJson(ctx.res, answer.status, answer.body);
+      }
       case 'bucketGet':
         return getBucket(ctx, route.bucket);
+      case 'bucketTestIam': {
+        const permissions = ctx.url.searchParams.getAll('permissions');
+        if (permissions.length === 0) throw invalid('Required parameter: permissions');
+        const held = this.principals.held(this.principals.of(ctx.req), route.bucket, permissions);
+        return sendJson(ctx.res, 200, {
+          kind: 'storage#testIamPermissionsResponse',
+          ...(held.length > 0 && { permissions: held }),
+        });
+      }
       case 'objectList':
         return listBucket(ctx, route.bucket);
       case 'objectGet':
@@ -236,6 +280,26 @@ export class GcsServer {
     // Read what is left of the body first: answering mid-upload would break the client's request stream.
     await drain(req);
     sendError(res, error instanceof GcsError ? error : new GcsError(500, 'backendError', String(error)));
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /**
+   * Cloud Storage's order: a missing bucket is a 404 whoever asks; then a principal without the permission the
+   * route needs gets a 403. testIamPermissions needs no permission.
+   */
+  private authorise(route: Route, principal: Principal): void {
+    const needed = PERMISSION_OF[route.kind];
+    if (!('bucket' in route)) return;
+    this.store.bucket(route.bucket);
+    if (needed === undefined) return;
+    const what =
+      'object' in route
+        ? `the Google Cloud Storage object ${route.bucket}/${route.object}`
+        : `bucket ${route.bucket}`;
+    this.principals.check(principal, route.bucket, needed, what);
   }
 
   /** Records an applied fault in the request's log entry. */

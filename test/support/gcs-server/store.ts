@@ -11,6 +11,7 @@ export interface StoredBucket {
   readonly name: string;
   readonly timeCreated: number;
   readonly retentionPeriodSeconds?: number;
+  readonly retentionLocked?: boolean;
 }
 
 export interface StoredObject extends Checksums {
@@ -50,7 +51,10 @@ export class Store {
 
   constructor(private readonly now: () => number) {}
 
-  createBucket(name: string, options: { retentionPeriodSeconds?: number } = {}): StoredBucket {
+  createBucket(
+    name: string,
+    options: { retentionPeriodSeconds?: number; retentionLocked?: boolean } = {},
+  ): StoredBucket {
     if (this.buckets.has(name)) throw bucketConflict();
     const bucket: StoredBucket = { name, timeCreated: this.now(), ...options };
     this.buckets.set(name, bucket);

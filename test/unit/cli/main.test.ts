@@ -47,11 +47,11 @@ describe('gcs-export CLI', () => {
     const data = path.join(dir.path, 'locked');
     mkdirSync(data, { recursive: true });
     writeFileSync(path.join(data, '.lock'), String(process.ppid));
-    const refused = await cli('destinations', 'list', '--data', data);
+    const refused = await cli('destinations', 'list', '--account', 'a1', '--data', data);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is in use by another gcs-export process/);
     writeFileSync(path.join(data, '.lock'), '999999999');
-    expect((await cli('destinations', 'list', '--data', data)).code).toBe(0);
+    expect((await cli('destinations', 'list', '--account', 'a1', '--data', data)).code).toBe(0);
     expect(existsSync(path.join(data, '.lock'))).toBe(false);
   });
 
@@ -83,15 +83,15 @@ describe('gcs-export CLI', () => {
       destinationId: 'd1',
       key: { clientEmail: 'exporter@customer-project.iam.gserviceaccount.com' },
     });
-    const listed = await cli('destinations', 'list', '--data', data, '--json');
+    const listed = await cli('destinations', 'list', '--account', 'a1', '--data', data, '--json');
     const privateBody = (JSON.parse(key) as { private_key: string }).private_key.split('\n')[1] ?? '';
     for (const output of [added.stdout, listed.stdout, readFileSync(path.join(data, 'state.json'), 'utf8')]) {
       expect(output).not.toContain(privateBody);
       expect(output).not.toContain('BEGIN PRIVATE KEY');
     }
-    expect(lastJson(listed.stdout)).toEqual([
-      expect.objectContaining({ destinationId: 'd1', bucket: 'cust-bucket' }),
-    ]);
+    expect(lastJson(listed.stdout)).toEqual({
+      items: [expect.objectContaining({ destinationId: 'd1', bucket: 'cust-bucket' })],
+    });
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runIdFor } from '../../../shared/domain/ids';
+import { legacyRunIdFor, runIdFor } from '../../../shared/domain/ids';
 import { parseExportRequest } from '../../../shared/domain/export-request';
 import type { ExportRequest, ExportRequestInput } from '../../../shared/domain/export-request';
 import type { ParseResult } from '../../../shared/domain/schema';
@@ -443,15 +443,20 @@ describe('runIdFor', () => {
   });
 
   it('is stable across releases (a change would break idempotency of in-flight runs)', () => {
-    expect(runIdFor('acc-1', 'req-1')).toBe('1e84dd40da18');
+    expect(runIdFor('acc-1', 'req-1')).toBe('1e84dd40da18627ef0e857a6494f158c');
+  });
+
+  it('extends the 12-digit id of older runs, which stays derivable so that their requests find them', () => {
+    expect(legacyRunIdFor('acc-1', 'req-1')).toBe('1e84dd40da18');
+    expect(runIdFor('acc-1', 'req-1').startsWith(legacyRunIdFor('acc-1', 'req-1'))).toBe(true);
   });
 
   it.each<[string, string]>([
     ['acc_42', 'req-1'],
     ['a', 'b'],
     ['A'.repeat(128), 'r'.repeat(128)],
-  ])('is 12 lowercase hex characters for (%s, %s)', (accountId, requestId) => {
-    expect(runIdFor(accountId, requestId)).toMatch(/^[0-9a-f]{12}$/);
+  ])('is 32 lowercase hex characters (128 bits) for (%s, %s)', (accountId, requestId) => {
+    expect(runIdFor(accountId, requestId)).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('differs across accounts for the same requestId', () => {

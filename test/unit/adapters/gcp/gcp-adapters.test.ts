@@ -4,7 +4,7 @@ import { GcsDestinationStores } from '../../../../shared/adapters/gcp/gcs-destin
 import { DEFAULT_STORAGE_RETRY, DEFAULT_UPLOAD_OPTIONS } from '../../../../shared/config';
 import { toStorageFailure } from '../../../../shared/adapters/gcp/storage-errors';
 import { keyBindingOf } from '../../../../shared/domain/destinations/destination.schema';
-import { StorageFailure } from '../../../../shared/ports/bucket-store.port';
+import { StorageFailure, TOKEN_REFUSED } from '../../../../shared/ports/bucket-store.port';
 import { serviceAccountKey } from '../../../support/service-account-key';
 
 describe('toStorageFailure', () => {
@@ -31,7 +31,15 @@ describe('toStorageFailure', () => {
         },
       }),
       401,
-      'invalid_grant',
+      TOKEN_REFUSED,
+    ],
+    [
+      'an overloaded token endpoint (worth a retry)',
+      Object.assign(new Error('unavailable'), {
+        response: { status: 503, data: { error: 'temporarily_unavailable' } },
+      }),
+      503,
+      'temporarily_unavailable',
     ],
     [
       'a reset connection',
@@ -70,7 +78,7 @@ describe('GcsDestinationStores', () => {
     key: { ciphertext: await cipher.encrypt(keyText, keyBindingOf(accountId, destinationId)), version },
   });
 
-  it('builds one client per destination and key version, and a new one after a rotation', async () => {
+  it('builds one client per stored key, and a new one after a rotation', async () => {
     const key = serviceAccountKey();
     const v1 = await destination('acct', 'dest', 1, key);
     const first = await stores.forDestination(v1);
@@ -79,6 +87,12 @@ describe('GcsDestinationStores', () => {
       first,
     );
     expect(await stores.forDestination(await destination('acct', 'other', 1, key))).not.toBe(first);
+  });
+
+  it('never reuses a client for a destination deleted and registered again with another key (version 1 again)', async () => {
+    const before = await stores.forDestination(await destination('acct', 'again', 1, serviceAccountKey()));
+    const after = await stores.forDestination(await destination('acct', 'again', 1, serviceAccountKey()));
+    expect(after).not.toBe(before);
   });
 
   it("refuses a ciphertext moved onto another account's destination, and a destination without a key", async () => {

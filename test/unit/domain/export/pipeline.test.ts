@@ -163,13 +163,13 @@ describe('export pipeline on embedded adapters', () => {
     {
       name: 'profiles, gzip',
       overrides: { kind: 'profiles' as const, source: { prefixes: ['gs://platform-source/profiles/'] } },
-      pattern: /^profiles\/dt=2026-02-0[12]\/part-[0-9a-f]{12}-\d{5}-\d{3}\.jsonl\.gz$/,
+      pattern: /^profiles\/dt=2026-02-0[12]\/part-[0-9a-f]{32}-\d{5}-\d{3}\.jsonl\.gz$/,
     },
     {
       name: 'events, uncompressed, with a prefix and an event filter',
       overrides: { compression: 'none' as const, prefix: 'exports/daily/', events: ['Charged'] },
       pattern:
-        /^exports\/daily\/events\/event=Charged\/dt=2026-02-0[12]\/part-[0-9a-f]{12}-\d{5}-\d{3}\.jsonl$/,
+        /^exports\/daily\/events\/event=Charged\/dt=2026-02-0[12]\/part-[0-9a-f]{32}-\d{5}-\d{3}\.jsonl$/,
     },
   ])('lays out $name as documented', async ({ overrides, pattern }) => {
     const h = await createHarness({ label: 'layout', settings: SMALL });

@@ -1,0 +1,171 @@
+import type { ErrorCode } from '../domain/error-codes';
+import { ERROR_CODES } from '../domain/error-codes';
+import { idSchema } from '../domain/ids';
+import { z } from '../domain/zod';
+import type { Route } from './routes';
+import { ROUTES } from './routes';
+import { errorSchema } from './schemas';
+
+type Json = Record<string, unknown>;
+
+/** What any request may answer besides its route's own codes. */
+const EVERY_ROUTE: readonly ErrorCode[] = ['unauthenticated', 'callerForbidden', 'unexpected'];
+const WITH_BODY: readonly ErrorCode[] = ['invalidBody', 'bodyTooLarge', 'unsupportedMediaType'];
+
+/** Collects named schemas ($defs of each conversion) into components, so every operation refers to them. */
+class Components {
+  readonly schemas: Record<string, unknown> = {};
+
+  /** A schema, with a top-level reference to a component replaced by the component. */
+  resolve(schema: unknown): Json {
+    const ref = (schema as { $ref?: unknown }).$ref;
+    const id = typeof ref === 'string' ? ref.replace('#/components/schemas/', '') : undefined;
+    return (id === undefined ? schema : this.schemas[id]) as Json;
+  }
+
+  /** The JSON Schema (2020-12, OpenAPI 3.1's dialect) of `schema` as seen on input or output. */
+  ref(schema: z.ZodType, io: 'input' | 'output'): unknown {
+    const converted = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
+    const { $defs, $schema: _dialect, ...root } = converted;
+    for (const [id, definition] of Object.entries(($defs ?? {}) as Json)) {
+      const local = toComponents(definition);
+      const known = this.schemas[id];
+      if (known !== undefined && JSON.stringify(known) !== JSON.stringify(local))
+        throw new Error(`schema ${id} differs between its uses`);
+      this.schemas[id] = local;
+    }
+    return toComponents(root);
+  }
+}
+
+/** `#/$defs/X` → `#/components/schemas/X`, everywhere in a schema. */
+function toComponents(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toComponents);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      k === '$ref' && typeof v === 'string'
+        ? v.replace('#/$defs/', '#/components/schemas/')
+        : toComponents(v),
+    ]),
+  );
+}
+
+const ID_PATTERN = (z.toJSONSchema(idSchema) as { pattern?: string }).pattern;
+
+function parameters(route: Route, components: Components): Json[] {
+  const path = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string', pattern: ID_PATTERN },
+  }));
+  const query = route.query ? components.resolve(components.ref(route.query, 'input')) : undefined;
+  const properties = (query?.properties ?? {}) as Record<string, Json>;
+  return [
+    ...path,
+    ...Object.entries(properties).map(([name, schema]) => {
+      const { description, ...rest } = schema;
+      return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: rest };
+    }),
+  ];
+}
+
+function errorResponses(route: Route, components: Components): Json {
+  const codes = [...new Set([...route.errors, ...(route.body ? WITH_BODY : []), ...EVERY_ROUTE])];
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = ERROR_CODES[code].httpStatus;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const error = components.ref(errorSchema, 'output');
+  return Object.fromEntries(
+    [...byStatus.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([status, list]) => [
+        String(status),
+        {
+          description: list.map((code) => `${code}: ${ERROR_CODES[code].meaning}`).join('; '),
+          content: { 'application/json': { schema: error } },
+        },
+      ]),
+  );
+}
+
+function operation(route: Route, components: Components): Json {
+  const ok = route.ok.schema
+    ? { content: { 'application/json': { schema: components.ref(route.ok.schema, 'output') } } }
+    : {};
+  return {
+    operationId: `${route.method.toLowerCase()}${route.path.replace(/\/:?(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, '')}`,
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    parameters: parameters(route, components),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: components.ref(route.body, 'input') } },
+          },
+        }
+      : {}),
+    responses: {
+      [String(route.ok.status)]: { description: route.ok.description, ...ok },
+      ...errorResponses(route, components),
+    },
+  };
+}
+
+/**
+ * The OpenAPI 3.1 document of the management API, generated from the route table and the same zod schemas that
+ * parse requests and shape answers. Served at GET /openapi.json and checked in as docs/openapi.json.
+ */
+export function openApiDocument(): Json {
+  cached ??= buildDocument();
+  return cached;
+}
+
+let cached: Json | undefined;
+
+function buildDocument(): Json {
+  const components = new Components();
+  const paths: Record<string, Json> = {};
+  for (const route of ROUTES) {
+    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(route, components) };
+  }
+  paths['/openapi.json'] = {
+    get: {
+      operationId: 'getOpenApi',
+      summary: 'This document (no authentication)',
+      security: [],
+      responses: { '200': { description: 'The OpenAPI 3.1 document', content: { 'application/json': {} } } },
+    },
+  };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'gcs-export management API',
+      version: '1',
+      description:
+        'Destinations (customer buckets and their keys), exports and runs, as the platform settings page uses ' +
+        'them. Every route but this document needs a bearer token: in production a Google ID token of a ' +
+        'configured service account; with `gcs-export serve` its GCS_EXPORT_API_TOKEN. Reference: docs/API.md.',
+    },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A Google-signed ID token (audience: API_AUDIENCE) of a service account in API_ALLOWED_CALLERS; ' +
+            'or, with gcs-export serve, GCS_EXPORT_API_TOKEN.',
+        },
+      },
+      schemas: Object.fromEntries(Object.entries(components.schemas).sort(([a], [b]) => (a < b ? -1 : 1))),
+    },
+  };
+}

@@ -1,0 +1,238 @@
+import { ERROR_KINDS } from '../domain/error-codes';
+import { COMPRESSIONS, EXPORT_FORMATS, EXPORT_KINDS } from '../domain/export-request';
+import { RUN_STATUSES, runTotalsSchema } from '../domain/documents';
+import { idSchema } from '../domain/ids';
+import { MAX_KEY_TEXT_BYTES } from '../domain/destinations/destination.schema';
+import { z } from '../domain/zod';
+
+/**
+ * The management API's wire format: request bodies and query strings are parsed with these schemas, responses are
+ * shaped by them (unknown fields are dropped, so nothing reaches a caller by accident), and docs/openapi.json is
+ * generated from them.
+ */
+
+/** A key may be pasted as the downloaded file's text or sent as the parsed JSON object. */
+export const keyInputSchema = z
+  .union([
+    z
+      .string()
+      .min(1)
+      .max(MAX_KEY_TEXT_BYTES, `is larger than ${MAX_KEY_TEXT_BYTES} bytes; a key file is about 2 KB`),
+    z.record(z.string(), z.unknown()),
+  ])
+  .meta({
+    description: 'The service account key file: its contents as pasted (a JSON string), or the object.',
+  })
+  .transform((key) => (typeof key === 'string' ? key : JSON.stringify(key)));
+
+export const newDestinationBody = z
+  .strictObject({
+    destinationId: idSchema.optional().meta({ description: 'Generated when absent.' }),
+    nickname: z.string().max(200).meta({ description: 'Unique within the account (case-insensitive).' }),
+    bucket: z.string().max(222).meta({ description: 'The bucket name, exactly as in Google Cloud.' }),
+    key: keyInputSchema,
+  })
+  .meta({ id: 'NewDestination' });
+
+export const rotateKeyBody = z.strictObject({ key: keyInputSchema }).meta({ id: 'KeyRotation' });
+
+export const pageQuerySchema = z
+  .strictObject({
+    pageSize: z
+      .string()
+      .regex(/^\d{1,3}$/)
+      .optional()
+      .meta({ description: 'Items per page, 1-200 (default 50).' }),
+    pageToken: z.string().max(1024).optional().meta({ description: 'nextPageToken of the previous page.' }),
+  })
+  .meta({ id: 'PageQuery' });
+
+const pageOf = <T extends z.ZodType>(item: T, id: string) =>
+  z
+    .object({
+      items: z.array(item),
+      nextPageToken: z.string().optional().meta({ description: 'Present when there may be more items.' }),
+    })
+    .meta({ id });
+
+export const retentionSchema = z
+  .object({ periodSeconds: z.number(), locked: z.boolean() })
+  .meta({ id: 'Retention' });
+
+export const warningSchema = z
+  .object({ code: z.literal('retentionPolicy'), message: z.string(), retention: retentionSchema })
+  .meta({ id: 'Warning', description: 'Something the customer should know; the request still succeeded.' });
+
+export const destinationSchema = z
+  .object({
+    destinationId: z.string(),
+    accountId: z.string(),
+    nickname: z.string(),
+    bucket: z.string(),
+    key: z
+      .object({ clientEmail: z.string(), projectId: z.string(), version: z.number().int() })
+      .optional()
+      .meta({ description: 'Who the stored key is; the key itself never leaves the service.' }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Destination' });
+
+export const checkedDestinationSchema = destinationSchema
+  .extend({ warnings: z.array(warningSchema) })
+  .meta({ id: 'CheckedDestination' });
+
+export const destinationPageSchema = pageOf(destinationSchema, 'DestinationPage');
+
+export const validationSchema = z
+  .object({ valid: z.literal(true), destination: checkedDestinationSchema })
+  .meta({ id: 'Validation' });
+
+export const failureSchema = z
+  .object({
+    kind: z.enum(ERROR_KINDS),
+    code: z.string(),
+    message: z.string().meta({ description: 'For the customer: names only customer-side things.' }),
+    status: z.number().int().optional(),
+    at: z.string(),
+  })
+  .meta({ id: 'Failure' });
+
+export const healthSchema = z
+  .object({
+    state: z.enum(['healthy', 'failing']),
+    firstFailureAt: z.string().optional(),
+    lastFailureAt: z.string().optional(),
+    lastError: failureSchema.optional(),
+  })
+  .loose()
+  .meta({ id: 'Health' });
+
+export const noticeSchema = z
+  .object({
+    number: z.number().int().min(1).max(3),
+    at: z.string(),
+    messageId: z.string().optional().meta({ description: "The mail provider's message id." }),
+    code: z.string().optional().meta({ description: 'The error code the e-mail reported.' }),
+  })
+  .meta({ id: 'Notice' });
+
+export const exportSummarySchema = z
+  .object({
+    exportId: z.string(),
+    accountId: z.string(),
+    destinationId: z.string(),
+    status: z.enum(['active', 'stopped']),
+    health: healthSchema,
+    stop: z
+      .object({ at: z.string().optional(), reason: failureSchema.optional() })
+      .optional()
+      .meta({ description: 'Present while the export is stopped: when, and the failure that stopped it.' }),
+    notices: z
+      .array(noticeSchema)
+      .meta({ description: 'The e-mails of the current failure episode that went out, oldest first.' }),
+    lastRunId: z.string().optional(),
+    lastSuccessAt: z.string().optional(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'ExportSummary' });
+
+export const exportPageSchema = pageOf(exportSummarySchema, 'ExportPage');
+
+export const runSummarySchema = z
+  .object({
+    runId: z.string(),
+    requestId: z.string(),
+    status: z.enum(RUN_STATUSES),
+    createdAt: z.string(),
+    completedAt: z.string().optional(),
+    totals: runTotalsSchema.optional(),
+    failure: failureSchema.optional(),
+  })
+  .meta({ id: 'RunSummary' });
+
+/** The export as the dashboard shows it: health, notices and recent runs (fields the health check adds pass too). */
+export const exportDetailSchema = exportSummarySchema
+  .extend({
+    recentRuns: z.array(runSummarySchema).meta({ description: 'The newest runs first (at most 10).' }),
+  })
+  .loose()
+  .meta({ id: 'Export' });
+
+export const runPageSchema = pageOf(runSummarySchema, 'RunPage');
+
+export const fileSchema = z
+  .object({
+    name: z.string(),
+    records: z.number().int(),
+    bytes: z.number().int(),
+    crc32c: z.string(),
+    dt: z.string(),
+    event: z.string().optional(),
+  })
+  .meta({ id: 'File' });
+
+export const filePageSchema = pageOf(fileSchema, 'FilePage');
+
+/** The request as run, without the platform's source locations. */
+export const runRequestSchema = z
+  .object({
+    requestId: z.string(),
+    exportId: z.string(),
+    destinationId: z.string(),
+    kind: z.enum(EXPORT_KINDS),
+    window: z.object({ from: z.string(), to: z.string() }),
+    events: z.array(z.string()).optional(),
+    format: z.enum(EXPORT_FORMATS),
+    compression: z.enum(COMPRESSIONS),
+    prefix: z.string(),
+    createdBy: z.object({ email: z.string(), name: z.string() }),
+  })
+  .meta({ id: 'RunRequest' });
+
+export const runDetailSchema = runSummarySchema
+  .extend({
+    accountId: z.string(),
+    exportId: z.string(),
+    destinationId: z.string(),
+    request: runRequestSchema,
+    chunkCount: z.number().int().optional(),
+    plannedAt: z.string().optional(),
+    manifest: z.object({ bucket: z.string(), name: z.string() }).optional(),
+    updatedAt: z.string(),
+    files: filePageSchema.meta({ description: 'The first page of files; more at …/runs/{runId}/files.' }),
+  })
+  .meta({ id: 'Run' });
+
+export const resumeSchema = z
+  .object({
+    runs: z.array(z.string()).meta({ description: 'The runs handed back to the workers.' }),
+    chunks: z.number().int().meta({ description: 'Chunk tasks published again.' }),
+    finalised: z
+      .array(z.string())
+      .meta({ description: 'Runs that had nothing left to write and were finished.' }),
+    status: z.enum(['active', 'stopped']).meta({ description: 'The export after the resume.' }),
+  })
+  .loose()
+  .meta({ id: 'Resume' });
+
+export const rewrapSchema = z
+  .object({
+    examined: z.number().int(),
+    rewrapped: z.number().int(),
+    current: z.number().int(),
+    withoutKey: z.number().int(),
+  })
+  .meta({ id: 'Rewrap' });
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      status: z.number().int(),
+      code: z.string().meta({ description: 'Stable; see docs/API.md.' }),
+      message: z.string(),
+      violations: z.array(z.string()).optional().meta({ description: 'Every problem of the input at once.' }),
+      kind: z.literal('destination').optional(),
+    }),
+  })
+  .meta({ id: 'Error' });

@@ -1,0 +1,35 @@
+import { routeApiRequest } from '../api/router';
+import { isErrorCode } from '../domain/error-codes';
+import { ExportError } from '../domain/errors';
+import type { ServiceRuntime } from '../handlers/service-runtime';
+import { z } from '../domain/zod';
+
+const errorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), violations: z.array(z.string()).optional() }),
+});
+
+/**
+ * Calls one route of the management API in-process, exactly as the api function and `gcs-export serve` run it (the
+ * caller is the operator at the terminal). A refusal becomes the ExportError it stands for, so the CLI prints its
+ * message and exits 1.
+ */
+export async function callApi(
+  runtime: ServiceRuntime,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  options: { query?: Record<string, string | undefined>; body?: unknown } = {},
+): Promise<unknown> {
+  const query = Object.fromEntries(
+    Object.entries(options.query ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  const response = await routeApiRequest(runtime, { method, path, query, body: options.body });
+  if (response.status < 400) return response.body;
+  const parsed = errorBodySchema.safeParse(response.body);
+  const code = parsed.success && isErrorCode(parsed.data.error.code) ? parsed.data.error.code : 'unexpected';
+  const message = parsed.success ? parsed.data.error.message : `the API answered ${response.status}`;
+  throw new ExportError(code, message, parsed.success ? { violations: parsed.data.error.violations } : {});
+}
+
+/** `/v1/accounts/{account}/…` with each segment encoded. */
+export const accountPath = (accountId: string, ...segments: string[]): string =>
+  ['/v1/accounts', accountId, ...segments].map((s, i) => (i === 0 ? s : encodeURIComponent(s))).join('/');

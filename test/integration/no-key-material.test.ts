@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { DocumentReference, Firestore } from '@google-cloud/firestore';
+import { serveApiHttp } from '../../shared/api/http-api';
+import { JsonLogger } from '../../shared/adapters/json-logger';
+import type { GcpRuntime } from '../../shared/composition/gcp';
+import { callerVerifier } from '../../shared/composition/callers';
+import { handleChunkTask } from '../../shared/handlers/chunk-task.handler';
+import { handleExportRequest } from '../../shared/handlers/export-request.handler';
+import type { Delivery } from '../../shared/ports/bus.port';
+import { describeWithEmulators } from '../support/emulators';
+import type { GcsServer } from '../support/gcs-server';
+import type { GcpTestRuntime } from '../support/gcp-runtime';
+import { QUARANTINE_BUCKET, startGcpTestRuntime } from '../support/gcp-runtime';
+import { eventLines } from '../support/local-harness';
+import { TOPICS } from '../support/pubsub-wiring';
+import { serviceAccountKey } from '../support/service-account-key';
+
+const SOURCE = 'platform-source';
+const CUSTOMER = 'customer-bucket';
+const ACCOUNT = 'acct-secrets';
+const TOKEN = randomBytes(24).toString('base64url');
+const delivery = (topic: string): Delivery => ({ topic, messageId: 'm', attributes: {} });
+
+/** The parts of a key that must never appear in clear: each 64-character line of its PEM, and the PEM marker. */
+const secretsOf = (keyText: string): string[] =>
+  (JSON.parse(keyText) as { private_key: string }).private_key
+    .split('\n')
+    .filter((line) => line.length === 64);
+
+/** Every document of the database, subcollections included, as JSON text. */
+async function everyDocument(db: Firestore): Promise<string[]> {
+  const texts: string[] = [];
+  const visit = async (docs: DocumentReference[]) => {
+    for (const doc of docs) {
+      const snapshot = await doc.get();
+      if (snapshot.exists) texts.push(`${doc.path} ${JSON.stringify(snapshot.data())}`);
+      for (const sub of await doc.listCollections()) await visit(await sub.listDocuments());
+    }
+  };
+  for (const collection of await db.listCollections()) await visit(await collection.listDocuments());
+  return texts;
+}
+
+describeWithEmulators(
+  'no key material in clear anywhere, after a full scenario (Google Cloud adapters)',
+  () => {
+    let started: GcpTestRuntime | undefined;
+    let runtime: GcpRuntime;
+    let gcs: GcsServer;
+    const logs: string[] = [];
+    const answers: string[] = [];
+    const keys: string[] = [];
+
+    const api = async (
+      method: string,
+      route: string,
+      body?: string,
+      headers: Record<string, string> = {},
+    ) => {
+      const response = await serveApiHttp(
+        { ...runtime, callers: callerVerifier({ bearerToken: TOKEN }) },
+        {
+          method,
+          url: `/v1/accounts/${ACCOUNT}/${route}`,
+          headers: {
+            authorization: `Bearer ${TOKEN}`,
+            ...(body === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
+            ...headers,
+          },
+          body: Readable.from(body === undefined ? [] : [Buffer.from(body)]),
+        },
+      );
+      answers.push(response.body ?? '');
+      return { status: response.status, json: JSON.parse(response.body ?? '{}') as Record<string, unknown> };
+    };
+    const customerKey = () => {
+      const key = serviceAccountKey({
+        clientEmail: `sa${randomBytes(5).toString('hex')}@customer-project.iam.gserviceaccount.com`,
+      });
+      gcs.addServiceAccount({
+        keyText: key,
+        permissions: { [CUSTOMER]: ['storage.objects.create', 'storage.objects.get'] },
+      });
+      keys.push(key);
+      return key;
+    };
+
+    beforeAll(async () => {
+      started = await startGcpTestRuntime({
+        label: 'secrets',
+        buckets: [SOURCE, CUSTOMER],
+        customerAuth: true,
+        env: { CHUNK_TARGET_BYTES: String(64 * 1024) },
+        logger: new JsonLogger({ level: 'debug', write: (line) => logs.push(line) }),
+      });
+      ({ runtime, gcs } = started);
+      await Promise.all(Object.values(TOPICS).map((topic) => runtime.bus.client.createTopic(topic)));
+      gcs.putObject(SOURCE, 'events/a.ndjson', eventLines(3000));
+    });
+    afterAll(() => started?.close());
+
+    it('registers, rotates, validates, refuses malformed bodies, exports, and reports: then scans everything', async () => {
+      const first = customerKey();
+      expect(
+        (
+          await api(
+            'POST',
+            'destinations',
+            JSON.stringify({
+              destinationId: 'main',
+              nickname: 'Main',
+              bucket: CUSTOMER,
+              key: JSON.parse(first) as unknown,
+            }),
+          )
+        ).status,
+      ).toBe(201);
+      expect(
+        (
+          await api(
+            'POST',
+            'destinations',
+            JSON.stringify({
+              destinationId: 'second',
+              nickname: 'Second',
+              bucket: CUSTOMER,
+              key: customerKey(),
+            }),
+          )
+        ).status,
+      ).toBe(201);
+      expect((await api('PUT', 'destinations/main/key', JSON.stringify({ key: customerKey() }))).status).toBe(
+        200,
+      );
+      expect((await api('POST', 'destinations/main/validate')).status).toBe(200);
+      // Refused bodies that carry a whole key: malformed JSON, an unknown field, an invalid key, a wrong account.
+      const leaked = customerKey();
+      expect((await api('PUT', 'destinations/main/key', `{"key": ${JSON.stringify(leaked)},}`)).status).toBe(
+        400,
+      );
+      expect(
+        (await api('PUT', 'destinations/main/key', JSON.stringify({ key: leaked, extra: leaked }))).status,
+      ).toBe(400);
+      const invalid = JSON.stringify({ ...(JSON.parse(leaked) as object), client_email: 'me@example.com' });
+      expect((await api('PUT', 'destinations/main/key', JSON.stringify({ key: invalid }))).status).toBe(400);
+      expect((await api('PUT', 'destinations/none/key', JSON.stringify({ key: leaked }))).status).toBe(404);
+      await api('GET', 'destinations');
+      await api('GET', 'destinations/main');
+
+      const planned = await handleExportRequest(
+        runtime.ctx,
+        {
+          requestId: 'req-secrets',
+          accountId: ACCOUNT,
+          exportId: 'daily',
+          destinationId: 'main',
+          kind: 'events',
+          window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
+          source: { prefixes: [`gs://${SOURCE}/events/`] },
+          createdBy: { email: 'owner@example.com', name: 'Owner' },
+        },
+        delivery(TOPICS.requests),
+      );
+      for (let chunk = 0; chunk < (planned?.chunkCount ?? 0); chunk += 1)
+        await handleChunkTask(runtime.ctx, { runId: planned?.runId, chunk }, delivery(TOPICS.chunks));
+      const run = await api('GET', `runs/${planned?.runId}`);
+      expect(run.json).toMatchObject({ status: 'succeeded' });
+      await api('GET', 'exports');
+      await api('GET', 'exports/daily');
+      await api('GET', `runs/${planned?.runId}/files`);
+
+      const places: [string, string[]][] = [
+        ['Firestore', await everyDocument(runtime.firestore)],
+        ['logs', logs],
+        ['API responses', answers],
+        ...[CUSTOMER, QUARANTINE_BUCKET, SOURCE].map((bucket): [string, string[]] => [
+          `gs://${bucket}`,
+          [...gcs.objects(bucket)].map(([n, o]) => `${n} ${o.data.toString('latin1')}`),
+        ]),
+      ];
+      expect(places[0]?.[1].some((doc) => doc.includes('"ciphertext":"v2.'))).toBe(true);
+      expect(logs.length).toBeGreaterThan(10);
+      for (const [place, texts] of places) {
+        const all = texts.join('\n');
+        expect({ place, marker: all.includes('PRIVATE KEY') }).toEqual({ place, marker: false });
+        for (const key of keys)
+          for (const line of secretsOf(key))
+            expect({ place, found: all.includes(line) }).toEqual({ place, found: false });
+      }
+    });
+  },
+);
