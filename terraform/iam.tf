@@ -18,7 +18,7 @@ locals {
   ]...)
 
   source_reader_grants = merge([
-    for name, access in local.function_access : { for bucket in var.source_buckets : "${name}/${bucket}" => { function = name, bucket = bucket } } if access.reads_sources
+    for name, access in local.function_access : { for bucket in local.source_buckets : "${name}/${bucket}" => { function = name, bucket = bucket } } if access.reads_sources
   ]...)
 
   push_functions = { for name, fn in local.functions : name => fn if fn.push != null }

@@ -7,8 +7,15 @@ data "google_project" "this" {
 locals {
   labels = merge(var.labels, { app = "gcs-export" })
 
+  # The platform's buckets that hold the sources: those of the prefix templates (read-only for the functions that read).
+  source_buckets = distinct([for t in var.source_prefix_templates : regex("^gs://([^/]+)/", t)[0]])
+
+  # What the platform's ID tokens must be minted for: the api function's URL, known before it exists.
+  api_audience = "https://${var.region}-${var.project_id}.cloudfunctions.net/gcs-export-api"
+
   # One entry per function registered in functions/index.ts. `topic` is the key (in local.topics) of the topic whose
-  # push subscription feeds it; null for the HTTP function. `secrets` are the secret environment variables it mounts.
+  # push subscription feeds it; null for the HTTP function. `secrets` are the secret environment variables it mounts:
+  # the key-encryption keys only where customers' keys are encrypted or decrypted (deadLetter never touches one).
   functions = {
     planExport = {
       name        = "gcs-export-plan-export"
@@ -18,7 +25,7 @@ locals {
       topic       = "requests"
       timeout     = 540
       ingress     = "ALLOW_INTERNAL_ONLY"
-      secrets     = ["GCS_EXPORT_KEK"]
+      secrets     = ["GCS_EXPORT_KEK", "GCS_EXPORT_KEK_PREVIOUS"]
     }
     writeChunk = {
       name        = "gcs-export-write-chunk"
@@ -28,7 +35,7 @@ locals {
       topic       = "chunks"
       timeout     = 540
       ingress     = "ALLOW_INTERNAL_ONLY"
-      secrets     = ["GCS_EXPORT_KEK"]
+      secrets     = ["GCS_EXPORT_KEK", "GCS_EXPORT_KEK_PREVIOUS"]
     }
     deadLetter = {
       name        = "gcs-export-dead-letter"
@@ -38,7 +45,7 @@ locals {
       topic       = "dead_letter"
       timeout     = 540
       ingress     = "ALLOW_INTERNAL_ONLY"
-      secrets     = ["GCS_EXPORT_KEK"]
+      secrets     = []
     }
     checkFailures = {
       name        = "gcs-export-check-failures"
@@ -48,24 +55,26 @@ locals {
       topic       = "failure_check"
       timeout     = 540
       ingress     = "ALLOW_INTERNAL_ONLY"
-      secrets     = ["GCS_EXPORT_KEK", "SENDGRID_API_KEY"]
+      secrets     = ["GCS_EXPORT_KEK", "GCS_EXPORT_KEK_PREVIOUS", "SENDGRID_API_KEY"]
     }
     api = {
-      name        = "gcs-export-api"
+      name        = "gcs-export-api" # local.api_audience names it too
       account     = "gcs-export-api"
       push        = null
       description = "Management API: destinations, export status, resume."
       topic       = null
       timeout     = 60
       ingress     = "ALLOW_ALL"
-      secrets     = ["GCS_EXPORT_KEK"]
+      secrets     = ["GCS_EXPORT_KEK", "GCS_EXPORT_KEK_PREVIOUS"]
     }
   }
 
   # Where each secret environment variable comes from.
   secret_env = {
-    GCS_EXPORT_KEK   = { secret = var.secrets.kek_secret_id, version = var.secrets.kek_version }
-    SENDGRID_API_KEY = { secret = var.secrets.sendgrid_secret_id, version = var.secrets.sendgrid_version }
+    GCS_EXPORT_KEK = { secret = var.secrets.kek_secret_id, version = var.secrets.kek_version }
+    # Outside a rotation the current KEK again, which adds nothing: a KEK is found by its id.
+    GCS_EXPORT_KEK_PREVIOUS = { secret = var.secrets.kek_secret_id, version = coalesce(var.secrets.kek_previous_version, var.secrets.kek_version) }
+    SENDGRID_API_KEY        = { secret = var.secrets.sendgrid_secret_id, version = var.secrets.sendgrid_version }
   }
 
   # Every plain environment variable the functions get; shared/config.ts reads each of them.
@@ -85,6 +94,9 @@ locals {
     GOOGLE_CLOUD_PROJECT                = var.project_id
     FIRESTORE_DATABASE_ID               = var.firestore.database_id
     QUARANTINE_BUCKET                   = google_storage_bucket.quarantine.name
+    SOURCE_PREFIX_TEMPLATE              = join(",", var.source_prefix_templates)
+    API_ALLOWED_CALLERS                 = join(",", [for m in var.api_invokers : trimprefix(m, "serviceAccount:")])
+    API_AUDIENCE                        = local.api_audience
     STORAGE_RESUMABLE_THRESHOLD_BYTES   = tostring(var.storage_settings.resumable_threshold_bytes)
     STORAGE_RESUMABLE_CHUNK_BYTES       = tostring(var.storage_settings.resumable_chunk_bytes)
     STORAGE_MAX_RETRIES                 = tostring(var.storage_settings.max_retries)
@@ -116,5 +128,9 @@ locals {
     FAILURE_CHECK_ACCEPTS_TIME   = "tests and the local demo only: the config refuses it with the Google Cloud adapters"
     FIRESTORE_EMULATOR_HOST      = "read by the Firestore client itself; only tests point it at an emulator"
     BLOCK_THREADS                = "defaults to one worker thread per vCPU of the instance, which follows the function's cpu setting"
+    API_ID_TOKEN_CERTS_URL       = "Google's own certificates for ID tokens; only emulated set-ups publish others"
+    GCS_EXPORT_API_TOKEN         = "a shared bearer token for gcs-export serve and emulators; production verifies Google ID tokens"
+    STORAGE_EMULATOR_HOST        = "read by the Storage client itself; only tests point it at an emulator"
+    STORAGE_EMULATOR_TOKEN_URL   = "emulators only: where customers' keys exchange tokens instead of Google"
   }
 }

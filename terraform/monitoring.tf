@@ -21,6 +21,8 @@ locals {
     exports_stopped        = { event = "exportStopped", labels = [] }
     notices_sent           = { event = "noticeSent", labels = ["notice"] }
     mail_failures          = { event = "mailFailed", labels = [] }
+    keys_rewrapped         = { event = "keysRewrapped", labels = [] }
+    api_callers_refused    = { event = "apiCallerRefused", labels = ["reason"] }
   }
 
   # Sums carried by an event's field, as distributions (a log-based counter only counts entries).

@@ -13,8 +13,13 @@ output "bucket_ip_filter" {
 }
 
 output "api_url" {
-  description = "The management API's URL (callers in api_invokers send an ID token for this audience)."
+  description = "The management API's URL (Cloud Run's); api_audience reaches the same function."
   value       = google_cloudfunctions2_function.this["api"].service_config[0].uri
+}
+
+output "api_audience" {
+  description = "The audience of the ID tokens callers in api_invokers send (API_AUDIENCE): the function's cloudfunctions.net URL, which the function also answers at. Tokens for any other audience are refused."
+  value       = local.api_audience
 }
 
 output "function_uris" {

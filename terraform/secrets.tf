@@ -10,15 +10,19 @@ data "google_secret_manager_secret" "this" {
 }
 
 locals {
+  # One grant per function and secret: GCS_EXPORT_KEK and GCS_EXPORT_KEK_PREVIOUS are versions of one secret, and two
+  # resources managing the same binding would remove it for each other.
   function_secrets = merge([
-    for name, fn in local.functions : { for key in fn.secrets : "${name}/${key}" => { function = name, key = key } }
+    for name, fn in local.functions : {
+      for key in fn.secrets : "${name}/${local.secret_env[key].secret}" => { function = name, key = key }...
+    }
   ]...)
 }
 
 resource "google_secret_manager_secret_iam_member" "function" {
   for_each  = local.function_secrets
   project   = var.project_id
-  secret_id = data.google_secret_manager_secret.this[each.value.key].secret_id
+  secret_id = data.google_secret_manager_secret.this[each.value[0].key].secret_id
   role      = "roles/secretmanager.secretAccessor"
-  member    = "serviceAccount:${google_service_account.function[each.value.function].email}"
+  member    = "serviceAccount:${google_service_account.function[each.value[0].function].email}"
 }

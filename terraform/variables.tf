@@ -35,12 +35,14 @@ variable "source_bundle" {
   })
 }
 
-variable "source_buckets" {
-  description = "The platform's buckets that hold the event and profile data exports read (read-only for planExport and writeChunk)."
+variable "source_prefix_templates" {
+  description = "Where each account's event and profile data lie, as gs://BUCKET/PREFIX/ with {accountId} standing for the account (SOURCE_PREFIX_TEMPLATE): a request may read only under its own account's prefixes. Their buckets are what planExport and writeChunk may read."
   type        = list(string)
   validation {
-    condition     = alltrue([for b in var.source_buckets : can(regex("^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", b))])
-    error_message = "source_buckets must be bucket names, without gs://."
+    condition = length(var.source_prefix_templates) > 0 && alltrue([
+      for t in var.source_prefix_templates : can(regex("^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]/([^/]+/)*$", t)) && !strcontains(t, ",")
+    ])
+    error_message = "source_prefix_templates must be gs://BUCKET/PREFIX/ (ending with \"/\", no comma), e.g. gs://platform-events/accounts/{accountId}/."
   }
 }
 
@@ -202,12 +204,15 @@ variable "functions" {
 }
 
 variable "secrets" {
-  description = "Secret Manager secrets, created beforehand with their values (which so never enter Terraform state): the key-encryption key (base64 of 32 bytes) and the SendGrid API key, with the versions to mount."
+  description = "Secret Manager secrets, created beforehand with their values (which so never enter Terraform state): the key-encryption key (base64 of 32 bytes) and the SendGrid API key, with the versions to mount; during a KEK rotation, the version holding the previous KEK."
   type = object({
-    kek_secret_id      = optional(string, "gcs-export-kek")
-    kek_version        = optional(string, "latest")
-    sendgrid_secret_id = optional(string, "gcs-export-sendgrid-api-key")
-    sendgrid_version   = optional(string, "latest")
+    kek_secret_id = optional(string, "gcs-export-kek")
+    kek_version   = optional(string, "latest")
+    # During a key-encryption key rotation: the version of the same secret that holds the previous KEK, accepted for
+    # decryption until `keys rewrap` has run (docs/OPERATIONS.md). Otherwise null, which mounts kek_version again.
+    kek_previous_version = optional(string)
+    sendgrid_secret_id   = optional(string, "gcs-export-sendgrid-api-key")
+    sendgrid_version     = optional(string, "latest")
   })
   default = {}
 }

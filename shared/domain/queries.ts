@@ -40,6 +40,22 @@ export const HEALTH_QUERIES: readonly QueryShape[] = [
   },
 ];
 
+/** The management API's account-scoped lists: one account's documents, never a scan of every account's. */
+export const API_QUERIES: readonly QueryShape[] = [
+  {
+    collectionGroup: 'destinations',
+    equals: ['accountId'],
+    orderBy: BY_ID,
+    usedBy: 'listDestinations pages an account\'s destinations (shared/domain/destinations/manage-destinations.ts)',
+  },
+  {
+    collectionGroup: 'exports',
+    equals: ['accountId'],
+    orderBy: BY_ID,
+    usedBy: "listExports pages an account's exports (shared/api/status.ts)",
+  },
+];
+
 /** The exports the hourly check works on: failing and not stopped. */
 export const FAILING_EXPORTS: readonly FieldEquals[] = [
   { field: 'status', equals: 'active' },

@@ -34,3 +34,9 @@ export function functionEnv(
     STORAGE_MAX_RETRY_DELAY_SECONDS: '1',
   };
 }
+
+/** The environment of a function that never touches a customer's key: Terraform mounts no key-encryption key. */
+export function withoutKeyEncryptionKeys(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { GCS_EXPORT_KEK: _current, GCS_EXPORT_KEK_PREVIOUS: _previous, ...rest } = env;
+  return rest;
+}

@@ -19,7 +19,7 @@ import type { GcsServer } from '../support/gcs-server';
 import { startGcsServer } from '../support/gcs-server';
 import { eventLines } from '../support/local-harness';
 import { pollUntil } from '../support/poll';
-import { FUNCTION_API_TOKEN, functionEnv } from '../support/function-env';
+import { FUNCTION_API_TOKEN, functionEnv, withoutKeyEncryptionKeys } from '../support/function-env';
 import { freshProjectId } from '../support/project-id';
 import { TOPICS, wireLikeTerraform } from '../support/pubsub-wiring';
 import { serviceAccountKey } from '../support/service-account-key';
@@ -123,7 +123,7 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
     const hosted = await Promise.all([
       hostFunction('planExport', 'cloudevent', env),
       hostFunction('writeChunk', 'cloudevent', env),
-      hostFunction('deadLetter', 'cloudevent', env),
+      hostFunction('deadLetter', 'cloudevent', withoutKeyEncryptionKeys(env)),
       hostFunction('api', 'http', env),
     ]);
     for (const fn of hosted) functions[fn.target] = fn;

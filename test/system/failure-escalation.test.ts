@@ -5,7 +5,7 @@ import { exportDocSchema, runDocSchema } from '../../shared/domain/documents';
 import { runIdFor } from '../../shared/domain/ids';
 import { apiClient } from '../support/api-client';
 import { describeWithEmulators } from '../support/emulators';
-import { FUNCTION_API_TOKEN, functionEnv } from '../support/function-env';
+import { FUNCTION_API_TOKEN, functionEnv, withoutKeyEncryptionKeys } from '../support/function-env';
 import type { HostedFunction } from '../support/functions-host';
 import { buildFunctions, hostFunction } from '../support/functions-host';
 import type { GcsServer } from '../support/gcs-server';
@@ -118,7 +118,7 @@ describeWithEmulators('system: three notices in three days, the stop, and the re
     const hosted = await Promise.all([
       hostFunction('planExport', 'cloudevent', env),
       hostFunction('writeChunk', 'cloudevent', env),
-      hostFunction('deadLetter', 'cloudevent', env),
+      hostFunction('deadLetter', 'cloudevent', withoutKeyEncryptionKeys(env)),
       hostFunction('checkFailures', 'cloudevent', env),
       hostFunction('api', 'http', env),
     ]);

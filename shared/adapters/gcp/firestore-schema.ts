@@ -1,4 +1,4 @@
-import { HEALTH_QUERIES } from '../../domain/queries';
+import { API_QUERIES, HEALTH_QUERIES } from '../../domain/queries';
 /**
  * What Firestore must provide for this code, declared once: terraform/firestore.tf declares the same indexes and
  * TTL policies, and test/unit/terraform/drift.test.ts fails when the two differ or a query is missing here.
@@ -24,6 +24,7 @@ export const DOCUMENT_ID = '__name__';
 export const FIRESTORE_QUERIES: readonly FirestoreQuery[] = [
   // The hourly check, the sweep, resume and the stop page through these (declared next to their code).
   ...HEALTH_QUERIES,
+  ...API_QUERIES,
   {
     collectionGroup: 'chunks',
     equals: ['status'],

@@ -9,13 +9,13 @@ provider "google" {
 module "gcs_export" {
   source = "../.."
 
-  project_id     = var.project_id
-  region         = var.region
-  source_bundle  = { dir = "${path.root}/../../../.bundle/source" }
-  source_buckets = var.source_buckets
-  api_invokers   = var.api_invokers
-  mail           = var.mail
-  firestore      = var.firestore
-  monitoring     = var.monitoring
-  labels         = { env = var.environment }
+  project_id              = var.project_id
+  region                  = var.region
+  source_bundle           = { dir = "${path.root}/../../../.bundle/source" }
+  source_prefix_templates = var.source_prefix_templates
+  api_invokers            = var.api_invokers
+  mail                    = var.mail
+  firestore               = var.firestore
+  monitoring              = var.monitoring
+  labels                  = { env = var.environment }
 }

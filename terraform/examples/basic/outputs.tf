@@ -13,6 +13,11 @@ output "api_url" {
   value       = module.gcs_export.api_url
 }
 
+output "api_audience" {
+  description = "The audience of the ID tokens the platform sends to the management API."
+  value       = module.gcs_export.api_audience
+}
+
 output "topics" {
   description = "Topic ids; the platform publishes export requests to topics.requests."
   value       = module.gcs_export.topics

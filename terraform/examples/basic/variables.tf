@@ -14,8 +14,8 @@ variable "environment" {
   type        = string
 }
 
-variable "source_buckets" {
-  description = "The platform's buckets that hold the data exported."
+variable "source_prefix_templates" {
+  description = "Where each account's data lie: gs://BUCKET/PREFIX/ with {accountId} for the account."
   type        = list(string)
 }
 

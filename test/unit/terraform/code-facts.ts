@@ -20,6 +20,8 @@ import { REPO } from './module';
  */
 export interface CodeFacts {
   registered: { name: string; kind: 'cloudEvent' | 'http' }[];
+  /** The functions that decrypt customers' keys (functions/index.ts USES_CUSTOMER_KEYS). */
+  usesCustomerKeys: string[];
   env: Record<string, z.ZodType>;
   requiredForGcp: string[];
   /** settings.topics key → the environment variable that sets it. */
@@ -38,16 +40,17 @@ export interface CodeFacts {
 }
 
 /** Loads functions/index.ts with a stand-in Functions Framework that records each registration. */
-async function registeredFunctions(): Promise<CodeFacts['registered']> {
+async function registeredFunctions(): Promise<Pick<CodeFacts, 'registered' | 'usesCustomerKeys'>> {
   const registered: CodeFacts['registered'] = [];
+  let usesCustomerKeys: string[] = [];
   await jest.isolateModulesAsync(async () => {
     jest.doMock('@google-cloud/functions-framework', () => ({
       cloudEvent: (name: string) => registered.push({ name, kind: 'cloudEvent' }),
       http: (name: string) => registered.push({ name, kind: 'http' }),
     }));
-    await import('../../../functions/index');
+    usesCustomerKeys = [...(await import('../../../functions/index')).USES_CUSTOMER_KEYS];
   });
-  return registered;
+  return { registered, usesCustomerKeys };
 }
 
 /** Which variable sets which topic: each topic-like variable is tried alone and the changed setting found. */
@@ -107,15 +110,17 @@ function callArguments(text: string, open: number): string {
 }
 
 /**
- * `.list(COLLECTION, { where: … })` and `.count(COLLECTION, where)` calls anywhere in the code, with every equality
+ * `.list(COLLECTION, { where: … })`, `.count(COLLECTION, where)` and `listPage(state, COLLECTION, where, …)` calls anywhere in the code, with every equality
  * field their conditions name (`field: '…'`), whether one condition or a list of them.
  */
 function sourceQueries(): CodeFacts['sourceQueries'] {
   const found: CodeFacts['sourceQueries'] = [];
   for (const file of CODE_DIRS.flatMap(sourceFiles)) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/\.(?:list|count)\(/g)) {
-      const args = callArguments(text, (m.index ?? 0) + m[0].length - 1);
+    for (const m of text.matchAll(/\.(?:list|count)\(|\blistPage\(/g)) {
+      const all = callArguments(text, (m.index ?? 0) + m[0].length - 1);
+      // listPage(state, COLLECTION, where, …): the store comes first.
+      const args = m[0] === 'listPage(' ? all.slice(all.indexOf(',') + 1) : all;
       const comma = args.search(/,(?![^(]*\))/);
       if (comma === -1) continue;
       const fields = [...args.slice(comma).matchAll(/field:\s*'([^']+)'/g)].map((f) => f[1] ?? '');
@@ -145,7 +150,7 @@ export function runbookAnchors(markdown: string): string[] {
 
 export async function codeFacts(): Promise<CodeFacts> {
   return {
-    registered: await registeredFunctions(),
+    ...(await registeredFunctions()),
     env: envSchema.shape as unknown as Record<string, z.ZodType>,
     requiredForGcp: [...REQUIRED_FOR_GCP],
     topicEnv: topicVariables(),

@@ -91,12 +91,17 @@ const MUTATIONS: Mutation[] = [
   [
     ENV,
     'the config module reads a new variable',
-    (_m, c) => (c.env = { ...c.env, API_ALLOWED_CALLERS: c.env.LOG_LEVEL }),
+    (_m, c) => (c.env = { ...c.env, EXPORT_REGION: c.env.LOG_LEVEL }),
   ],
   [
     ENV,
     'a function mounts no key-encryption key',
     (m) => ((local(m, 'functions').api as Record<string, unknown>).secrets = []),
+  ],
+  [
+    ENV,
+    'a function that never decrypts a key mounts the key-encryption key',
+    (m) => ((local(m, 'functions').deadLetter as Record<string, unknown>).secrets = ['GCS_EXPORT_KEK']),
   ],
   [
     TOPICS,

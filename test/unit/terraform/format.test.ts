@@ -51,12 +51,12 @@ describe('terraform fmt style', () => {
   it.each([
     [
       'misaligned equals signs',
-      (s: string) => s.replace('project_id     = var.project_id', 'project_id = var.project_id'),
+      (s: string) => s.replace(/project_id\s+= var\.project_id/, 'project_id = var.project_id'),
     ],
     ['a tab indent', (s: string) => s.replace('\n  source = "../.."', '\n\tsource = "../.."')],
     [
       'an interpolation-only string',
-      (s: string) => s.replace('region         = var.region', 'region         = "${var.region}"'),
+      (s: string) => s.replace(/region(\s+)= var\.region/, 'region$1= "$${var.region}"'),
     ],
     ['a quoted variable type', (s: string) => `${s}\nvariable "x" {\n  type = "string"\n}\n`],
   ])('fails on %s', async (_what, mutate) => {

@@ -86,6 +86,13 @@ const environmentRule: Rule = (module, code) => {
     const mounted = (fn.secrets as string[] | undefined) ?? [];
     for (const s of mounted)
       if (!secret.includes(s)) problems.push(`${name} mounts ${s}, which is no secret`);
+    for (const kek of ['GCS_EXPORT_KEK', 'GCS_EXPORT_KEK_PREVIOUS']) {
+      const needed = code.usesCustomerKeys.includes(name);
+      if (needed && !mounted.includes(kek))
+        problems.push(`${name} decrypts customers' keys but lacks ${kek}`);
+      if (!needed && mounted.includes(kek))
+        problems.push(`${name} mounts ${kek} but never touches a customer's key`);
+    }
     for (const required of code.requiredForGcp)
       if (!(required in plain) && !mounted.includes(required))
         problems.push(`${name} lacks ${required}, which shared/config.ts requires`);
