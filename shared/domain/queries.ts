@@ -46,7 +46,8 @@ export const API_QUERIES: readonly QueryShape[] = [
     collectionGroup: 'destinations',
     equals: ['accountId'],
     orderBy: BY_ID,
-    usedBy: 'listDestinations pages an account\'s destinations (shared/domain/destinations/manage-destinations.ts)',
+    usedBy:
+      "listDestinations pages an account's destinations (shared/domain/destinations/manage-destinations.ts)",
   },
   {
     collectionGroup: 'exports',

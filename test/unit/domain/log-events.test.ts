@@ -1,7 +1,12 @@
 import { mkdir } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { FIRESTORE_QUERIES, collectionGroupOf } from '../../../shared/adapters/gcp/firestore-schema';
+import { serveApiHttp } from '../../../shared/api/http-api';
+import { listExports } from '../../../shared/api/status';
+import { rewrapKeys } from '../../../shared/domain/destinations/rewrap-keys';
+import { listDestinations } from '../../../shared/domain/destinations/manage-destinations';
 import { checkFailingExports } from '../../../shared/domain/health/check-failing-exports';
 import type { LogEvent } from '../../../shared/domain/log-events';
 import { LOG_EVENTS } from '../../../shared/domain/log-events';
@@ -134,6 +139,30 @@ describe('log events', () => {
     await h.publishAndDrain({ requestId: 'bad', accountId: 'acct-1' });
     expect(events(h, 'messageRejected')).toEqual([
       expect.objectContaining({ topic: 'export-requests', accountId: 'acct-1', severity: 'WARNING' }),
+    ]);
+  });
+
+  it('logs apiCallerRefused with its reason; the API lists one account at a time', async () => {
+    const h = await harness({ label: 'events-api' });
+    await h.publishAndDrain(h.request());
+    const answer = await serveApiHttp(h.runtime, {
+      method: 'GET',
+      url: '/v1/accounts/acct-1/destinations',
+      headers: { authorization: 'Bearer not-a-token-we-issued' },
+      body: Readable.from([]),
+    });
+    expect(answer.status).toBe(401);
+    expect(events(h, 'apiCallerRefused')).toEqual([
+      expect.objectContaining({ reason: 'unauthenticated', severity: 'WARNING' }),
+    ]);
+    expect((await listDestinations(h.runtime.ctx.state, 'acct-1')).items).toHaveLength(1);
+    expect((await listExports(h.runtime.ctx, 'acct-1')).items).toHaveLength(1);
+    expect((await listExports(h.runtime.ctx, 'acct-2')).items).toHaveLength(0);
+
+    const { state, cipher } = h.runtime.destinationDeps;
+    await rewrapKeys({ state, cipher, logger: h.runtime.ctx.logger });
+    expect(events(h, 'keysRewrapped')).toEqual([
+      expect.objectContaining({ examined: 1, rewrapped: 0, severity: 'INFO' }),
     ]);
   });
 
