@@ -79,6 +79,10 @@ export function registerExports(program: Command): void {
         ...(shown.health.lastError
           ? [`  last error ${shown.health.lastError.code}: ${shown.health.lastError.message}`]
           : []),
+        ...(shown.stop
+          ? [`  stopped at ${shown.stop.at ?? '?'}${shown.stop.reason ? ` (${shown.stop.reason.code})` : ''}`]
+          : []),
+        ...shown.notices.map((n) => `  notice ${n.number} sent ${n.at}${n.code ? ` (${n.code})` : ''}`),
         ...shown.recentRuns.map((run) => `  ${runLine(run)}`),
       ];
       printResult(o, human.join('\n'), shown);
@@ -97,7 +101,11 @@ export function registerExports(program: Command): void {
         await runtime.bus.drain();
         return outcome;
       })) as z.output<typeof resumeSchema>;
-      printResult(o, `resumed ${resumed.runs.length} run(s), ${resumed.chunks} chunk(s)`, resumed);
+      printResult(
+        o,
+        `resumed ${resumed.runs.length} run(s), ${resumed.chunks} chunk(s); export ${resumed.status}`,
+        resumed,
+      );
     });
 
   const runs = program.command('runs').description("an account's runs");
