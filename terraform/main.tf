@@ -11,7 +11,7 @@ locals {
   source_buckets = distinct([for t in var.source_prefix_templates : regex("^gs://([^/]+)/", t)[0]])
 
   # What the platform's ID tokens must be minted for: the api function's URL, known before it exists.
-  api_audience = "https://${var.region}-${var.project_id}.cloudfunctions.net/gcs-export-api"
+  api_audience = "https://${var.region}-${var.project_id}.cloudfunctions.net/${local.functions.api.name}"
 
   # One entry per function registered in functions/index.ts. `topic` is the key (in local.topics) of the topic whose
   # push subscription feeds it; null for the HTTP function. `secrets` are the secret environment variables it mounts:
@@ -58,7 +58,7 @@ locals {
       secrets     = ["GCS_EXPORT_KEK", "GCS_EXPORT_KEK_PREVIOUS", "SENDGRID_API_KEY"]
     }
     api = {
-      name        = "gcs-export-api" # local.api_audience names it too
+      name        = "gcs-export-api"
       account     = "gcs-export-api"
       push        = null
       description = "Management API: destinations, export status, resume."
