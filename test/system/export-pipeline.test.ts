@@ -4,8 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { Firestore } from '@google-cloud/firestore';
-import { PubSub } from '@google-cloud/pubsub';
+import type { Firestore } from '@google-cloud/firestore';
 import type { RunDoc } from '../../shared/domain/documents';
 import { runDocSchema } from '../../shared/domain/documents';
 import { runIdFor } from '../../shared/domain/ids';
@@ -14,21 +13,19 @@ import type { Manifest } from '../../shared/domain/output/manifest';
 import { duckdbRows, sqlString } from '../support/duckdb';
 import { describeWithEmulators } from '../support/emulators';
 import type { HostedFunction } from '../support/functions-host';
-import { buildFunctions, hostFunction } from '../support/functions-host';
 import type { GcsServer } from '../support/gcs-server';
-import { startGcsServer } from '../support/gcs-server';
 import { eventLines } from '../support/local-harness';
 import { pollUntil } from '../support/poll';
-import { FUNCTION_API_TOKEN, functionEnv, withoutKeyEncryptionKeys } from '../support/function-env';
+import { FUNCTION_API_TOKEN } from '../support/function-env';
+import type { FunctionName, SystemCloud } from '../support/system-cloud';
+import { startSystemCloud, SYSTEM_BUCKETS } from '../support/system-cloud';
 import { freshProjectId } from '../support/project-id';
-import { TOPICS, wireLikeTerraform } from '../support/pubsub-wiring';
+import { TOPICS } from '../support/pubsub-wiring';
 import { serviceAccountKey } from '../support/service-account-key';
 import { tempDir } from '../support/temp-dir';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SOURCE = 'platform-events';
-const QUARANTINE = 'platform-quarantine';
-const CUSTOMER = 'customer-exports';
+const { source: SOURCE, quarantine: QUARANTINE, customer: CUSTOMER } = SYSTEM_BUCKETS;
 const ACCOUNT = 'acct-sys';
 const DESTINATION = 'warehouse';
 const MAX_DELIVERY_ATTEMPTS = 5;
@@ -37,9 +34,9 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
   const projectId = freshProjectId('system');
   const dir = tempDir('system');
   let gcs: GcsServer;
-  let pubsub: PubSub;
   let firestore: Firestore;
-  const functions: Record<string, HostedFunction> = {};
+  const functions: Partial<Record<FunctionName, HostedFunction>> = {};
+  let cloud: SystemCloud;
 
   const api = apiClient(() => functions.api?.url, ACCOUNT, FUNCTION_API_TOKEN);
 
@@ -89,10 +86,7 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
       },
       timeoutMs,
     ).catch((error: unknown) => {
-      const logs = Object.values(functions)
-        .map((fn) => `--- ${fn.target}\n${fn.log().split('\n').slice(-15).join('\n')}`)
-        .join('\n');
-      throw new Error(`${(error as Error).message}\n${logs}`);
+      throw new Error(`${(error as Error).message}\n${cloud.logTails()}`);
     });
 
   /** The run's objects in the customer bucket, with the run id replaced so two runs can be compared. */
@@ -105,47 +99,27 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
   };
 
   beforeAll(async () => {
-    await buildFunctions();
-    gcs = await startGcsServer({ buckets: [SOURCE, QUARANTINE, CUSTOMER] });
-    // Two plain objects, a gzip one, and a few malformed lines to quarantine.
-    gcs.putObject(SOURCE, 'events/2026-02-01.ndjson', eventLines(6000));
-    gcs.putObject(SOURCE, 'events/2026-02-02.ndjson', `${eventLines(3000, ['Viewed ✨'])}{not json\n`);
-    gcs.putObject(SOURCE, 'events/2026-02-03.ndjson.gz', gzipSync(eventLines(4000, ['Searched'])), {
-      contentType: 'application/gzip',
-    });
-    // One event only: its parts grow past the resumable chunk size.
-    gcs.putObject(SOURCE, 'events/2026-02-04-charged.ndjson', eventLines(8000, ['Charged']));
-    const env = functionEnv(projectId, gcs.url, {
-      quarantineBucket: QUARANTINE,
-      sourceBucket: SOURCE,
-      maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,
-    });
-    const hosted = await Promise.all([
-      hostFunction('planExport', 'cloudevent', env),
-      hostFunction('writeChunk', 'cloudevent', env),
-      hostFunction('deadLetter', 'cloudevent', withoutKeyEncryptionKeys(env)),
-      hostFunction('api', 'http', env),
-    ]);
-    for (const fn of hosted) functions[fn.target] = fn;
-    pubsub = new PubSub({ projectId });
-    firestore = new Firestore({ projectId });
-    await wireLikeTerraform(
-      pubsub,
+    cloud = await startSystemCloud({
       projectId,
-      {
-        planExport: hosted[0].url,
-        writeChunk: hosted[1].url,
-        deadLetter: hosted[2].url,
+      functions: ['planExport', 'writeChunk', 'deadLetter', 'api'],
+      maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,
+      seed: (server) => {
+        // Two plain objects, a gzip one, and a few malformed lines to quarantine.
+        server.putObject(SOURCE, 'events/2026-02-01.ndjson', eventLines(6000));
+        server.putObject(SOURCE, 'events/2026-02-02.ndjson', `${eventLines(3000, ['Viewed ✨'])}{not json\n`);
+        server.putObject(SOURCE, 'events/2026-02-03.ndjson.gz', gzipSync(eventLines(4000, ['Searched'])), {
+          contentType: 'application/gzip',
+        });
+        // One event only: its parts grow past the resumable chunk size.
+        server.putObject(SOURCE, 'events/2026-02-04-charged.ndjson', eventLines(8000, ['Charged']));
       },
-      MAX_DELIVERY_ATTEMPTS,
-    );
+    });
+    ({ gcs, firestore } = cloud);
+    Object.assign(functions, cloud.functions);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(Object.values(functions).map((fn) => fn.stop()));
-    await pubsub?.close();
-    await firestore?.terminate();
-    await gcs?.close();
+    await cloud?.close();
     dir.remove();
   });
 

@@ -1,26 +1,24 @@
-import { Firestore } from '@google-cloud/firestore';
-import { PubSub } from '@google-cloud/pubsub';
+import type { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
 import type { ExportDoc, RunDoc } from '../../shared/domain/documents';
 import { exportDocSchema, runDocSchema } from '../../shared/domain/documents';
 import { runIdFor } from '../../shared/domain/ids';
 import { apiClient } from '../support/api-client';
 import { describeWithEmulators } from '../support/emulators';
-import { FUNCTION_API_TOKEN, functionEnv, withoutKeyEncryptionKeys } from '../support/function-env';
+import { FUNCTION_API_TOKEN } from '../support/function-env';
+import type { FunctionName, SystemCloud } from '../support/system-cloud';
+import { startSystemCloud, SYSTEM_BUCKETS } from '../support/system-cloud';
 import type { HostedFunction } from '../support/functions-host';
-import { buildFunctions, hostFunction } from '../support/functions-host';
 import type { GcsServer } from '../support/gcs-server';
-import { startGcsServer } from '../support/gcs-server';
 import { eventLines } from '../support/local-harness';
 import { pollUntil } from '../support/poll';
 import { freshProjectId } from '../support/project-id';
-import { TOPICS, wireLikeTerraform } from '../support/pubsub-wiring';
+import { TOPICS } from '../support/pubsub-wiring';
 import type { CapturedMail, SendGridCapture } from '../support/sendgrid-capture';
 import { startSendGridCapture } from '../support/sendgrid-capture';
 import { serviceAccountKey } from '../support/service-account-key';
 
-const SOURCE = 'platform-events';
-const QUARANTINE = 'platform-quarantine';
-const CUSTOMER = 'customer-exports';
+const { source: SOURCE, customer: CUSTOMER } = SYSTEM_BUCKETS;
 const ACCOUNT = 'acct-esc';
 const DESTINATION = 'warehouse';
 const EXPORT = 'nightly-events';
@@ -40,7 +38,8 @@ describeWithEmulators('system: three notices in three days, the stop, and the re
   let sendgrid: SendGridCapture;
   let pubsub: PubSub;
   let firestore: Firestore;
-  const functions: Record<string, HostedFunction> = {};
+  const functions: Partial<Record<FunctionName, HostedFunction>> = {};
+  let cloud: SystemCloud;
   let firstFailure: Date;
   /** The simulated hour at which each captured mail arrived. */
   const mailHours = new Map<CapturedMail, number>();
@@ -99,46 +98,27 @@ describeWithEmulators('system: three notices in three days, the stop, and the re
   const publish = (payload: unknown) => pubsub.topic(TOPICS.requests).publishMessage({ json: payload });
 
   beforeAll(async () => {
-    await buildFunctions();
-    gcs = await startGcsServer({ buckets: [SOURCE, QUARANTINE, CUSTOMER] });
-    gcs.putObject(SOURCE, 'events/2026-02-01.ndjson', eventLines(6000));
     sendgrid = await startSendGridCapture();
-    const env = {
-      ...functionEnv(projectId, gcs.url, {
-        quarantineBucket: QUARANTINE,
-        sourceBucket: SOURCE,
-        maxDeliveryAttempts: 5,
-      }),
-      SENDGRID_API_KEY: 'SG.system-test',
-      SENDGRID_API_BASE_URL: sendgrid.url,
-      MAIL_FROM: 'exports@platform.example.com',
-      DASHBOARD_URL: DASHBOARD,
-      FAILURE_CHECK_ACCEPTS_TIME: 'true',
-    };
-    const hosted = await Promise.all([
-      hostFunction('planExport', 'cloudevent', env),
-      hostFunction('writeChunk', 'cloudevent', env),
-      hostFunction('deadLetter', 'cloudevent', withoutKeyEncryptionKeys(env)),
-      hostFunction('checkFailures', 'cloudevent', env),
-      hostFunction('api', 'http', env),
-    ]);
-    for (const fn of hosted) functions[fn.target] = fn;
-    pubsub = new PubSub({ projectId });
-    firestore = new Firestore({ projectId });
-    await wireLikeTerraform(
-      pubsub,
+    cloud = await startSystemCloud({
       projectId,
-      { planExport: hosted[0].url, writeChunk: hosted[1].url, deadLetter: hosted[2].url },
-      5,
-    );
+      functions: ['planExport', 'writeChunk', 'deadLetter', 'checkFailures', 'api'],
+      maxDeliveryAttempts: 5,
+      env: {
+        SENDGRID_API_KEY: 'SG.system-test',
+        SENDGRID_API_BASE_URL: sendgrid.url,
+        MAIL_FROM: 'exports@platform.example.com',
+        DASHBOARD_URL: DASHBOARD,
+        FAILURE_CHECK_ACCEPTS_TIME: 'true',
+      },
+      seed: (server) => server.putObject(SOURCE, 'events/2026-02-01.ndjson', eventLines(6000)),
+    });
+    ({ gcs, pubsub, firestore } = cloud);
+    Object.assign(functions, cloud.functions);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(Object.values(functions).map((fn) => fn.stop()));
-    await pubsub?.close();
-    await firestore?.terminate();
+    await cloud?.close();
     await sendgrid?.close();
-    await gcs?.close();
   });
 
   it('blocks the run when the customer revokes write access, and marks the export failing', async () => {
