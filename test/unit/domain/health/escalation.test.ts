@@ -11,7 +11,8 @@ import { handleCheckFailures } from '../../../../shared/handlers/check-failures.
 import type { LocalRuntime } from '../../../../shared/composition/local';
 import type { MailMessage } from '../../../../shared/ports/mailer.port';
 import type { Harness } from '../../../support/local-harness';
-import { ACCOUNT, createHarness, eventLines } from '../../../support/local-harness';
+import { ACCOUNT, createHarness, DESTINATION_BUCKET, eventLines } from '../../../support/local-harness';
+import { PROBE_PREFIX } from '../../../../shared/domain/destinations/probe';
 import type { DestinationMode } from '../../../support/switchable-destination';
 import { SwitchableDestination } from '../../../support/switchable-destination';
 
@@ -304,6 +305,10 @@ describe('escalation over simulated days, on the embedded adapters', () => {
     expect(events.filter((e) => e === 'mailFailed')).toHaveLength(
       Object.keys(scenario.mailFails ?? {}).length,
     );
+    // Each hourly probe finds the destination's one probe object (412) instead of adding another to the bucket.
+    const probes: string[] = [];
+    for await (const o of w.h.runtime.buckets.list(DESTINATION_BUCKET, PROBE_PREFIX)) probes.push(o.name);
+    expect(probes).toHaveLength(1);
     if (scenario.expected.exportStatus === 'stopped') {
       expect(doc).toMatchObject({ stopReason: { kind: 'destination' }, noticeClaim: null });
       expect(events.filter((e) => e === 'exportStopped')).toHaveLength(1);
