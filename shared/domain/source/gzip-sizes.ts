@@ -8,7 +8,7 @@ export type TrailerReader = (object: PlannableObject) => Promise<number>;
 // not bandwidth.
 const TRAILER_READS_IN_FLIGHT = 64;
 /** Deflate cannot expand more than ~1032:1; a larger figure means the object is not the gzip its name says. */
-export const MAX_DEFLATE_RATIO = 1032;
+const MAX_DEFLATE_RATIO = 1032;
 /** Below this a "gzip" object cannot hold a trailer worth reading (header, empty body and trailer take more). */
 const MIN_GZIP_BYTES = 18;
 
@@ -24,7 +24,7 @@ export const SIZE_SAMPLE = 256;
 
 interface TrailerSize {
   bytes: number;
-  /** False when the trailer cannot be a gzip size (the object is weighed by its stored size, and not sampled). */
+  /** False when the trailer cannot be a gzip size: the object is weighed by its stored size, and left out of the ratio. */
   plausible: boolean;
 }
 
