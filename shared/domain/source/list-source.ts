@@ -1,16 +1,11 @@
-import pLimit from 'p-limit';
 import type { BucketStore } from '../../ports/bucket-store.port';
 import type { ExportRequest } from '../export-request';
 import type { NewlineFinder, PlannableObject } from './plan-chunks';
 import { isGzipObject } from './plan-chunks';
+import { withUncompressedSizes } from './gzip-sizes';
 import { formatGcsUri, parseGcsUri } from './gcs-uri';
 import { classified, classifySourceFailure, mapFailure } from '../storage-failures';
 import { inputError } from '../errors';
-
-// Each read is a round trip of a few tens of milliseconds to Cloud Storage: planning 100,000 objects is bound by
-// latency, not bandwidth.
-const GZIP_TRAILER_READS_IN_FLIGHT = 64;
-const MAX_DEFLATE_RATIO = 1032;
 
 async function readRange(
   store: BucketStore,
@@ -28,18 +23,6 @@ async function readRange(
     (e) => classifySourceFailure(e, uri),
   );
   return Buffer.concat(chunks);
-}
-
-/**
- * A gzip member's trailer holds its uncompressed size modulo 2^32. For a multi-member or a 4 GiB+ object the value
- * can be too small, so it never counts for less than the compressed size.
- */
-async function withUncompressedSize(store: BucketStore, object: PlannableObject): Promise<PlannableObject> {
-  if (!object.gzip || object.size < 18) return object;
-  const trailer = (await readRange(store, object, object.size - 4, object.size)).readUInt32LE(0);
-  // Deflate cannot expand more than ~1032:1; a larger figure means the object is not the gzip its name says.
-  const plausible = trailer <= object.size * MAX_DEFLATE_RATIO;
-  return { ...object, uncompressedSize: plausible ? Math.max(trailer, object.size) : object.size };
 }
 
 /** Resolves a request's objects and prefixes to a de-duplicated, ordered list of objects. */
@@ -78,12 +61,12 @@ export async function listSource(
       throw classified(error, (e) => classifySourceFailure(e, uri));
     }
   }
-  const limit = pLimit(GZIP_TRAILER_READS_IN_FLIGHT);
-  const sized = await Promise.all(
-    [...found.values()].map((o) => limit(() => withUncompressedSize(store, o))),
-  );
-  return sized.sort((a, b) =>
+  // Sorted before sizing: which trailers are sampled depends on the order, and must depend only on the listing.
+  const ordered = [...found.values()].sort((a, b) =>
     a.bucket === b.bucket ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.bucket < b.bucket ? -1 : 1,
+  );
+  return withUncompressedSizes(ordered, async (object) =>
+    (await readRange(store, object, object.size - 4, object.size)).readUInt32LE(0),
   );
 }
 

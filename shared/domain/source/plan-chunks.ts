@@ -6,7 +6,10 @@ export interface PlannableObject {
   name: string;
   size: number;
   gzip: boolean;
-  /** A gzip object's uncompressed size (from its trailer), so that chunks are sized by what the workers read. */
+  /**
+   * A gzip object's uncompressed size (from its trailer, or estimated from a sample of trailers: gzip-sizes.ts), so
+   * that chunks are sized by what the workers read.
+   */
   uncompressedSize?: number;
 }
 
