@@ -1,7 +1,4 @@
-import {
-  collectionGroupOfDocument,
-  FIRESTORE_TTL,
-} from '../../../../shared/adapters/gcp/firestore-schema';
+import { collectionGroupOfDocument, FIRESTORE_TTL } from '../../../../shared/adapters/gcp/firestore-schema';
 import { paths } from '../../../../shared/domain/documents';
 
 /** A sample argument for every path builder: ids, plan refs and timestamps alike. */
