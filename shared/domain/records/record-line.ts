@@ -39,10 +39,10 @@ export interface FieldHooks {
   /** Index of a watched top-level field (>= 0), or -1 for any other key. Called with the raw (decoded) key. */
   watch(key: string): number;
   /**
-   * The value of a watched field. A string (e.g. a normalised time) replaces the value in the output, as JSON
-   * text; undefined keeps the value as the general rules write it.
+   * The value of a watched field. A string or bytes (e.g. a normalised time) replace the value in the output, as
+   * JSON text (bytes are UTF-8, copied before the next call); undefined keeps the value as the general rules write it.
    */
-  seen(field: number, value: FieldValue): string | undefined;
+  seen(field: number, value: FieldValue): string | Buffer | undefined;
 }
 
 const QUOTE = 0x22;
@@ -177,10 +177,11 @@ class Scanner {
     if (end > this.copyFrom) this.out.copy(this.src, this.copyFrom, end);
   }
 
-  /** Replaces source[from, to) by `replacement` in the output. */
-  replace(from: number, to: number, replacement: string): void {
+  /** Replaces source[from, to) by `replacement` (text, or its UTF-8 bytes) in the output. */
+  replace(from: number, to: number, replacement: string | Buffer): void {
     this.flush(from);
-    this.out.text(replacement);
+    if (typeof replacement === 'string') this.out.text(replacement);
+    else this.out.copy(replacement, 0, replacement.length);
     this.copyFrom = to;
   }
 
