@@ -72,9 +72,24 @@ const ARRAY = 2;
 const LINEAR_KEYS = 32;
 const MAX_PLAIN_NAME = 200;
 const SMALL_COPY = 48;
-/** Plain keys repeat on every record: their strings are kept by a hash of their bytes, so none is allocated. */
+/**
+ * What one key's source bytes (between its quotes) become. Keys repeat on every record, so a key is decoded,
+ * sanitised and encoded once, then found by a hash of its bytes: no string is allocated per key.
+ */
+interface KeyEntry {
+  /** The source bytes between the quotes, to tell keys of one hash apart. */
+  bytes: Uint8Array;
+  /** The decoded key, as the hooks see it. */
+  raw: string;
+  /** The sanitised name, before the collision rule. */
+  name: string;
+  /** The name as JSON text, or undefined when the source's text of the key is already that. */
+  json: Buffer | undefined;
+}
 const KEY_CACHE_LIMIT = 4096;
-const plainKeys = new Map<number, string>();
+/** Longer keys are worked out every time: the cache stays small, and long keys are rare. */
+const KEY_CACHE_BYTES = 256;
+const keyEntries = new Map<number, KeyEntry>();
 
 const isWhiteSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
@@ -235,18 +250,35 @@ class Scanner {
     this.fail('unterminated string');
   }
 
-  /** The plain key [start, end) as a string, from the cache when its bytes match. */
-  private plainKey(start: number, end: number): string {
-    const cached = plainKeys.get(this.hash);
-    if (cached !== undefined && cached.length === end - start) {
-      let same = true;
-      for (let i = 0; i < cached.length && same; i += 1) same = cached.charCodeAt(i) === this.src[start + i];
-      if (same) return cached;
-    }
-    const key = this.src.toString('latin1', start, end);
-    if (plainKeys.size >= KEY_CACHE_LIMIT) plainKeys.clear();
-    plainKeys.set(this.hash, key);
-    return key;
+  /** The entry of the key whose string was just scanned from `start`: from the cache when its bytes match. */
+  private keyEntry(start: number): KeyEntry {
+    const from = start + 1;
+    const length = this.pos - 1 - from;
+    const cached = keyEntries.get(this.hash);
+    if (cached !== undefined && this.sameBytes(cached.bytes, from, length)) return cached;
+    const entry = this.newKeyEntry(start, from, length);
+    if (length > KEY_CACHE_BYTES) return entry;
+    if (keyEntries.size >= KEY_CACHE_LIMIT) keyEntries.clear();
+    keyEntries.set(this.hash, entry);
+    return entry;
+  }
+
+  private sameBytes(bytes: Uint8Array, from: number, length: number): boolean {
+    if (bytes.length !== length) return false;
+    const { src } = this;
+    for (let i = 0; i < length; i += 1) if (bytes[i] !== src[from + i]) return false;
+    return true;
+  }
+
+  private newKeyEntry(start: number, from: number, length: number): KeyEntry {
+    const { clean } = this;
+    // Printable ASCII but space and "/", 1–200 bytes, not "." or "..": a name the rules leave as it is.
+    const plain = clean && this.plain && length > 0 && length <= MAX_PLAIN_NAME && !this.isDots(from, length);
+    const raw = plain ? this.latin1(from, from + length) : this.decode(start, clean);
+    const name = plain ? raw : sanitizeName(raw);
+    // A clean key that stays the same is already in the output as the source wrote it.
+    const json = clean && name === raw ? undefined : Buffer.from(JSON.stringify(name));
+    return { bytes: Uint8Array.from(this.src.subarray(from, from + length)), raw, name, json };
   }
 
   /** The decoded value of the string [start, pos). */
@@ -334,22 +366,19 @@ class Scanner {
     if (this.at(this.pos) !== QUOTE) this.fail('a key (a string in double quotes) expected');
     const start = this.pos;
     this.scanString();
-    const { clean } = this;
-    const length = this.pos - start - 2;
-    // Printable ASCII but space and "/", 1–200 bytes, not "." or "..": a name the rules leave as it is.
-    const plain =
-      clean && this.plain && length > 0 && length <= MAX_PLAIN_NAME && !this.isDots(start + 1, length);
-    const value = plain ? this.plainKey(start + 1, this.pos - 1) : this.decode(start, clean);
+    const entry = this.keyEntry(start);
     const keys = keySets[depth] ?? (keySets[depth] = new KeySet());
-    let name = plain ? value : sanitizeName(value);
-    if (keys.has(name)) {
-      const base = name;
-      for (let n = 2; keys.has(name); n += 1) name = withSuffix(base, n);
+    if (!keys.has(entry.name)) {
+      keys.add(entry.name);
+      if (entry.json !== undefined) this.replace(start, this.pos, entry.json);
+      return entry.raw;
     }
+    // The collision rule: a later key that sanitises like an earlier one of the object gets -2, -3…
+    let name = entry.name;
+    for (let n = 2; keys.has(name); n += 1) name = withSuffix(entry.name, n);
     keys.add(name);
-    // A clean key that stays the same is already in the output as the source wrote it.
-    if (!(clean && name === value)) this.replace(start, this.pos, JSON.stringify(name));
-    return value;
+    if (!(this.clean && name === entry.raw)) this.replace(start, this.pos, JSON.stringify(name));
+    return entry.raw;
   }
 
   private isDots(start: number, length: number): boolean {
