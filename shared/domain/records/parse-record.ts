@@ -49,27 +49,37 @@ const KIND_RULES: Record<ExportKind, KindRules> = {
   profiles: { fields: ['id', 'time', 'props'], rules: ['identity', 'time', 'object'] },
 };
 
-/** `"YYYY-MM-DDTHH:MM:SS.` is 21 bytes; the three digits of the milliseconds follow, then `Z"`. */
-const MILLIS_AT = 21;
+const DAY_MS = 86_400_000;
 const ZERO = 0x30;
+/** `"YYYY-MM-DDTHH:MM:SS.mmmZ"`: times are within [MIN_TIME, MAX_TIME), so years have four digits. */
 const isoBytes = Buffer.from('"1970-01-01T00:00:00.000Z"');
-let isoSecond = 0;
+let isoDay = 0;
+
+/** Writes `value` (< 10^digits) as `digits` decimal digits at `at`. */
+function putDigits(at: number, digits: number, value: number): void {
+  let rest = value;
+  for (let i = at + digits - 1; i >= at; i -= 1) {
+    isoBytes[i] = ZERO + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+}
 
 /**
- * `"${new Date(millis).toISOString()}"` as bytes, reused until the next call. Records of one second follow each
- * other in time-ordered sources, so the date text is formatted once per second and only the milliseconds change.
- * Times are within [MIN_TIME, MAX_TIME): four-digit years, so the text is always 26 bytes.
+ * `"${new Date(millis).toISOString()}"` as bytes, reused until the next call. The date is formatted once per day
+ * (records of a day follow each other in time-ordered sources); the time of day is written digit by digit, as
+ * toISOString writes it (UTC has no leap seconds in JavaScript).
  */
 function isoTime(millis: number): Buffer {
-  const second = Math.floor(millis / 1000);
-  if (second !== isoSecond) {
-    isoBytes.write(new Date(second * 1000).toISOString().slice(0, 20), 1, 'latin1');
-    isoSecond = second;
+  const day = Math.floor(millis / DAY_MS);
+  if (day !== isoDay) {
+    isoBytes.write(new Date(day * DAY_MS).toISOString().slice(0, 10), 1, 'latin1');
+    isoDay = day;
   }
-  const ms = millis - second * 1000;
-  isoBytes[MILLIS_AT] = ZERO + Math.floor(ms / 100);
-  isoBytes[MILLIS_AT + 1] = ZERO + (Math.floor(ms / 10) % 10);
-  isoBytes[MILLIS_AT + 2] = ZERO + (ms % 10);
+  const ofDay = millis - day * DAY_MS;
+  putDigits(12, 2, Math.floor(ofDay / 3_600_000));
+  putDigits(15, 2, Math.floor(ofDay / 60_000) % 60);
+  putDigits(18, 2, Math.floor(ofDay / 1000) % 60);
+  putDigits(21, 3, ofDay % 1000);
   return isoBytes;
 }
 

@@ -87,6 +87,27 @@ describe('parseSourceLine: valid event lines', () => {
   });
 });
 
+describe('parseSourceLine: the time text', () => {
+  // The record path formats a day's date once and writes the time of day digit by digit: it must write exactly
+  // what toISOString writes, for every millisecond, whether the day changes between records or not.
+  it('is toISOString of the time, for any millisecond and any order of times', () => {
+    const lastMillis = Date.UTC(10000, 0, 1) - 1;
+    const millis = fc.integer({ min: 1e11, max: lastMillis });
+    const sameDay = fc
+      .tuple(millis, fc.integer({ min: 0, max: 86_399_999 }))
+      .map(([ms, ofDay]) => Math.max(1e11, Math.min(lastMillis, ms - (ms % 86_400_000) + ofDay)));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(millis, sameDay), { minLength: 1, maxLength: 20 }), (times) => {
+        for (const time of times) {
+          const value = parsed(parseSourceLine('events', eventLine({ name: 'x', time })));
+          expect(value.record.time).toBe(new Date(time).toISOString());
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('parseSourceLine: valid profile lines', () => {
   it.each<[string, JsonObject, JsonObject]>([
     ['id and epoch time', { id: 'u1', time: 1717236000 }, { id: 'u1', time: '2024-06-01T10:00:00.000Z' }],
