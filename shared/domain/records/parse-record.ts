@@ -88,16 +88,22 @@ class LineFields implements FieldHooks {
   identity: string | undefined;
   /** The record's time in epoch milliseconds, or NaN. */
   time = Number.NaN;
-  readonly issues: (string | undefined)[] = [];
-  private readonly present: boolean[] = [];
+  readonly issues: (string | undefined)[];
+  private readonly present: boolean[];
 
-  constructor(private readonly kind: KindRules) {}
+  constructor(private readonly kind: KindRules) {
+    this.issues = kind.fields.map(() => undefined);
+    this.present = kind.fields.map(() => false);
+  }
 
   reset(): void {
     this.identity = undefined;
     this.time = Number.NaN;
-    this.issues.length = 0;
-    this.present.length = 0;
+    // Cleared in place: setting an array's length is a runtime call, and this runs once per line.
+    for (let field = 0; field < this.present.length; field += 1) {
+      this.issues[field] = undefined;
+      this.present[field] = false;
+    }
   }
 
   watch(key: string): number {

@@ -86,26 +86,34 @@ interface KeyEntry {
   /** The name as JSON text, or undefined when the source's text of the key is already that. */
   json: Buffer | undefined;
 }
-const KEY_CACHE_LIMIT = 4096;
+/**
+ * A direct-mapped table by the low bits of the hash (an array read is cheaper than a Map lookup): a key evicts
+ * another of the same slot, and bytes are compared on every hit, so a shared slot only costs a recomputation.
+ */
+const KEY_SLOTS = 4096;
 /** Longer keys are worked out every time: the cache stays small, and long keys are rare. */
 const KEY_CACHE_BYTES = 256;
-const keyEntries = new Map<number, KeyEntry>();
+const keyEntries: (KeyEntry | undefined)[] = new Array<KeyEntry | undefined>(KEY_SLOTS).fill(undefined);
 
 const isWhiteSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
 
 /** The names already used in one object, for the collision rule (a later key that sanitises alike gets -2, -3…). */
 class KeySet {
-  private list: string[] = [];
+  // A count rather than `list.length = 0`: setting an array's length is a runtime call, made once per object.
+  private readonly list: string[] = [];
+  private count = 0;
   private set: Set<string> | undefined;
 
   reset(): void {
-    this.list.length = 0;
+    this.count = 0;
     this.set = undefined;
   }
 
   has(name: string): boolean {
-    return this.set ? this.set.has(name) : this.list.includes(name);
+    if (this.set) return this.set.has(name);
+    for (let i = 0; i < this.count; i += 1) if (this.list[i] === name) return true;
+    return false;
   }
 
   add(name: string): void {
@@ -113,8 +121,9 @@ class KeySet {
       this.set.add(name);
       return;
     }
-    this.list.push(name);
-    if (this.list.length > LINEAR_KEYS) this.set = new Set(this.list);
+    this.list[this.count] = name;
+    this.count += 1;
+    if (this.count > LINEAR_KEYS) this.set = new Set(this.list.slice(0, this.count));
   }
 }
 
@@ -254,12 +263,11 @@ class Scanner {
   private keyEntry(start: number): KeyEntry {
     const from = start + 1;
     const length = this.pos - 1 - from;
-    const cached = keyEntries.get(this.hash);
+    const slot = this.hash & (KEY_SLOTS - 1);
+    const cached = keyEntries[slot];
     if (cached !== undefined && this.sameBytes(cached.bytes, from, length)) return cached;
     const entry = this.newKeyEntry(start, from, length);
-    if (length > KEY_CACHE_BYTES) return entry;
-    if (keyEntries.size >= KEY_CACHE_LIMIT) keyEntries.clear();
-    keyEntries.set(this.hash, entry);
+    if (length <= KEY_CACHE_BYTES) keyEntries[slot] = entry;
     return entry;
   }
 
@@ -336,13 +344,20 @@ class Scanner {
 
   literal(): void {
     for (const word of LITERALS) {
-      const to = this.pos + word.length;
-      if (to <= this.end && this.src.compare(word, 0, word.length, this.pos, to) === 0) {
-        this.pos = to;
+      if (this.matches(word)) {
+        this.pos += word.length;
         return;
       }
     }
     this.fail('a JSON value expected');
+  }
+
+  /** Whether `word` is at pos: a loop, as words are short and Buffer#compare costs a native call. */
+  private matches(word: Uint8Array): boolean {
+    const { src, pos } = this;
+    if (pos + word.length > this.end) return false;
+    for (let i = 0; i < word.length; i += 1) if (src[pos + i] !== word[i]) return false;
+    return true;
   }
 
   failAt(pos: number, what: string): never {
