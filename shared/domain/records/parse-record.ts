@@ -54,32 +54,49 @@ const ZERO = 0x30;
 /** `"YYYY-MM-DDTHH:MM:SS.mmmZ"`: times are within [MIN_TIME, MAX_TIME), so years have four digits. */
 const isoBytes = Buffer.from('"1970-01-01T00:00:00.000Z"');
 let isoDay = 0;
+/** The `YYYY-MM-DD` bytes of recent days: a source that is not in time order switches between a few days. */
+const DATES_LIMIT = 4096;
+const dates = new Map<number, Buffer>();
 
-/** Writes `value` (< 10^digits) as `digits` decimal digits at `at`. */
-function putDigits(at: number, digits: number, value: number): void {
-  let rest = value;
-  for (let i = at + digits - 1; i >= at; i -= 1) {
-    isoBytes[i] = ZERO + (rest % 10);
-    rest = Math.floor(rest / 10);
+function dateBytes(day: number): Buffer {
+  let date = dates.get(day);
+  if (date === undefined) {
+    if (dates.size >= DATES_LIMIT) dates.clear();
+    date = Buffer.from(new Date(day * DAY_MS).toISOString().slice(0, 10), 'latin1');
+    dates.set(day, date);
   }
+  return date;
+}
+
+/** Writes `value` (0–99) as two digits at `at`; integer division by `| 0`, as the values are small. */
+function putTwoDigits(at: number, value: number): void {
+  const tens = (value / 10) | 0;
+  isoBytes[at] = ZERO + tens;
+  isoBytes[at + 1] = ZERO + value - tens * 10;
 }
 
 /**
- * `"${new Date(millis).toISOString()}"` as bytes, reused until the next call. The date is formatted once per day
- * (records of a day follow each other in time-ordered sources); the time of day is written digit by digit, as
- * toISOString writes it (UTC has no leap seconds in JavaScript).
+ * `"${new Date(millis).toISOString()}"` as bytes, reused until the next call. Dates are formatted once per day
+ * and remembered; the time of day is written digit by digit, as toISOString writes it (no leap seconds in
+ * JavaScript).
  */
 function isoTime(millis: number): Buffer {
   const day = Math.floor(millis / DAY_MS);
   if (day !== isoDay) {
-    isoBytes.write(new Date(day * DAY_MS).toISOString().slice(0, 10), 1, 'latin1');
+    const date = dateBytes(day);
+    for (let i = 0; i < date.length; i += 1) isoBytes[1 + i] = date[i] ?? 0;
     isoDay = day;
   }
   const ofDay = millis - day * DAY_MS;
-  putDigits(12, 2, Math.floor(ofDay / 3_600_000));
-  putDigits(15, 2, Math.floor(ofDay / 60_000) % 60);
-  putDigits(18, 2, Math.floor(ofDay / 1000) % 60);
-  putDigits(21, 3, ofDay % 1000);
+  const seconds = (ofDay / 1000) | 0;
+  const minutes = (seconds / 60) | 0;
+  const hours = (minutes / 60) | 0;
+  putTwoDigits(12, hours);
+  putTwoDigits(15, minutes - hours * 60);
+  putTwoDigits(18, seconds - minutes * 60);
+  const ms = ofDay - seconds * 1000;
+  isoBytes[21] = ZERO + ((ms / 100) | 0);
+  putTwoDigits(22, ms % 100);
   return isoBytes;
 }
 
