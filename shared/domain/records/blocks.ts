@@ -130,7 +130,7 @@ function recordOutput(task: BlockTask, groups: Groups) {
 }
 
 /**
- * Validates, filters, sanitises and partitions every line of a block (records.ts does the work per line), and
+ * Validates, filters, sanitises and partitions every line of a block (parse-record.ts does the work per line), and
  * returns the output grouped by partition. Pure: the same block gives the same result on any thread.
  */
 export function processBlock(task: BlockTask): BlockResult {

@@ -10,10 +10,10 @@ import { sanitizeName, sanitizeValue, withSuffix } from './sanitize';
  * Nesting is followed with an explicit stack (no recursion), bounded by MAX_RECORD_DEPTH: a deeper line is
  * rejected with a reason, so a poison line is quarantined instead of throwing RangeError.
  *
- * The caller sees the top-level fields it asked for through `FieldHooks`, which is how records.ts validates
+ * The caller sees the top-level fields it asked for through `FieldHooks`, which is how parse-record.ts validates
  * `name`, `time`, `id`, `profile` and `props` and replaces `time` in the same pass.
  *
- * The line must be valid UTF-8 (records.ts replaces invalid sequences by U+FFFD first, as decoding would).
+ * The line must be valid UTF-8 (blocks.ts replaces invalid sequences by U+FFFD first, as decoding would).
  */
 
 export const MAX_RECORD_DEPTH = 100;
