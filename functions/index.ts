@@ -7,13 +7,7 @@ import { apiFunction } from './api-function';
 import { ownRequestBodies } from './own-request-bodies';
 import { pubsubFunction } from './pubsub-function';
 
-/**
- * The entry points that encrypt or decrypt customers' service-account keys: only they are given the key-encryption
- * keys (terraform/main.tf mounts them; a drift test compares). Another function that tried would fail loudly.
- */
-export const USES_CUSTOMER_KEYS: readonly string[] = ['planExport', 'writeChunk', 'checkFailures', 'api'];
-
-// One entry point per Cloud Function; all logic lives in shared/.
+// One entry point per Cloud Function (as functions/entry-points.ts lists them); all logic lives in shared/.
 functions.cloudEvent(
   'planExport',
   pubsubFunction('planExport', (rt, payload, delivery) => handleExportRequest(rt.ctx, payload, delivery)),

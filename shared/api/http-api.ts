@@ -6,7 +6,7 @@ import type { ApiResponse } from './http-errors';
 import { apiError } from './http-errors';
 import { openApiDocument } from './openapi';
 import { hasBody, readJsonBody } from './request-body';
-import { findRoute, routeApiRequest } from './router';
+import { findRoute, runRoute } from './router';
 
 /** An HTTP request as both transports see it: the Functions Framework (api function) and `gcs-export serve`. */
 export interface ApiHttpRequest {
@@ -89,9 +89,7 @@ export async function serveApiHttp(
       log.warn('api request body refused', { code: body.code, path: url.pathname });
       return done(answer(apiError(body.code, body.message), { Connection: 'close' }), { code: body.code });
     }
-    const response = await routeApiRequest(runtime, {
-      method: request.method,
-      path: url.pathname,
+    const response = await runRoute(runtime, found, {
       query: Object.fromEntries(url.searchParams),
       body: body.value,
     });

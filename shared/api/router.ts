@@ -42,11 +42,13 @@ function match(route: Route, path: string): Record<string, string> | undefined {
   return params;
 }
 
+export interface FoundRoute {
+  route: Route;
+  params: Record<string, string>;
+}
+
 /** The route and its parameters for a request, or the 404/405 answer. */
-export function findRoute(
-  method: string,
-  path: string,
-): { route: Route; params: Record<string, string> } | ApiResponse {
+export function findRoute(method: string, path: string): FoundRoute | ApiResponse {
   const candidates = ROUTES.flatMap((route) => {
     const params = match(route, path);
     return params ? [{ route, params }] : [];
@@ -77,8 +79,15 @@ function parseInput<T>(
  */
 export async function routeApiRequest(runtime: ServiceRuntime, request: ApiRequest): Promise<ApiResponse> {
   const found = findRoute(request.method, request.path);
-  if (!('route' in found)) return found;
-  const { route, params } = found;
+  return 'route' in found ? runRoute(runtime, found, request) : found;
+}
+
+/** Runs a route already found for the request (the HTTP transport finds it before it reads the body). */
+export async function runRoute(
+  runtime: ServiceRuntime,
+  { route, params }: FoundRoute,
+  request: Pick<ApiRequest, 'query' | 'body'>,
+): Promise<ApiResponse> {
   const log = runtime.ctx.logger.child({
     ...(params.accountId ? { accountId: params.accountId } : {}),
     route: `${route.method} ${route.path}`,

@@ -14,6 +14,7 @@ import { exportDocId, RUN_ID_PATTERN } from '../domain/ids';
 import type { Page, PageRequest } from '../domain/pages';
 import { encodePageToken, listPage, pagePosition } from '../domain/pages';
 import { loadRun, planOf } from '../domain/export/run-state';
+import { pagesOf } from '../domain/queries';
 import { publicFailure } from './public-view';
 
 /**
@@ -109,11 +110,7 @@ async function collectFiles(
   const token = (doc: string | undefined, skipped: number) =>
     encodePageToken(`${from.source}:${doc ?? ''}:${skipped}`);
   const items: FileEntry[] = [];
-  for (;;) {
-    const docs = await ctx.state.list(collection, {
-      limit: DOCS_PER_READ,
-      ...(afterDoc === undefined ? {} : { startAfter: afterDoc }),
-    });
+  for await (const docs of pagesOf(ctx.state, collection, [], DOCS_PER_READ, afterDoc)) {
     for (const { id, data } of docs) {
       const files = filesOf(id, data);
       const taken = files.slice(skip, skip + pageSize - items.length);
@@ -124,8 +121,8 @@ async function collectFiles(
       skip = 0;
       if (items.length === pageSize) return { items, nextPageToken: token(id, 0) };
     }
-    if (docs.length < DOCS_PER_READ) return { items };
   }
+  return { items };
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { EntryPoint } from '../../functions/entry-points';
+import { ENTRY_POINTS } from '../../functions/entry-points';
 import { randomBytes } from 'node:crypto';
 
 /** The api function's shared bearer token in emulated set-ups (production verifies Google ID tokens instead). */
@@ -35,8 +37,9 @@ export function functionEnv(
   };
 }
 
-/** The environment of a function that never touches a customer's key: Terraform mounts no key-encryption key. */
-export function withoutKeyEncryptionKeys(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/** One function's environment, as Terraform mounts it: no key-encryption key where no customer key is touched. */
+export function envOf(target: EntryPoint, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (ENTRY_POINTS[target].usesCustomerKeys) return env;
   const { GCS_EXPORT_KEK: _current, GCS_EXPORT_KEK_PREVIOUS: _previous, ...rest } = env;
   return rest;
 }

@@ -1,11 +1,12 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
-import { FUNCTION_API_TOKEN, functionEnv, withoutKeyEncryptionKeys } from './function-env';
+import type { EntryPoint } from '../../functions/entry-points';
+import { ENTRY_POINTS } from '../../functions/entry-points';
+import { envOf, functionEnv } from './function-env';
 import type { HostedFunction } from './functions-host';
 import { buildFunctions, hostFunction } from './functions-host';
 import type { GcsServer } from './gcs-server';
 import { startGcsServer } from './gcs-server';
-import { apiClient } from './api-client';
 import { wireLikeTerraform } from './pubsub-wiring';
 
 /** The platform's buckets and the customer's, as the system suites name them. */
@@ -15,20 +16,10 @@ export const SYSTEM_BUCKETS = {
   customer: 'customer-exports',
 } as const;
 
-/** The entry points of functions/index.ts and how the Functions Framework serves each. */
-const SIGNATURES = {
-  planExport: 'cloudevent',
-  writeChunk: 'cloudevent',
-  deadLetter: 'cloudevent',
-  checkFailures: 'cloudevent',
-  api: 'http',
-} as const;
-export type FunctionName = keyof typeof SIGNATURES;
-
 export interface SystemCloudOptions {
   projectId: string;
   /** Which functions run (the three that Pub/Sub feeds are always wired to their push subscriptions). */
-  functions: readonly FunctionName[];
+  functions: readonly EntryPoint[];
   maxDeliveryAttempts: number;
   /** Variables beyond what Terraform sets for every function (SendGrid's capture server, say). */
   env?: NodeJS.ProcessEnv;
@@ -40,9 +31,7 @@ export interface SystemCloud {
   gcs: GcsServer;
   pubsub: PubSub;
   firestore: Firestore;
-  functions: Partial<Record<FunctionName, HostedFunction>>;
-  /** A caller of the api function for one account, with the platform's token. */
-  api(accountId: string): ReturnType<typeof apiClient>;
+  functions: Partial<Record<EntryPoint, HostedFunction>>;
   /** The last lines of each function's log, for a failure message. */
   logTails(lines?: number): string;
   close(): Promise<void>;
@@ -66,14 +55,12 @@ export async function startSystemCloud(options: SystemCloudOptions): Promise<Sys
     ...options.env,
   };
   const hosted = await Promise.all(
-    options.functions.map((name) =>
-      hostFunction(name, SIGNATURES[name], name === 'deadLetter' ? withoutKeyEncryptionKeys(env) : env),
-    ),
+    options.functions.map((name) => hostFunction(name, ENTRY_POINTS[name].signature, envOf(name, env))),
   );
   const functions = Object.fromEntries(hosted.map((fn) => [fn.target, fn])) as SystemCloud['functions'];
   const pubsub = new PubSub({ projectId: options.projectId });
   const firestore = new Firestore({ projectId: options.projectId });
-  const urlOf = (name: FunctionName) => {
+  const urlOf = (name: EntryPoint) => {
     const fn = functions[name];
     if (!fn) throw new Error(`the system cloud needs ${name}`);
     return fn.url;
@@ -89,7 +76,6 @@ export async function startSystemCloud(options: SystemCloudOptions): Promise<Sys
     pubsub,
     firestore,
     functions,
-    api: (accountId) => apiClient(() => functions.api?.url, accountId, FUNCTION_API_TOKEN),
     logTails: (lines = 15) =>
       Object.values(functions)
         .map((fn) => `--- ${fn.target}\n${fn.log().split('\n').slice(-lines).join('\n')}`)

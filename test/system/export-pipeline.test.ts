@@ -17,7 +17,8 @@ import type { GcsServer } from '../support/gcs-server';
 import { eventLines } from '../support/local-harness';
 import { pollUntil } from '../support/poll';
 import { FUNCTION_API_TOKEN } from '../support/function-env';
-import type { FunctionName, SystemCloud } from '../support/system-cloud';
+import type { EntryPoint } from '../../functions/entry-points';
+import type { SystemCloud } from '../support/system-cloud';
 import { startSystemCloud, SYSTEM_BUCKETS } from '../support/system-cloud';
 import { freshProjectId } from '../support/project-id';
 import { TOPICS } from '../support/pubsub-wiring';
@@ -35,7 +36,7 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
   const dir = tempDir('system');
   let gcs: GcsServer;
   let firestore: Firestore;
-  const functions: Partial<Record<FunctionName, HostedFunction>> = {};
+  const functions: Partial<Record<EntryPoint, HostedFunction>> = {};
   let cloud: SystemCloud;
 
   const api = apiClient(() => functions.api?.url, ACCOUNT, FUNCTION_API_TOKEN);

@@ -6,7 +6,8 @@ import { runIdFor } from '../../shared/domain/ids';
 import { apiClient } from '../support/api-client';
 import { describeWithEmulators } from '../support/emulators';
 import { FUNCTION_API_TOKEN } from '../support/function-env';
-import type { FunctionName, SystemCloud } from '../support/system-cloud';
+import type { EntryPoint } from '../../functions/entry-points';
+import type { SystemCloud } from '../support/system-cloud';
 import { startSystemCloud, SYSTEM_BUCKETS } from '../support/system-cloud';
 import type { HostedFunction } from '../support/functions-host';
 import type { GcsServer } from '../support/gcs-server';
@@ -38,7 +39,7 @@ describeWithEmulators('system: three notices in three days, the stop, and the re
   let sendgrid: SendGridCapture;
   let pubsub: PubSub;
   let firestore: Firestore;
-  const functions: Partial<Record<FunctionName, HostedFunction>> = {};
+  const functions: Partial<Record<EntryPoint, HostedFunction>> = {};
   let cloud: SystemCloud;
   let firstFailure: Date;
   /** The simulated hour at which each captured mail arrived. */

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { PubSub, Subscription } from '@google-cloud/pubsub';
 import type { HostedFunction } from '../functions-host';
 import { hostFunction } from '../functions-host';
+import type { EntryPoint } from '../../../functions/entry-points';
+import { ENTRY_POINTS } from '../../../functions/entry-points';
+import { envOf } from '../function-env';
 export { buildFunctions, REPO_ROOT } from '../functions-host';
 import { TOPICS, wireLikeTerraform } from '../pubsub-wiring';
 
@@ -45,15 +48,7 @@ export function devFunctionEnv(up: {
   };
 }
 
-const SIGNATURES = {
-  planExport: 'cloudevent',
-  writeChunk: 'cloudevent',
-  deadLetter: 'cloudevent',
-  checkFailures: 'cloudevent',
-  api: 'http',
-} as const satisfies Record<string, 'cloudevent' | 'http'>;
-
-export type DevFunctions = Record<keyof typeof SIGNATURES, HostedFunction>;
+export type DevFunctions = Record<EntryPoint, HostedFunction>;
 
 /**
  * Starts every function in parallel. `started` receives each one as soon as it runs, so that a shutdown stops it
@@ -63,10 +58,10 @@ export async function startFunctions(
   env: NodeJS.ProcessEnv,
   started: (fn: HostedFunction) => void,
 ): Promise<DevFunctions> {
-  const targets = Object.keys(SIGNATURES) as (keyof typeof SIGNATURES)[];
+  const targets = Object.keys(ENTRY_POINTS) as EntryPoint[];
   const settled = await Promise.allSettled(
     targets.map(async (target) => {
-      const fn = await hostFunction(target, SIGNATURES[target], env);
+      const fn = await hostFunction(target, ENTRY_POINTS[target].signature, envOf(target, env));
       started(fn);
       return fn;
     }),

@@ -11,6 +11,7 @@ import {
 import { envSchema, loadConfig, REQUIRED_FOR_GCP } from '../../../shared/config';
 import { paths } from '../../../shared/domain/documents';
 import { LOG_EVENT_NAMES } from '../../../shared/domain/log-events';
+import { ENTRY_POINTS } from '../../../functions/entry-points';
 import { REPO } from './module';
 
 /**
@@ -20,7 +21,8 @@ import { REPO } from './module';
  */
 export interface CodeFacts {
   registered: { name: string; kind: 'cloudEvent' | 'http' }[];
-  /** The functions that decrypt customers' keys (functions/index.ts USES_CUSTOMER_KEYS). */
+  /** The entry points functions/entry-points.ts declares, and the ones among them that decrypt customers' keys. */
+  entryPoints: { name: string; kind: 'cloudEvent' | 'http' }[];
   usesCustomerKeys: string[];
   env: Record<string, z.ZodType>;
   requiredForGcp: string[];
@@ -40,18 +42,19 @@ export interface CodeFacts {
 }
 
 /** Loads functions/index.ts with a stand-in Functions Framework that records each registration. */
-async function registeredFunctions(): Promise<Pick<CodeFacts, 'registered' | 'usesCustomerKeys'>> {
+async function registeredFunctions(): Promise<CodeFacts['registered']> {
   const registered: CodeFacts['registered'] = [];
-  let usesCustomerKeys: string[] = [];
   await jest.isolateModulesAsync(async () => {
     jest.doMock('@google-cloud/functions-framework', () => ({
       cloudEvent: (name: string) => registered.push({ name, kind: 'cloudEvent' }),
       http: (name: string) => registered.push({ name, kind: 'http' }),
     }));
-    usesCustomerKeys = [...(await import('../../../functions/index')).USES_CUSTOMER_KEYS];
+    await import('../../../functions/index');
   });
-  return { registered, usesCustomerKeys };
+  return registered;
 }
+
+const declared = Object.entries(ENTRY_POINTS);
 
 /** Which variable sets which topic: each topic-like variable is tried alone and the changed setting found. */
 function topicVariables(): Record<string, string> {
@@ -150,7 +153,12 @@ export function runbookAnchors(markdown: string): string[] {
 
 export async function codeFacts(): Promise<CodeFacts> {
   return {
-    ...(await registeredFunctions()),
+    registered: await registeredFunctions(),
+    entryPoints: declared.map(([name, e]) => ({
+      name,
+      kind: e.signature === 'http' ? ('http' as const) : ('cloudEvent' as const),
+    })),
+    usesCustomerKeys: declared.filter(([, e]) => e.usesCustomerKeys).map(([name]) => name),
     env: envSchema.shape as unknown as Record<string, z.ZodType>,
     requiredForGcp: [...REQUIRED_FOR_GCP],
     topicEnv: topicVariables(),

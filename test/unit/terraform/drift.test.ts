@@ -22,6 +22,9 @@ describe('the Terraform module matches the code', () => {
     expect(code.registered.map((f) => f.name).sort()).toEqual(
       ['api', 'checkFailures', 'deadLetter', 'planExport', 'writeChunk'].sort(),
     );
+    // functions/entry-points.ts declares exactly what functions/index.ts registers, and how.
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect([...code.entryPoints].sort(byName)).toEqual([...code.registered].sort(byName));
     expect(code.published).toContain('chunks');
     expect(code.topicEnv).toMatchObject({ chunks: 'EXPORT_CHUNKS_TOPIC' });
     expect(code.sourceQueries.map((q) => `${q.collectionGroup}.${q.fields.join('+')}`)).toContain(
