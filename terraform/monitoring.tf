@@ -13,6 +13,9 @@ locals {
     runs_failed            = { event = "runFailed", labels = ["code"] }
     runs_stuck             = { event = "runStuck", labels = [] }
     runs_swept             = { event = "runSwept", labels = [] }
+    runs_moved             = { event = "runMoved", labels = [] }
+    runs_caught_up         = { event = "runsCaughtUp", labels = [] }
+    documents_unreadable   = { event = "documentUnreadable", labels = [] }
     chunks_dead_lettered   = { event = "chunkDeadLettered", labels = [] }
     requests_dead_lettered = { event = "requestDeadLettered", labels = [] }
     messages_rejected      = { event = "messageRejected", labels = ["topic"] }

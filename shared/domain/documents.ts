@@ -87,8 +87,11 @@ export const chunkDocSchema = z.object({
 });
 export type ChunkDoc = z.infer<typeof chunkDocSchema>;
 
-/** `skipped`: the request arrived while its export was stopped; it is recorded, never planned. */
-export const RUN_STATUSES = ['planning', 'running', 'blocked', 'succeeded', 'failed', 'skipped'] as const;
+/**
+ * `held`: the request arrived while its export was stopped; it is kept and planned when the export restarts
+ * (lifecycle/transitions.ts). `skipped`: what earlier versions recorded instead; a restart delivers those too.
+ */
+export const RUN_STATUSES = ['planning', 'running', 'blocked', 'succeeded', 'failed', 'held', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const runTotalsSchema = z.object({
@@ -196,6 +199,11 @@ export const exportDocSchema = z.object({
     /** The last resume of this episode: a failure before `relapseUntil` continues the episode. */
     recoveredAt: z.string().optional(),
     relapseUntil: z.string().optional(),
+    /**
+     * Destination errors recorded so far (every block counts): a resume marks the export recovered only if this did
+     * not move while it worked, so that a run re-blocked during the resume keeps the export failing.
+     */
+    failures: z.number().int().nonnegative().optional(),
   }),
   /** Notices of the current episode that went out, with the provider's message id. */
   noticesSent: z.array(noticeSentSchema).default([]),

@@ -45,6 +45,11 @@ export const ERROR_CODES = {
     meaning: 'Google refused to issue a token for the key (deleted or disabled key or account)',
   },
   bucketNotFound: { kind: 'destination', httpStatus: 422, meaning: 'the bucket does not exist' },
+  destinationDeleted: {
+    kind: 'destination',
+    httpStatus: 422,
+    meaning: "the export's destination was deleted while the export still uses it",
+  },
   destinationRejected: {
     kind: 'destination',
     httpStatus: 422,
@@ -128,12 +133,16 @@ export const ERROR_CODES = {
     httpStatus: 409,
     meaning: 'another destination of this account has the same nickname',
   },
-  requestConflict: {
+  requestIdReused: {
     kind: 'input',
     httpStatus: 409,
-    meaning: 'the request id was already used with other content',
+    meaning: 'the request id was already used with other content (a request id is a promise of its content)',
   },
-  exportStopped: { kind: 'input', httpStatus: 409, meaning: 'the export is stopped until it is resumed' },
+  exportStopped: {
+    kind: 'input',
+    httpStatus: 409,
+    meaning: 'the export is stopped: the request is held and delivered when the export restarts',
+  },
   objectNameTooLong: {
     kind: 'input',
     httpStatus: 400,

@@ -21,6 +21,18 @@ export const LOG_EVENTS = {
     severity: 'warn',
     description: 'the hourly sweep finalised or republished a run a lost message left',
   },
+  runMoved: {
+    severity: 'info',
+    description: 'a blocked run was planned again for the destination its export uses now',
+  },
+  runsCaughtUp: {
+    severity: 'info',
+    description: 'a restarted export planned the requests held while it was stopped, in request order',
+  },
+  documentUnreadable: {
+    severity: 'error',
+    description: 'a stored document failed its schema and was skipped (its path is logged, never its content)',
+  },
   chunkDeadLettered: { severity: 'error', description: 'a chunk task exhausted its deliveries' },
   requestDeadLettered: { severity: 'error', description: 'an export request exhausted its deliveries' },
   messageRejected: { severity: 'warn', description: 'a message was rejected as invalid, once per content' },

@@ -41,11 +41,14 @@ export async function handleCheckFailures(
     ctx.logger.error(
       'no mailer configured (SENDGRID_API_KEY): failing exports get no notice and are never stopped',
     );
-  const deadline = performance.now() + ctx.settings.health.checkBudgetSeconds * 1000;
+  // The sweep gets half the budget at most, so that the escalation always gets its share (docs/ESCALATION.md).
+  const start = performance.now();
+  const budget = ctx.settings.health.checkBudgetSeconds * 1000;
   const outcome = await checkFailingExports(ctx, {
     destinations: runtime.destinationDeps,
     mailer: runtime.mailer,
-    outOfTime: () => performance.now() > deadline,
+    sweepOutOfTime: () => performance.now() > start + budget / 2,
+    outOfTime: () => performance.now() > start + budget,
   });
   const log = outcome.complete ? ctx.logger.info.bind(ctx.logger) : ctx.logger.warn.bind(ctx.logger);
   log(outcome.complete ? 'failure check done' : 'failure check ran out of time; the next check goes on', {
@@ -59,6 +62,8 @@ export async function handleCheckFailures(
     mailFailures: outcome.mailFailures,
     runsExamined: outcome.sweep.examined,
     runsSwept: outcome.sweep.swept.length,
+    runsRepaired: outcome.sweep.repaired.length,
+    sweepComplete: outcome.sweep.complete,
   });
   return outcome;
 }

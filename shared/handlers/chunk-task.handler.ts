@@ -1,6 +1,6 @@
 import type { ExportContext } from '../domain/context';
 import { inputError } from '../domain/errors';
-import { blockChunkAndReport, failRunAndReport } from '../domain/export/run-events';
+import { blockRunAndReport, failRunAndReport } from '../domain/export/run-events';
 import { loadRun, planOf, releaseChunk } from '../domain/export/run-state';
 import type { ChunkOutcome } from '../domain/export/write-chunk';
 import { writeChunk } from '../domain/export/write-chunk';
@@ -30,7 +30,7 @@ export async function handleChunkTask(
       blocked: async (e) => {
         const run = await loadRun(ctx.state, runId);
         if (!run) throw inputError('runNotFound', `run ${runId} does not exist`);
-        await blockChunkAndReport(ctx, run, chunk, e);
+        await blockRunAndReport(ctx, run, chunk, e);
       },
       failed: (e) => failRunAndReport(ctx, runId, e, chunk),
       rejected: async (e) => {

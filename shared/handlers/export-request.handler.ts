@@ -2,10 +2,10 @@ import type { ExportContext } from '../domain/context';
 import type { PlanOutcome } from '../domain/export/plan-export';
 import { planExport } from '../domain/export/plan-export';
 import type { ExportError } from '../domain/errors';
-import { blockChunk, loadRun } from '../domain/export/run-state';
+import { blockRunAndReport } from '../domain/export/run-events';
+import { loadRun } from '../domain/export/run-state';
 import { parseExportRequest } from '../domain/export-request';
 import { runIdFor } from '../domain/ids';
-import { logEvent } from '../domain/log-events';
 import type { Delivery } from '../ports/bus.port';
 import { recordRejection } from './rejections';
 import { settle } from './settle';
@@ -31,8 +31,7 @@ export async function handleExportRequest(
     const block = async (e: ExportError) => {
       const run = await loadRun(ctx.state, runIdFor(request.accountId, request.requestId));
       if (!run) return reject(e);
-      if (await blockChunk(ctx.state, run, undefined, e, ctx.clock.now()))
-        logEvent(log, 'exportFailing', { accountId: run.accountId, exportId: run.exportId, code: e.code });
+      await blockRunAndReport(ctx, run, undefined, e);
     };
     await settle(error, log, { blocked: block, failed: reject, rejected: reject, retrying: async () => {} });
     return undefined;

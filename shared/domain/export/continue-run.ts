@@ -4,7 +4,9 @@ import { chunkDocSchema, parseDocument, paths, runDocSchema } from '../documents
 import { asExportError } from '../errors';
 import { publishChunkTasks } from './chunk-tasks';
 import { finaliseRun } from './finalise-run';
-import { blockChunk, loadChunks, planOf } from './run-state';
+import { transitionChunk } from '../lifecycle/write';
+import { moveRun } from './move-runs';
+import { blockChunk, loadChunks, loadRun, planOf } from './run-state';
 
 export interface ContinueOutcome {
   /** Chunk tasks published again. */
@@ -35,12 +37,9 @@ async function reopenBlockedChunks(ctx: ExportContext, plan: PlanRef, blocked: C
         const data = await tx.get(path);
         if (data !== undefined) current.push(parseDocument(chunkDocSchema, path, data));
       }
-      const still = current.filter((chunk) => chunk.status === 'blocked');
-      for (const chunk of still) {
-        const { failure: _cleared, ...rest } = chunk;
-        tx.set(paths.chunk(plan, chunk.index), { ...rest, status: 'pending', updatedAt: now });
-      }
-      return still.length;
+      return current.filter((chunk) =>
+        transitionChunk(tx, plan, chunk, 'reopened', { failure: undefined, updatedAt: now }),
+      ).length;
     });
   }
   return reopened;
@@ -56,7 +55,11 @@ async function finaliseNow(ctx: ExportContext, run: RunDoc): Promise<boolean> {
   } catch (error) {
     const failure = asExportError(error);
     if (failure.code === 'finaliserBusy') return false;
-    if (failure.kind === 'destination') await blockChunk(ctx.state, run, undefined, failure, ctx.clock.now());
+    if (failure.kind === 'destination') {
+      const blocked = await blockChunk(ctx.state, run, undefined, failure, ctx.clock.now());
+      const current = blocked.stale ? await loadRun(ctx.state, run.runId) : undefined;
+      if (current) await moveRun(ctx, current);
+    }
     throw failure;
   }
 }

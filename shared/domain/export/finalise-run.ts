@@ -2,7 +2,8 @@ import type { ExportContext } from '../context';
 import type { StorageFailure } from '../../ports/bucket-store.port';
 import type { FinaliserClaim, PlanRef, RunDoc } from '../documents';
 import { transientError } from '../errors';
-import { finaliserClaimSchema, parseDocument, paths } from '../documents';
+import { finaliserClaimSchema, parseDocument, paths, runDocSchema } from '../documents';
+import { transitionRun } from '../lifecycle/write';
 import { exportDocId } from '../ids';
 import { manifestName, successMarkerName } from '../output/layout';
 import { buildManifest, totalsOf } from '../output/manifest';
@@ -57,8 +58,7 @@ export async function finaliseRun(ctx: ExportContext, runId: string): Promise<bo
     throw transientError('finaliserBusy', `run ${runId} is being finalised by another worker`);
   }
   try {
-    await writeRunFiles(ctx, run, plan, election.claim.completedAt);
-    return true;
+    return await writeRunFiles(ctx, run, plan, election.claim.completedAt);
   } catch (error) {
     // Hand the claim back at once, so that the redelivery can finalise without waiting for the lease to expire.
     await ctx.state
@@ -73,7 +73,7 @@ async function writeRunFiles(
   run: RunDoc,
   plan: PlanRef,
   completedAt: string,
-): Promise<void> {
+): Promise<boolean> {
   const { runId } = run;
   const chunks = await loadChunks(ctx.state, plan);
   const destinationDoc = await getDestination(ctx.state, run.accountId, run.destinationId);
@@ -90,19 +90,26 @@ async function writeRunFiles(
   await writeSmallObjectOnce(destination, bucket, marker, '', 'text/plain', classify);
 
   const exportPath = paths.export(exportDocId(run.accountId, run.exportId));
-  await ctx.state.transaction(async (tx) => {
+  const succeeded = await ctx.state.transaction(async (tx) => {
     const exportData = await tx.get(exportPath);
-    tx.update(paths.run(runId), {
-      status: 'succeeded',
+    const current = parseDocument(runDocSchema, paths.run(runId), await tx.get(paths.run(runId)));
+    // A run blocked (by the stop) or moved meanwhile is not finished: the claim stays open for its next finaliser.
+    const done = transitionRun(tx, current, 'succeeded', {
       completedAt,
       totals: totalsOf(chunks),
       manifest: { bucket, name: manifestObject },
       updatedAt: ctx.clock.now().toISOString(),
     });
+    if (!done) return false;
     tx.update(paths.finaliserClaim(runId), { done: true });
     if (exportData !== undefined)
       tx.update(exportPath, { lastSuccessAt: completedAt, updatedAt: completedAt });
+    return true;
   });
+  if (!succeeded) {
+    await ctx.state.update(paths.finaliserClaim(runId), { leaseUntil: ctx.clock.now().toISOString() });
+    return false;
+  }
   logEvent(ctx.logger, 'runSucceeded', {
     ...runFields(run),
     chunks: chunks.length,
@@ -110,4 +117,5 @@ async function writeRunFiles(
     records: manifest.totals.records,
     bytes: manifest.totals.bytes,
   });
+  return true;
 }

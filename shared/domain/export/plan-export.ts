@@ -1,15 +1,18 @@
 import type { ExportContext } from '../context';
-import type { ChunkDoc, RunDoc } from '../documents';
+import type { RunDoc } from '../documents';
 import { exportDocSchema, parseDocument, paths, runDocSchema } from '../documents';
 import { getDestination } from '../destinations/manage-destinations';
-import { asExportError, inputError } from '../errors';
+import { asExportError, destinationError, inputError } from '../errors';
+import { exportStateOf } from '../lifecycle/transitions';
+import { createRun, plannedChunk, transitionExport, transitionRun } from '../lifecycle/write';
+import { moveBlockedRuns } from './move-runs';
 import { exportDocId, runIdFor, sha256Hex } from '../ids';
 import { planChunks } from '../source/plan-chunks';
 import type { ExportRequest } from '../export-request';
 import { assertSourceInScope } from '../export-request';
 import { logEvent } from '../log-events';
 import { continueRun } from './continue-run';
-import { failRunAndReport, runFields } from './run-events';
+import { blockRunAndReport, failRunAndReport, runFields } from './run-events';
 import { findRunOfRequest, loadRun } from './run-state';
 import { listSource, newlineFinder } from '../source/list-source';
 
@@ -31,11 +34,24 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** Creates the run once per request id; a redelivered request finds it (and must carry the same content). */
+interface LoadedRun {
+  run: RunDoc;
+  created: boolean;
+  /** The request moved its export to another destination (runs blocked on the old one follow it). */
+  moved: boolean;
+}
+
+/**
+ * Creates the run once per request id; a redelivered request finds it. A request id is a promise of its content: the
+ * same id with other content is refused (`requestIdReused`), never answered with the first request's run. A new request
+ * names the export's destination (the platform moves an export by sending its requests elsewhere). While the export
+ * is stopped the request is held, and delivered when the export restarts.
+ */
 async function createOrLoadRun(
   ctx: ExportContext,
   request: ExportRequest,
-): Promise<{ run: RunDoc; created: boolean }> {
+  destinationExists: boolean,
+): Promise<LoadedRun> {
   const runId = runIdFor(request.accountId, request.requestId);
   const requestHash = sha256Hex(canonicalJson(request));
   const now = ctx.clock.now().toISOString();
@@ -47,43 +63,57 @@ async function createOrLoadRun(
     if (found !== undefined) {
       if (found.requestHash !== requestHash) {
         throw inputError(
-          'requestConflict',
-          `request "${request.requestId}" was already received with different content`,
+          'requestIdReused',
+          'this request id was already received with different content; a new request needs a new id',
         );
       }
-      return { run: found, created: false };
+      return { run: found, created: false, moved: false };
     }
     const exportData = await tx.get(exportPath);
     const exportDoc =
       exportData === undefined ? undefined : parseDocument(exportDocSchema, exportPath, exportData);
-    const run = newRun(request, runId, requestHash, now);
-    if (exportDoc?.status === 'stopped') {
-      // Recorded as a skipped run (so a redelivery finds it, and the API shows it), never planned.
-      const skipped = skippedRun(run, request.exportId, now);
-      tx.create(paths.run(runId), skipped);
-      tx.create(exportRunPath, { runId, createdAt: now });
-      return { run: skipped, created: true };
-    }
-    tx.create(paths.run(runId), run);
-    tx.create(exportRunPath, { runId, createdAt: now });
-    tx.set(exportPath, {
-      ...(exportDoc ?? {
-        accountId: request.accountId,
-        exportId: request.exportId,
-        status: 'active',
-        health: { state: 'healthy' },
-        noticesSent: [],
-      }),
+    // A destination that never existed is the platform's mistake; one an export used and lost is the customer's.
+    if (!exportDoc && !destinationExists) throw destinationNotFound(request);
+    const fields = {
+      accountId: request.accountId,
+      exportId: request.exportId,
       destinationId: request.destinationId,
       createdBy: request.createdBy,
       lastRunId: runId,
       updatedAt: now,
+    };
+    const stopped = exportDoc?.status === 'stopped';
+    const run = createRun(tx, newRun(request, runId, requestHash, now), stopped ? 'held' : 'received');
+    tx.create(exportRunPath, { runId, createdAt: now });
+    const event = !exportDoc
+      ? 'created'
+      : ({ stopped: 'whileStopped', failing: 'stillFailing', healthy: 'requested' } as const)[
+          exportStateOf(exportDoc)
+        ];
+    transitionExport(tx, exportPath, exportDoc, event, {
+      ...(exportDoc ? {} : { health: {}, noticesSent: [] }),
+      ...fields,
     });
-    return { run, created: true };
+    return {
+      run,
+      created: true,
+      moved: exportDoc !== undefined && exportDoc.destinationId !== request.destinationId,
+    };
   });
 }
 
-function newRun(request: ExportRequest, runId: string, requestHash: string, now: string): RunDoc {
+const destinationNotFound = (request: ExportRequest) =>
+  inputError(
+    'destinationNotFound',
+    `destination "${request.destinationId}" does not exist for account "${request.accountId}"`,
+  );
+
+function newRun(
+  request: ExportRequest,
+  runId: string,
+  requestHash: string,
+  now: string,
+): Omit<RunDoc, 'status'> {
   return {
     runId,
     requestId: request.requestId,
@@ -92,19 +122,23 @@ function newRun(request: ExportRequest, runId: string, requestHash: string, now:
     exportId: request.exportId,
     destinationId: request.destinationId,
     request,
-    status: 'planning',
     createdAt: now,
     updatedAt: now,
   };
 }
 
-function skippedRun(run: RunDoc, exportId: string, now: string): RunDoc {
-  const stopped = inputError(
-    'exportStopped',
-    `export "${exportId}" is stopped until it is resumed; this request was skipped`,
-  );
-  const failure = { kind: stopped.kind, code: stopped.code, message: stopped.message, at: now };
-  return { ...run, status: 'skipped', failure, completedAt: now };
+async function destinationIsRegistered(
+  ctx: ExportContext,
+  accountId: string,
+  destinationId: string,
+): Promise<boolean> {
+  try {
+    await getDestination(ctx.state, accountId, destinationId);
+    return true;
+  } catch (error) {
+    if (asExportError(error).code === 'destinationNotFound') return false;
+    throw error;
+  }
 }
 
 /**
@@ -115,39 +149,50 @@ function skippedRun(run: RunDoc, exportId: string, now: string): RunDoc {
 async function planAndCommit(ctx: ExportContext, run: RunDoc): Promise<RunDoc> {
   const objects = await listSource(ctx.source, run.request.source);
   const chunks = await planChunks(objects, ctx.settings.chunkTargetBytes, newlineFinder(ctx.source));
-  const planId = sha256Hex(JSON.stringify(chunks)).slice(0, 12);
+  // The destination is part of the plan: a run moved to another destination writes everything again there.
+  const planId = sha256Hex(`${run.destinationId}\n${JSON.stringify(chunks)}`).slice(0, 12);
   const plan = { runId: run.runId, planId };
   const now = ctx.clock.now().toISOString();
   await ctx.state.createAll(
     chunks.map((chunk) => ({
       path: paths.chunk(plan, chunk.index),
-      data: { ...chunk, status: 'pending', attempts: 0, updatedAt: now } satisfies ChunkDoc,
+      data: plannedChunk({ ...chunk, updatedAt: now }),
     })),
   );
   return ctx.state.transaction(async (tx) => {
     const current = parseDocument(runDocSchema, paths.run(run.runId), await tx.get(paths.run(run.runId)));
-    if (current.planId !== undefined) return current;
-    const planned: RunDoc = {
-      ...current,
-      status: 'running',
-      planId,
-      chunkCount: chunks.length,
-      sourceObjects: objects.length,
-      sourceBytes: objects.reduce((sum, o) => sum + o.size, 0),
-      plannedAt: now,
-      updatedAt: now,
-    };
-    tx.set(paths.run(run.runId), planned);
-    return planned;
+    // The first plan committed wins; a run that moved on meanwhile (blocked, moved, failed) is left as it is.
+    if (current.planId !== undefined || current.destinationId !== run.destinationId) return current;
+    return (
+      transitionRun(tx, current, 'planned', {
+        planId,
+        chunkCount: chunks.length,
+        sourceObjects: objects.length,
+        sourceBytes: objects.reduce((sum, o) => sum + o.size, 0),
+        plannedAt: now,
+        updatedAt: now,
+      }) ?? current
+    );
   });
 }
 
 export async function planExport(ctx: ExportContext, request: ExportRequest): Promise<PlanOutcome> {
   assertSourceInScope(request, { sourceScope: ctx.settings.sourceScope });
-  await getDestination(ctx.state, request.accountId, request.destinationId);
-  const loaded = await createOrLoadRun(ctx, request);
+  const exists = await destinationIsRegistered(ctx, request.accountId, request.destinationId);
+  const loaded = await createOrLoadRun(ctx, request, exists);
+  const key = { accountId: request.accountId, exportId: request.exportId };
+  if (loaded.moved) await moveBlockedRuns(ctx, key);
   let run = loaded.run;
   const log = ctx.logger.child({ runId: run.runId, exportId: run.exportId, accountId: run.accountId });
+  if (run.status === 'planning' && !(await destinationIsRegistered(ctx, run.accountId, run.destinationId))) {
+    // The export's destination was deleted under it: the export fails and escalates like for any destination error.
+    const deleted = destinationError(
+      'destinationDeleted',
+      `destination "${run.destinationId}" was deleted while export "${run.exportId}" still uses it`,
+    );
+    await blockRunAndReport(ctx, run, undefined, deleted);
+    run = (await loadRun(ctx.state, run.runId)) ?? run;
+  }
   if (run.status === 'planning') {
     try {
       run = await planAndCommit(ctx, run);
@@ -159,13 +204,14 @@ export async function planExport(ctx: ExportContext, request: ExportRequest): Pr
       }
       throw error;
     }
-    logEvent(log, 'runPlanned', {
-      ...runFields(run),
-      planId: run.planId,
-      chunks: run.chunkCount,
-      objects: run.sourceObjects,
-      sourceBytes: run.sourceBytes,
-    });
+    if (run.status === 'running')
+      logEvent(log, 'runPlanned', {
+        ...runFields(run),
+        planId: run.planId,
+        chunks: run.chunkCount,
+        objects: run.sourceObjects,
+        sourceBytes: run.sourceBytes,
+      });
   }
   const outcome = {
     runId: run.runId,
@@ -173,8 +219,10 @@ export async function planExport(ctx: ExportContext, request: ExportRequest): Pr
     chunkCount: run.chunkCount ?? 0,
     duplicate: !loaded.created,
   };
-  if (run.status === 'skipped')
-    log.warn('request skipped: its export is stopped', { requestId: run.requestId });
+  if (run.status === 'held')
+    log.warn('request held: its export is stopped; it is delivered when the export restarts', {
+      requestId: run.requestId,
+    });
   if (run.status !== 'running') return { ...outcome, published: 0 };
 
   // Every delivery (a redelivered request too) publishes every unfinished chunk, or finalises a run with none left

@@ -2,36 +2,26 @@ import type { ExportContext } from '../context';
 import type { ExportDoc, RunDoc } from '../documents';
 import { exportDocSchema, parseDocument, paths, runDocSchema } from '../documents';
 import { exportDocId } from '../ids';
+import { exportStateOf } from '../lifecycle/transitions';
+import { transitionExport, transitionRun } from '../lifecycle/write';
 import { logEvent } from '../log-events';
-import { pagesOf, runsOfExport } from '../queries';
 import { continueRun } from './continue-run';
+import { runsOfExportWith } from './export-runs';
+import { moveBlockedRuns } from './move-runs';
 
 export interface ResumeOutcome {
   runs: string[];
   chunks: number;
   finalised: string[];
-}
-
-/**
- * The export's runs of the given statuses, each once, a bounded page at a time. A run that moves from one status to
- * a later one while the caller works (resume reopens a blocked run) is not yielded twice.
- */
-export async function* runsOfExportWith(
-  ctx: ExportContext,
-  key: { accountId: string; exportId: string },
-  statuses: readonly RunDoc['status'][],
-): AsyncGenerator<RunDoc> {
-  const seen = new Set<string>();
-  for (const status of statuses) {
-    const where = runsOfExport(key.accountId, key.exportId, status);
-    for await (const page of pagesOf(ctx.state, 'runs', where, ctx.settings.health.checkPageSize)) {
-      for (const doc of page) {
-        if (seen.has(doc.id)) continue;
-        seen.add(doc.id);
-        yield parseDocument(runDocSchema, paths.run(doc.id), doc.data);
-      }
-    }
-  }
+  /** Blocked runs planned again for the destination the export uses now. */
+  moved: string[];
+  /** Requests held while the export was stopped, now planned, in request order. */
+  caughtUp: string[];
+  /**
+   * False when a destination error was recorded while the resume worked (a run re-blocked): the export stays failing,
+   * and the next check looks at it again.
+   */
+  recovered: boolean;
 }
 
 /** A blocked run is handed back to the workers; the run as it is now (another resume may have got there first). */
@@ -40,77 +30,121 @@ function reopenRun(ctx: ExportContext, run: RunDoc): Promise<RunDoc> {
   const now = ctx.clock.now().toISOString();
   return ctx.state.transaction(async (tx) => {
     const current = parseDocument(runDocSchema, runPath, await tx.get(runPath));
-    if (current.status !== 'blocked') return current;
-    const { failure: _cleared, ...rest } = current;
-    const reopened: RunDoc = { ...rest, status: 'running', updatedAt: now };
-    tx.set(runPath, reopened);
-    return reopened;
+    return transitionRun(tx, current, 'resumed', { failure: undefined, updatedAt: now }) ?? current;
   });
 }
 
-/**
- * The export works again. A failing export keeps its episode for the recovery hold (a failure soon after is the
- * same episode, not a new three days); a stopped export that is restarted starts afresh.
- */
-function recoveredHealth(ctx: ExportContext, doc: ExportDoc): Partial<ExportDoc> {
-  const now = ctx.clock.now();
-  const holdUntil = new Date(now.getTime() + ctx.settings.health.recoveryHoldHours * 3_600_000);
-  if (doc.status === 'stopped') return { health: { state: 'healthy' }, noticesSent: [] };
-  const { relapseUntil: _old, ...episode } = doc.health;
-  return {
-    health: {
-      ...episode,
-      state: 'healthy',
-      recoveredAt: now.toISOString(),
-      relapseUntil: holdUntil.toISOString(),
-    },
-  };
+async function readExport(ctx: ExportContext, key: { accountId: string; exportId: string }) {
+  const path = paths.export(exportDocId(key.accountId, key.exportId));
+  const data = await ctx.state.get(path);
+  return data === undefined ? undefined : parseDocument(exportDocSchema, path, data);
 }
 
-async function markRecovered(ctx: ExportContext, accountId: string, exportId: string): Promise<boolean> {
-  const exportPath = paths.export(exportDocId(accountId, exportId));
+const failuresOf = (doc: ExportDoc | undefined): number => doc?.health.failures ?? 0;
+
+/**
+ * The export works again, if nothing failed while the resume worked: a failing export keeps its episode for the
+ * recovery hold (a failure soon after is the same episode, not a new three days); a stopped export that is restarted
+ * starts afresh. Clears the notice claim, so that a check about to stop the export loses to the customer's resume.
+ */
+function markRecovered(
+  ctx: ExportContext,
+  key: { accountId: string; exportId: string },
+  failuresBefore: number,
+): Promise<'recovered' | 'restarted' | 'unchanged' | 'failedMeanwhile'> {
+  const exportPath = paths.export(exportDocId(key.accountId, key.exportId));
+  const now = ctx.clock.now();
+  const updatedAt = now.toISOString();
   return ctx.state.transaction(async (tx) => {
     const data = await tx.get(exportPath);
-    if (data === undefined) return false;
+    if (data === undefined) return 'unchanged';
     const doc = parseDocument(exportDocSchema, exportPath, data);
-    if (doc.health.state === 'healthy' && doc.status === 'active') return false;
-    tx.update(exportPath, {
-      ...recoveredHealth(ctx, doc),
-      status: 'active',
-      stoppedAt: null,
-      stopReason: null,
-      noticeClaim: null,
-      updatedAt: ctx.clock.now().toISOString(),
+    const state = exportStateOf(doc);
+    if (state === 'healthy') return 'unchanged';
+    if (failuresOf(doc) !== failuresBefore) return 'failedMeanwhile';
+    const cleared = { stoppedAt: null, stopReason: null, noticeClaim: null, updatedAt };
+    if (state === 'stopped') {
+      transitionExport(tx, exportPath, doc, 'restarted', {
+        ...cleared,
+        health: { failures: doc.health.failures },
+        noticesSent: [],
+      });
+      return 'restarted';
+    }
+    const holdUntil = new Date(now.getTime() + ctx.settings.health.recoveryHoldHours * 3_600_000);
+    transitionExport(tx, exportPath, doc, 'recovered', {
+      ...cleared,
+      health: { ...doc.health, recoveredAt: updatedAt, relapseUntil: holdUntil.toISOString() },
     });
-    return true;
+    return 'recovered';
   });
 }
 
 /**
- * The destination works again: every unfinished run of the export continues where it stopped, then the export is
- * healthy. Reopened chunks are published again; their outputs are deterministic and write-once, so nothing is
- * duplicated. Safe to repeat: the export is marked healthy only after every run got its tasks, so a resume that
- * fails half-way (a publish that fails) leaves the export failing, and the next check resumes it again.
+ * Requests held while the export was stopped, planned now in request order (by arrival): each becomes a planning run
+ * for the export's destination, and its request goes to the planner again.
+ */
+async function catchUp(ctx: ExportContext, key: { accountId: string; exportId: string }): Promise<string[]> {
+  const held: RunDoc[] = [];
+  for await (const run of runsOfExportWith(ctx, key, ['held', 'skipped'])) held.push(run);
+  held.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId));
+  const caughtUp: string[] = [];
+  const exportDoc = await readExport(ctx, key);
+  if (!exportDoc || exportDoc.status === 'stopped') return caughtUp;
+  for (const run of held) {
+    const runPath = paths.run(run.runId);
+    const planning = await ctx.state.transaction(async (tx) =>
+      transitionRun(tx, parseDocument(runDocSchema, runPath, await tx.get(runPath)), 'caughtUp', {
+        destinationId: exportDoc.destinationId,
+        failure: undefined,
+        completedAt: undefined,
+        updatedAt: ctx.clock.now().toISOString(),
+      }),
+    );
+    if (!planning) continue;
+    await ctx.bus.publish(ctx.settings.topics.requests, [
+      { data: planning.request, attributes: { accountId: planning.accountId, requestId: planning.requestId } },
+    ]);
+    caughtUp.push(run.runId);
+  }
+  if (caughtUp.length > 0) logEvent(ctx.logger, 'runsCaughtUp', { ...key, runs: caughtUp });
+  return caughtUp;
+}
+
+/**
+ * The destination works again: blocked runs of another destination follow the export to its current one, every
+ * unfinished run continues where it stopped, then the export is healthy (or restarted, when it was stopped, and the
+ * requests held meanwhile are planned). Reopened chunks are published again; their outputs are deterministic and
+ * write-once, so nothing is duplicated. Safe to repeat: the export is marked healthy only after every run got its
+ * tasks and only if no destination error was recorded meanwhile, so a resume that fails half-way, or whose runs
+ * block again while it works, leaves the export failing, and the next check looks at it again.
  */
 export async function resumeExport(
   ctx: ExportContext,
   accountId: string,
   exportId: string,
 ): Promise<ResumeOutcome> {
-  const outcome: ResumeOutcome = { runs: [], chunks: 0, finalised: [] };
+  const key = { accountId, exportId };
+  const failuresBefore = failuresOf(await readExport(ctx, key));
+  const outcome: ResumeOutcome = {
+    runs: [],
+    chunks: 0,
+    finalised: [],
+    moved: await moveBlockedRuns(ctx, key, { evenIfStopped: true }),
+    caughtUp: [],
+    recovered: false,
+  };
   // Blocked runs, and running ones a failed publish or a lost message left behind.
-  for await (const run of runsOfExportWith(ctx, { accountId, exportId }, ['blocked', 'running'])) {
+  for await (const run of runsOfExportWith(ctx, key, ['blocked', 'running'])) {
     const step = await continueRun(ctx, await reopenRun(ctx, run));
     outcome.runs.push(run.runId);
     outcome.chunks += step.published;
     if (step.finalised) outcome.finalised.push(run.runId);
   }
-  if (await markRecovered(ctx, accountId, exportId))
-    logEvent(ctx.logger, 'exportRecovered', {
-      accountId,
-      exportId,
-      runs: outcome.runs,
-      chunks: outcome.chunks,
-    });
+  const marked = await markRecovered(ctx, key, failuresBefore);
+  outcome.recovered = marked === 'recovered' || marked === 'restarted' || marked === 'unchanged';
+  if (marked === 'restarted' || marked === 'unchanged') outcome.caughtUp = await catchUp(ctx, key);
+  if (marked === 'recovered' || marked === 'restarted')
+    logEvent(ctx.logger, 'exportRecovered', { ...key, runs: outcome.runs, chunks: outcome.chunks });
   return outcome;
 }

@@ -2,7 +2,8 @@ import type { ExportContext } from '../context';
 import type { RunDoc } from '../documents';
 import type { ExportError } from '../errors';
 import { logEvent } from '../log-events';
-import { blockChunk, failRun } from './run-state';
+import { moveRun } from './move-runs';
+import { blockChunk, failRun, loadRun } from './run-state';
 
 /** The ids every run event carries, so that a log query or a metric label can group by account and export. */
 export const runFields = (run: Pick<RunDoc, 'accountId' | 'exportId' | 'runId'>) => ({
@@ -28,15 +29,23 @@ export async function failRunAndReport(
   });
 }
 
-/** Blocks the chunk (`chunkBlocked`); the call that turned the export from healthy to failing logs `exportFailing`. */
-export async function blockChunkAndReport(
+/**
+ * Blocks the run, and the chunk if the failure was a chunk's (`chunkBlocked`); the call that opened the export's
+ * failure episode logs `exportFailing`. A run whose export has moved to another destination meanwhile is moved too,
+ * instead of failing the export for a bucket it no longer uses.
+ */
+export async function blockRunAndReport(
   ctx: ExportContext,
   run: RunDoc,
-  chunk: number,
+  chunk: number | undefined,
   error: ExportError,
 ): Promise<void> {
-  const nowFailing = await blockChunk(ctx.state, run, chunk, error, ctx.clock.now());
-  logEvent(ctx.logger, 'chunkBlocked', { ...runFields(run), chunk, code: error.code });
-  if (nowFailing)
+  const outcome = await blockChunk(ctx.state, run, chunk, error, ctx.clock.now());
+  if (chunk !== undefined) logEvent(ctx.logger, 'chunkBlocked', { ...runFields(run), chunk, code: error.code });
+  if (outcome.nowFailing)
     logEvent(ctx.logger, 'exportFailing', { ...runFields(run), code: error.code, by: 'worker' });
+  if (outcome.stale) {
+    const current = await loadRun(ctx.state, run.runId);
+    if (current) await moveRun(ctx, current);
+  }
 }

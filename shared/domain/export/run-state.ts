@@ -20,6 +20,10 @@ import {
 } from '../documents';
 import type { ExportError } from '../errors';
 import { exportDocId, legacyRunIdFor, runIdFor } from '../ids';
+import type { ChunkEvent } from '../lifecycle/transitions';
+import { exportStateOf } from '../lifecycle/transitions';
+import type { ChunkPatch } from '../lifecycle/write';
+import { transitionChunk, transitionExport, transitionRun } from '../lifecycle/write';
 
 /** State transitions of runs, chunks and exports. Each is one transaction, so a redelivery sees a consistent state. */
 
@@ -85,23 +89,12 @@ export function claimChunk(state: StateStore, plan: PlanRef, index: number, now:
     const data = await tx.get(path);
     if (data === undefined) return { claimed: false, why: 'missing' } as const;
     const chunk = parseDocument(chunkDocSchema, path, data);
-    switch (chunk.status) {
-      case 'done':
-      case 'blocked':
-      case 'failed':
-        return { claimed: false, why: chunk.status } as const;
-      case 'running':
-      case 'pending':
-        break;
-    }
-    const claimed: ChunkDoc = {
-      ...chunk,
-      status: 'running',
+    const claimed = transitionChunk(tx, plan, chunk, 'claimed', {
       attempts: chunk.attempts + 1,
       updatedAt: now.toISOString(),
-    };
-    tx.set(path, claimed);
-    return { claimed: true, chunk: claimed } as const;
+    });
+    if (claimed) return { claimed: true, chunk: claimed } as const;
+    return { claimed: false, why: chunk.status === 'pending' || chunk.status === 'running' ? 'missing' : chunk.status } as const;
   });
 }
 
@@ -144,12 +137,17 @@ export async function completeChunk(
     bytes: result.files.reduce((sum, file) => sum + file.bytes, 0),
     pages: pages.length,
   };
-  await state.update(paths.chunk(plan, index), {
-    status: 'done',
-    output,
-    counts: result.counts,
-    ...(result.quarantine === undefined ? {} : { quarantine: result.quarantine }),
-    updatedAt: now.toISOString(),
+  await state.transaction(async (tx) => {
+    const path = paths.chunk(plan, index);
+    const data = await tx.get(path);
+    if (data === undefined) return;
+    transitionChunk(tx, plan, parseDocument(chunkDocSchema, path, data), 'completed', {
+      output,
+      counts: result.counts,
+      ...(result.quarantine === undefined ? {} : { quarantine: result.quarantine }),
+      failure: undefined,
+      updatedAt: now.toISOString(),
+    });
   });
 }
 
@@ -167,29 +165,40 @@ export async function loadFiles(
   return files;
 }
 
-/** Changes a chunk unless it is already done: a failure after completion (e.g. while finalising) is the run's. */
-async function updateOpenChunk(
+/** Applies a chunk transition if the chunk exists and the table allows it from its current state. */
+async function transitionChunkAt(
   tx: StateTransaction,
   plan: PlanRef,
   index: number,
-  patch: Partial<ChunkDoc>,
+  event: ChunkEvent,
+  patch: ChunkPatch,
 ): Promise<void> {
   const path = paths.chunk(plan, index);
   const data = await tx.get(path);
-  if (data === undefined || parseDocument(chunkDocSchema, path, data).status === 'done') return;
-  tx.update(path, patch);
+  if (data !== undefined) transitionChunk(tx, plan, parseDocument(chunkDocSchema, path, data), event, patch);
 }
 
 /** A transient failure hands the chunk back; the redelivery claims it again. */
 export function releaseChunk(state: StateStore, plan: PlanRef, index: number, now: Date): Promise<void> {
   return state.transaction((tx) =>
-    updateOpenChunk(tx, plan, index, { status: 'pending', updatedAt: now.toISOString() }),
+    transitionChunkAt(tx, plan, index, 'released', { updatedAt: now.toISOString() }),
   );
 }
 
+export interface BlockOutcome {
+  /** This failure opened the export's failure episode (the exportFailing event). */
+  nowFailing: boolean;
+  /**
+   * The run's destination is no longer the export's: the export moved, so the blocked run is planned again for the
+   * destination in use (moveBlockedRuns) instead of failing the export.
+   */
+  stale: boolean;
+}
+
 /**
- * A destination problem: the chunk (if the failure was a chunk's) waits for the customer, the run is blocked, the
- * export is failing. Resolves true when this failure turned a healthy export failing (the exportFailing event).
+ * A destination problem: the chunk (if the failure was a chunk's) waits for the customer, the run is blocked, and the
+ * export is failing — unless the export has moved to another destination since the run was planned, in which case the
+ * export's health is not this destination's business (the caller moves the run).
  */
 export function blockChunk(
   state: StateStore,
@@ -197,56 +206,70 @@ export function blockChunk(
   index: number | undefined,
   error: ExportError,
   now: Date,
-): Promise<boolean> {
+): Promise<BlockOutcome> {
   const failure = failureRecord(error, now);
   const exportPath = paths.export(exportDocId(run.accountId, run.exportId));
-  const plan = planOf(run);
+  const updatedAt = now.toISOString();
   return state.transaction(async (tx) => {
     const runData = await tx.get(paths.run(run.runId));
     const exportData = await tx.get(exportPath);
-    if (plan && index !== undefined)
-      await updateOpenChunk(tx, plan, index, { status: 'blocked', failure, updatedAt: now.toISOString() });
     const current =
       runData === undefined ? undefined : parseDocument(runDocSchema, paths.run(run.runId), runData);
-    if (current?.status === 'running') {
-      tx.update(paths.run(run.runId), { status: 'blocked', failure, updatedAt: now.toISOString() });
-    }
-    if (exportData === undefined) return false;
+    const plan = current && planOf(current);
+    // A failure of an earlier plan (the run moved since) is not this run's any more.
+    if (plan && index !== undefined && plan.planId === planOf(run)?.planId)
+      await transitionChunkAt(tx, plan, index, 'blocked', { failure, updatedAt });
+    if (current) transitionRun(tx, current, 'blocked', { failure, updatedAt });
+    if (exportData === undefined) return { nowFailing: false, stale: false };
     const doc = parseDocument(exportDocSchema, exportPath, exportData);
-    tx.update(exportPath, markFailing(doc, failure, now));
-    return doc.health.state !== 'failing';
+    if (current && current.destinationId !== doc.destinationId) return { nowFailing: false, stale: true };
+    return { nowFailing: markFailing(tx, exportPath, doc, failure, now), stale: false };
   });
 }
 
 /**
- * The export's failure episode: a failure while failing, or soon after a resume (the fix did not hold), continues it
- * with its first-failure time and the notices already sent, so that the three-day escalation cannot be reset by a
- * resume that fails again. Any other failure starts a new episode.
+ * The export's failure episode, in the caller's transaction. A failure while failing, or soon after a resume (the fix
+ * did not hold), continues it with its first-failure time and the notices already sent, so that the three-day
+ * escalation cannot be reset by a resume that fails again. Any other failure opens a new episode. Every failure counts
+ * in `health.failures`, so that a resume can tell whether anything blocked while it worked. Returns true when this
+ * failure opened the episode.
  */
-function markFailing(doc: ExportDoc, failure: FailureRecord, now: Date): Partial<ExportDoc> {
+export function markFailing(
+  tx: StateTransaction,
+  exportPath: string,
+  doc: ExportDoc,
+  failure: FailureRecord,
+  now: Date,
+): boolean {
   const { health } = doc;
-  const relapse = health.relapseUntil !== undefined && Date.parse(health.relapseUntil) > now.getTime();
-  const continues = health.state === 'failing' || relapse;
+  const failures = (health.failures ?? 0) + 1;
   const updatedAt = now.toISOString();
-  if (continues) {
-    const { relapseUntil: _closed, ...kept } = health;
-    return {
-      health: {
-        ...kept,
-        state: 'failing',
-        firstFailureAt: health.firstFailureAt ?? failure.at,
-        lastFailureAt: failure.at,
-        lastError: failure,
-      },
-      updatedAt,
-    };
+  const noted = { ...health, lastFailureAt: failure.at, lastError: failure, failures };
+  switch (exportStateOf(doc)) {
+    case 'stopped':
+      transitionExport(tx, exportPath, doc, 'whileStopped', { health: noted, updatedAt });
+      return false;
+    case 'failing':
+      transitionExport(tx, exportPath, doc, 'stillFailing', { health: noted, updatedAt });
+      return false;
+    case 'healthy':
+      break;
   }
-  return {
-    health: { state: 'failing', firstFailureAt: failure.at, lastFailureAt: failure.at, lastError: failure },
+  const relapse = health.relapseUntil !== undefined && Date.parse(health.relapseUntil) > now.getTime();
+  if (relapse && health.firstFailureAt !== undefined) {
+    transitionExport(tx, exportPath, doc, 'failed', {
+      health: { ...noted, relapseUntil: undefined },
+      updatedAt,
+    });
+    return true;
+  }
+  transitionExport(tx, exportPath, doc, 'failed', {
+    health: { firstFailureAt: failure.at, lastFailureAt: failure.at, lastError: failure, failures },
     noticesSent: [],
     noticeClaim: null,
     updatedAt,
-  };
+  });
+  return true;
 }
 
 /**
@@ -261,25 +284,15 @@ export function failRun(
   chunkIndex?: number,
 ): Promise<RunDoc | undefined> {
   const failure = failureRecord(error, now);
+  const updatedAt = now.toISOString();
   return state.transaction(async (tx) => {
     const runData = await tx.get(paths.run(runId));
     if (runData === undefined) return undefined;
     const run = parseDocument(runDocSchema, paths.run(runId), runData);
     const plan = planOf(run);
-    if (plan && chunkIndex !== undefined) {
-      await updateOpenChunk(tx, plan, chunkIndex, {
-        status: 'failed',
-        failure,
-        updatedAt: now.toISOString(),
-      });
-    }
-    if (run.status === 'succeeded' || run.status === 'failed') return undefined;
-    tx.update(paths.run(runId), {
-      status: 'failed',
-      failure,
-      completedAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-    });
-    return run;
+    if (plan && chunkIndex !== undefined)
+      await transitionChunkAt(tx, plan, chunkIndex, 'failed', { failure, updatedAt });
+    const failed = transitionRun(tx, run, 'failed', { failure, completedAt: updatedAt, updatedAt });
+    return failed ? run : undefined;
   });
 }

@@ -6,8 +6,9 @@ import type { DestinationDeps } from '../destinations/manage-destinations';
 import { validateDestination } from '../destinations/manage-destinations';
 import type { ExportDoc } from '../documents';
 import { exportDocSchema, parseDocument, paths } from '../documents';
+import type { StoredDocument } from '../../ports/state-store.port';
 import type { ExportError } from '../errors';
-import { asExportError } from '../errors';
+import { asExportError, destinationError } from '../errors';
 import { logEvent } from '../log-events';
 import { resumeExport } from '../export/resume-export';
 import { failureRecord } from '../export/run-state';
@@ -16,6 +17,7 @@ import { FAILING_EXPORTS, pagesOf } from '../queries';
 import { z } from '../zod';
 import type { SentNotice } from './escalate';
 import { escalate } from './escalate';
+import type { ExportKey } from './notice-claims';
 import type { SweepOutcome } from './sweep-runs';
 import { sweepRuns } from './sweep-runs';
 
@@ -25,6 +27,8 @@ export interface FailureCheckDeps {
   mailer: Mailer | undefined;
   /** True once the check should take no more exports (the function's time is running out). */
   outOfTime?: () => boolean;
+  /** True once the sweep should stop and leave the rest of the time to the failing exports (its share). */
+  sweepOutOfTime?: () => boolean;
 }
 
 export interface FailureCheckOutcome {
@@ -41,13 +45,22 @@ export interface FailureCheckOutcome {
   sweep: SweepOutcome;
 }
 
-/** The destination's answer to a probe with the stored key: undefined when it works. */
+/**
+ * The answer of the destination the export's work needs (its current one: blocked runs of an earlier one follow it) to
+ * a probe with the stored key: undefined when it works. A destination deleted on our side is a destination error like
+ * any other: the customer set the export up with it and must act.
+ */
 async function probe(deps: FailureCheckDeps, exp: ExportDoc): Promise<ExportError | undefined> {
   try {
     await validateDestination(deps.destinations, exp.accountId, exp.destinationId);
     return undefined;
   } catch (error) {
-    return asExportError(error);
+    const failure = asExportError(error);
+    if (failure.code !== 'destinationNotFound') return failure;
+    return destinationError(
+      'destinationDeleted',
+      `destination "${exp.destinationId}" was deleted while export "${exp.exportId}" still uses it`,
+    );
   }
 }
 
@@ -59,8 +72,9 @@ async function noteFailure(ctx: ExportContext, exp: ExportDoc, failure: ExportEr
     const data = await tx.get(path);
     if (data === undefined) return;
     const doc = parseDocument(exportDocSchema, path, data);
-    if (doc.health.state !== 'failing') return;
-    tx.update(path, { health: { ...doc.health, lastFailureAt: record.at, lastError: record } });
+    // Not a new failure (no count: a resume in flight is not undone by the check's own probe).
+    if (doc.health.state === 'failing')
+      tx.update(path, { health: { ...doc.health, lastFailureAt: record.at, lastError: record } });
   });
 }
 
@@ -73,14 +87,18 @@ interface CheckPass {
 }
 
 /**
- * One failing export, its failure logged and contained (the next check tries it again). A destination that passes
- * the probe resumes the export. A relapse (it failed again after an
- * earlier resume of this episode: the probe passes, the real work does not) is resumed too, but its escalation goes
- * on, so that a probe that misses the problem cannot keep the three-day clock from running. Otherwise the export is
- * escalated: the notice it is due, if any, and the stop after notice 3.
+ * One failing export, parsed here so that an unreadable document is logged (documentUnreadable, its path only) and
+ * skipped, and its failure logged and contained (the next check tries it again).
  */
-async function checkExport(pass: CheckPass, exp: ExportDoc): Promise<void> {
+async function checkExport(pass: CheckPass, doc: StoredDocument): Promise<void> {
   const { ctx } = pass;
+  const path = `exports/${doc.id}`;
+  const parsed = exportDocSchema.safeParse(doc.data);
+  if (!parsed.success) {
+    logEvent(ctx.logger, 'documentUnreadable', { path, by: 'check' });
+    return;
+  }
+  const exp = parsed.data;
   try {
     await probeAndAct(pass, exp);
   } catch (error) {
@@ -94,32 +112,48 @@ async function checkExport(pass: CheckPass, exp: ExportDoc): Promise<void> {
   }
 }
 
-async function probeAndAct(pass: CheckPass, exp: ExportDoc): Promise<void> {
+async function escalateOnce(pass: CheckPass, key: ExportKey, mayStop: boolean): Promise<void> {
   const { ctx, deps, holder, outcome } = pass;
+  if (!deps.mailer) return;
+  const result = await escalate(ctx, deps.mailer, key, holder, { mayStop });
+  if (result.kind === 'mailFailed') outcome.mailFailures += 1;
+  if (result.kind === 'sent') outcome.notices.push(result.notice);
+  if (result.kind === 'sent' && result.stopped) outcome.stopped.push(key.exportId);
+}
+
+/**
+ * The escalation's rules (docs/ESCALATION.md):
+ * - a transient answer of the probe (5xx, timeout, rate limit) changes nothing: no notice, no resume, next hour again;
+ * - a destination refusal records the error and sends the notice due, notice 3 and the stop included;
+ * - a passing probe resumes the export. If the export relapsed in this episode (it failed again after an earlier
+ *   resume), or a run blocked again while the resume worked, notices 1 and 2 still go out when due, so that a probe
+ *   that misses the problem cannot hide it from the customer; but a passing probe never leads to notice 3.
+ */
+async function probeAndAct(pass: CheckPass, exp: ExportDoc): Promise<void> {
+  const { ctx, outcome } = pass;
   const key = { accountId: exp.accountId, exportId: exp.exportId };
-  const refusal = await probe(deps, exp);
-  const relapse = exp.health.recoveredAt !== undefined;
+  const refusal = await probe(pass.deps, exp);
   if (refusal) {
-    if (refusal.kind === 'destination' || refusal.code === 'destinationNotFound')
-      await noteFailure(ctx, exp, refusal);
     outcome.stillFailing.push({ ...key, code: refusal.code, since: exp.health.firstFailureAt });
+    if (refusal.kind !== 'destination') {
+      ctx.logger.warn('the probe was inconclusive; the next check tries again', { ...key, code: refusal.code });
+      return;
+    }
+    await noteFailure(ctx, exp, refusal);
     logEvent(ctx.logger, 'exportFailing', {
       ...key,
       code: refusal.code,
       firstFailureAt: exp.health.firstFailureAt,
       by: 'check',
     });
+    await escalateOnce(pass, key, true);
+    return;
   }
-  if ((refusal || relapse) && deps.mailer) {
-    const result = await escalate(ctx, deps.mailer, key, holder);
-    if (result.kind === 'mailFailed') outcome.mailFailures += 1;
-    if (result.kind === 'sent') outcome.notices.push(result.notice);
-    if (result.kind === 'sent' && result.stopped) outcome.stopped.push(exp.exportId);
-    if (result.kind === 'sent' && result.stopped) return;
-  }
-  if (refusal) return;
-  await resumeExport(ctx, exp.accountId, exp.exportId);
-  outcome.resumed.push(exp.exportId);
+  const relapse = exp.health.recoveredAt !== undefined;
+  if (relapse) await escalateOnce(pass, key, false);
+  const resumed = await resumeExport(ctx, exp.accountId, exp.exportId);
+  if (resumed.recovered) outcome.resumed.push(exp.exportId);
+  else if (!relapse) await escalateOnce(pass, key, false);
 }
 
 /** Where a check that ran out of time stopped, so that the next one starts there and no export is starved. */
@@ -132,16 +166,13 @@ const CURSOR_PATH = 'checks/failure-check';
 async function* failingExportPages(
   ctx: ExportContext,
   cursor: string | undefined,
-): AsyncGenerator<ExportDoc[]> {
+): AsyncGenerator<StoredDocument[]> {
   const { checkPageSize } = ctx.settings.health;
-  const parse = (page: { id: string; data: unknown }[]) =>
-    page.map((doc) => parseDocument(exportDocSchema, `exports/${doc.id}`, doc.data));
-  for await (const page of pagesOf(ctx.state, 'exports', FAILING_EXPORTS, checkPageSize, cursor))
-    yield parse(page);
+  yield* pagesOf(ctx.state, 'exports', FAILING_EXPORTS, checkPageSize, cursor);
   if (cursor === undefined) return;
   for await (const page of pagesOf(ctx.state, 'exports', FAILING_EXPORTS, checkPageSize)) {
     const before = page.filter((doc) => doc.id <= cursor);
-    if (before.length > 0) yield parse(before);
+    if (before.length > 0) yield before;
     if (before.length < page.length) return;
   }
 }
@@ -158,7 +189,7 @@ export async function checkFailingExports(
   ctx: ExportContext,
   deps: FailureCheckDeps,
 ): Promise<FailureCheckOutcome> {
-  const sweep = await sweepRuns(ctx);
+  const sweep = await sweepRuns(ctx, { outOfTime: deps.sweepOutOfTime ?? deps.outOfTime });
   const outcome: FailureCheckOutcome = {
     at: ctx.clock.now().toISOString(),
     checked: 0,
@@ -181,7 +212,7 @@ export async function checkFailingExports(
     }
     outcome.checked += exports.length;
     await Promise.all(exports.map((exp) => limit(() => checkExport(pass, exp))));
-    last = exportDocId(exports.at(-1)?.accountId ?? '', exports.at(-1)?.exportId ?? '');
+    last = exports.at(-1)?.id;
   }
   const resumeAfter = outcome.complete ? undefined : (last ?? cursor);
   if (resumeAfter !== cursor)

@@ -51,6 +51,7 @@ export function customerError(code: string, bucket: string): CustomerError {
         ],
       };
     case 'destinationNotFound':
+    case 'destinationDeleted':
       return {
         headline: t`The integration this export writes to was deleted.`,
         fix: [t`Set up the integration again with the bucket and a service account key.`],

@@ -2,14 +2,23 @@ import type { Mailer } from '../../ports/mailer.port';
 import type { ExportContext } from '../context';
 import { getDestination } from '../destinations/manage-destinations';
 import type { ExportDoc, NoticeClaim, RunDoc } from '../documents';
-import { paths, parseDocument, runDocSchema } from '../documents';
+import { exportDocSchema, paths, parseDocument, runDocSchema } from '../documents';
 import { asExportError } from '../errors';
 import { loadChunks, planOf } from '../export/run-state';
 import { logEvent } from '../log-events';
-import { runsOfExportWith } from '../export/resume-export';
+import { runsOfExportWith } from '../export/export-runs';
+import { transitionRun } from '../lifecycle/write';
 import { stopDeadline } from './escalation-policy';
 import type { ExportKey } from './notice-claims';
-import { claimDueNotice, episodeOf, noticeIdOf, recordNotice, releaseNotice } from './notice-claims';
+import { exportDocId } from '../ids';
+import {
+  claimDueNotice,
+  episodeOf,
+  noticeIdOf,
+  recordNotice,
+  releaseNotice,
+  stopAfterNotice3,
+} from './notice-claims';
 import type { NoticeFacts, UndeliveredRun } from './notice-email';
 import { fixUrlFor, renderNotice } from './notice-email';
 
@@ -50,21 +59,26 @@ async function undeliveredRuns(ctx: ExportContext, key: ExportKey): Promise<Unde
   return found;
 }
 
-/** The stop: the export's running runs are blocked, so their chunks stop being retried and swept. */
-async function blockRunningRuns(ctx: ExportContext, key: ExportKey, doc: ExportDoc): Promise<string[]> {
+/**
+ * After the stop: the export's running runs are blocked, so their chunks stop being retried and swept. Each run only
+ * while the export is still stopped, read in the same transaction: a resume that won meanwhile keeps its runs.
+ */
+async function blockRunningRuns(ctx: ExportContext, key: ExportKey): Promise<string[]> {
   const blocked: string[] = [];
   const now = ctx.clock.now().toISOString();
+  const exportPath = paths.export(exportDocId(key.accountId, key.exportId));
   for await (const run of runsOfExportWith(ctx, key, ['running'])) {
     const path = paths.run(run.runId);
     const changed = await ctx.state.transaction(async (tx) => {
       const current = parseDocument(runDocSchema, path, await tx.get(path));
-      if (current.status !== 'running') return false;
-      tx.update(path, {
-        status: 'blocked',
-        ...(doc.health.lastError ? { failure: doc.health.lastError } : {}),
-        updatedAt: now,
-      });
-      return true;
+      const doc = parseDocument(exportDocSchema, exportPath, await tx.get(exportPath));
+      if (doc.status !== 'stopped') return false;
+      return (
+        transitionRun(tx, current, 'blocked', {
+          ...(doc.health.lastError ? { failure: doc.health.lastError } : {}),
+          updatedAt: now,
+        }) !== undefined
+      );
     });
     if (changed) blocked.push(run.runId);
   }
@@ -92,10 +106,14 @@ async function factsOf(ctx: ExportContext, doc: ExportDoc, claim: NoticeClaim): 
   };
 }
 
-/** The provider's HTTP status, when the error carries one (the SendGrid client's `code`). */
+/**
+ * The provider's HTTP status, when it answered (MailRefused's `status`, the SendGrid client's `code`): a definite
+ * refusal. Without one (a timeout, a reset) the mail may have gone out.
+ */
 const statusOf = (error: unknown): number | undefined => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
+  const { status, code } = (error ?? {}) as { status?: unknown; code?: unknown };
+  const answered = typeof status === 'number' ? status : code;
+  return typeof answered === 'number' && answered >= 400 && answered <= 599 ? answered : undefined;
 };
 
 /** Renders and sends one claimed notice; the provider's message id. */
@@ -113,17 +131,20 @@ async function send(ctx: ExportContext, mailer: Mailer, doc: ExportDoc, claim: N
 }
 
 /**
- * Sends the notice the export is due, if any, under a claim (see notice-claims.ts). Notice 3 blocks the export's
- * running runs and then stops the export. A failed send releases the claim and is logged (mailFailed) without the
- * mail's content; the next hourly check sends it. A failure after the send leaves the claim to its lease.
+ * Sends the notice the export is due, if any, under a claim (see notice-claims.ts). Notice 3 is claimed only when
+ * `mayStop` (this check saw the destination refuse), and after it is sent the stop is one conditional transition
+ * (stopAfterNotice3); then the export's running runs are blocked. A send the provider refused releases the claim for
+ * the next check; a send whose outcome is unknown (no answer) keeps it until its lease. Either is logged (mailFailed)
+ * without the mail's content.
  */
 export async function escalate(
   ctx: ExportContext,
   mailer: Mailer,
   key: ExportKey,
   holder: string,
+  options: { mayStop: boolean },
 ): Promise<EscalationResult> {
-  const result = await claimDueNotice(ctx, key, holder, ctx.settings.health);
+  const result = await claimDueNotice(ctx, key, holder, ctx.settings.health, options.mayStop);
   if (!result.claimed) return { kind: 'none' };
   const { claim, doc } = result;
   const code = doc.health.lastError?.code;
@@ -132,24 +153,26 @@ export async function escalate(
   try {
     mail = await send(ctx, mailer, doc, claim);
   } catch (error) {
-    await releaseNotice(ctx, key, claim);
+    const status = statusOf(error);
+    if (status !== undefined) await releaseNotice(ctx, key, claim);
     logEvent(ctx.logger, 'mailFailed', {
       ...fields,
-      status: statusOf(error),
+      status,
+      outcome: status === undefined ? 'unknown' : 'refused',
       error: asExportError(error).message,
     });
     return { kind: 'mailFailed' };
   }
   const at = ctx.clock.now().toISOString();
-  const stopping = claim.notice === 3;
-  const blockedRuns = stopping ? await blockRunningRuns(ctx, key, doc) : [];
   const sent = { notice: claim.notice, at, messageId: mail.messageId, ...(code ? { code } : {}) };
-  await recordNotice(ctx, key, claim, sent);
   logEvent(ctx.logger, 'noticeSent', { ...fields, messageId: mail.messageId });
-  if (stopping) logEvent(ctx.logger, 'exportStopped', { ...fields, blockedRuns });
-  return {
-    kind: 'sent',
-    notice: { ...key, ...sent, to: doc.createdBy.email, subject: mail.subject },
-    stopped: stopping,
-  };
+  const notice = { ...key, ...sent, to: doc.createdBy.email, subject: mail.subject };
+  if (claim.notice !== 3) {
+    await recordNotice(ctx, key, claim, doc.health.firstFailureAt, sent);
+    return { kind: 'sent', notice, stopped: false };
+  }
+  const stopped = await stopAfterNotice3(ctx, key, claim, sent);
+  if (stopped) logEvent(ctx.logger, 'exportStopped', { ...fields, blockedRuns: await blockRunningRuns(ctx, key) });
+  else ctx.logger.warn('notice 3 sent, but a resume won: the export was not stopped', fields);
+  return { kind: 'sent', notice, stopped };
 }

@@ -2,17 +2,20 @@ import type { ExportContext } from '../context';
 import type { ExportDoc, NoticeClaim, NoticeNumber, NoticeSent } from '../documents';
 import { exportDocSchema, parseDocument, paths } from '../documents';
 import { exportDocId } from '../ids';
+import { transitionExport } from '../lifecycle/write';
 import type { EscalationPolicy } from './escalation-policy';
 import { dueNotice } from './escalation-policy';
 
 /**
  * Exactly one notice per export per step. A check claims the notice in a transaction on the export document before
- * it sends, records the provider's message id after, and releases the claim when the send fails, so that the next
- * hour retries. Two checks at once (Cloud Scheduler may fire twice) cannot both claim: the second finds the claim.
+ * it sends, records the provider's message id after, and releases the claim only when the provider definitely refused
+ * the mail (it answered with an error status), so that the next hour retries. Two checks at once (Cloud Scheduler may
+ * fire twice) cannot both claim: the second finds the claim.
  *
- * A check that dies between the send and the record leaves its claim; once the claim's lease has passed, the next
- * check sends the notice again. So a crash at that instant costs the customer one duplicate e-mail, never a missing
- * warning, and the stop still waits STOP_AFTER_NOTICE_2_HOURS after the notice 2 that was recorded.
+ * A check that dies between the send and the record, or whose send lost its answer (a timeout: the mail may have
+ * gone out), leaves its claim; once the claim's lease has passed, the next check sends the notice again. So such a
+ * fault costs the customer at most one duplicate e-mail, never a missing warning, and the stop still waits
+ * STOP_AFTER_NOTICE_2_HOURS after the notice 2 that was recorded.
  */
 
 export interface ExportKey {
@@ -30,12 +33,16 @@ export function episodeOf(doc: ExportDoc) {
 
 export type ClaimResult = { claimed: true; claim: NoticeClaim; doc: ExportDoc } | { claimed: false };
 
-/** Claims the notice the export is due now, if it is still failing, still active, and no live claim exists. */
+/**
+ * Claims the notice the export is due now, if it is still failing, still active, and no live claim exists. Notice 3
+ * (and so the stop) is claimed only when `mayStop` says this check saw the destination refuse.
+ */
 export function claimDueNotice(
   ctx: ExportContext,
   key: ExportKey,
   holder: string,
   policy: EscalationPolicy,
+  mayStop: boolean,
 ): Promise<ClaimResult> {
   const path = exportPath(key);
   const now = ctx.clock.now();
@@ -47,7 +54,7 @@ export function claimDueNotice(
     if (doc.status !== 'active' || doc.health.state !== 'failing' || !episode) return { claimed: false };
     const live = doc.noticeClaim && Date.parse(doc.noticeClaim.leaseUntil) > now.getTime();
     const notice = dueNotice(episode, now, policy);
-    if (live || notice === undefined) return { claimed: false };
+    if (live || notice === undefined || (notice === 3 && !mayStop)) return { claimed: false };
     const lease = ctx.settings.health.noticeClaimLeaseMinutes * 60_000;
     const claim: NoticeClaim = {
       notice,
@@ -61,13 +68,14 @@ export function claimDueNotice(
 }
 
 /**
- * Records a sent notice and drops the claim. Notice 3 stops the export in the same write: the stop is the third
- * notice's promise, and it is kept only once the notice is out.
+ * Records a sent notice 1 or 2 and drops the claim, if the export is still in the episode the notice was about (a
+ * resume meanwhile keeps the episode through its recovery hold, so a relapse does not send the same notice again).
  */
 export function recordNotice(
   ctx: ExportContext,
   key: ExportKey,
   claim: NoticeClaim,
+  episodeStart: string | undefined,
   sent: NoticeSent,
 ): Promise<void> {
   const path = exportPath(key);
@@ -75,18 +83,44 @@ export function recordNotice(
     const data = await tx.get(path);
     if (data === undefined) return;
     const doc = parseDocument(exportDocSchema, path, data);
+    if (doc.health.firstFailureAt !== episodeStart) return;
     const ours = doc.noticeClaim?.holder === claim.holder;
-    const noticesSent = doc.noticesSent.some((n) => n.notice === sent.notice)
-      ? doc.noticesSent
-      : [...doc.noticesSent, sent];
     tx.update(path, {
-      noticesSent,
+      noticesSent: withNotice(doc.noticesSent, sent),
       ...(ours ? { noticeClaim: null } : {}),
-      ...(sent.notice === 3
-        ? { status: 'stopped', stoppedAt: sent.at, stopReason: doc.health.lastError ?? null }
-        : {}),
       updatedAt: sent.at,
     });
+  });
+}
+
+const withNotice = (sent: readonly NoticeSent[], notice: NoticeSent): NoticeSent[] =>
+  sent.some((n) => n.notice === notice.notice) ? [...sent] : [...sent, notice];
+
+/**
+ * Notice 3 went out: the export stops, in one conditional transition. It happens only if this check still holds the
+ * claim and the export is still failing: a customer's resume or a passing validate clears the claim and wins (the
+ * notice is then not recorded, so that a relapse in the recovery hold warns again before any stop). True if stopped.
+ */
+export function stopAfterNotice3(
+  ctx: ExportContext,
+  key: ExportKey,
+  claim: NoticeClaim,
+  sent: NoticeSent,
+): Promise<boolean> {
+  const path = exportPath(key);
+  return ctx.state.transaction(async (tx) => {
+    const data = await tx.get(path);
+    if (data === undefined) return false;
+    const doc = parseDocument(exportDocSchema, path, data);
+    if (doc.noticeClaim?.holder !== claim.holder) return false;
+    const stopped = transitionExport(tx, path, doc, 'stopped', {
+      noticesSent: withNotice(doc.noticesSent, sent),
+      noticeClaim: null,
+      stoppedAt: sent.at,
+      stopReason: doc.health.lastError ?? null,
+      updatedAt: sent.at,
+    });
+    return stopped !== undefined;
   });
 }
 
