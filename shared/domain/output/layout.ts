@@ -36,9 +36,18 @@ function truncateEscaped(text: string, maxBytes: number): string {
   return text.slice(0, end);
 }
 
+/**
+ * Values hive readers take for a missing value: DuckDB reads `null` in any case as SQL NULL, and DuckDB, Hive and
+ * Spark read `__HIVE_DEFAULT_PARTITION__` so. Their first character is escaped too (`%4EULL`): the readers compare
+ * before decoding, so the name comes back as the string.
+ */
+const READ_AS_NULL = /^(null|__hive_default_partition__)$/i;
+
 function computePartitionValue(raw: string): string {
   const name = sanitizeName(raw);
-  const escaped = name.replace(HIVE_ESCAPED, escapeChar);
+  const escaped = READ_AS_NULL.test(name)
+    ? `${escapeChar(name)}${name.slice(1)}`
+    : name.replace(HIVE_ESCAPED, escapeChar);
   if (escaped === name || Buffer.byteLength(escaped) <= MAX_NAME_BYTES) return escaped;
   // Escaping can triple a name: keep the path segment within the limit, distinct by a digest of the raw name.
   const digest = sha256Hex(raw).slice(0, 10);

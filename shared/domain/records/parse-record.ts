@@ -11,21 +11,94 @@ import { ByteSink, LineSyntaxError, rewriteLine } from './record-line';
  * A line is validated, sanitised and rewritten in one pass (record-line.ts): numbers keep the source's digits,
  * `time` becomes ISO-8601 UTC in place, and every other field is kept.
  */
-const EPOCH_MS_THRESHOLD = 1e11;
 const MIN_TIME = Date.UTC(1970, 0, 1);
 const MAX_TIME = Date.UTC(10000, 0, 1);
+/** Epoch values below 1e11 are seconds, from 1e11 up milliseconds: 11 digits before the point or fewer. */
+const EPOCH_SECONDS_DIGITS = 11;
+/** More integer digits than MAX_TIME has in milliseconds: out of range, whatever they are. */
+const MAX_TIME_DIGITS = String(MAX_TIME).length;
+
+/** Whether the text is only ASCII digits: the common integer epoch, exact as a double. */
+function isDigits(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+const EPOCH_LITERAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/**
+ * A JSON number as epoch milliseconds, floored from the literal's decimal digits: a double cannot hold
+ * 1764287999.9999999 and would round it up into the next day. NaN when negative (before 1970) or beyond MAX_TIME.
+ */
+function epochMillis(literal: string): number {
+  if (literal.length <= EPOCH_SECONDS_DIGITS && isDigits(literal)) return Number(literal) * 1000;
+  const match = EPOCH_LITERAL.exec(literal);
+  if (match === null) return Number.NaN;
+  const [, minus = '', int = '', fraction = '', exponent = '0'] = match;
+  // The digits without leading zeros, and where the decimal point falls in them.
+  const all = `${int}${fraction}`;
+  const significant = all.replace(/^0+/, '');
+  if (significant === '') return 0;
+  if (minus !== '') return Number.NaN;
+  // A long exponent is out of range either way: clamp it before it reaches arithmetic.
+  const shift = exponent.length > 6 ? (exponent.startsWith('-') ? -1e6 : 1e6) : Number(exponent);
+  const point = int.length + shift - (all.length - significant.length);
+  if (point > MAX_TIME_DIGITS) return Number.NaN;
+  const digitsAt = (from: number, count: number): string => {
+    let text = '';
+    for (let i = from; i < from + count; i += 1)
+      text += i >= 0 && i < significant.length ? significant[i] : '0';
+    return text;
+  };
+  const whole = point > 0 ? digitsAt(0, point) : '0';
+  // The first significant digit is not 0: the whole part is below 1e11 when it has at most 11 digits.
+  if (point <= EPOCH_SECONDS_DIGITS) {
+    // Seconds: the whole seconds and the first three digits after the point.
+    return Number(whole) * 1000 + Number(digitsAt(point, 3));
+  }
+  return Number(whole);
+}
 
 // ISO-8601 with an explicit zone only: a zone-less time would be read in whatever zone the server runs in.
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_WITH_ZONE =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))$/i;
+
+const daysInMonth = (year: number, month: number): number =>
+  month === 2
+    ? year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+      ? 29
+      : 28
+    : [4, 6, 9, 11].includes(month)
+      ? 30
+      : 31;
+
+/**
+ * An ISO-8601 date-time with a zone as epoch milliseconds (the fraction floored to a millisecond), or NaN. An
+ * impossible date or time (February 30th, 24:00, a 60th second or minute) is not a time: Date.parse would roll it
+ * over into the next month or day.
+ */
+function isoMillis(text: string): number {
+  const m = ISO_WITH_ZONE.exec(text);
+  if (m === null) return Number.NaN;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(
+    Number,
+  ) as [number, number, number, number, number, number];
+  const [offsetHours, offsetMinutes] = [Number(m[10] ?? 0), Number(m[11] ?? 0)];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return Number.NaN;
+  const millis = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const offset = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  // Date.UTC reads years 0–99 as 1900–1999: they are before 1970 anyway.
+  if (year < 100) return Number.NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset;
+}
 
 const TIME_TYPE = 'must be epoch seconds, epoch milliseconds or an ISO-8601 string';
 const BAD_TIME = 'is not a valid time (epoch or ISO-8601 with a time zone)';
 const NOT_STRING = 'is required and must be a string';
-
-function toMillis(value: number | string): number {
-  if (typeof value === 'number') return Math.abs(value) < EPOCH_MS_THRESHOLD ? value * 1000 : value;
-  return ISO_WITH_ZONE.test(value) ? Date.parse(value) : Number.NaN;
-}
 
 export interface SourceRecord {
   /** The sanitised record as it is written, without its newline (time normalised to ISO-8601 UTC). */
@@ -37,7 +110,8 @@ export interface SourceRecord {
 
 export type LineParse = { ok: true; value: SourceRecord } | { ok: false; reason: string };
 
-type FieldRule = 'identity' | 'time' | 'object';
+/** `once`: any value, but only one (a second would make the record ambiguous). */
+type FieldRule = 'identity' | 'time' | 'object' | 'once';
 interface KindRules {
   fields: readonly string[];
   rules: readonly FieldRule[];
@@ -45,8 +119,11 @@ interface KindRules {
 
 /** The top-level fields each kind checks, in the order their problems are reported. */
 const KIND_RULES: Record<ExportKind, KindRules> = {
-  events: { fields: ['name', 'time', 'profile', 'props'], rules: ['identity', 'time', 'object', 'object'] },
-  profiles: { fields: ['id', 'time', 'props'], rules: ['identity', 'time', 'object'] },
+  events: {
+    fields: ['name', 'time', 'profile', 'props', 'id'],
+    rules: ['identity', 'time', 'object', 'object', 'once'],
+  },
+  profiles: { fields: ['id', 'time', 'props', 'name'], rules: ['identity', 'time', 'object', 'once'] },
 };
 
 const DAY_MS = 86_400_000;
@@ -144,6 +221,8 @@ class LineFields implements FieldHooks {
       case 'object':
         if (value.type !== 'object') this.issues[field] = 'must be an object';
         return undefined;
+      case 'once':
+        return undefined;
     }
   }
 
@@ -152,13 +231,13 @@ class LineFields implements FieldHooks {
       this.issues[field] = TIME_TYPE;
       return undefined;
     }
-    const millis = toMillis(value.type === 'number' ? Number(value.literal) : value.value);
+    const millis = value.type === 'number' ? epochMillis(value.literal) : isoMillis(value.value);
     if (!Number.isFinite(millis) || millis < MIN_TIME || millis >= MAX_TIME) {
       this.issues[field] = BAD_TIME;
       return undefined;
     }
-    this.time = Math.floor(millis);
-    return isoTime(this.time);
+    this.time = millis;
+    return isoTime(millis);
   }
 
   /** Every problem of the line, in field order, or undefined when it is a valid record. */

@@ -445,6 +445,14 @@ function decodeEscapes(text: string, scanner: Scanner, start: number): string {
   return value + text.slice(from);
 }
 
+/**
+ * U+FEFF (EF BB BF) at the very start of the line: a byte order mark, as a file saved with one starts. RFC 8259
+ * lets a parser ignore it at the start of a JSON text, and each line is one; anywhere else it is not JSON.
+ */
+function hasByteOrderMark(src: Buffer, start: number, end: number): boolean {
+  return end - start >= 3 && src[start] === 0xef && src[start + 1] === 0xbb && src[start + 2] === 0xbf;
+}
+
 /** The shape of the line's top-level value: only an object is a record. */
 export type TopLevel = 'object' | 'other';
 
@@ -460,7 +468,7 @@ export function rewriteLine(
   out: ByteSink,
   hooks: FieldHooks,
 ): TopLevel {
-  const s = new Scanner(src, start, end, out);
+  const s = new Scanner(src, hasByteOrderMark(src, start, end) ? start + 3 : start, end, out);
   const topLevel: TopLevel = s.peek() === OPEN_OBJECT ? 'object' : 'other';
   let depth = 0;
   let watched = -1;

@@ -11,8 +11,9 @@ import { sha256Hex } from '../ids';
 
 // C0 controls, DEL and C1 controls: the Unicode "Cc" category.
 const CONTROL = /\p{Cc}/gu;
-// Every Unicode white space character (JavaScript's \s lacks U+0085 NEXT LINE), the slash, and NUL.
-const NAME_SEPARATOR = /[\s\u0085/\0]/gu;
+// Every Unicode white space character (the White_Space property: JavaScript's \s lacks U+0085 NEXT LINE and
+// counts U+FEFF, which is not white space), the slash, and NUL.
+const NAME_SEPARATOR = /[\p{White_Space}/\0]/gu;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** A name segment stays within filesystem and GCS limits (255 bytes per path segment on most systems). */

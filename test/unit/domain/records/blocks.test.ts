@@ -58,4 +58,10 @@ describe('processBlock', () => {
       { line: 1, offset: 0, reason: 'line longer than 50 bytes', raw: long.slice(0, 50) },
     ]);
   });
+
+  it('keeps the first record of an object saved with a byte order mark, and routes "NULL" to a readable partition', () => {
+    const result = processBlock(task(['\uFEFF{"name":"NULL","time":0}', '{"name":"NULL","time":1}']));
+    expect(result).toMatchObject({ records: 2, rejected: [] });
+    expect(Object.keys(outputOf(result))).toEqual(['p/events/event=%4EULL/dt=1970-01-01']);
+  });
 });

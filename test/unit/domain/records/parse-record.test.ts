@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
+import { mulberry32 } from '../../../../shared/cli/seeded-random';
 import { parseServiceAccountKey } from '../../../../shared/domain/destinations/destination.schema';
 import type { ServiceAccountKey } from '../../../../shared/domain/destinations/destination.schema';
 import { MAX_RECORD_DEPTH } from '../../../../shared/domain/records/record-line';
@@ -105,6 +106,122 @@ describe('parseSourceLine: the time text', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('parseSourceLine: exact times', () => {
+  const timeOf = (time: unknown): string =>
+    parsed(parseSourceLine('events', `{"name":"x","time":${typeof time === 'string' ? time : String(time)}}`))
+      .record.time as string;
+
+  // A double cannot hold 1764287999.9999999: read as one, the time rounds up into the next day.
+  it.each<[string, string]>([
+    ['1764287999.9999999', '2025-11-27T23:59:59.999Z'],
+    ['1764287999.99999999999999999999', '2025-11-27T23:59:59.999Z'],
+    ['1764287999999.9999999', '2025-11-27T23:59:59.999Z'],
+    ['99999999999.9999999', '5138-11-16T09:46:39.999Z'],
+    ['17642879999999999e-7', '2025-11-27T23:59:59.999Z'],
+    ['1.7642879999999999E9', '2025-11-27T23:59:59.999Z'],
+    ['0.0000001', '1970-01-01T00:00:00.000Z'],
+    ['-0', '1970-01-01T00:00:00.000Z'],
+    ['-0.0e5', '1970-01-01T00:00:00.000Z'],
+    ['1717236000.25', '2024-06-01T10:00:00.250Z'],
+    ['171723600025e-2', '2024-06-01T10:00:00.250Z'],
+    ['1.717236e12', '2024-06-01T10:00:00.000Z'],
+  ])('floors epoch %s from its digits', (literal, iso) => {
+    expect(timeOf(literal)).toBe(iso);
+  });
+
+  it('floors every epoch literal as exact decimal arithmetic does', () => {
+    const digits = (min: number, max: number) =>
+      fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+    fc.assert(
+      fc.property(digits(1, 15), digits(0, 25), fc.integer({ min: -30, max: 15 }), (int, frac, exp) => {
+        const literal = `${int.replace(/^0+(?=.)/, '')}${frac === '' ? '' : `.${frac}`}e${exp}`;
+        // The exact value as a fraction of BigInts: digits × 10^(exp - fraction digits).
+        const scale = exp - frac.length;
+        const mantissa = BigInt(`${int}${frac}`);
+        const floorTimes = (factor: bigint): bigint =>
+          scale >= 0 ? mantissa * factor * 10n ** BigInt(scale) : (mantissa * factor) / 10n ** BigInt(-scale);
+        const asSeconds = floorTimes(1n) < 100_000_000_000n;
+        const millis = asSeconds ? floorTimes(1000n) : floorTimes(1n);
+        const result = parseSourceLine('events', `{"name":"x","time":${literal}}`);
+        if (millis >= BigInt(Date.UTC(10000, 0, 1))) expect(result.ok).toBe(false);
+        else expect(parsed(result).record.time).toBe(new Date(Number(millis)).toISOString());
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it.each([
+    '2026-02-30T10:00Z',
+    '2027-02-29T10:00:00Z',
+    '2100-02-29T00:00:00Z',
+    '2026-11-31T00:00:00Z',
+    '2026-04-31T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-00-10T00:00:00Z',
+    '2026-01-00T00:00:00Z',
+    '2026-01-01T24:00:00Z',
+    '2026-01-01T23:60:00Z',
+    '2026-01-01T23:59:60Z',
+    '2026-01-01T10:00:00+24:00',
+    '2026-01-01T10:00:00+05:60',
+  ])('quarantines the impossible time %s instead of rolling it over', (time) => {
+    expect(reasonOf(parseSourceLine('events', eventLine({ name: 'x', time })))).toBe(
+      'time: is not a valid time (epoch or ISO-8601 with a time zone)',
+    );
+  });
+
+  it.each<[string, string]>([
+    ['2028-02-29T10:00:00Z', '2028-02-29T10:00:00.000Z'],
+    ['2000-02-29T00:00:00Z', '2000-02-29T00:00:00.000Z'],
+    ['2026-12-31T23:59:59.9999999Z', '2026-12-31T23:59:59.999Z'],
+    ['2026-01-01T00:30:00+01:00', '2025-12-31T23:30:00.000Z'],
+    ['2026-03-01t05:00z', '2026-03-01T05:00:00.000Z'],
+    ['2026-01-01T23:59:59-23:59', '2026-01-02T23:58:59.000Z'],
+  ])('reads the possible time %s as %s', (time, iso) => {
+    expect(parsed(parseSourceLine('events', eventLine({ name: 'x', time }))).record.time).toBe(iso);
+  });
+});
+
+describe('parseSourceLine: fields that must appear once, per kind', () => {
+  it.each<[ExportKind, string, string]>([
+    ['events', 'id', '{"name":"x","time":0,"id":"a","id":"b"}'],
+    ['events', 'name', '{"name":"x","time":0,"name":"y"}'],
+    ['events', 'profile', '{"name":"x","time":0,"profile":{},"profile":{}}'],
+    ['profiles', 'name', '{"id":"u","time":0,"name":"a","name":"b"}'],
+    ['profiles', 'id', '{"id":"u","time":0,"id":"v"}'],
+    ['profiles', 'props', '{"id":"u","time":0,"props":{},"props":{}}'],
+  ])('quarantines a %s line with "%s" twice', (kind, field, line) => {
+    expect(reasonOf(parseSourceLine(kind, line))).toBe(`${field}: must appear only once`);
+  });
+
+  it.each<[ExportKind, string]>([
+    ['events', '{"name":"x","time":0,"id":7}'],
+    ['profiles', '{"id":"u","time":0,"name":{"first":"Ada"}}'],
+  ])('keeps a %s line whose once-only field appears once, with any value: %s', (kind, line) => {
+    expect(parseSourceLine(kind, line).ok).toBe(true);
+  });
+});
+
+describe('parseSourceLine: a byte order mark', () => {
+  it('is dropped at the start of a line (a file saved with one starts so), as RFC 8259 allows', () => {
+    const value = parsed(parseSourceLine('events', '\uFEFF{"name":"x","time":0}'));
+    expect(value.json).toBe('{"name":"x","time":"1970-01-01T00:00:00.000Z"}');
+  });
+
+  it.each([
+    ['twice', '\uFEFF\uFEFF{"name":"x","time":0}'],
+    ['after white space', ' \uFEFF{"name":"x","time":0}'],
+    ['between tokens', '{"name":"x",\uFEFF"time":0}'],
+  ])('is not JSON elsewhere: %s', (_title, line) => {
+    expect(reasonOf(parseSourceLine('events', line))).toMatch(/^not JSON: /);
+  });
+
+  it('is kept inside a name, which is not Unicode white space', () => {
+    const value = parsed(parseSourceLine('events', '{"name":"a\uFEFFb","time":0,"k\uFEFF":1}'));
+    expect(value.record).toEqual({ name: 'a\uFEFFb', time: '1970-01-01T00:00:00.000Z', 'k\uFEFF': 1 });
   });
 });
 
@@ -323,7 +440,6 @@ describe('parseSourceLine: the record is written losslessly', () => {
     ['text after the record', '{"name":"x","time":0} x'],
     ['two records', '{"name":"x","time":0}{"name":"x","time":0}'],
     ['an unterminated string', '{"name":"x'],
-    ['a byte-order mark', '\uFEFF{"name":"x","time":0}'],
   ])('reports %s as not JSON, as JSON.parse does', (_title, line) => {
     expect(() => JSON.parse(line) as unknown).toThrow();
     expect(reasonOf(parseSourceLine('events', line))).toMatch(/^not JSON: /);
@@ -389,6 +505,81 @@ describe('parseSourceLine: the record is written losslessly', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('parseSourceLine: mutated lines against JSON.parse', () => {
+  /** Keys in a parsed value, at every depth. */
+  const keyCount = (value: unknown): number => {
+    if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + keyCount(v), 0);
+    if (value !== null && typeof value === 'object')
+      return Object.entries(value).reduce((sum, [, v]) => sum + 1 + keyCount(v), 0);
+    return 0;
+  };
+
+  // Seeds of every shape: escapes, numbers of every form, nesting, scripts and emoji, white space.
+  const SEEDS = [
+    '{"name":"Charged","time":1717236000,"props":{"amount":12.50,"n":-0,"big":9007199254740993}}',
+    '{ "name" : "a\\u0041\\/\\"b\\\\" , "time" : "2024-06-01T10:00:00.5+05:30", "list": [1e400, -2.5E-3, true, false, null] }',
+    '{"name":"खरीदारी 🎉","time":1717236000123,"profile":{"id":"u1","tags":["a","b",{"c":[[]]}]},"x":{}}',
+    '{"name":"x","time":0,"k\\tey":"\\t\\ud83d\\ude00","deep":{"a":{"b":{"c":[0.1,{"d":"e"}]}}}}',
+    '\t{"time":"2026-02-28T23:59:59Z","name":"N","props":{"s":"slash/ and space","u":"\\u00e9"}}\r',
+  ];
+  const ALPHABET = [
+    ...'{}[]":,\\ \t0123456789eE.-+tfnulrsa/bx',
+    '\u0000',
+    '\u001f',
+    'é',
+    '🎉',
+    '\uFEFF',
+    '\u2028',
+  ];
+
+  function mutate(line: string, random: () => number): string {
+    const units = [...line];
+    const edits = 1 + Math.floor(random() * 3);
+    for (let e = 0; e < edits; e += 1) {
+      const at = Math.floor(random() * (units.length + 1));
+      const unit = ALPHABET[Math.floor(random() * ALPHABET.length)] ?? '';
+      const op = random();
+      if (op < 0.35) units.splice(at, 1);
+      else if (op < 0.7) units.splice(at, 0, unit);
+      else units.splice(at, 1, unit);
+    }
+    return units.join('');
+  }
+
+  // 300,000 lines: JSON.parse decides whether each is JSON; the scanner must agree, and an accepted record must be
+  // what parsing, sanitising and stringifying give (a line with a key repeated keeps both: more keys, not fewer).
+  it('agrees with JSON.parse on 300,000 mutated lines, and writes what it parses', () => {
+    const random = mulberry32(18);
+    const disagreements: string[] = [];
+    let accepted = 0;
+    for (let i = 0; i < 300_000 && disagreements.length < 5; i += 1) {
+      const seed = SEEDS[i % SEEDS.length] ?? '';
+      const line = mutate(i % 7 === 0 ? mutate(seed, random) : seed, random);
+      let parsedLine: unknown;
+      let isJson = true;
+      try {
+        parsedLine = JSON.parse(line.startsWith('\uFEFF') ? line.slice(1) : line);
+      } catch {
+        isJson = false;
+      }
+      const result = parseSourceLine('events', line);
+      const notJson = !result.ok && result.reason.startsWith('not JSON: ');
+      if (notJson === isJson) {
+        disagreements.push(`${JSON.stringify(line)}: JSON.parse ${isJson ? 'accepts' : 'rejects'} it`);
+        continue;
+      }
+      if (!result.ok) continue;
+      accepted += 1;
+      const written = JSON.parse(result.value.json) as JsonObject;
+      const expected = sanitizeRecord({ ...(parsedLine as JsonObject), time: written.time });
+      if (JSON.stringify(written) !== JSON.stringify(expected) && keyCount(written) <= keyCount(parsedLine))
+        disagreements.push(`${JSON.stringify(line)}: written as ${result.value.json}`);
+    }
+    expect(disagreements).toEqual([]);
+    expect(accepted).toBeGreaterThan(10_000);
   });
 });
 

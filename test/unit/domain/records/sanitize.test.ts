@@ -98,6 +98,23 @@ describe('sanitizeName: the product doc rules', () => {
     expect(sanitizeName('a\u0085b')).toBe('a-b');
   });
 
+  // The doc's rule is Unicode's White_Space property. JavaScript's \s differs: it counts U+FEFF (a byte order
+  // mark, a format character) and lacks U+0085. Every BMP character is checked against the property itself.
+  it('maps exactly the Unicode White_Space characters, "/" and NUL to "-", and other controls to "?"', () => {
+    const wrong: string[] = [];
+    for (let code = 0; code <= 0xffff; code += 1) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const c = String.fromCharCode(code);
+      const expected = /[\p{White_Space}/\0]/u.test(c) ? '-' : /\p{Cc}/u.test(c) ? '?' : c;
+      if (sanitizeName(`a${c}b`) !== `a${expected}b`) wrong.push(code.toString(16));
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('keeps U+FEFF in a name: it is not white space', () => {
+    expect(sanitizeName('a\uFEFFb')).toBe('a\uFEFFb');
+  });
+
   it('is deterministic and idempotent', () => {
     const raw = ' Charged\t/🎉\u0007.';
     expect(sanitizeName(raw)).toBe(sanitizeName(raw));
