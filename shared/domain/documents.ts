@@ -91,7 +91,15 @@ export type ChunkDoc = z.infer<typeof chunkDocSchema>;
  * `held`: the request arrived while its export was stopped; it is kept and planned when the export restarts
  * (lifecycle/transitions.ts). `skipped`: what earlier versions recorded instead; a restart delivers those too.
  */
-export const RUN_STATUSES = ['planning', 'running', 'blocked', 'succeeded', 'failed', 'held', 'skipped'] as const;
+export const RUN_STATUSES = [
+  'planning',
+  'running',
+  'blocked',
+  'succeeded',
+  'failed',
+  'held',
+  'skipped',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const runTotalsSchema = z.object({

@@ -31,7 +31,8 @@ export const LOG_EVENTS = {
   },
   documentUnreadable: {
     severity: 'error',
-    description: 'a stored document failed its schema and was skipped (its path is logged, never its content)',
+    description:
+      'a stored document failed its schema and was skipped (its path is logged, never its content)',
   },
   chunkDeadLettered: { severity: 'error', description: 'a chunk task exhausted its deliveries' },
   requestDeadLettered: { severity: 'error', description: 'an export request exhausted its deliveries' },

@@ -174,9 +174,9 @@ describeWithEmulators('system: three notices in three days, the stop, and the re
     });
   });
 
-  it('records a request for the stopped export as skipped, and restarts the export through the api once fixed', async () => {
+  it('holds a request for the stopped export, restarts the export through the api once fixed, and then delivers it', async () => {
     await publish(request('night-2'));
-    await runReaches('night-2', 'skipped');
+    await runReaches('night-2', 'held');
 
     // Still refused: the restart answers with the destination's error.
     expect(await api('POST', `exports/${EXPORT}/resume`)).toMatchObject({
@@ -191,6 +191,8 @@ describeWithEmulators('system: three notices in three days, the stop, and the re
     const run = await runReaches('night-1', 'succeeded');
     expect(run.totals?.records).toBe(6000);
     expect(gcs.object(CUSTOMER, `_runs/${EXPORT}/${run.runId}/_SUCCESS`)).toBeDefined();
+    const caughtUp = await runReaches('night-2', 'succeeded');
+    expect(gcs.object(CUSTOMER, `_runs/${EXPORT}/${caughtUp.runId}/_SUCCESS`)).toBeDefined();
     await check(90);
     expect(sendgrid.mails).toHaveLength(3);
   });

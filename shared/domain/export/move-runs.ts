@@ -29,7 +29,7 @@ export async function moveRun(
     const exportData = await tx.get(exportPath);
     if (exportData === undefined) return undefined;
     const doc = parseDocument(exportDocSchema, exportPath, exportData);
-        // A stopped export moves its runs when it restarts (resume), not before: nothing runs while it is stopped.
+    // A stopped export moves its runs when it restarts (resume), not before: nothing runs while it is stopped.
     if ((doc.status === 'stopped' && !options.evenIfStopped) || current.destinationId === doc.destinationId)
       return undefined;
     return transitionRun(tx, current, 'moved', {
@@ -48,7 +48,9 @@ export async function moveRun(
     accountId: run.accountId,
     exportId: run.exportId,
     runId: run.runId,
-    from: run.destinationId, to: moved.destinationId });
+    from: run.destinationId,
+    to: moved.destinationId,
+  });
   // Planned again by the planner, as a request is (the run is found by its request id and is planning).
   await ctx.bus.publish(ctx.settings.topics.requests, [
     { data: moved.request, attributes: { accountId: moved.accountId, requestId: moved.requestId } },

@@ -103,7 +103,10 @@ async function catchUp(ctx: ExportContext, key: { accountId: string; exportId: s
     );
     if (!planning) continue;
     await ctx.bus.publish(ctx.settings.topics.requests, [
-      { data: planning.request, attributes: { accountId: planning.accountId, requestId: planning.requestId } },
+      {
+        data: planning.request,
+        attributes: { accountId: planning.accountId, requestId: planning.requestId },
+      },
     ]);
     caughtUp.push(run.runId);
   }

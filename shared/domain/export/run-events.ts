@@ -41,7 +41,8 @@ export async function blockRunAndReport(
   error: ExportError,
 ): Promise<void> {
   const outcome = await blockChunk(ctx.state, run, chunk, error, ctx.clock.now());
-  if (chunk !== undefined) logEvent(ctx.logger, 'chunkBlocked', { ...runFields(run), chunk, code: error.code });
+  if (chunk !== undefined)
+    logEvent(ctx.logger, 'chunkBlocked', { ...runFields(run), chunk, code: error.code });
   if (outcome.nowFailing)
     logEvent(ctx.logger, 'exportFailing', { ...runFields(run), code: error.code, by: 'worker' });
   if (outcome.stale) {

@@ -94,7 +94,10 @@ export function claimChunk(state: StateStore, plan: PlanRef, index: number, now:
       updatedAt: now.toISOString(),
     });
     if (claimed) return { claimed: true, chunk: claimed } as const;
-    return { claimed: false, why: chunk.status === 'pending' || chunk.status === 'running' ? 'missing' : chunk.status } as const;
+    return {
+      claimed: false,
+      why: chunk.status === 'pending' || chunk.status === 'running' ? 'missing' : chunk.status,
+    } as const;
   });
 }
 

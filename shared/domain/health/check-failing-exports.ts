@@ -136,7 +136,10 @@ async function probeAndAct(pass: CheckPass, exp: ExportDoc): Promise<void> {
   if (refusal) {
     outcome.stillFailing.push({ ...key, code: refusal.code, since: exp.health.firstFailureAt });
     if (refusal.kind !== 'destination') {
-      ctx.logger.warn('the probe was inconclusive; the next check tries again', { ...key, code: refusal.code });
+      ctx.logger.warn('the probe was inconclusive; the next check tries again', {
+        ...key,
+        code: refusal.code,
+      });
       return;
     }
     await noteFailure(ctx, exp, refusal);

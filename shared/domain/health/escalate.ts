@@ -172,7 +172,8 @@ export async function escalate(
     return { kind: 'sent', notice, stopped: false };
   }
   const stopped = await stopAfterNotice3(ctx, key, claim, sent);
-  if (stopped) logEvent(ctx.logger, 'exportStopped', { ...fields, blockedRuns: await blockRunningRuns(ctx, key) });
+  if (stopped)
+    logEvent(ctx.logger, 'exportStopped', { ...fields, blockedRuns: await blockRunningRuns(ctx, key) });
   else ctx.logger.warn('notice 3 sent, but a resume won: the export was not stopped', fields);
   return { kind: 'sent', notice, stopped };
 }

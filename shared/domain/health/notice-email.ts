@@ -127,7 +127,7 @@ function stopBlocks(facts: NoticeFacts): Block[] {
     { kind: 'heading', text: 'How to restart it' },
     {
       kind: 'paragraph',
-      text: t`Fix the problem above, then restart the export from the dashboard. It resumes where it stopped: the data listed above is delivered, and nothing already delivered is written twice. Until then, new exports of "${facts.exportId}" are skipped.`,
+      text: t`Fix the problem above, then restart the export from the dashboard. It resumes where it stopped: the data listed above is delivered, and nothing already delivered is written twice. New exports of "${facts.exportId}" that arrive until then are kept, and delivered in order after the restart.`,
     },
     { kind: 'link', label: 'Fix the integration and restart the export', url: facts.fixUrl },
   ];

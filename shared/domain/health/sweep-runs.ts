@@ -130,7 +130,9 @@ async function examineWaiting(
   if (state === 'failing') return;
   const failure = run.failure;
   const error = destinationError(
-    failure?.kind === 'destination' && failure.code === 'destinationDeleted' ? 'destinationDeleted' : 'destinationRejected',
+    failure?.kind === 'destination' && failure.code === 'destinationDeleted'
+      ? 'destinationDeleted'
+      : 'destinationRejected',
     failure?.message ?? `run ${run.runId} is blocked`,
   );
   await blockRunAndReport(ctx, run, undefined, error);
@@ -202,7 +204,13 @@ export async function sweepRuns(
   let position: Cursor = cursor;
   sweep: for (const { status, after } of fromCursor(cursor)) {
     position = { status, ...(after === undefined ? {} : { after }) };
-    const pages = pagesOf(ctx.state, 'runs', runsWithStatus(status), ctx.settings.health.checkPageSize, after);
+    const pages = pagesOf(
+      ctx.state,
+      'runs',
+      runsWithStatus(status),
+      ctx.settings.health.checkPageSize,
+      after,
+    );
     for await (const page of pages) {
       if (options.outOfTime?.()) {
         outcome.complete = false;

@@ -37,9 +37,13 @@ export const RUN_TRANSITIONS = {
   moved: {
     from: ['blocked'],
     to: 'planning',
-    because: "export moved to another destination: planned again for it",
+    because: 'export moved to another destination: planned again for it',
   },
-  succeeded: { from: ['running'], to: 'succeeded', because: 'every chunk done, manifest and _SUCCESS written' },
+  succeeded: {
+    from: ['running'],
+    to: 'succeeded',
+    because: 'every chunk done, manifest and _SUCCESS written',
+  },
   failed: {
     from: ['planning', 'running', 'blocked'],
     to: 'failed',
@@ -50,13 +54,25 @@ export type RunEvent = keyof typeof RUN_TRANSITIONS;
 
 export const CHUNK_TRANSITIONS = {
   planned: { from: [NEW], to: 'pending', because: 'planned' },
-  claimed: { from: ['pending', 'running'], to: 'running', because: 'claimed by a delivery (again on a redelivery)' },
-  released: { from: ['running'], to: 'pending', because: 'transient failure: handed back for the redelivery' },
+  claimed: {
+    from: ['pending', 'running'],
+    to: 'running',
+    because: 'claimed by a delivery (again on a redelivery)',
+  },
+  released: {
+    from: ['running'],
+    to: 'pending',
+    because: 'transient failure: handed back for the redelivery',
+  },
   // A slow delivery may finish a chunk another delivery released or blocked meanwhile: its output is deterministic.
   completed: { from: ['pending', 'running', 'blocked'], to: 'done', because: 'parts written and recorded' },
   blocked: { from: ['pending', 'running'], to: 'blocked', because: 'destination error' },
   reopened: { from: ['blocked'], to: 'pending', because: 'run resumed' },
-  failed: { from: ['pending', 'running', 'blocked'], to: 'failed', because: 'integrity error or dead-lettered' },
+  failed: {
+    from: ['pending', 'running', 'blocked'],
+    to: 'failed',
+    because: 'integrity error or dead-lettered',
+  },
 } as const satisfies Record<string, Transition<ChunkStatus>>;
 export type ChunkEvent = keyof typeof CHUNK_TRANSITIONS;
 
@@ -91,7 +107,11 @@ export const EXPORT_TRANSITIONS = {
     to: 'stopped',
     because: 'a request (held) or a destination error while stopped',
   },
-  restarted: { from: ['stopped'], to: 'healthy', because: 'resume or validate passed: held requests caught up' },
+  restarted: {
+    from: ['stopped'],
+    to: 'healthy',
+    because: 'resume or validate passed: held requests caught up',
+  },
 } as const satisfies Record<string, Transition<ExportState>>;
 export type ExportEvent = keyof typeof EXPORT_TRANSITIONS;
 

@@ -81,7 +81,9 @@ export function transitionChunk(
 }
 
 /** The fields that encode an export state. */
-function stateFields(state: ExportState): Pick<ExportDoc, 'status'> & { healthState: ExportDoc['health']['state'] } {
+function stateFields(
+  state: ExportState,
+): Pick<ExportDoc, 'status'> & { healthState: ExportDoc['health']['state'] } {
   switch (state) {
     case 'healthy':
       return { status: 'active', healthState: 'healthy' };

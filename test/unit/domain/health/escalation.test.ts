@@ -316,8 +316,8 @@ describe('escalation over simulated days, on the embedded adapters', () => {
     }
   });
 
-  it('records each notice with its message id, and skips requests while the export is stopped', async () => {
-    w = await world('stopped-skips');
+  it('records each notice with its message id, holds requests while the export is stopped, and delivers them after the restart', async () => {
+    w = await world('stopped-holds');
     await play(w, NEVER_FIXED);
     const doc = await exportDoc(w.h);
     expect(doc.noticesSent.map((n) => n.notice)).toEqual([1, 2, 3]);
@@ -326,9 +326,22 @@ describe('escalation over simulated days, on the embedded adapters', () => {
     expect(doc.stoppedAt).toBe(at(72).toISOString());
 
     await w.h.publishAndDrain(w.h.request({ requestId: 'after-stop' }));
-    const skipped = await loadRun(w.h.runtime.state, runIdFor(ACCOUNT, 'after-stop'));
-    expect(skipped).toMatchObject({ status: 'skipped', failure: { code: 'exportStopped' } });
-    expect(skipped?.chunkCount).toBeUndefined();
+    const held = await loadRun(w.h.runtime.state, runIdFor(ACCOUNT, 'after-stop'));
+    expect(held).toMatchObject({ status: 'held' });
+    expect(held).not.toHaveProperty('failure');
+    expect(held?.chunkCount).toBeUndefined();
+
+    w.destination.mode = 'ok';
+    const resumed = await routeApiRequest(w.h.runtime, {
+      method: 'POST',
+      path: `/v1/accounts/${ACCOUNT}/exports/daily-events/resume`,
+      body: undefined,
+    });
+    expect(resumed).toMatchObject({ status: 200, body: { status: 'active' } });
+    await w.h.runtime.bus.drain();
+    expect(await loadRun(w.h.runtime.state, runIdFor(ACCOUNT, 'after-stop'))).toMatchObject({
+      status: 'succeeded',
+    });
   });
 
   it('shows a stopped export through the api, and restarts it there once the destination passes the probe', async () => {
