@@ -40,6 +40,10 @@ const layerZones = Object.entries(LAYERS).map(([name, layer]) => ({
   message: `${name} may import only ${[name, ...layer.mayImport].join(', ')}`,
 }));
 
+/** Every lifecycle state of an export, run or chunk (shared/domain/lifecycle/transitions.ts), as a regex. */
+const LIFECYCLE_STATES =
+  '/^(received|planning|running|blocked|succeeded|failed|held|pending|done|active|stopped|healthy|failing)$/';
+
 export default tseslint.config(
   {
     ignores: [
@@ -91,6 +95,29 @@ export default tseslint.config(
             { group: ['@google-cloud/*', '@sendgrid/*'], message: 'Domain code never imports a cloud SDK.' },
             { group: ['**/adapters/**'], message: 'Domain code never imports an adapter.' },
           ],
+        },
+      ],
+    },
+  },
+  {
+    // State has one owner (docs/ARCHITECTURE.md, "Lifecycle"): the status of an export, run or chunk is written only
+    // by shared/domain/lifecycle/write.ts, by a transition its table allows. Elsewhere a status literal in an object,
+    // or a status field in a document write, is an error.
+    files: ['shared/**/*.ts', 'functions/**/*.ts'],
+    ignores: ['shared/domain/lifecycle/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `Property[key.name=/^(status|state)$/] > Literal[value=${LIFECYCLE_STATES}]`,
+          message:
+            'Statuses are written by shared/domain/lifecycle/write.ts through a transition of its table.',
+        },
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(set|update|create)$/] ObjectExpression > Property[key.name=/^(status|state|stoppedAt)$/]',
+          message:
+            'Statuses are written by shared/domain/lifecycle/write.ts through a transition of its table.',
         },
       ],
     },

@@ -6,12 +6,11 @@ import {
   listDestinations,
   registerDestination,
   rotateDestinationKey,
-  validateDestination,
 } from '../domain/destinations/manage-destinations';
 import { publicDestination } from '../domain/destinations/destination.schema';
 import { rewrapKeys } from '../domain/destinations/rewrap-keys';
 import type { ErrorCode } from '../domain/error-codes';
-import { restartExport } from '../domain/health/restart-export';
+import { restartExport, validateAndRestart } from '../domain/health/restart-export';
 import type { z } from '../domain/zod';
 import * as api from './schemas';
 import { exportRuns, exportStatus, listExports, runFiles, runStatus } from './status';
@@ -126,16 +125,17 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'POST',
     path: `${A}/destinations/:destinationId/validate`,
-    summary: 'Probe the bucket with the stored key now',
+    summary: 'Probe the bucket with the stored key now; restart the exports it fixes',
     ok: { status: 200, description: 'The key works', schema: api.validationSchema },
     errors: ['destinationNotFound', ...PROBE_ERRORS],
     handle: async (rt, input) => ({
       valid: true,
-      destination: await validateDestination(
+      ...(await validateAndRestart(
+        rt.ctx,
         rt.destinationDeps,
         account(input),
         param(input, 'destinationId'),
-      ),
+      )),
     }),
   },
   {

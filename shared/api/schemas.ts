@@ -84,8 +84,29 @@ export const checkedDestinationSchema = destinationSchema
 
 export const destinationPageSchema = pageOf(destinationSchema, 'DestinationPage');
 
+const runIds = (description: string) => z.array(z.string()).meta({ description });
+
+export const restartedExportSchema = z
+  .object({
+    exportId: z.string(),
+    status: z.enum(['active', 'stopped']).meta({ description: 'The export after the restart.' }),
+    recovered: z.boolean().meta({
+      description: 'False if a run was blocked again while it restarted: the hourly check looks at it again.',
+    }),
+    moved: runIds('Blocked runs planned again for this destination.'),
+    caughtUp: runIds('Requests held while the export was stopped, now delivered in request order.'),
+  })
+  .meta({ id: 'RestartedExport' });
+
 export const validationSchema = z
-  .object({ valid: z.literal(true), destination: checkedDestinationSchema })
+  .object({
+    valid: z.literal(true),
+    destination: checkedDestinationSchema,
+    restarted: z.array(restartedExportSchema).meta({
+      description:
+        "The account's failing or stopped exports that use this destination, restarted by this validate.",
+    }),
+  })
   .meta({ id: 'Validation' });
 
 export const failureSchema = z
@@ -212,6 +233,11 @@ export const resumeSchema = z
       .array(z.string())
       .meta({ description: 'Runs that had nothing left to write and were finished.' }),
     status: z.enum(['active', 'stopped']).meta({ description: 'The export after the resume.' }),
+    recovered: z.boolean().meta({
+      description: 'False if a run was blocked again while it resumed: the hourly check looks at it again.',
+    }),
+    moved: runIds('Blocked runs of an earlier destination planned again for the one the export uses now.'),
+    caughtUp: runIds('Requests held while the export was stopped, now delivered in request order.'),
   })
   .loose()
   .meta({ id: 'Resume' });

@@ -16,7 +16,10 @@ export interface HealthSettings {
   stopAfterNotice2Hours: number;
   /** A failure this soon after a resume continues the same episode: first-failure time and notices are kept. */
   recoveryHoldHours: number;
-  /** How long a claimed notice belongs to the check that claimed it; a claim older than this is sent again. */
+  /**
+   * How long a claimed notice belongs to the check that claimed it; a claim older than this is sent again. Longer than
+   * the hourly check's interval: a send whose answer was lost is not sent again by the next check.
+   */
   noticeClaimLeaseMinutes: number;
   /** Where the customer fixes the integration; {accountId}, {exportId} and {destinationId} are filled in. */
   dashboardUrl: string;
@@ -82,7 +85,7 @@ export const DEFAULT_SETTINGS: ExportSettings = {
     stopAfterHours: 72,
     stopAfterNotice2Hours: 24,
     recoveryHoldHours: 24,
-    noticeClaimLeaseMinutes: 15,
+    noticeClaimLeaseMinutes: 90,
     dashboardUrl: 'https://dashboard.gcs-export.invalid/accounts/{accountId}/exports/{exportId}/destination',
     runSweepAfterMinutes: 60,
     runStuckAfterHours: 6,

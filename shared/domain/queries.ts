@@ -69,6 +69,11 @@ export const runsOfExport = (accountId: string, exportId: string, status: string
   { field: 'status', equals: status },
 ];
 
+/** One account's exports (the API's list, and a passing validate looking for the exports it restarts). */
+export const exportsOfAccount = (accountId: string): FieldEquals[] => [
+  { field: 'accountId', equals: accountId },
+];
+
 export const runsWithStatus = (status: string): FieldEquals[] => [{ field: 'status', equals: status }];
 
 /**

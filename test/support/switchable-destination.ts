@@ -15,9 +15,10 @@ import { StorageFailure } from '../../shared/ports/bucket-store.port';
  * - bucketGone: the bucket was deleted (every call answers 404, like GCS);
  * - keyRevoked: the key was revoked (every call answers 401);
  * - writesRefused: the probe passes (its permissions are granted and its object is already there) but the export's
- *   own writes answer 403, as under an organisation policy or an encryption key that refuses them alone.
+ *   own writes answer 403, as under an organisation policy or an encryption key that refuses them alone;
+ * - unavailable: Cloud Storage answers 503 (a transient error, nothing the customer did).
  */
-export type DestinationMode = 'ok' | 'bucketGone' | 'keyRevoked' | 'writesRefused';
+export type DestinationMode = 'ok' | 'bucketGone' | 'keyRevoked' | 'writesRefused' | 'unavailable';
 
 const failureOf = (mode: DestinationMode): StorageFailure | undefined => {
   switch (mode) {
@@ -28,42 +29,51 @@ const failureOf = (mode: DestinationMode): StorageFailure | undefined => {
       return new StorageFailure(404, 'notFound', 'The specified bucket does not exist.');
     case 'keyRevoked':
       return new StorageFailure(401, 'invalid_grant', 'Invalid JWT Signature.');
+    case 'unavailable':
+      return new StorageFailure(503, 'backendError', 'Service Unavailable');
   }
 };
 
-/** A destination store whose behaviour a test switches over simulated days. */
+/** A destination store whose behaviour a test switches over simulated days, for every bucket or one bucket. */
 export class SwitchableDestination implements BucketStore {
+  /** The mode of every bucket without a mode of its own. */
   mode: DestinationMode = 'ok';
+  /** Modes of single buckets (a customer with two buckets, one broken). */
+  readonly buckets = new Map<string, DestinationMode>();
 
   constructor(private readonly inner: BucketStore) {}
 
-  private guard(): void {
-    const failure = failureOf(this.mode);
+  modeOf(bucket: string): DestinationMode {
+    return this.buckets.get(bucket) ?? this.mode;
+  }
+
+  private guard(bucket: string): void {
+    const failure = failureOf(this.modeOf(bucket));
     if (failure) throw failure;
   }
 
   async assertBucket(bucket: string): Promise<void> {
-    this.guard();
+    this.guard(bucket);
     return this.inner.assertBucket(bucket);
   }
   async testPermissions(bucket: string, permissions: readonly string[]): Promise<string[]> {
-    this.guard();
+    this.guard(bucket);
     return this.inner.testPermissions(bucket, permissions);
   }
   async retentionPolicy(bucket: string): Promise<RetentionPolicy | undefined> {
-    this.guard();
+    this.guard(bucket);
     return this.inner.retentionPolicy(bucket);
   }
   async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
-    this.guard();
+    this.guard(bucket);
     yield* this.inner.list(bucket, prefix);
   }
   async stat(bucket: string, name: string): Promise<ObjectInfo | undefined> {
-    this.guard();
+    this.guard(bucket);
     return this.inner.stat(bucket, name);
   }
   read(bucket: string, name: string, range?: ByteRange): Readable {
-    this.guard();
+    this.guard(bucket);
     return this.inner.read(bucket, name, range);
   }
   async writeOnce(
@@ -72,8 +82,8 @@ export class SwitchableDestination implements BucketStore {
     body: Readable,
     options: WriteOnceOptions,
   ): Promise<ObjectInfo> {
-    this.guard();
-    if (this.mode === 'writesRefused' && !name.startsWith(PROBE_PREFIX)) {
+    this.guard(bucket);
+    if (this.modeOf(bucket) === 'writesRefused' && !name.startsWith(PROBE_PREFIX)) {
       body.resume();
       throw new StorageFailure(403, 'forbidden', 'does not have storage.objects.get access');
     }

@@ -34,6 +34,9 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** What a request id promises: the hash of the request's content, key order aside. */
+export const requestHashOf = (request: ExportRequest): string => sha256Hex(canonicalJson(request));
+
 interface LoadedRun {
   run: RunDoc;
   created: boolean;
@@ -53,7 +56,7 @@ async function createOrLoadRun(
   destinationExists: boolean,
 ): Promise<LoadedRun> {
   const runId = runIdFor(request.accountId, request.requestId);
-  const requestHash = sha256Hex(canonicalJson(request));
+  const requestHash = requestHashOf(request);
   const now = ctx.clock.now().toISOString();
   const exportPath = paths.export(exportDocId(request.accountId, request.exportId));
   // The export's index of its runs (newest first), written with the run so that the two never disagree.
