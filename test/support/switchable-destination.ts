@@ -16,14 +16,17 @@ import { StorageFailure } from '../../shared/ports/bucket-store.port';
  * - keyRevoked: the key was revoked (every call answers 401);
  * - writesRefused: the probe passes (its permissions are granted and its object is already there) but the export's
  *   own writes answer 403, as under an organisation policy or an encryption key that refuses them alone;
- * - unavailable: Cloud Storage answers 503 (a transient error, nothing the customer did).
+ * - unavailable: Cloud Storage answers 503 (a transient error, nothing the customer did);
+ * - retentionLocked: the customer locked a retention policy on the bucket (exports still work: write-once objects).
  */
-export type DestinationMode = 'ok' | 'bucketGone' | 'keyRevoked' | 'writesRefused' | 'unavailable';
+export type DestinationMode =
+  'ok' | 'bucketGone' | 'keyRevoked' | 'writesRefused' | 'unavailable' | 'retentionLocked';
 
 const failureOf = (mode: DestinationMode): StorageFailure | undefined => {
   switch (mode) {
     case 'ok':
     case 'writesRefused':
+    case 'retentionLocked':
       return undefined;
     case 'bucketGone':
       return new StorageFailure(404, 'notFound', 'The specified bucket does not exist.');
@@ -62,6 +65,7 @@ export class SwitchableDestination implements BucketStore {
   }
   async retentionPolicy(bucket: string): Promise<RetentionPolicy | undefined> {
     this.guard(bucket);
+    if (this.modeOf(bucket) === 'retentionLocked') return { locked: true, periodSeconds: 86_400 };
     return this.inner.retentionPolicy(bucket);
   }
   async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {

@@ -7,6 +7,7 @@ import { transitionExport, transitionRun } from '../lifecycle/write';
 import { logEvent } from '../log-events';
 import { continueRun } from './continue-run';
 import { runsOfExportWith } from './export-runs';
+import { planOf } from './run-state';
 import { moveBlockedRuns } from './move-runs';
 
 export interface ResumeOutcome {
@@ -24,14 +25,28 @@ export interface ResumeOutcome {
   recovered: boolean;
 }
 
-/** A blocked run is handed back to the workers; the run as it is now (another resume may have got there first). */
-function reopenRun(ctx: ExportContext, run: RunDoc): Promise<RunDoc> {
+/**
+ * A blocked run is handed back to the workers: to the writers if it has a plan, to the planner (planning, its request
+ * published again) if it was blocked before it had one. The run as it is now (another resume may have got there
+ * first).
+ */
+async function reopenRun(ctx: ExportContext, run: RunDoc): Promise<RunDoc> {
   const runPath = paths.run(run.runId);
   const now = ctx.clock.now().toISOString();
-  return ctx.state.transaction(async (tx) => {
+  const reopened = await ctx.state.transaction(async (tx) => {
     const current = parseDocument(runDocSchema, runPath, await tx.get(runPath));
-    return transitionRun(tx, current, 'resumed', { failure: undefined, updatedAt: now }) ?? current;
+    const event = planOf(current) ? 'resumed' : 'resumedUnplanned';
+    const next = transitionRun(tx, current, event, { failure: undefined, updatedAt: now });
+    return { run: next ?? current, toPlanner: next?.status === 'planning' };
   });
+  if (reopened.toPlanner)
+    await ctx.bus.publish(ctx.settings.topics.requests, [
+      {
+        data: reopened.run.request,
+        attributes: { accountId: reopened.run.accountId, requestId: reopened.run.requestId },
+      },
+    ]);
+  return reopened.run;
 }
 
 async function readExport(ctx: ExportContext, key: { accountId: string; exportId: string }) {

@@ -34,6 +34,11 @@ export const RUN_TRANSITIONS = {
     because: 'destination error (or the export stopped)',
   },
   resumed: { from: ['blocked'], to: 'running', because: 'destination works again' },
+  resumedUnplanned: {
+    from: ['blocked'],
+    to: 'planning',
+    because: 'destination works again; blocked before its plan, so planned now',
+  },
   moved: {
     from: ['blocked'],
     to: 'planning',

@@ -6,7 +6,7 @@ import path from 'node:path';
  * shared/domain/lifecycle/write.ts. Planted writes, linted as if they were part of a domain module, must be refused;
  * the same text inside the lifecycle folder is allowed.
  */
-const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../../../..');
 const PLANTED = `
 import type { StateTransaction } from '../../ports/state-store.port';
 export function planted(tx: StateTransaction, status: 'blocked'): void {
