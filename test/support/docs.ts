@@ -1,8 +1,14 @@
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ERROR_CODES, ERROR_KINDS } from '../../shared/domain/error-codes';
 import type { ErrorCode } from '../../shared/domain/error-codes';
+import { readFileSync, writeFileSync } from 'node:fs';
+import {
+  CHUNK_TRANSITIONS,
+  EXPORT_TRANSITIONS,
+  RUN_TRANSITIONS,
+  stateDiagram,
+} from '../../shared/domain/lifecycle/transitions';
 import { REPO_ROOT } from './repo-root';
 
 const OUTCOMES: Record<(typeof ERROR_KINDS)[number], string> = {
@@ -57,7 +63,37 @@ export function formattedErrorsDoc(): string {
   });
 }
 
+export const ARCHITECTURE_DOC = path.join(REPO_ROOT, 'docs', 'ARCHITECTURE.md');
+const DIAGRAMS = /(<!-- lifecycle-diagrams:start -->\n)[\s\S]*?(<!-- lifecycle-diagrams:end -->)/;
+
+/** The state diagrams of runs, chunks and exports, rendered from the lifecycle's tables (transitions.ts). */
+export function renderLifecycleDiagrams(): string {
+  const block = (title: string, table: Parameters<typeof stateDiagram>[0]) =>
+    [title, '', '```mermaid', stateDiagram(table), '```', ''].join('\n');
+  return [
+    '',
+    '<!-- Generated from shared/domain/lifecycle/transitions.ts by `npm run docs`; a test fails when it is stale. -->',
+    '',
+    block('Runs (`runs/{run}.status`):', RUN_TRANSITIONS),
+    block('Chunks (`…/chunks/{chunk}.status`):', CHUNK_TRANSITIONS),
+    block('Exports (`status` and `health.state` as one state):', EXPORT_TRANSITIONS),
+    '',
+  ].join('\n');
+}
+
+/** docs/ARCHITECTURE.md with its generated diagrams brought up to date. */
+export function architectureDocWithDiagrams(): string {
+  const doc = readFileSync(ARCHITECTURE_DOC, 'utf8');
+  if (!DIAGRAMS.test(doc)) throw new Error('docs/ARCHITECTURE.md has no lifecycle-diagrams markers');
+  return doc.replace(
+    DIAGRAMS,
+    (_all, start: string, end: string) => `${start}${renderLifecycleDiagrams()}${end}`,
+  );
+}
+
 if (require.main === module) {
   writeFileSync(ERRORS_DOC, formattedErrorsDoc());
   console.log(`wrote ${path.relative(process.cwd(), ERRORS_DOC)}`);
+  writeFileSync(ARCHITECTURE_DOC, architectureDocWithDiagrams());
+  console.log(`wrote ${path.relative(process.cwd(), ARCHITECTURE_DOC)} (lifecycle diagrams)`);
 }

@@ -198,22 +198,24 @@ const breakDestination = (d: Destination, mode: DestinationMode) =>
     return Promise.resolve();
   });
 
-const fixDestination = (d: Destination) =>
-  command(`fix(${d})`, async (m, r) => {
-    m.modes[d] = 'ok';
-    r.w.destination.buckets.set(BUCKET[d], 'ok');
-    if (m.deleted.has(d)) {
-      m.deleted.delete(d);
-      await asCustomer(r, () =>
-        registerDestination(r.w.runtime.destinationDeps, {
-          accountId: ACCOUNT,
-          destinationId: d,
-          nickname: d === D1 ? 'Customer bucket' : 'Second bucket',
-          bucket: BUCKET[d],
-        }),
-      );
-    }
-  });
+/** The customer fixes a bucket (and re-creates a deleted destination with the same id). */
+async function fix(m: Model, r: Real, d: Destination): Promise<void> {
+  m.modes[d] = 'ok';
+  r.w.destination.buckets.set(BUCKET[d], 'ok');
+  if (m.deleted.has(d)) {
+    m.deleted.delete(d);
+    await asCustomer(r, () =>
+      registerDestination(r.w.runtime.destinationDeps, {
+        accountId: ACCOUNT,
+        destinationId: d,
+        nickname: d === D1 ? 'Customer bucket' : 'Second bucket',
+        bucket: BUCKET[d],
+      }),
+    );
+  }
+}
+
+const fixDestination = (d: Destination) => command(`fix(${d})`, (m, r) => fix(m, r, d));
 
 const deleteDestination = (d: Destination) =>
   command(
@@ -255,16 +257,18 @@ const clockJump = (hours: number) =>
     return Promise.resolve();
   });
 
+/** The customer's resume or validate through the API: refused while the destination refuses, never a 5xx. */
+async function act(m: Model, r: Real, action: 'resume' | 'validate'): Promise<void> {
+  const answer = await asCustomer(r, () =>
+    action === 'resume'
+      ? r.w.api('POST', `/exports/${EXPORT}/resume`)
+      : r.w.api('POST', `/destinations/${m.current}/validate`),
+  );
+  expect(answer.status).toBeLessThan(500);
+}
+
 const customer = (action: 'resume' | 'validate') =>
-  command(`customer ${action}`, async (m, r) => {
-    const answer = await asCustomer(r, () =>
-      action === 'resume'
-        ? r.w.api('POST', `/exports/${EXPORT}/resume`)
-        : r.w.api('POST', `/destinations/${m.current}/validate`),
-    );
-    // Refused while the destination refuses; never a server error.
-    expect(answer.status).toBeLessThan(500);
-  });
+  command(`customer ${action}`, (m, r) => act(m, r, action));
 
 const mail = (behaviour: 'deliver' | 'lose' | 'refuse') =>
   command(`mail(${behaviour})`, (_m, r) => {
@@ -302,6 +306,46 @@ const crash = (afterTransactions: number) =>
     return Promise.resolve();
   });
 
+/**
+ * The customer fixes the bucket the export uses and resumes (or validates) while a check is sending a notice: after
+ * the check claimed it, before the provider answers.
+ */
+const fixDuringMail = (action: 'resume' | 'validate') =>
+  command(
+    `check(+24h) with the customer fixing and ${action === 'resume' ? 'resuming' : 'validating'} during the send`,
+    async (m, r) => {
+      setClock(m, r, m.hour + 24);
+      // Inside the check's delivery: nothing here may wait for the bus to drain.
+      r.w.mail.during = async () => {
+        await fix(m, r, m.current);
+        await act(m, r, action);
+      };
+      try {
+        await r.w.checkAt(m.hour);
+      } finally {
+        r.w.mail.during = undefined;
+      }
+    },
+    { check: true },
+  );
+
+/** The customer resumes, and the workers are fast: each chunk task is handled before the resume goes on. */
+const resumeWithFastWorkers = () =>
+  command('customer resume, workers handling each task at once', async (_m, r) => {
+    const bus = r.w.runtime.bus;
+    const publish = bus.publish.bind(bus);
+    bus.publish = async (topic, messages) => {
+      await publish(topic, messages);
+      if (topic === r.w.runtime.ctx.settings.topics.chunks) await bus.drain();
+    };
+    try {
+      const answer = await asCustomer(r, () => r.w.api('POST', `/exports/${EXPORT}/resume`));
+      expect(answer.status).toBeLessThan(500);
+    } finally {
+      bus.publish = publish;
+    }
+  });
+
 const destinations = fc.constantFrom<Destination>(D1, D2);
 
 const commands = [
@@ -313,6 +357,10 @@ const commands = [
   fc
     .tuple(fc.constantFrom(1, 1, 1, 12, 24, 47), fc.constantFrom(1, 1, 1, 2))
     .map(([h, t]) => hourlyCheck(h, t)),
+  fc.constantFrom(1, 24, 24, 48).map((h) => hourlyCheck(h, 1)),
+  fc.constantFrom(1, 24, 24, 48).map((h) => hourlyCheck(h, 1)),
+  fc.constantFrom<'resume' | 'validate'>('resume', 'validate').map(fixDuringMail),
+  fc.constant(resumeWithFastWorkers()),
   fc.constant(transientCheck()),
   fc.constantFrom(-2, 23, 48).map(clockJump),
   fc.constantFrom<'resume' | 'validate'>('resume', 'validate').map(customer),
