@@ -2,7 +2,7 @@ import { z } from './zod';
 import { exportRequestSchema } from './export-request';
 import { accountScopedId } from './ids';
 import { columnSchema } from './output/column-types';
-import { runSchemaSchema } from './output/run-schema';
+import { columnSetSchema } from './output/run-schema';
 
 /** Schemas of every Firestore document; the domain parses what it reads, never trusts it. */
 
@@ -150,7 +150,7 @@ export const runDocSchema = z.object({
     })
     .optional(),
   /** CSV and Parquet: the columns every file of the run shares, decided once every chunk has been scanned. */
-  schema: runSchemaSchema.optional(),
+  schema: columnSetSchema.optional(),
   /** When the chunk tasks that write with the schema were published (a crash before that republishes them). */
   schemaPublishedAt: z.string().optional(),
   updatedAt: z.string(),

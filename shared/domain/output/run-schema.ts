@@ -40,11 +40,12 @@ export const schemaChangeSchema = z.discriminatedUnion('change', [
 ]);
 export type SchemaChange = z.infer<typeof schemaChangeSchema>;
 
-export const runSchemaSchema = z.object({
+/** The column set of a CSV or Parquet run (the run document's `schema`): its columns and how they changed. */
+export const columnSetSchema = z.object({
   columns: z.array(columnSchema),
   changes: z.array(schemaChangeSchema),
 });
-export type RunSchema = z.infer<typeof runSchemaSchema>;
+export type RunSchema = z.infer<typeof columnSetSchema>;
 
 /** What the first pass of one chunk found. */
 export const chunkObservationSchema = z.object({
