@@ -25,11 +25,13 @@ const reachable = (table: Record<string, { from: readonly string[]; to: string }
 };
 
 describe('the lifecycle tables', () => {
-  it.each([
+  type Table = Record<string, { from: readonly string[]; to: string }>;
+  const tables: [string, Table, readonly string[]][] = [
     ['runs', RUN_TRANSITIONS, RUN_STATUSES],
     ['chunks', CHUNK_TRANSITIONS, CHUNK_STATUSES],
     ['exports', EXPORT_TRANSITIONS, EXPORT_STATES],
-  ] as const)(
+  ];
+  it.each(tables)(
     '%s: every state is known, and every state but legacy ones is reachable',
     (_name, table, states) => {
       for (const t of Object.values(table)) {
