@@ -52,6 +52,8 @@ interface Real {
   stoppedBefore: boolean;
   /** True while the customer's API call runs: a worker crash is a worker's, the API answers its caller. */
   customerActing: boolean;
+  /** The customer's resume or validate answered that the export is active again, during the current command. */
+  customerRestarted: boolean;
 }
 
 async function asCustomer<T>(r: Real, call: () => Promise<T>): Promise<T> {
@@ -119,6 +121,8 @@ async function checkInvariants(
       expect(all.filter((run) => run.status === 'blocked').map((run) => run.runId)).toEqual([]);
     if (command.check && !stopped)
       expect(all.filter((run) => run.status === 'held').map((run) => run.runId)).toEqual([]);
+    // A customer's resume or validate that answered "active" wins over a stop the same check was making.
+    if (r.customerRestarted) expect(stopped).toBe(false);
     // While stopped, nothing runs.
     if (stopped) expect(all.filter((run) => run.status === 'running').map((run) => run.runId)).toEqual([]);
   }
@@ -155,6 +159,7 @@ function command(
     run: async (m, r) => {
       // What a check's probe meets: the customer's side as it is when the command starts.
       const refused = probeRefuses(m);
+      r.customerRestarted = false;
       await run(m, r);
       await r.w.runtime.bus.drain();
       await checkInvariants(m, r, { check: options.check ?? false, refused });
@@ -279,6 +284,12 @@ async function act(m: Model, r: Real, action: 'resume' | 'validate'): Promise<vo
       : r.w.api('POST', `/destinations/${m.current}/validate`),
   );
   expect(answer.status).toBeLessThan(500);
+  const body = answer.body as { status?: string; restarted?: { status: string }[] } | undefined;
+  if (
+    answer.status === 200 &&
+    (body?.status === 'active' || body?.restarted?.some((e) => e.status === 'active'))
+  )
+    r.customerRestarted = true;
 }
 
 const customer = (action: 'resume' | 'validate') =>
@@ -440,7 +451,13 @@ describe('the export lifecycle, against a reference model', () => {
           lost: new Map(),
         };
         trackLostAnswers(w, m);
-        const r: Real = { w, sentBefore: 0, stoppedBefore: false, customerActing: false };
+        const r: Real = {
+          w,
+          sentBefore: 0,
+          stoppedBefore: false,
+          customerActing: false,
+          customerRestarted: false,
+        };
         try {
           // Most sequences start with the first request meeting a broken bucket: the escalation is the subject.
           await breakDestination(D1, start).run(m, r);
