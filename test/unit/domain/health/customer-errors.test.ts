@@ -3,7 +3,7 @@ import type { ErrorCode } from '../../../../shared/domain/error-codes';
 import { customerError } from '../../../../shared/domain/health/customer-errors';
 import type { Fragment } from '../../../../shared/domain/health/mail-markup';
 
-const text = (fragment: Fragment | undefined): string => JSON.stringify(fragment ?? '');
+const text = (fragment: Fragment | readonly Fragment[] | undefined): string => JSON.stringify(fragment ?? '');
 const DESTINATION_CODES = (Object.keys(ERROR_CODES) as ErrorCode[]).filter(
   (code) => ERROR_CODES[code].kind === 'destination',
 );
