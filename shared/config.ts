@@ -165,6 +165,8 @@ export const envSchema = z.object({
   SENDGRID_API_KEY: z.string().min(1).optional(),
   SENDGRID_API_BASE_URL: z.url().optional(),
   SENDGRID_SANDBOX: flag(false),
+  /** How long a send may wait for SendGrid's answer; an answer lost after that keeps the notice's claim (ESCALATION.md). */
+  MAIL_TIMEOUT_MS: whole(10_000, 1_000, 120_000),
   MAIL_FROM: z.email().default('exports@gcs-export.invalid'),
   MAIL_FROM_NAME: z.string().min(1).default('Data exports'),
 });
@@ -257,7 +259,7 @@ export interface GcpConfig {
   upload: typeof DEFAULT_UPLOAD_OPTIONS;
   storageRetry: typeof DEFAULT_STORAGE_RETRY;
   /** Absent when no SendGrid key is configured: only the functions that send e-mail require it. */
-  sendGrid?: { apiKey: string; baseUrl?: string; sandbox: boolean };
+  sendGrid?: { apiKey: string; baseUrl?: string; sandbox: boolean; timeoutMs: number };
   mailFrom: { email: string; name: string };
 }
 
@@ -392,6 +394,7 @@ function gcpConfig(e: Env): GcpConfig {
           sendGrid: {
             apiKey: e.SENDGRID_API_KEY,
             sandbox: e.SENDGRID_SANDBOX,
+            timeoutMs: e.MAIL_TIMEOUT_MS,
             ...(e.SENDGRID_API_BASE_URL ? { baseUrl: e.SENDGRID_API_BASE_URL } : {}),
           },
         }

@@ -120,6 +120,7 @@ locals {
     STOP_AFTER_NOTICE_2_HOURS    = "the escalation policy's defaults: 24 h"
     RECOVERY_HOLD_HOURS          = "the escalation policy's defaults: 24 h"
     NOTICE_CLAIM_LEASE_MINUTES   = "the escalation policy's defaults: 90 min"
+    MAIL_TIMEOUT_MS              = "the mail client's default: 10 s (docs/ESCALATION.md)"
     RUN_SWEEP_AFTER_MINUTES      = "the sweep's defaults: 60 min"
     RUN_STUCK_AFTER_HOURS        = "the sweep's defaults: 6 h"
     FAILURE_CHECK_PAGE_SIZE      = "the check's defaults: 100 exports a page"

@@ -138,6 +138,12 @@ export const ERROR_CODES = {
     httpStatus: 409,
     meaning: 'the request id was already used with other content (a request id is a promise of its content)',
   },
+  documentInvalid: {
+    kind: 'input',
+    httpStatus: 400,
+    meaning:
+      'Firestore refused to store a document (INVALID_ARGUMENT), usually because it would exceed 1 MiB; never retried',
+  },
   exportStopped: {
     kind: 'input',
     httpStatus: 409,

@@ -15,10 +15,33 @@ export type ExportKind = (typeof EXPORT_KINDS)[number];
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type Compression = (typeof COMPRESSIONS)[number];
 
-const isoInstant = z.iso.datetime({
-  offset: true,
-  message: 'must be an ISO-8601 date-time with a time zone',
-});
+/**
+ * What a request may hold, in bytes of UTF-8 (strings) and in items (arrays). A request is stored whole in its run
+ * document, and Firestore refuses a document over 1 MiB; with at most 64 KiB of JSON (the management API's body
+ * limit too), the run document (the request plus bookkeeping of bounded size) stays far below that limit, and the
+ * documents that hold parts of a request (the export's `createdBy`, a rejection's excerpt) are smaller still.
+ * Each field has its own bound as well, so that a rejection names the field that is too large.
+ */
+export const REQUEST_BOUNDS = {
+  /** The whole request as UTF-8 JSON, as received. */
+  requestBytes: 64 * 1024,
+  eventNameBytes: 1024,
+  events: 1000,
+  objects: 2000,
+  prefixes: 1000,
+  instantBytes: 64,
+  /** RFC 5321's limit on a forward path. */
+  emailBytes: 254,
+  nameBytes: 512,
+} as const;
+
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+const atMostBytes = (max: number) =>
+  [(text: string) => utf8Bytes(text) <= max, `must be at most ${max} bytes in UTF-8`] as const;
+
+const isoInstant = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone' })
+  .refine(...atMostBytes(REQUEST_BOUNDS.instantBytes));
 
 /**
  * Object names are limited to 1,024 bytes of UTF-8 by Cloud Storage, so the prefix is limited in bytes too: with
@@ -30,10 +53,7 @@ export const MAX_PREFIX_BYTES = 512;
 /** A destination path prefix: relative, "/"-separated, no empty, "." or ".." segment, no control characters. */
 const prefixSchema = z
   .string()
-  .refine(
-    (prefix) => Buffer.byteLength(prefix) <= MAX_PREFIX_BYTES,
-    `must be at most ${MAX_PREFIX_BYTES} bytes in UTF-8`,
-  )
+  .refine(...atMostBytes(MAX_PREFIX_BYTES))
   .refine((prefix) => !prefix.startsWith('/'), 'must not start with "/"')
   .transform((prefix) => prefix.replace(/\/+$/, ''))
   .refine(
@@ -92,17 +112,30 @@ export const exportRequestSchema = z
     destinationId: idSchema,
     kind: z.enum(EXPORT_KINDS),
     window: z.strictObject({ from: isoInstant, to: isoInstant }),
-    events: z.array(z.string().min(1).max(1024)).min(1).max(1000).optional(),
+    events: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine(...atMostBytes(REQUEST_BOUNDS.eventNameBytes)),
+      )
+      .min(1)
+      .max(REQUEST_BOUNDS.events)
+      .optional(),
     source: z.strictObject({
-      objects: z.array(gcsObjectUriSchema).max(10_000).default([]),
-      prefixes: z.array(gcsPrefixUriSchema).max(1_000).default([]),
+      objects: z.array(gcsObjectUriSchema).max(REQUEST_BOUNDS.objects).default([]),
+      prefixes: z.array(gcsPrefixUriSchema).max(REQUEST_BOUNDS.prefixes).default([]),
     }),
     format: z.enum(EXPORT_FORMATS).default('jsonl'),
     compression: z.enum(COMPRESSIONS).default('gzip'),
     prefix: prefixSchema.default(''),
     createdBy: z.strictObject({
-      email: z.email(),
-      name: z.string().trim().min(1).max(200),
+      email: z.email().refine(...atMostBytes(REQUEST_BOUNDS.emailBytes)),
+      name: z
+        .string()
+        .trim()
+        .min(1)
+        .refine(...atMostBytes(REQUEST_BOUNDS.nameBytes)),
     }),
   })
   // Cross-field rules run even when other fields are invalid, so that one rejection lists every problem.
@@ -158,9 +191,33 @@ export function assertSourceInScope(request: ExportRequest, rules: RequestRules)
   if (violations.length > 0) throw inputError('sourceOutOfScope', violations.join('; '), { violations });
 }
 
+/** The request's size against REQUEST_BOUNDS.requestBytes, as a violation: its size only, never its content. */
+function sizeViolations(input: unknown): string[] {
+  let json: string;
+  try {
+    json = JSON.stringify(input) ?? '';
+  } catch {
+    // Nested too deeply for the runtime's serialiser (or cyclic): no request looks like that.
+    return ['(request): cannot be measured: nested too deeply'];
+  }
+  const bytes = utf8Bytes(json);
+  if (bytes <= REQUEST_BOUNDS.requestBytes) return [];
+  const figure = (n: number) => n.toLocaleString('en-US');
+  return [
+    `(request): is ${figure(bytes)} bytes of UTF-8 JSON; at most ${figure(REQUEST_BOUNDS.requestBytes)} are accepted`,
+  ];
+}
+
+/**
+ * The one door of a request: the schema, the size bound and the deployment's rules. The size is measured on the
+ * input as received (the schema sees only what it parsed, without unknown keys).
+ */
 export function parseExportRequest(input: unknown, rules: RequestRules = {}): ParseResult<ExportRequest> {
+  const oversize = sizeViolations(input);
   const parsed = parseWithSchema(exportRequestSchema, input);
-  if (!parsed.ok || !rules.sourceScope) return parsed;
+  if (!parsed.ok) return { ok: false, violations: [...oversize, ...parsed.violations] };
+  if (oversize.length > 0) return { ok: false, violations: oversize };
+  if (!rules.sourceScope) return parsed;
   const violations = sourceScopeViolations(parsed.value, rules.sourceScope);
   return violations.length > 0 ? { ok: false, violations } : parsed;
 }

@@ -1,6 +1,7 @@
 import type { StateStore } from '../../shared/ports/state-store.port';
 import { DocumentExists } from '../../shared/ports/state-store.port';
 import { describeContract, stateStoreSubjects } from '../support/contract-adapters';
+import { FIRESTORE_MAX_DOCUMENT_BYTES, firestoreDocumentSize } from '../support/firestore-size';
 
 describeContract<StateStore>('StateStore', stateStoreSubjects, (make) => {
   let store: StateStore;
@@ -137,5 +138,35 @@ describeContract<StateStore>('StateStore', stateStoreSubjects, (make) => {
       }),
     ).rejects.toThrow();
     expect(await store.get('order/a')).toBeUndefined();
+  });
+
+  it('refuses a document over 1 MiB in every kind of write as an input error (documentInvalid), storing nothing', async () => {
+    const oversize = { blob: 'x'.repeat(FIRESTORE_MAX_DOCUMENT_BYTES) };
+    const refused = { name: 'ExportError', code: 'documentInvalid', kind: 'input' };
+    await store.set('sizes/existing', { small: 1 });
+    const writes: [string, () => Promise<unknown>][] = [
+      ['set', () => store.set('sizes/big', oversize)],
+      ['create', () => store.create('sizes/big', oversize)],
+      ['update', () => store.update('sizes/existing', oversize)],
+      ['createAll', () => store.createAll([{ path: 'sizes/big', data: oversize }])],
+      ['transaction', () => store.transaction((tx) => Promise.resolve(tx.set('sizes/big', oversize)))],
+    ];
+    for (const [write, attempt] of writes) {
+      const outcome = await attempt().then(
+        () => 'stored',
+        (error: unknown) => error,
+      );
+      expect({ write, outcome }).toMatchObject({ write, outcome: refused });
+    }
+    expect(await store.get('sizes/big')).toBeUndefined();
+    expect(await store.get('sizes/existing')).toEqual({ small: 1 });
+  });
+
+  it('stores a document just under 1 MiB', async () => {
+    const path = 'sizes/under';
+    const data = { blob: 'y'.repeat(FIRESTORE_MAX_DOCUMENT_BYTES - 1024) };
+    expect(firestoreDocumentSize(path, data)).toBeLessThan(FIRESTORE_MAX_DOCUMENT_BYTES);
+    await store.set(path, data);
+    expect(await store.get(path)).toEqual(data);
   });
 });

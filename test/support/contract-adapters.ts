@@ -249,6 +249,7 @@ export const mailerSubjects: Subject<MailerUnderTest>[] = [
             apiKey: 'SG.contract-test',
             baseUrl: capture.url,
             sandbox: false,
+            timeoutMs: 2_000,
             from: { email: 'exports@example.com', name: 'Exports' },
           }),
           delivered: () =>

@@ -108,7 +108,7 @@ describe('config for Google Cloud', () => {
     expect(config.gcp?.sendGrid).toBeUndefined();
     expect(
       loadConfig({ ...valid, SENDGRID_API_KEY: 'SG.x', SENDGRID_SANDBOX: 'true' }).gcp?.sendGrid,
-    ).toEqual({ apiKey: 'SG.x', sandbox: true });
+    ).toEqual({ apiKey: 'SG.x', sandbox: true, timeoutMs: 10_000 });
   });
 
   it.each([

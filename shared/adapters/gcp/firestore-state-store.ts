@@ -10,6 +10,7 @@ import type {
 import { conditionsOf, DocumentExists } from '../../ports/state-store.port';
 import { collectionGroupOfDocument, FIRESTORE_TTL } from './firestore-schema';
 import { grpcCodeOf, GrpcCode } from './grpc-codes';
+import { documentRefused } from '../firestore-documents';
 
 export interface FirestoreStateStoreOptions {
   /** Days after its last whole write that Firestore's TTL policy deletes a run, chunk, claim or rejection. */
@@ -31,6 +32,26 @@ function updateArgs(patch: DocumentData): [FieldPath, unknown, ...unknown[]] {
   const pairs = Object.entries(patch).flatMap(([field, value]) => [new FieldPath(field), value]);
   if (pairs.length === 0) throw new Error('an update needs at least one field');
   return pairs as [FieldPath, unknown, ...unknown[]];
+}
+
+/**
+ * A write Firestore refused as invalid (INVALID_ARGUMENT: a document over 1 MiB, too deep, too many index entries)
+ * becomes an input error, never retried; any other error is returned as it is.
+ */
+function translated(error: unknown, what: string): unknown {
+  if (grpcCodeOf(error) !== GrpcCode.INVALID_ARGUMENT) return error;
+  const details = (error as { details?: unknown }).details;
+  const reason = typeof details === 'string' && details !== '' ? details : 'INVALID_ARGUMENT';
+  return documentRefused(what, reason, error);
+}
+
+/** Runs a write, translating Firestore's refusal of the document. */
+async function writing<T>(what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw translated(error, what);
+  }
 }
 
 /**
@@ -66,16 +87,16 @@ export class FirestoreStateStore implements StateStore {
       return true;
     } catch (error) {
       if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) return false;
-      throw error;
+      throw translated(error, `document ${path}`);
     }
   }
 
   async set(path: string, data: DocumentData): Promise<void> {
-    await this.doc(path).set(this.expiring(path, data));
+    await writing(`document ${path}`, () => this.doc(path).set(this.expiring(path, data)));
   }
 
   async update(path: string, patch: DocumentData): Promise<void> {
-    await this.doc(path).update(...updateArgs(patch));
+    await writing(`document ${path}`, () => this.doc(path).update(...updateArgs(patch)));
   }
 
   async delete(path: string): Promise<void> {
@@ -93,7 +114,8 @@ export class FirestoreStateStore implements StateStore {
           created += 1;
         },
         (error: unknown) => {
-          if (grpcCodeOf(error) !== GrpcCode.ALREADY_EXISTS) failures.push(error);
+          if (grpcCodeOf(error) !== GrpcCode.ALREADY_EXISTS)
+            failures.push(translated(error, `document ${entry.path}`));
         },
       ),
     );
@@ -132,7 +154,7 @@ export class FirestoreStateStore implements StateStore {
       });
     } catch (error) {
       if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) throw new DocumentExists(created.join(', '));
-      throw error;
+      throw translated(error, 'a transaction');
     }
   }
 

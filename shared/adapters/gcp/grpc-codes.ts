@@ -2,6 +2,7 @@ import { z } from '../../domain/zod';
 
 /** The gRPC status codes this code base reacts to (google.rpc.Code). */
 export const GrpcCode = {
+  INVALID_ARGUMENT: 3,
   NOT_FOUND: 5,
   ALREADY_EXISTS: 6,
   ABORTED: 10,

@@ -11,6 +11,7 @@ import type {
   StoredDocument,
 } from '../../ports/state-store.port';
 import { conditionsOf, DocumentExists } from '../../ports/state-store.port';
+import { assertDocumentFits } from '../firestore-documents';
 
 type Write =
   | { op: 'create'; path: string; data: DocumentData }
@@ -193,6 +194,8 @@ export class MemoryStateStore implements StateStore {
       }
     }
     if (staged.size === 0) return;
+    // Firestore's size limit, so that what fails in production fails here too.
+    for (const [key, value] of staged) assertDocumentFits(key, value);
     for (const [key, value] of staged) this.docs.set(key, value);
     this.schedulePersist();
   }

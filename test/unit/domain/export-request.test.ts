@@ -4,6 +4,9 @@ import { legacyRunIdFor, runIdFor } from '../../../shared/domain/ids';
 import { parseExportRequest } from '../../../shared/domain/export-request';
 import type { ExportRequest, ExportRequestInput } from '../../../shared/domain/export-request';
 import type { ParseResult } from '../../../shared/domain/schema';
+import { loadRun } from '../../../shared/domain/export/run-state';
+import { FIRESTORE_MAX_DOCUMENT_BYTES, firestoreDocumentSize } from '../../support/firestore-size';
+import { ACCOUNT, createHarness } from '../../support/local-harness';
 
 type JsonObject = { [key: string]: unknown };
 
@@ -434,6 +437,124 @@ describe('parseExportRequest: several problems at once', () => {
         expect.stringMatching(/^source: name at least one object or prefix/),
       ]),
     );
+  });
+});
+
+describe('parseExportRequest: bounded in bytes, so that every document holding a request fits Firestore', () => {
+  const EURO = '\u20ac'; // 1 UTF-16 unit, 3 bytes of UTF-8
+  const objectUri = (i: number) =>
+    `gs://platform-src/events/2024-06-01/part-${String(i).padStart(5, '0')}.ndjson.gz`;
+
+  it.each<[string, JsonObject, string, RegExp]>([
+    [
+      'an event name of 600 characters but 1,800 bytes',
+      { events: ['Charged', EURO.repeat(600)] },
+      'events.1',
+      /must be at most 1024 bytes in UTF-8/,
+    ],
+    [
+      'more than 1,000 event names',
+      { events: Array.from({ length: 1001 }, (_, i) => `e${i}`) },
+      'events',
+      /expected array to have <=1000 items/,
+    ],
+    [
+      'more than 2,000 source objects',
+      { source: { objects: Array.from({ length: 2001 }, (_, i) => `gs://b${i % 10}x/${i}`) } },
+      'source.objects',
+      /expected array to have <=2000 items/,
+    ],
+    [
+      'more than 1,000 source prefixes',
+      { source: { prefixes: Array.from({ length: 1001 }, (_, i) => `gs://b${i % 10}x/${i}/`) } },
+      'source.prefixes',
+      /expected array to have <=1000 items/,
+    ],
+    [
+      'a window instant with a thousand fraction digits',
+      { window: { from: `2024-06-01T00:00:00.${'1'.repeat(1000)}Z`, to: '2024-06-02T00:00:00Z' } },
+      'window.from',
+      /must be at most 64 bytes in UTF-8/,
+    ],
+    [
+      'an e-mail address over 254 bytes',
+      { createdBy: { email: `${'a'.repeat(300)}@example.com`, name: 'Ada' } },
+      'createdBy.email',
+      /must be at most 254 bytes in UTF-8/,
+    ],
+    [
+      'a name of 200 characters but 600 bytes',
+      { createdBy: { email: 'ops@example.com', name: EURO.repeat(200) } },
+      'createdBy.name',
+      /must be at most 512 bytes in UTF-8/,
+    ],
+  ])('rejects %s', (_title, overrides, path, message) => {
+    const violations = violationsOf(parseExportRequest(requestWith(overrides)));
+    for (const violation of violations) expect(violation.startsWith(`${path}: `)).toBe(true);
+    expect(violations).toContainEqual(expect.stringMatching(message));
+  });
+
+  it('rejects a request over 64 KiB of UTF-8 JSON as a whole, with its size and without echoing any value', () => {
+    // 1,000 valid object names of about 100 bytes each: every field is fine, the whole is not.
+    const objects = Array.from({ length: 1000 }, (_, i) => `${objectUri(i)}-${'z'.repeat(40)}`);
+    const violations = violationsOf(parseExportRequest(requestWith({ source: { objects } })));
+    expect(violations).toEqual([
+      expect.stringMatching(/^\(request\): is \d{3},\d{3} bytes of UTF-8 JSON; at most 65,536 are accepted$/),
+    ]);
+  });
+
+  it('counts bytes, not characters: 30,000 characters of 3 bytes each are over the bound', () => {
+    const events = Array.from({ length: 100 }, (_, i) => `${i}${EURO.repeat(300)}`);
+    const violations = violationsOf(parseExportRequest(requestWith({ events })));
+    expect(violations).toEqual([expect.stringMatching(/^\(request\): is \d{2,3},\d{3} bytes/)]);
+  });
+
+  it('lists the size with every other problem at once, and never echoes the values', () => {
+    const secret = 'SECRET-VALUE';
+    const violations = violationsOf(
+      parseExportRequest(
+        requestWith({
+          requestId: 'bad id!',
+          events: [`${secret}${EURO.repeat(400)}`, ...Array.from({ length: 100 }, () => 'x'.repeat(1000))],
+          createdBy: { email: `${secret}${'a'.repeat(300)}@example.com`, name: 'Ada' },
+        }),
+      ),
+    );
+    const paths = violations.map((violation) => violation.slice(0, violation.indexOf(': ')));
+    expect([...paths].sort()).toEqual(['(request)', 'createdBy.email', 'events.0', 'requestId'].sort());
+    for (const violation of violations) expect(violation).not.toContain(secret);
+  });
+
+  it('stores the largest request with room to spare: no document of its run reaches 1/8 of 1 MiB', async () => {
+    const h = await createHarness({ label: 'largest-request' });
+    try {
+      // 60 event names of 1,020 bytes (340 characters of 3 bytes): as much UTF-8 as the bound lets through.
+      const events = Array.from({ length: 60 }, (_, i) => `${String(i).padStart(2, '0')}${EURO.repeat(340)}`);
+      const request = h.request({ requestId: 'req-largest', events });
+      const size = Buffer.byteLength(JSON.stringify(request));
+      expect(size).toBeGreaterThan(60_000);
+      const time = Date.parse('2026-02-01T12:00:00Z') / 1000;
+      await h.writeSource('events/one.ndjson', `${JSON.stringify({ name: events[7], time })}\n`);
+      await h.publishAndDrain(request);
+
+      const run = await loadRun(h.runtime.state, runIdFor(ACCOUNT, 'req-largest'));
+      expect(run).toMatchObject({ status: 'succeeded', totals: { records: 1 } });
+      const sizes = h.runtime.state
+        .documents()
+        .map(([docPath, data]) => firestoreDocumentSize(docPath, data));
+      expect(Math.max(...sizes)).toBeGreaterThan(size);
+      expect(Math.max(...sizes)).toBeLessThan(FIRESTORE_MAX_DOCUMENT_BYTES / 8);
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('accepts a request just under 64 KiB', () => {
+    const objects = Array.from({ length: 1000 }, (_, i) => `${objectUri(i)}-abcd`);
+    const request = requestWith({ source: { objects } });
+    expect(Buffer.byteLength(JSON.stringify(request))).toBeGreaterThan(64_000);
+    expect(Buffer.byteLength(JSON.stringify(request))).toBeLessThan(65_536);
+    expect(accepted(parseExportRequest(request)).source.objects).toHaveLength(1000);
   });
 });
 
