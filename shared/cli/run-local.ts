@@ -6,6 +6,7 @@ import { runIdFor } from '../domain/ids';
 import { loadRun } from '../domain/export/run-state';
 import type { RunDoc } from '../domain/documents';
 import { rejectionDocSchema } from '../domain/documents';
+import { requestHashOf } from '../domain/export/plan-export';
 import type { PlanOutcome } from '../domain/export/plan-export';
 import type { Progress } from './progress';
 
@@ -63,7 +64,9 @@ export async function runRequestLocally(
   const seconds = Math.round(performance.now() - started) / 1000;
   const runId = runIdFor(request.accountId, request.requestId);
   const run = await loadRun(ctx.state, runId);
-  if (!run) return rejectedSummary(runtime, request, runId, seconds);
+  // No run, or the run of another request with this id (the id was reused with other content: requestIdReused).
+  if (!run || run.requestHash !== requestHashOf(request))
+    return rejectedSummary(runtime, request, runId, seconds);
   return summarise(runtime, run, seconds);
 }
 

@@ -27,7 +27,9 @@ export function registerRun(program: Command): void {
           ? await formatOutputTree(runtime.buckets, summary.destination.bucket, summary.destination.folder)
           : '';
         printResult(options, [formatSummary(summary), tree].filter(Boolean).join('\n\n'), summary);
-        if (summary.status !== 'succeeded') process.exitCode = 1;
+        // 2: the request was refused as invalid (as `run` exits for a request that fails its schema); 1: it ran and failed.
+        if (summary.status === 'rejected') process.exitCode = 2;
+        else if (summary.status !== 'succeeded') process.exitCode = 1;
       } finally {
         await runtime.close();
       }

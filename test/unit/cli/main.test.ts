@@ -151,4 +151,19 @@ describe('gcs-export CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/kind:[\s\S]*accountId:|accountId:[\s\S]*kind:/);
   });
+
+  it('run exits 2 for a request id already used with other content, and keeps the first run', async () => {
+    const data = path.join(dir.path, 'demo');
+    const example = JSON.parse(
+      readFileSync(path.join(__dirname, '../../fixtures/request.example.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    const first = path.join(dir.path, 'reused-first.json');
+    writeFileSync(first, JSON.stringify({ ...example, requestId: 'reused-id' }));
+    expect((await cli('run', first, '--data', data)).code).toBe(0);
+    const other = path.join(dir.path, 'reused-other.json');
+    writeFileSync(other, JSON.stringify({ ...example, requestId: 'reused-id', events: ['Charged'] }));
+    const result = await cli('run', other, '--data', data);
+    expect(result.code).toBe(2);
+    expect(result.stdout + result.stderr).toContain('already received with different content');
+  });
 });
