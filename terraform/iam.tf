@@ -4,13 +4,17 @@
 
 locals {
   # What each function touches besides Firestore and its secrets: topics it publishes to (keys of local.topics),
-  # whether it reads the platform's source buckets, and whether it writes quarantine files.
+  # whether it reads the platform's source buckets, and whether it writes quarantine files. The topics are derived
+  # from the code (test/unit/terraform: every Bus.publish reachable from the function's handler): the planner, the
+  # chunk writer (CSV/Parquet schema phase, a blocked run moved to the export's new destination), the dead-letter
+  # handler (a run blocked and moved), the hourly check (sweep, resume, catch-up) and the API (resume, validate)
+  # publish chunk tasks and re-plan requests.
   function_access = {
-    planExport    = { publishes = ["chunks"], reads_sources = true, writes_quarantine = false }
-    writeChunk    = { publishes = [], reads_sources = true, writes_quarantine = true }
-    deadLetter    = { publishes = [], reads_sources = false, writes_quarantine = false }
-    checkFailures = { publishes = ["chunks"], reads_sources = false, writes_quarantine = false }
-    api           = { publishes = ["chunks"], reads_sources = false, writes_quarantine = false }
+    planExport    = { publishes = ["chunks", "requests"], reads_sources = true, writes_quarantine = false }
+    writeChunk    = { publishes = ["chunks", "requests"], reads_sources = true, writes_quarantine = true }
+    deadLetter    = { publishes = ["requests"], reads_sources = false, writes_quarantine = false }
+    checkFailures = { publishes = ["chunks", "requests"], reads_sources = false, writes_quarantine = false }
+    api           = { publishes = ["chunks", "requests"], reads_sources = false, writes_quarantine = false }
   }
 
   publisher_grants = merge([

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from '../../../shared/domain/zod';
 import type { CompositeIndex, FirestoreQuery } from '../../../shared/adapters/gcp/firestore-schema';
@@ -30,6 +30,11 @@ export interface CodeFacts {
   topicEnv: Record<string, string>;
   /** settings.topics keys the code passes to Bus.publish. */
   published: string[];
+  /**
+   * Per registered function: the topics (Terraform's keys, snake_case) that code reachable from its handler passes to
+   * Bus.publish, following the runtime imports of functions/index.ts's registration.
+   */
+  publishesByFunction: Record<string, string[]>;
   logEvents: string[];
   queries: readonly FirestoreQuery[];
   compositeIndexes: readonly CompositeIndex[];
@@ -89,6 +94,53 @@ function publishedTopics(): string[] {
     for (const m of readFileSync(file, 'utf8').matchAll(/\.publish\(\s*[\w.]*settings\.topics\.(\w+)/g))
       keys.add(m[1] ?? '');
   return [...keys].sort();
+}
+
+const PUBLISH = /\.publish\(\s*[\w.]*settings\.topics\.(\w+)/g;
+const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** A relative import of a module, resolved to its file. */
+function resolveImport(from: string, specifier: string): string | undefined {
+  const base = path.resolve(path.dirname(from), specifier);
+  return [`${base}.ts`, path.join(base, 'index.ts')].find((file) => existsSync(file));
+}
+
+/** Every file a module runs, through its runtime (not type-only) relative imports. */
+function reachableFiles(entry: string): string[] {
+  const seen = new Set<string>();
+  const todo = [entry];
+  for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^import\s+(?!type\b)[^;]*?from\s+'(\.[^']+)'/gms)) {
+      const next = resolveImport(file, m[1] ?? '');
+      if (next) todo.push(next);
+    }
+  }
+  return [...seen];
+}
+
+/** Each registration of functions/index.ts, followed from the handler it names to every topic its code publishes. */
+function publishesByFunction(): Record<string, string[]> {
+  const index = path.join(REPO, 'functions', 'index.ts');
+  const text = readFileSync(index, 'utf8');
+  const imports = new Map<string, string>();
+  for (const m of text.matchAll(/^import\s+\{([^}]+)\}\s+from\s+'(\.[^']+)'/gm))
+    for (const name of (m[1] ?? '').split(',').map((n) => n.trim()))
+      if (name) imports.set(name, resolveImport(index, m[2] ?? '') ?? '');
+  const result: Record<string, string[]> = {};
+  for (const m of text.matchAll(/functions\.(?:cloudEvent|http)\(\s*'(\w+)',([\s\S]*?)\);\n/g)) {
+    const name = m[1] ?? '';
+    const handlers = [...(m[2] ?? '').matchAll(/\b(\w+)\b/g)]
+      .map((w) => imports.get(w[1] ?? ''))
+      .filter((file): file is string => Boolean(file) && !file?.endsWith('pubsub-function.ts'));
+    const topics = new Set<string>();
+    for (const file of handlers.flatMap(reachableFiles))
+      for (const p of readFileSync(file, 'utf8').matchAll(PUBLISH)) topics.add(snakeCase(p[1] ?? ''));
+    result[name] = [...topics].sort();
+  }
+  return result;
 }
 
 /** A collection path expression of the source, evaluated: a string literal, or a call of `paths`. */
@@ -163,6 +215,7 @@ export async function codeFacts(): Promise<CodeFacts> {
     requiredForGcp: [...REQUIRED_FOR_GCP],
     topicEnv: topicVariables(),
     published: publishedTopics(),
+    publishesByFunction: publishesByFunction(),
     logEvents: [...LOG_EVENT_NAMES],
     queries: FIRESTORE_QUERIES,
     compositeIndexes: FIRESTORE_COMPOSITE_INDEXES,

@@ -61,11 +61,20 @@ const resource = (m: TerraformModule, type: string, name: string): Block => {
 };
 const block = (body: Block, key: string): Block => (body[key] as Block[])[0];
 
-const [FUNCTIONS, ENV, TOPICS, METRICS, ALERTS, FIRESTORE, PRIMITIVE, PUBLIC, BOUNDS] = Object.keys(
-  RULES,
-) as [string, string, string, string, string, string, string, string, string];
+const [FUNCTIONS, ENV, TOPICS, PUBLISHERS, METRICS, ALERTS, FIRESTORE, PRIMITIVE, PUBLIC, BOUNDS] =
+  Object.keys(RULES) as [string, string, string, string, string, string, string, string, string, string];
 
 const MUTATIONS: Mutation[] = [
+  [
+    PUBLISHERS,
+    "a function's code publishes to a topic it may not",
+    (_m, c) => c.publishesByFunction.deadLetter?.push('failure_check'),
+  ],
+  [
+    PUBLISHERS,
+    'a function may publish to a topic its code never does',
+    (m) => (local(m, 'function_access').deadLetter as { publishes: string[] }).publishes.push('parked'),
+  ],
   [FUNCTIONS, 'a registered function is not deployed', (m) => delete local(m, 'functions').deadLetter],
   [
     FUNCTIONS,

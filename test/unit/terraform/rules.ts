@@ -125,6 +125,24 @@ const topicsRule: Rule = (module, code) => {
   return problems;
 };
 
+/**
+ * IAM from the code: each function may publish on exactly the topics its code publishes to (local.function_access,
+ * from which iam.tf's publisher grants are made), no fewer (its publish would be refused in production) and no more.
+ */
+const publishersRule: Rule = (module, code) => {
+  const problems: string[] = [];
+  const access = table(module, 'function_access');
+  for (const [name, topics] of Object.entries(code.publishesByFunction)) {
+    const granted = ((access[name]?.publishes as string[] | undefined) ?? []).slice().sort();
+    for (const topic of topics)
+      if (!granted.includes(topic))
+        problems.push(`${name} publishes to ${topic} but may not (function_access)`);
+    for (const topic of granted)
+      if (!topics.includes(topic)) problems.push(`${name} may publish to ${topic} but never does`);
+  }
+  return problems;
+};
+
 /** Event names a logging filter selects: `jsonPayload.event="x"`. */
 const eventsOf = (filter: string): string[] =>
   [...filter.matchAll(/jsonPayload\.event\s*=\s*\\?"(\w+)\\?"/g)].map((m) => m[1] ?? '');
@@ -322,6 +340,7 @@ export const RULES: Record<string, Rule> = {
   'every variable the config module reads is set (or left unset with a reason), and no unknown one':
     environmentRule,
   'every topic the code publishes to exists': topicsRule,
+  'each function may publish exactly where its code publishes': publishersRule,
   'every metric filter names an event the logger can write, and every event is counted': metricsRule,
   'alerts and the dashboard use existing metrics, and each alert links its runbook': alertsRule,
   'every Firestore query has its index, and the TTL policies match the adapter': firestoreRule,
