@@ -64,7 +64,7 @@ async function findJava(): Promise<{ java: string } | { reason: string }> {
     reason:
       'Java not found (no `java` on PATH' +
       (process.env.JAVA_HOME ? ` nor in JAVA_HOME=${process.env.JAVA_HOME}` : '') +
-      '); install a JRE 11 or later, e.g. openjdk-17-jre-headless',
+      '); install Java 21 or later (the current Firestore emulator refuses older ones), e.g. openjdk-21-jre-headless',
   };
 }
 

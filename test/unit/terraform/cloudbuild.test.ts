@@ -15,7 +15,12 @@ interface Step {
 }
 interface Build {
   steps: Step[];
+  substitutions?: Record<string, string>;
 }
+
+/** An image reference pinned to a full version (X.Y.Z) or a digest, never a moving tag. */
+const pinned = (image: string): boolean =>
+  /@sha256:[0-9a-f]{64}$/.test(image) || /:\d+\.\d+\.\d+(-[\w.-]+)?$/.test(image);
 
 const STEP_IDS = [
   'npm-ci',
@@ -57,6 +62,21 @@ function problems(build: Build): string[] {
   if (!text(step('terraform-fmt')).includes('fmt -check')) found.push('terraform fmt is not checked');
   if (!text(step('terraform-validate')).includes('validate')) found.push('terraform validate does not run');
 
+  // Images: every one pinned (substitutions resolved).
+  const resolve = (name: string | undefined) =>
+    (name ?? '').replace(/\$\{(\w+)\}/g, (_all, key: string) => build.substitutions?.[key] ?? '');
+  for (const s of build.steps)
+    if (!pinned(resolve(s.name))) found.push(`step ${s.id ?? '?'} runs an unpinned image ${resolve(s.name)}`);
+  // The current Firestore emulator needs Java 21 or later.
+  const java = /openjdk-(\d+)-jre/.exec(text(test))?.[1];
+  if (!java || Number(java) < 21)
+    found.push(`the test step installs Java ${java ?? '(none)'}, not 21 or later`);
+  if (/bookworm|bullseye/.test(resolve(test?.name)) && java && Number(java) >= 21)
+    found.push('the test step installs a Java its Debian release does not have');
+  // The plan never prompts: its variables come from a committed file.
+  if (!/-input=false/.test(plan) || !/-var-file=\S+/.test(plan))
+    found.push('the plan may prompt for variables');
+
   const all = JSON.stringify(build);
   if (/GOOGLE_APPLICATION_CREDENTIALS|\.json['" ]|private_key|--key-file/.test(all))
     found.push('a key file is used');
@@ -74,6 +94,24 @@ describe('cloudbuild.yaml', () => {
   });
 
   const mutations: [string, (b: Build) => void][] = [
+    [
+      'an image is a moving tag',
+      (b) => (b.substitutions = { ...b.substitutions, _TERRAFORM_IMAGE: 'hashicorp/terraform:1.12' }),
+    ],
+    [
+      'the test step installs Java 17',
+      (b) => {
+        const test = b.steps[3] ?? {};
+        b.steps[3] = { ...test, args: (test.args ?? []).map((a) => a.replace('openjdk-21', 'openjdk-17')) };
+      },
+    ],
+    [
+      'the plan reads no variables file',
+      (b) => {
+        const plan = b.steps[8] ?? {};
+        b.steps[8] = { ...plan, args: (plan.args ?? []).filter((a) => !a.startsWith('-var-file')) };
+      },
+    ],
     ['a step is renamed', (b) => (b.steps[1] = { ...b.steps[1], id: 'eslint' })],
     [
       'the emulator suites may be skipped',
