@@ -18,6 +18,21 @@ resource "google_compute_subnetwork" "functions" {
   network                  = google_compute_network.this.id
   ip_cidr_range            = var.network.subnet_cidr
   private_ip_google_access = true
+
+  lifecycle {
+    # Direct VPC egress takes about two addresses per instance (reserved in blocks as instances scale): the subnet
+    # must hold that for every function at its max_instances at once (docs/OPERATIONS.md, "Capacity").
+    precondition {
+      condition     = local.subnet_usable_addresses >= local.subnet_addresses_needed
+      error_message = "network.subnet_cidr holds ${local.subnet_usable_addresses} usable addresses; the functions' max_instances need ${local.subnet_addresses_needed} (two per instance). Use a larger range or lower max_instances."
+    }
+  }
+}
+
+locals {
+  # Google Cloud keeps four addresses of every subnet range for itself.
+  subnet_usable_addresses = pow(2, 32 - tonumber(split("/", var.network.subnet_cidr)[1])) - 4
+  subnet_addresses_needed = 2 * sum([for f in values(var.functions) : f.max_instances])
 }
 
 resource "google_compute_address" "egress" {

@@ -260,9 +260,9 @@ variable "quarantine" {
 }
 
 variable "network" {
-  description = "Direct VPC egress: the subnet the functions take addresses from (at least a /26) and how many reserved static addresses Cloud NAT uses."
+  description = "Direct VPC egress: the subnet the functions take addresses from (at least a /26, and two addresses per instance at every function's max_instances: the default /24 holds 252 for the default 76 instances) and how many reserved static addresses Cloud NAT uses."
   type = object({
-    subnet_cidr     = optional(string, "10.8.0.0/26")
+    subnet_cidr     = optional(string, "10.8.0.0/24")
     egress_ip_count = optional(number, 2)
   })
   default = {}

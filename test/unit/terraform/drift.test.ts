@@ -61,10 +61,35 @@ const resource = (m: TerraformModule, type: string, name: string): Block => {
 };
 const block = (body: Block, key: string): Block => (body[key] as Block[])[0];
 
-const [FUNCTIONS, ENV, TOPICS, PUBLISHERS, METRICS, ALERTS, FIRESTORE, PRIMITIVE, PUBLIC, BOUNDS] =
-  Object.keys(RULES) as [string, string, string, string, string, string, string, string, string, string];
+const [FUNCTIONS, ENV, TOPICS, PUBLISHERS, SUBNET, METRICS, ALERTS, FIRESTORE, PRIMITIVE, PUBLIC, BOUNDS] =
+  Object.keys(RULES) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
 
 const MUTATIONS: Mutation[] = [
+  [
+    SUBNET,
+    'the default subnet is a /26 (60 addresses for 76 instances)',
+    (m) => {
+      const network = m.variable.network as { type: string };
+      network.type = network.type.replace('10.8.0.0/24', '10.8.0.0/26');
+    },
+  ],
+  [
+    SUBNET,
+    'the subnet has no precondition',
+    (m) => delete (m.resource.google_compute_subnetwork?.functions as Record<string, unknown>).lifecycle,
+  ],
   [
     PUBLISHERS,
     "a function's code publishes to a topic it may not",

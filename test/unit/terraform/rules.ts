@@ -143,6 +143,34 @@ const publishersRule: Rule = (module, code) => {
   return problems;
 };
 
+/**
+ * The subnet holds two addresses per instance for every function at its max_instances (Direct VPC egress), by the
+ * module's defaults, and the module refuses a deployment whose sizes would not fit (a precondition on the subnet).
+ */
+const subnetRule: Rule = (module) => {
+  const problems: string[] = [];
+  const cidr = /subnet_cidr\s*=\s*optional\(string,\s*\\?"([\d./]+)\\?"\)/.exec(
+    str(module.variable.network?.type),
+  )?.[1];
+  const maxima = [
+    ...str(module.variable.functions?.type).matchAll(/max_instances\s*=\s*optional\(number,\s*(\d+)\)/g),
+  ].map((m) => Number(m[1]));
+  const prefix = Number(cidr?.split('/')[1]);
+  const usable = 2 ** (32 - prefix) - 4;
+  const needed = 2 * maxima.reduce((a, b) => a + b, 0);
+  if (!cidr || maxima.length === 0) problems.push('cannot read the default subnet or max_instances');
+  else if (usable < needed)
+    problems.push(
+      `the default subnet ${cidr} holds ${usable} addresses; the default max_instances need ${needed}`,
+    );
+  const subnet = module.resource.google_compute_subnetwork?.functions;
+  const lifecycle = (subnet?.lifecycle as Block[] | undefined)?.[0];
+  const precondition = (lifecycle?.precondition as Block[] | undefined)?.[0];
+  if (!/subnet_usable_addresses\s*>=\s*local\.subnet_addresses_needed/.test(str(precondition?.condition)))
+    problems.push('the subnet has no precondition that it holds the functions at max_instances');
+  return problems;
+};
+
 /** Event names a logging filter selects: `jsonPayload.event="x"`. */
 const eventsOf = (filter: string): string[] =>
   [...filter.matchAll(/jsonPayload\.event\s*=\s*\\?"(\w+)\\?"/g)].map((m) => m[1] ?? '');
@@ -341,6 +369,7 @@ export const RULES: Record<string, Rule> = {
     environmentRule,
   'every topic the code publishes to exists': topicsRule,
   'each function may publish exactly where its code publishes': publishersRule,
+  'the subnet holds two addresses per instance at max_instances': subnetRule,
   'every metric filter names an event the logger can write, and every event is counted': metricsRule,
   'alerts and the dashboard use existing metrics, and each alert links its runbook': alertsRule,
   'every Firestore query has its index, and the TTL policies match the adapter': firestoreRule,
