@@ -51,11 +51,13 @@ export async function serveApiHttp(
 ): Promise<ApiHttpResponse> {
   const started = Date.now();
   const url = new URL(request.url, 'http://api.invalid');
+  // The path as received: URL parsing resolves dot segments (encoded ones too), and routing must not.
+  const path = request.url.split('?')[0] ?? '';
   const log = runtime.ctx.logger;
   const done = (response: ApiHttpResponse, fields: Record<string, unknown> = {}) => {
     log.info('api request', {
       method: request.method,
-      path: url.pathname,
+      path,
       status: response.status,
       ms: Date.now() - started,
       ...fields,
@@ -63,12 +65,12 @@ export async function serveApiHttp(
     return response;
   };
   try {
-    if (url.pathname === '/openapi.json' && request.method === 'GET')
+    if (path === '/openapi.json' && request.method === 'GET')
       return done(answer({ status: 200, body: openApiDocument() }));
 
     const check = await runtime.callers.verify(header(request.headers, 'authorization'));
     if (!check.ok) {
-      logEvent(log, 'apiCallerRefused', { reason: check.reason, detail: check.detail, path: url.pathname });
+      logEvent(log, 'apiCallerRefused', { reason: check.reason, detail: check.detail, path });
       const code = check.reason === 'forbidden' ? 'callerForbidden' : 'unauthenticated';
       const refused = apiError(
         code,
@@ -80,13 +82,13 @@ export async function serveApiHttp(
     }
 
     // Unknown routes are answered before reading a byte of the body.
-    const found = findRoute(request.method, url.pathname);
+    const found = findRoute(request.method, path);
     if (!('route' in found)) return done(answer(found), { caller: check.caller.id });
 
     const body = await readJsonBody(request.body, request.headers);
     if (!body.ok) {
       // The kind of problem only: the body may hold a private key.
-      log.warn('api request body refused', { code: body.code, path: url.pathname });
+      log.warn('api request body refused', { code: body.code, path });
       return done(answer(apiError(body.code, body.message), { Connection: 'close' }), { code: body.code });
     }
     const response = await runRoute(runtime, found, {

@@ -6,6 +6,20 @@ import getRawBody from 'raw-body';
 
 /** The largest body the API reads, after decompression: a key file is ~2.4 KB, a whole request far below this. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** No document of the API nests deeper than a few levels; deeper input would only feed recursion. */
+export const MAX_BODY_DEPTH = 32;
+
+/** True when `value` nests objects or arrays deeper than `max` levels (measured without recursion). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [current, depth] = item;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 /** Compressed bytes read at most: compressing data never makes it much larger, so this bounds the wire too. */
 const MAX_WIRE_BYTES = MAX_BODY_BYTES + 1024;
 
@@ -123,7 +137,10 @@ export async function readJsonBody(stream: Readable, headers: IncomingHttpHeader
     return fail('invalidBody', 'the body is not valid UTF-8');
   }
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    const value = JSON.parse(text) as unknown;
+    if (nestedDeeperThan(value, MAX_BODY_DEPTH))
+      return fail('invalidBody', `the body nests deeper than ${MAX_BODY_DEPTH} levels`);
+    return { ok: true, value };
   } catch {
     return fail('invalidBody', 'the body is not valid JSON');
   }

@@ -4,6 +4,7 @@ import { inputError } from '../domain/errors';
 import { parseWithSchema } from '../domain/schema';
 import type { z } from '../domain/zod';
 import type { ApiResponse } from './http-errors';
+import { MAX_BODY_DEPTH, nestedDeeperThan } from './request-body';
 import { apiError, errorResponse } from './http-errors';
 import type { Route } from './routes';
 import { ROUTES } from './routes';
@@ -47,8 +48,22 @@ export interface FoundRoute {
   params: Record<string, string>;
 }
 
-/** The route and its parameters for a request, or the 404/405 answer. */
+/**
+ * Paths are matched as received: a segment that is, or decodes to, `.` or `..`, or that holds an encoded slash or
+ * backslash, is refused before any routing, so that no proxy, log or audit reasoning by path prefix is misled.
+ */
+function unsafePath(path: string): boolean {
+  return path.split('/').some((segment) => {
+    if (/%(2f|5c)/i.test(segment)) return true;
+    const value = decoded(segment);
+    return value === undefined || value === '.' || value === '..';
+  });
+}
+
+/** The route and its parameters for a request, or the 400/404/405 answer. */
 export function findRoute(method: string, path: string): FoundRoute | ApiResponse {
+  if (unsafePath(path))
+    return apiError('invalidPath', 'the path has a dot segment or an encoded slash; send it without');
   const candidates = ROUTES.flatMap((route) => {
     const params = match(route, path);
     return params ? [{ route, params }] : [];
@@ -67,6 +82,11 @@ function parseInput<T>(
   code: 'invalidBody' | 'invalidQuery',
 ): T | undefined {
   if (!schema) return undefined;
+  if (nestedDeeperThan(value, MAX_BODY_DEPTH))
+    throw inputError(
+      code,
+      `the ${code === 'invalidBody' ? 'body' : 'query'} nests deeper than ${MAX_BODY_DEPTH} levels`,
+    );
   const parsed = parseWithSchema(schema, value);
   if (!parsed.ok) throw inputError(code, parsed.violations.join('; '), { violations: parsed.violations });
   return parsed.value;

@@ -105,6 +105,11 @@ export const ERROR_CODES = {
     meaning: 'the API caller is authenticated but not one of the configured service accounts',
   },
   routeNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such API route' },
+  invalidPath: {
+    kind: 'input',
+    httpStatus: 400,
+    meaning: 'the path has a dot segment or an encoded slash: paths are matched as received, never resolved',
+  },
   destinationNotFound: {
     kind: 'input',
     httpStatus: 404,

@@ -1,6 +1,11 @@
 import { Readable } from 'node:stream';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { MAX_BODY_BYTES, readJsonBody } from '../../../shared/api/request-body';
+import {
+  MAX_BODY_BYTES,
+  MAX_BODY_DEPTH,
+  nestedDeeperThan,
+  readJsonBody,
+} from '../../../shared/api/request-body';
 
 /** A request body stream that counts how much of it was consumed. */
 function body(bytes: Buffer, chunk = 16 * 1024): { stream: Readable; consumed: () => number } {
@@ -91,5 +96,16 @@ describe('readJsonBody', () => {
     const result = await readJsonBody(body(bytes).stream, { ...json, ...length(bytes), ...headers });
     expect(result).toMatchObject({ ok: false, code });
     expect(JSON.stringify(result)).not.toContain('MARKER');
+  });
+
+  it('refuses a body nested deeper than 32 levels, without recursion, and accepts 32', () => {
+    const nest = (levels: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i += 1) value = i % 2 ? [value] : { a: value };
+      return value;
+    };
+    expect(nestedDeeperThan(nest(32), MAX_BODY_DEPTH)).toBe(false);
+    expect(nestedDeeperThan(nest(33), MAX_BODY_DEPTH)).toBe(true);
+    expect(nestedDeeperThan(nest(200_000), MAX_BODY_DEPTH)).toBe(true);
   });
 });

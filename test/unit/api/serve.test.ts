@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { openApiDocument } from '../../../shared/api/openapi';
@@ -174,5 +175,59 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
       expect(text).not.toContain('platform-source');
       expect(text).not.toContain('gs://');
     }
+  });
+
+  /** A request with its path sent exactly as written (fetch and URL would resolve its dot segments first). */
+  const raw = (method: string, rawPath: string, body?: string) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const { hostname, port } = new URL(base);
+      const request = httpRequest(
+        {
+          hostname,
+          port,
+          method,
+          path: rawPath,
+          headers: {
+            authorization: `Bearer ${TOKEN}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+
+  it.each([
+    '/v1/accounts/other/destinations/%2e%2e/%2e%2e/acct-1/destinations/dest-1',
+    '/v1/accounts/other/destinations/../../acct-1/destinations/dest-1',
+    '/v1/accounts/acct-1/destinations/%2E',
+    '/v1/accounts/acct-1/destinations/.',
+    '/v1/accounts/acct-1%2Fdestinations',
+    '/v1/accounts/acct-1/destinations/dest-1%5c..',
+  ])('matches paths as received: %s is a 400 before any routing', async (rawPath) => {
+    const answer = await raw('GET', rawPath);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'invalidPath' } });
+    expect(answer.text).not.toContain('customer-bucket');
+  });
+
+  it('refuses a key object nested 4,500 levels deep with a 400, on create and on key rotation', async () => {
+    const deep = `${'{"a":'.repeat(4500)}1${'}'.repeat(4500)}`;
+    const create = await raw(
+      'POST',
+      `${account}/destinations`,
+      `{"destinationId":"deep","nickname":"Deep","bucket":"customer-bucket","key":${deep}}`,
+    );
+    expect(create.status).toBe(400);
+    expect(JSON.parse(create.text)).toMatchObject({ error: { code: 'invalidBody' } });
+    const rotate = await raw('PUT', `${account}/destinations/${DESTINATION}/key`, `{"key":${deep}}`);
+    expect(rotate.status).toBe(400);
+    expect(rotate.text).not.toContain('"a"');
   });
 });
