@@ -3,21 +3,23 @@ import { formatBytes } from '../domain/format';
 import type { RunSummary } from './run-local';
 
 const n = (value: number): string => value.toLocaleString('en-US');
+/** A count and its noun, singular for one: "1 line", "2 lines". */
+const count = (value: number, noun: string): string => `${n(value)} ${value === 1 ? noun : `${noun}s`}`;
 
 export function formatSummary(summary: RunSummary): string {
   if (summary.status === 'rejected') {
     return [
-      `request rejected (run ${summary.runId} not started):`,
+      `request rejected (nothing was exported):`,
       ...(summary.violations ?? []).map((v) => `  ${v}`),
     ].join('\n');
   }
   const lines = [
     `run ${summary.runId}: ${summary.status}`,
     `  chunks       ${n(summary.chunks)}`,
-    `  source       ${n(summary.sourceRecords)} lines, ${formatBytes(summary.uncompressedBytes)} (${formatBytes(summary.sourceBytes)} stored)`,
-    `  exported     ${n(summary.records)} records in ${n(summary.files)} files, ${formatBytes(summary.bytes)} (gzip)`,
-    `  quarantined  ${n(summary.quarantined)} lines${summary.quarantineLocation ? ` → ${summary.quarantineLocation}` : ''}`,
-    `  filtered     ${n(summary.filteredOut)} records outside the window or the event filter`,
+    `  source       ${count(summary.sourceRecords, 'line')}, ${formatBytes(summary.uncompressedBytes)} (${formatBytes(summary.sourceBytes)} stored)`,
+    `  exported     ${count(summary.records, 'record')} in ${count(summary.files, 'file')}, ${formatBytes(summary.bytes)} (gzip)`,
+    `  quarantined  ${count(summary.quarantined, 'line')}${summary.quarantineLocation ? ` → ${summary.quarantineLocation}` : ''}`,
+    `  filtered     ${count(summary.filteredOut, 'record')} outside the window or the event filter`,
     `  throughput   ${n(summary.recordsPerSecond)} records/s, ${summary.uncompressedMBPerSecond} MiB/s uncompressed (${summary.sourceMBPerSecond} MiB/s stored), ${summary.seconds.toFixed(2)} s`,
   ];
   if (summary.manifest) lines.push(`  manifest     ${summary.manifest}`);

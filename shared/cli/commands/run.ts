@@ -8,6 +8,24 @@ import type { CommonOptions } from '../runtime';
 import { cliConfig, openRuntime, printResult } from '../runtime';
 import { UsageError } from '../usage-error';
 
+/** The request file as JSON; a missing or unreadable file, or one that is not JSON, is a usage error (one line, exit 2). */
+async function readRequestFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read the request file ${file}${code === 'ENOENT' ? ': no such file' : ` (${code ?? 'error'})`}`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UsageError(`the request file ${file} is not JSON`);
+  }
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -16,7 +34,7 @@ export function registerRun(program: Command): void {
     .action(async (file: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<CommonOptions>();
       const config = cliConfig(options);
-      const parsed = parseExportRequest(JSON.parse(await readFile(file, 'utf8')), {
+      const parsed = parseExportRequest(await readRequestFile(file), {
         sourceScope: config.settings.sourceScope,
       });
       if (!parsed.ok) throw new UsageError(`invalid request ${file}:\n  ${parsed.violations.join('\n  ')}`);

@@ -166,4 +166,17 @@ describe('gcs-export CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stdout + result.stderr).toContain('already received with different content');
   });
+
+  it.each([
+    ['a missing file', 'missing.json', 'no such file'],
+    ['a file that is not JSON', 'not-json.json', 'is not JSON'],
+  ])('run explains %s in one line and exits 2, without a stack trace', async (_what, name, message) => {
+    const file = path.join(dir.path, name);
+    if (name === 'not-json.json') writeFileSync(file, '{ nope');
+    const result = await cli('run', file, '--data', path.join(dir.path, 'run'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/\s+at /);
+  });
 });
