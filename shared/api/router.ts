@@ -55,8 +55,9 @@ export interface FoundRoute {
 function unsafePath(path: string): boolean {
   return path.split('/').some((segment) => {
     if (/%(2f|5c)/i.test(segment)) return true;
+    // A malformed percent-encoding matches no route (404); only dot segments and encoded slashes are refused here.
     const value = decoded(segment);
-    return value === undefined || value === '.' || value === '..';
+    return value === '.' || value === '..';
   });
 }
 

@@ -398,7 +398,7 @@ describeWithEmulators(
 
     it.each([
       ['an unknown route', 'GET', 'acct-a/nothing', 404],
-      ['a path outside an account', 'GET', '../destinations', 404],
+      ['a path outside an account (matched as received, never resolved)', 'GET', '../destinations', 400],
       ['a method the route does not take', 'PATCH', 'acct-a/destinations', 405],
       ['an unknown export', 'GET', 'acct-a/exports/none', 404],
       ['a run id that is not one', 'GET', 'acct-a/runs/not-a-run', 404],

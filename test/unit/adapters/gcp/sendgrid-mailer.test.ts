@@ -49,15 +49,12 @@ describe('SendGridMailer', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as AddressInfo;
     try {
-      const started = Date.now();
       const error: unknown = await mailer(`http://127.0.0.1:${port}`, 300)
         .send(MESSAGE)
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
       expect(error).not.toBeInstanceOf(MailRefused);
       expect(error).not.toHaveProperty('status');
-      // It gave up on its own (jest's timeout is far longer).
-      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
