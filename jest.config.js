@@ -14,6 +14,22 @@ const shared = {
   setupFiles: ['<rootDir>/test/support/env.ts'],
 };
 
+/**
+ * Unit-level suites that run a whole pipeline, a model or an outside tool, and so take seconds each: they run in
+ * their own project, so that `npm run test:unit` (the unit project alone) stays a fast loop; `npm test` runs them all.
+ */
+const WHOLE = [
+  '<rootDir>/test/unit/domain/lifecycle/lifecycle.model.test.ts',
+  '<rootDir>/test/unit/domain/lifecycle/state-owner.test.ts',
+  '<rootDir>/test/unit/domain/records/parse-record.test.ts',
+  '<rootDir>/test/unit/domain/export/pipeline.test.ts',
+  '<rootDir>/test/unit/domain/export/exact-export.test.ts',
+  '<rootDir>/test/unit/domain/export/columnar-export.test.ts',
+  '<rootDir>/test/unit/domain/health/escalation.test.ts',
+  '<rootDir>/test/unit/cli/failure-demo.test.ts',
+  '<rootDir>/test/unit/cli/main.test.ts',
+];
+
 /** @type {import('jest').Config} */
 module.exports = {
   // Root level on purpose: Jest 30 ignores `testTimeout` inside a project entry (the cloud project raises it to
@@ -25,6 +41,13 @@ module.exports = {
       displayName: 'unit',
       roots: ['<rootDir>/test/unit'],
       testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...WHOLE],
+    },
+    {
+      ...shared,
+      displayName: 'whole',
+      roots: ['<rootDir>/test/unit'],
+      testMatch: WHOLE,
     },
     {
       // Tests against the local Firestore and Pub/Sub emulators. Jest runs globalSetup only when a test of this
