@@ -208,6 +208,10 @@ export const bucketStoreSubjects: Subject<BucketsUnderTest>[] = [
 export interface MailerUnderTest {
   mailer: Mailer;
   delivered(): Promise<{ to: string; subject: string; text: string; noticeId: string }[]>;
+  /** The provider answers the next send with this HTTP status (a definite refusal). */
+  refuseNext(status: number): void;
+  /** The provider takes the next mail, but its answer never arrives. */
+  loseNextAnswer(): void;
 }
 
 const outboxMessageSchema = z.object({
@@ -223,9 +227,12 @@ export const mailerSubjects: Subject<MailerUnderTest>[] = [
     make: () => {
       const dir = tempDir('mailer-contract');
       const clock = new SettableClock(new Date('2026-11-28T10:00:00Z'));
+      const mailer = new OutboxMailer(dir.path, clock);
       return Promise.resolve({
         port: {
-          mailer: new OutboxMailer(dir.path, clock),
+          mailer,
+          refuseNext: (status) => mailer.failNext(1, { refuse: status }),
+          loseNextAnswer: () => mailer.failNext(1, 'loseAnswer'),
           delivered: async () => {
             const files = (await readdir(dir.path)).filter((f) => f.endsWith('.json')).sort();
             return Promise.all(
@@ -245,6 +252,8 @@ export const mailerSubjects: Subject<MailerUnderTest>[] = [
       const capture = await startSendGridCapture();
       return {
         port: {
+          refuseNext: (status) => capture.failNext(1, status),
+          loseNextAnswer: () => capture.loseAnswerNext(1),
           mailer: new SendGridMailer({
             apiKey: 'SG.contract-test',
             baseUrl: capture.url,

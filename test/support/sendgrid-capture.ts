@@ -103,6 +103,8 @@ export interface SendGridCapture {
   rejected: { body: unknown; reason: string }[];
   /** The next `count` requests are answered `status` with SendGrid's error body instead of being captured. */
   failNext(count: number, status: number, message?: string): void;
+  /** The next `count` mails are captured but never answered: the provider took the mail and its answer was lost. */
+  loseAnswerNext(count: number): void;
   /** Resolves with all mails once at least `count` have been captured; rejects after `timeoutMs`. */
   waitForMails(count: number, timeoutMs?: number): Promise<CapturedMail[]>;
   close(): Promise<void>;
@@ -147,6 +149,7 @@ export async function startSendGridCapture(): Promise<SendGridCapture> {
   const requests: CapturedRequest[] = [];
   const rejected: { body: unknown; reason: string }[] = [];
   const failures: { status: number; message: string }[] = [];
+  let answersToLose = 0;
   const captured = new EventEmitter();
 
   const server = http.createServer((request, response) => {
@@ -202,6 +205,11 @@ export async function startSendGridCapture(): Promise<SendGridCapture> {
       const messageId = randomBytes(16).toString('base64url');
       mails.push(toCaptured(parsed.data, messageId, hasAuthorization));
       record(202);
+      if (answersToLose > 0) {
+        answersToLose -= 1;
+        captured.emit('mail');
+        return; // the socket stays open until the client gives up or the server closes
+      }
       response.writeHead(202, { 'x-message-id': messageId, 'content-length': '0' });
       response.end();
       captured.emit('mail');
@@ -221,6 +229,9 @@ export async function startSendGridCapture(): Promise<SendGridCapture> {
     rejected,
     failNext(count, status, message = http.STATUS_CODES[status] ?? 'Error') {
       for (let i = 0; i < count; i++) failures.push({ status, message });
+    },
+    loseAnswerNext(count) {
+      answersToLose += count;
     },
     waitForMails(count, timeoutMs = 10_000) {
       if (mails.length >= count) return Promise.resolve(mails);

@@ -109,6 +109,9 @@ describe('config for Google Cloud', () => {
     expect(
       loadConfig({ ...valid, SENDGRID_API_KEY: 'SG.x', SENDGRID_SANDBOX: 'true' }).gcp?.sendGrid,
     ).toEqual({ apiKey: 'SG.x', sandbox: true, timeoutMs: 10_000 });
+    expect(
+      loadConfig({ ...valid, SENDGRID_API_KEY: 'SG.x', MAIL_TIMEOUT_MS: '2500' }).gcp?.sendGrid?.timeoutMs,
+    ).toBe(2_500);
   });
 
   it.each([
@@ -151,6 +154,16 @@ describe('config for Google Cloud', () => {
       'fewer delivery attempts than Pub/Sub allows',
       { ...valid, MAX_DELIVERY_ATTEMPTS: '3' },
       /MAX_DELIVERY_ATTEMPTS/,
+    ],
+    [
+      'a mail timeout below one second',
+      { ...valid, SENDGRID_API_KEY: 'SG.x', MAIL_TIMEOUT_MS: '50' },
+      /MAIL_TIMEOUT_MS/,
+    ],
+    [
+      'a mail timeout that is not a whole number',
+      { ...valid, SENDGRID_API_KEY: 'SG.x', MAIL_TIMEOUT_MS: 'soon' },
+      /MAIL_TIMEOUT_MS/,
     ],
     [
       'a sandbox flag that is not a boolean',

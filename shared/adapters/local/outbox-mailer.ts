@@ -2,6 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../ports/clock.port';
 import type { MailMessage, MailReceipt, Mailer } from '../../ports/mailer.port';
+import { MailRefused } from '../../ports/mailer.port';
+
+/**
+ * What the next send does instead of a plain delivery, so that tests and local runs can play a provider's failures:
+ * `refuse` answers with an HTTP status (MailRefused, nothing written); `loseAnswer` writes the mail and then fails
+ * as a timeout does (the mail went out, the sender cannot know).
+ */
+export type OutboxFailure = { refuse: number } | 'loseAnswer';
 
 /** RFC 2047 encoded word for header text that is not plain ASCII, so mail clients show it right. */
 const isPlainAscii = (text: string): boolean => /^[\x20-\x7e]*$/.test(text);
@@ -36,13 +44,29 @@ function body(message: MailMessage, messageId: string): string[] {
 
 /** Writes each e-mail to `{root}/{time}-{noticeId}.eml` (readable in any mail client) and `.json`. */
 export class OutboxMailer implements Mailer {
+  private readonly failures: OutboxFailure[] = [];
+
   constructor(
     readonly root: string,
     private readonly clock: Clock,
     private readonly from = 'exports@gcs-export.local',
   ) {}
 
+  /** The next `count` sends fail as `failure` says, in order after any already queued. */
+  failNext(count: number, failure: OutboxFailure): void {
+    for (let i = 0; i < count; i++) this.failures.push(failure);
+  }
+
   async send(message: MailMessage): Promise<MailReceipt> {
+    const failure = this.failures.shift();
+    if (failure !== undefined && failure !== 'loseAnswer')
+      throw new MailRefused(failure.refuse, `the outbox refused the mail (HTTP ${failure.refuse})`);
+    const receipt = await this.write(message);
+    if (failure === 'loseAnswer') throw new Error('the outbox wrote the mail but its answer was lost');
+    return receipt;
+  }
+
+  private async write(message: MailMessage): Promise<MailReceipt> {
     await mkdir(this.root, { recursive: true });
     const sentAt = this.clock.now().toISOString();
     const messageId = `${sentAt.replace(/[:.]/g, '')}-${message.noticeId.replace(/[^A-Za-z0-9_.-]/g, '_')}`;

@@ -6,7 +6,7 @@ import type { ExportRequest, ExportRequestInput } from '../../../shared/domain/e
 import type { ParseResult } from '../../../shared/domain/schema';
 import { loadRun } from '../../../shared/domain/export/run-state';
 import { FIRESTORE_MAX_DOCUMENT_BYTES, firestoreDocumentSize } from '../../support/firestore-size';
-import { ACCOUNT, createHarness } from '../../support/local-harness';
+import { ACCOUNT, createHarness, requestFields } from '../../support/local-harness';
 
 type JsonObject = { [key: string]: unknown };
 
@@ -544,6 +544,32 @@ describe('parseExportRequest: bounded in bytes, so that every document holding a
         .map(([docPath, data]) => firestoreDocumentSize(docPath, data));
       expect(Math.max(...sizes)).toBeGreaterThan(size);
       expect(Math.max(...sizes)).toBeLessThan(FIRESTORE_MAX_DOCUMENT_BYTES / 8);
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('refuses, with its size, a request of just over 1 MiB that the old bounds let through and no store could keep', async () => {
+    // 1,000 event names of 1,024 characters and 500 source objects: within the old bounds (1,000 names of ≤ 1,024
+    // characters, 10,000 objects), but the run document, which holds the whole request, would be over 1 MiB.
+    const events = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')}${'e'.repeat(1020)}`);
+    const objects = Array.from({ length: 500 }, (_, i) => objectUri(i));
+    const h = await createHarness({ label: 'over-a-mebibyte' });
+    try {
+      const request = requestFields({ requestId: 'req-mebibyte', events, source: { objects } });
+      expect(firestoreDocumentSize('runs/r', { request })).toBeGreaterThan(FIRESTORE_MAX_DOCUMENT_BYTES);
+      expect(violationsOf(parseExportRequest(request))).toEqual([
+        expect.stringMatching(
+          /^\(request\): is 1,0\d\d,\d{3} bytes of UTF-8 JSON; at most 65,536 are accepted$/,
+        ),
+      ]);
+      await h.publishAndDrain(request);
+      // Rejected once, with the reason, as an input error: no run is begun.
+      const rejections = await h.runtime.state.list('rejections');
+      expect(rejections.map((r) => r.data.violations)).toEqual([
+        [expect.stringMatching(/^\(request\): is /)],
+      ]);
+      expect(await loadRun(h.runtime.state, runIdFor(ACCOUNT, 'req-mebibyte'))).toBeUndefined();
     } finally {
       await h.dispose();
     }
