@@ -57,6 +57,14 @@ export function registerDemo(program: Command): void {
     .option('--hours <n>', 'with --failure: simulated hours to check', positiveInt, 80)
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<DemoOptions>();
+      if (options.failure && options.fixAtHour !== undefined && options.fixAtHour > options.hours) {
+        // A fix after the last simulated hour would silently never happen: refuse it, or simulate long enough.
+        if (command.getOptionValueSource('hours') !== 'default')
+          throw new UsageError(
+            `--fix-at-hour ${options.fixAtHour} is after the last simulated hour (--hours ${options.hours})`,
+          );
+        options.hours = options.fixAtHour + 24;
+      }
       if (options.failure)
         return runFailureDemo(options, (option) => command.getOptionValueSource(option) === 'default');
       if (options.fixAtHour !== undefined) throw new UsageError('--fix-at-hour needs --failure');

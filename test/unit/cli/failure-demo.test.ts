@@ -80,6 +80,9 @@ describe('gcs-export demo --failure and check-failures', () => {
 
   it('refuses --fix-at-hour without --failure, and a --now that is not a time', async () => {
     expect((await cli('demo', '--fix-at-hour', '3', '--data', data)).code).toBe(2);
+    const late = await cli('demo', '--failure', '--fix-at-hour', '5', '--hours', '2', '--data', data);
+    expect(late.code).toBe(2);
+    expect(late.stderr).toContain('--fix-at-hour 5 is after the last simulated hour (--hours 2)');
     const bad = await cli('check-failures', '--now', 'tomorrow', '--data', data);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('must be an ISO-8601 date-time');
