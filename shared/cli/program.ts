@@ -17,6 +17,8 @@ export function buildProgram(): Command {
     .option('--data <dir>', 'local data folder (buckets, state, quarantine, outbox)', '.gcs-export')
     .option('--json', 'print a machine-readable summary as the last line')
     .option('--verbose', 'print the structured logs (stderr)')
+    // Each subcommand's --help lists --data, --json and --verbose too (they work after the subcommand as well).
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError();
   registerDemo(program);
   registerRun(program);

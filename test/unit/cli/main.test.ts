@@ -179,4 +179,9 @@ describe('gcs-export CLI', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).not.toMatch(/\s+at /);
   });
+
+  it.each(['run', 'demo', 'check-failures'])('%s --help lists the global options too', async (command) => {
+    const help = await cli(command, '--help');
+    for (const option of ['--data', '--json', '--verbose']) expect(help.stdout).toContain(option);
+  });
 });
