@@ -10,10 +10,14 @@ export interface CommonOptions {
   verbose?: boolean;
 }
 
-/** Config from the environment, with the CLI's flags on top; the CLI logs warnings only unless asked. */
+/**
+ * Config from the environment, with the CLI's flags on top. The CLI prints its own summary, so it logs errors only
+ * unless asked (`--verbose` for everything, or LOG_LEVEL): the failure demo's expected warnings (blocked chunks,
+ * refused probes) are in its summary, not 77 JSON lines on stderr.
+ */
 export function cliConfig(options: CommonOptions, overrides: Partial<Config['settings']> = {}): Config {
   const config = loadConfig(process.env);
-  const logLevel = options.verbose ? 'info' : process.env.LOG_LEVEL ? config.logLevel : 'warn';
+  const logLevel = options.verbose ? 'info' : process.env.LOG_LEVEL ? config.logLevel : 'error';
   return { ...config, dataDir: options.data, logLevel, settings: { ...config.settings, ...overrides } };
 }
 
