@@ -1,11 +1,12 @@
-# Toolchain of the gcs-export module. service_config.direct_vpc_* of google_cloudfunctions2_function reached the
-# GA provider in February 2026 (7.21 is taken as the first release with it; not verified here, no terraform).
+# Toolchain of the gcs-export module. The lower bound of the Google provider is the release whose schema the module
+# is checked against in npm test (test/unit/terraform/provider-schema.test.ts, extracted from the provider's source;
+# docs/DEVELOPMENT.md says how to move it).
 terraform {
   required_version = ">= 1.6"
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 7.21, < 8.0"
+      version = ">= 7.45, < 8.0"
     }
     archive = {
       source  = "hashicorp/archive"

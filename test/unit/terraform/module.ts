@@ -46,9 +46,16 @@ function merge(into: Record<string, Record<string, Block>>, blocks: Json | undef
 }
 
 export async function loadModule(dir = MODULE_DIR): Promise<TerraformModule> {
+  return parseModule(
+    tfFiles(dir).map((file) => ({ name: path.basename(file), text: readFileSync(file, 'utf8') })),
+  );
+}
+
+/** The module made of these files' texts (tests parse planted mistakes this way, as Terraform would read them). */
+export async function parseModule(files: { name: string; text: string }[]): Promise<TerraformModule> {
   const module: TerraformModule = { resource: {}, data: {}, locals: {}, variable: {}, output: {} };
-  for (const file of tfFiles(dir)) {
-    const parsed = (await parse(path.basename(file), readFileSync(file, 'utf8'))) as Record<string, Json>;
+  for (const file of files) {
+    const parsed = (await parse(file.name, file.text)) as Record<string, Json>;
     merge(module.resource, parsed.resource);
     merge(module.data, parsed.data);
     for (const block of (parsed.locals ?? []) as Block[]) Object.assign(module.locals, block);
