@@ -3,7 +3,7 @@ import { z } from './domain/zod';
 import type { ExportSettings } from './domain/context';
 import { DEFAULT_SETTINGS } from './domain/context';
 import { formatIssues } from './domain/schema';
-import { LOG_LEVELS } from './ports/logger.port';
+import { DEPLOYED_LOG_LEVELS, LOG_LEVELS } from './ports/logger.port';
 import { bucketNameSchema, gcsPrefixUriSchema } from './domain/source/gcs-uri';
 import { ACCOUNT_PLACEHOLDER } from './domain/export-request';
 
@@ -170,6 +170,16 @@ export const envSchema = z.object({
   MAIL_FROM: z.email().default('exports@gcs-export.invalid'),
   MAIL_FROM_NAME: z.string().min(1).default('Data exports'),
 });
+
+/**
+ * Variables whose values a deployment narrows, and the values it keeps: Terraform's variable validation allows
+ * exactly these (a drift rule checks it). Tests and the CLI may use the others (`silent`, `error`).
+ */
+export const DEPLOYED_OPTIONS: Partial<
+  Record<keyof z.infer<typeof envSchema>, { values: readonly string[]; why: string }>
+> = {
+  LOG_LEVEL: { values: DEPLOYED_LOG_LEVELS, why: 'the log-based metrics and alerts count info events' },
+};
 
 export const REQUIRED_FOR_GCP = [
   'GOOGLE_CLOUD_PROJECT',

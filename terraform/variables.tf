@@ -93,8 +93,8 @@ variable "export_settings" {
     error_message = "state_retention_days must be between 7 and 3650."
   }
   validation {
-    condition     = contains(["debug", "info", "warn", "error", "silent"], var.export_settings.log_level)
-    error_message = "log_level must be debug, info, warn, error or silent."
+    condition     = contains(["debug", "info"], var.export_settings.log_level)
+    error_message = "log_level must be debug or info: the log-based metrics and alerts count info events."
   }
 }
 

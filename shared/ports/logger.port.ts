@@ -1,6 +1,11 @@
 /** How much a logger writes; configuration (LOG_LEVEL) picks one. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/**
+ * The levels a deployed function may run at: the log-based metrics and their alerts count info events, so a higher
+ * level would silence them (Terraform's variable validation allows only these).
+ */
+export const DEPLOYED_LOG_LEVELS = ['debug', 'info'] as const satisfies readonly LogLevel[];
 
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 

@@ -8,7 +8,7 @@ import {
   FIRESTORE_TTL,
   collectionGroupOf,
 } from '../../../shared/adapters/gcp/firestore-schema';
-import { envSchema, loadConfig, REQUIRED_FOR_GCP } from '../../../shared/config';
+import { envSchema, loadConfig, DEPLOYED_OPTIONS, REQUIRED_FOR_GCP } from '../../../shared/config';
 import { paths } from '../../../shared/domain/documents';
 import { LOG_EVENT_NAMES } from '../../../shared/domain/log-events';
 import { ENTRY_POINTS } from '../../../functions/entry-points';
@@ -26,6 +26,8 @@ export interface CodeFacts {
   usesCustomerKeys: string[];
   env: Record<string, z.ZodType>;
   requiredForGcp: string[];
+  /** Variables whose values a deployment narrows (shared/config.ts DEPLOYED_OPTIONS). */
+  deployedOptions: Record<string, readonly string[]>;
   /** settings.topics key → the environment variable that sets it. */
   topicEnv: Record<string, string>;
   /** settings.topics keys the code passes to Bus.publish. */
@@ -35,6 +37,11 @@ export interface CodeFacts {
    * Bus.publish, following the runtime imports of functions/index.ts's registration.
    */
   publishesByFunction: Record<string, string[]>;
+  /**
+   * Per registered function, the buckets its reachable code touches: the platform's source buckets (`ctx.source`,
+   * read only) and the quarantine bucket (`ctx.quarantine`, written).
+   */
+  bucketsByFunction: Record<string, { readsSources: boolean; writesQuarantine: boolean }>;
   logEvents: string[];
   queries: readonly FirestoreQuery[];
   compositeIndexes: readonly CompositeIndex[];
@@ -105,9 +112,16 @@ function resolveImport(from: string, specifier: string): string | undefined {
   return [`${base}.ts`, path.join(base, 'index.ts')].find((file) => existsSync(file));
 }
 
-/** Every file a module runs, through its runtime (not type-only) relative imports. */
+/**
+ * Not followed: the local composition, which wires every handler into one process for the CLI and tests. A deployed
+ * function runs the gcp composition (GCS_EXPORT_ADAPTERS=gcp, set by Terraform), so what the local one imports is
+ * never run there.
+ */
+const NOT_DEPLOYED = new Set([path.join(REPO, 'shared', 'composition', 'local.ts')]);
+
+/** Every file a module runs when deployed, through its runtime (not type-only) relative imports. */
 function reachableFiles(entry: string): string[] {
-  const seen = new Set<string>();
+  const seen = new Set<string>(NOT_DEPLOYED);
   const todo = [entry];
   for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
     if (seen.has(file)) continue;
@@ -118,11 +132,11 @@ function reachableFiles(entry: string): string[] {
       if (next) todo.push(next);
     }
   }
-  return [...seen];
+  return [...seen].filter((file) => !NOT_DEPLOYED.has(file));
 }
 
-/** Each registration of functions/index.ts, followed from the handler it names to every topic its code publishes. */
-function publishesByFunction(): Record<string, string[]> {
+/** Each registration of functions/index.ts → every file its handler's code runs (its runtime imports, followed). */
+function filesByFunction(): Record<string, string[]> {
   const index = path.join(REPO, 'functions', 'index.ts');
   const text = readFileSync(index, 'utf8');
   const imports = new Map<string, string>();
@@ -131,16 +145,39 @@ function publishesByFunction(): Record<string, string[]> {
       if (name) imports.set(name, resolveImport(index, m[2] ?? '') ?? '');
   const result: Record<string, string[]> = {};
   for (const m of text.matchAll(/functions\.(?:cloudEvent|http)\(\s*'(\w+)',([\s\S]*?)\);\n/g)) {
-    const name = m[1] ?? '';
     const handlers = [...(m[2] ?? '').matchAll(/\b(\w+)\b/g)]
       .map((w) => imports.get(w[1] ?? ''))
       .filter((file): file is string => Boolean(file) && !file?.endsWith('pubsub-function.ts'));
+    result[m[1] ?? ''] = [...new Set(handlers.flatMap(reachableFiles))];
+  }
+  return result;
+}
+
+/** The topics each function's code publishes to. */
+function publishesByFunction(files: Record<string, string[]>): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  for (const [name, reached] of Object.entries(files)) {
     const topics = new Set<string>();
-    for (const file of handlers.flatMap(reachableFiles))
+    for (const file of reached)
       for (const p of readFileSync(file, 'utf8').matchAll(PUBLISH)) topics.add(snakeCase(p[1] ?? ''));
     result[name] = [...topics].sort();
   }
   return result;
+}
+
+/** The buckets each function's code touches, by the context ports it uses. */
+function bucketsByFunction(files: Record<string, string[]>): CodeFacts['bucketsByFunction'] {
+  const uses = (reached: string[], pattern: RegExp) =>
+    reached.some((file) => pattern.test(readFileSync(file, 'utf8')));
+  return Object.fromEntries(
+    Object.entries(files).map(([name, reached]) => [
+      name,
+      {
+        readsSources: uses(reached, /\bctx\.source\b/),
+        writesQuarantine: uses(reached, /\bctx\.quarantine\./),
+      },
+    ]),
+  );
 }
 
 /** A collection path expression of the source, evaluated: a string literal, or a call of `paths`. */
@@ -204,6 +241,7 @@ export function runbookAnchors(markdown: string): string[] {
 }
 
 export async function codeFacts(): Promise<CodeFacts> {
+  const reached = filesByFunction();
   return {
     registered: await registeredFunctions(),
     entryPoints: declared.map(([name, e]) => ({
@@ -213,9 +251,11 @@ export async function codeFacts(): Promise<CodeFacts> {
     usesCustomerKeys: declared.filter(([, e]) => e.usesCustomerKeys).map(([name]) => name),
     env: envSchema.shape as unknown as Record<string, z.ZodType>,
     requiredForGcp: [...REQUIRED_FOR_GCP],
+    deployedOptions: Object.fromEntries(Object.entries(DEPLOYED_OPTIONS).map(([k, v]) => [k, v.values])),
     topicEnv: topicVariables(),
     published: publishedTopics(),
-    publishesByFunction: publishesByFunction(),
+    publishesByFunction: publishesByFunction(reached),
+    bucketsByFunction: bucketsByFunction(reached),
     logEvents: [...LOG_EVENT_NAMES],
     queries: FIRESTORE_QUERIES,
     compositeIndexes: FIRESTORE_COMPOSITE_INDEXES,

@@ -234,7 +234,7 @@ const MUTATIONS: Mutation[] = [
     'the log levels differ',
     (m) => {
       const validations = m.variable.export_settings?.validation as Block[];
-      for (const v of validations) v.condition = str(v.condition).replace(', "silent"', '');
+      for (const v of validations) v.condition = str(v.condition).replace('"info"]', '"info", "warn"]');
     },
   ],
 ];

@@ -126,8 +126,10 @@ const topicsRule: Rule = (module, code) => {
 };
 
 /**
- * IAM from the code: each function may publish on exactly the topics its code publishes to (local.function_access,
- * from which iam.tf's publisher grants are made), no fewer (its publish would be refused in production) and no more.
+ * IAM from the code: each function may publish on exactly the topics its code publishes to, read the source buckets
+ * exactly when its code reads sources, and write the quarantine bucket exactly when its code quarantines
+ * (local.function_access, from which iam.tf's grants are made): no fewer (production would refuse the call) and no
+ * more.
  */
 const publishersRule: Rule = (module, code) => {
   const problems: string[] = [];
@@ -139,6 +141,16 @@ const publishersRule: Rule = (module, code) => {
         problems.push(`${name} publishes to ${topic} but may not (function_access)`);
     for (const topic of granted)
       if (!topics.includes(topic)) problems.push(`${name} may publish to ${topic} but never does`);
+  }
+  for (const [name, buckets] of Object.entries(code.bucketsByFunction)) {
+    const granted = access[name] ?? {};
+    const pairs: [string, boolean, unknown][] = [
+      ['reads_sources', buckets.readsSources, granted.reads_sources],
+      ['writes_quarantine', buckets.writesQuarantine, granted.writes_quarantine],
+    ];
+    for (const [key, does, may] of pairs)
+      if (does !== may)
+        problems.push(`${name}: ${key} is ${String(may)} but its code ${does ? 'does' : 'never does'}`);
   }
   return problems;
 };
@@ -341,7 +353,8 @@ const boundsRule: Rule = (module, code) => {
     const ref = refs[0] ?? '';
     const variable = module.variable[ref.split('.')[0] ?? ''];
     const conditions = ((variable?.validation as Block[] | undefined) ?? []).map((v) => expr(v.condition));
-    const { min, max, options } = bounds(schema);
+    const { min, max, options: all } = bounds(schema);
+    const options = code.deployedOptions[name] ?? all;
     const has = (text: string) => conditions.some((c) => c.includes(text));
     if (min !== undefined && !has(`var.${ref} >= ${min}`))
       problems.push(`${name} ≥ ${min} in shared/config.ts, but var.${ref} is not validated so`);
@@ -368,7 +381,7 @@ export const RULES: Record<string, Rule> = {
   'every variable the config module reads is set (or left unset with a reason), and no unknown one':
     environmentRule,
   'every topic the code publishes to exists': topicsRule,
-  'each function may publish exactly where its code publishes': publishersRule,
+  'each function may publish and touch buckets exactly where its code does': publishersRule,
   'the subnet holds two addresses per instance at max_instances': subnetRule,
   'every metric filter names an event the logger can write, and every event is counted': metricsRule,
   'alerts and the dashboard use existing metrics, and each alert links its runbook': alertsRule,
