@@ -33,6 +33,8 @@ resource "google_service_account" "function" {
   project      = var.project_id
   account_id   = each.value.account
   display_name = "gcs-export ${each.key} function"
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_service_account" "push" {
@@ -40,6 +42,8 @@ resource "google_service_account" "push" {
   project      = var.project_id
   account_id   = each.value.push
   display_name = "gcs-export push identity of ${each.key}"
+
+  depends_on = [google_project_service.this]
 }
 
 # Builds the functions' images from the source bundle (instead of a default account with broad project roles).
@@ -47,6 +51,8 @@ resource "google_service_account" "build" {
   project      = var.project_id
   account_id   = "gcs-export-build"
   display_name = "gcs-export function builds"
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_project_iam_member" "build" {
@@ -59,6 +65,8 @@ resource "google_service_account" "scheduler" {
   project      = var.project_id
   account_id   = "gcs-export-scheduler"
   display_name = "gcs-export hourly failure check"
+
+  depends_on = [google_project_service.this]
 }
 
 # Firestore documents, in this deployment's database only.
@@ -104,6 +112,11 @@ resource "google_cloud_run_v2_service_iam_member" "push_invoker" {
   name     = google_cloudfunctions2_function.this[each.key].name
   role     = "roles/run.invoker"
   member   = "serviceAccount:${google_service_account.push[each.key].email}"
+
+  # A replaced function is a new Cloud Run service with an empty IAM policy: bind again in the same apply.
+  lifecycle {
+    replace_triggered_by = [google_cloudfunctions2_function.this[each.key].id]
+  }
 }
 
 # Pub/Sub's service agent signs the OIDC tokens of the push identities.
@@ -121,6 +134,10 @@ resource "google_cloud_run_v2_service_iam_member" "api_invoker" {
   name     = google_cloudfunctions2_function.this["api"].name
   role     = "roles/run.invoker"
   member   = each.value
+
+  lifecycle {
+    replace_triggered_by = [google_cloudfunctions2_function.this["api"].id]
+  }
 }
 
 resource "google_pubsub_topic_iam_member" "scheduler" {

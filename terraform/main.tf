@@ -1,9 +1,5 @@
 # The tables the resources are built from. test/unit/terraform/drift.test.ts reads them next to the code they mirror.
 
-data "google_project" "this" {
-  project_id = var.project_id
-}
-
 locals {
   labels = merge(var.labels, { app = "gcs-export" })
 

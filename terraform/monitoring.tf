@@ -63,6 +63,8 @@ resource "google_logging_metric" "events" {
   }
 
   label_extractors = { for label in each.value.labels : label => "EXTRACT(jsonPayload.${label})" }
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_logging_metric" "values" {
@@ -86,6 +88,20 @@ resource "google_logging_metric" "values" {
       scale              = 1
     }
   }
+
+  depends_on = [google_project_service.this]
+}
+
+# Cloud Monitoring refuses an alert policy on a log-based metric it cannot query yet (a 404 "Cannot find metric"
+# for up to about ten minutes after the metric is created). The policies wait here on the first apply, and again
+# whenever a metric is added or replaced (the triggers), so the whole module applies in one go.
+resource "time_sleep" "metrics_propagated" {
+  create_duration = var.monitoring.metric_propagation_wait
+  triggers = {
+    metrics = join(",", concat([for m in google_logging_metric.events : m.id], [for m in google_logging_metric.values : m.id]))
+  }
+
+  depends_on = [google_logging_metric.events, google_logging_metric.values]
 }
 
 # The alert policies: `events` are conditions on log-based metrics (a count above `threshold` in `period`),
@@ -197,6 +213,8 @@ resource "google_monitoring_alert_policy" "this" {
     content   = "Runbook: ${local.runbook}#${each.value.runbook}"
     mime_type = "text/markdown"
   }
+
+  depends_on = [time_sleep.metrics_propagated]
 }
 
 resource "google_monitoring_dashboard" "operations" {

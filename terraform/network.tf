@@ -44,10 +44,12 @@ resource "google_compute_address" "egress" {
   network_tier = "PREMIUM"
   labels       = local.labels
 
-  # Customers allow-list these addresses: losing one breaks their exports.
+  # Customers allow-list these addresses: losing one breaks their e-mail relays and webhook receivers.
   lifecycle {
     prevent_destroy = true
   }
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_compute_router" "this" {

@@ -21,7 +21,17 @@ locals {
     failure_check = { function = "checkFailures", dead_letter = "parked" }
   }
 
-  pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  pubsub_service_agent = google_project_service_identity.pubsub.member
+}
+
+# Pub/Sub's service agent signs push tokens and forwards dead letters. In a new project it may not exist until
+# something asks for it; granting roles to it before then fails. This creates it (only google-beta can).
+resource "google_project_service_identity" "pubsub" {
+  provider = google-beta
+  project  = var.project_id
+  service  = "pubsub.googleapis.com"
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_pubsub_topic" "this" {

@@ -10,6 +10,8 @@ resource "google_storage_bucket" "quarantine" {
   public_access_prevention    = "enforced"
   force_destroy               = false
 
+  depends_on = [google_project_service.this]
+
   lifecycle_rule {
     condition {
       age = var.quarantine.retention_days
@@ -27,6 +29,8 @@ resource "google_storage_bucket" "sources" {
   labels                      = local.labels
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
+
+  depends_on = [google_project_service.this]
 
   # Cloud Functions reads a bundle only while it builds; old ones are kept a while for rollbacks.
   lifecycle_rule {

@@ -286,13 +286,18 @@ variable "schedule" {
 }
 
 variable "monitoring" {
-  description = "Alerting: notification channel ids, where the runbooks are (docs/OPERATIONS.md as your team reads it), the oldest-unacked-message age that alerts, how many failing-export findings per hour alert, and the dead-letter backlog tolerated."
+  description = "Alerting: notification channel ids, where the runbooks are (docs/OPERATIONS.md as your team reads it), the oldest-unacked-message age that alerts, how many failing-export findings per hour alert, the dead-letter backlog tolerated, and how long alert policies wait for new log-based metrics to become queryable (first apply, or a metric added)."
   type = object({
     runbook_url                   = optional(string, "docs/OPERATIONS.md")
     notification_channels         = optional(list(string), [])
     oldest_unacked_age_seconds    = optional(number, 1800)
     failing_exports_per_hour      = optional(number, 10)
     dead_letter_backlog_threshold = optional(number, 0)
+    metric_propagation_wait       = optional(string, "600s")
   })
   default = {}
+  validation {
+    condition     = can(regex("^[0-9]+[sm]$", var.monitoring.metric_propagation_wait))
+    error_message = "metric_propagation_wait is a duration such as 600s or 10m."
+  }
 }

@@ -8,7 +8,8 @@ import { REPO_ROOT } from './repo-root';
  * which arguments and blocks each accepts, which are required, which are computed only, and the enum values the
  * provider validates. `test/unit/terraform/provider-schema.test.ts` checks the module against the extract.
  *
- *   npm run terraform:schema -- <git dir of hashicorp/terraform-provider-google> <tag, e.g. v7.45.0>
+ *   npm run terraform:schema -- google <git dir of hashicorp/terraform-provider-google> <tag, e.g. v7.45.0>
+ *   npm run terraform:schema -- google-beta <git dir of hashicorp/terraform-provider-google-beta> <tag>
  *
  * The provider registers each resource as `registry.Schema{Name: "google_x", Type: registry.SchemaTypeResource,
  * Schema: ResourceX()}`; the schema is a Go composite literal (`map[string]*schema.Schema{…}`), sometimes built by
@@ -533,13 +534,16 @@ function enumOf(v: Value | undefined): string[] | undefined {
 let funcCtx: Parser['ctx'] = { index: new Map(), pkg: '', env: new Map(), depth: 0 };
 
 export function extract(
+  provider: Provider,
   gitDir: string,
   tag: string,
   types: string[],
 ): { schema: ProviderSchema; problems: string[] } {
   const git = (...args: string[]) =>
     execFileSync('git', ['-C', gitDir, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const files = git('ls-tree', '-r', '--name-only', tag, 'google/')
+  // The Go source sits under google/ in the GA provider and under google-beta/ in the beta one.
+  const root = provider;
+  const files = git('ls-tree', '-r', '--name-only', tag, `${root}/`)
     .split('\n')
     .filter((f) => f.endsWith('.go') && !f.endsWith('_test.go'));
   const byDir = new Map<string, string[]>();
@@ -550,7 +554,7 @@ export function extract(
   // Where each type is registered as a resource.
   const wanted = new Set(types);
   const found = new Map<string, { dir: string; expr: Tok[] }>();
-  const grep = git('grep', '-l', '-E', 'Name: +"google_', tag, '--', 'google/services/*.go').split('\n');
+  const grep = git('grep', '-l', '-E', 'Name: +"google_', tag, '--', `${root}/services/*.go`).split('\n');
   const index: Index = new Map();
   const loadPkg = (dir: string) => {
     const pkg = path.posix.basename(dir);
@@ -573,7 +577,7 @@ export function extract(
       found.set(name, { dir: path.posix.dirname(file), expr: tokenize(schemaExpr.replace(/,\s*$/, '')) });
     }
   }
-  for (const dir of ['google/tpgiamresource', 'google/tpgresource', 'google/verify']) loadPkg(dir);
+  for (const dir of ['tpgiamresource', 'tpgresource', 'verify']) loadPkg(`${root}/${dir}`);
   const problems: string[] = [];
   const resources: Record<string, BlockSchema> = {};
   for (const type of [...wanted].sort()) {
@@ -588,38 +592,50 @@ export function extract(
     resources[type] = toBlock(value, type, problems);
   }
   return {
-    schema: { provider: 'registry.terraform.io/hashicorp/google', version: tag, resources },
+    schema: { provider: `registry.terraform.io/hashicorp/${provider}`, version: tag, resources },
     problems,
   };
 }
 
-/** The resource types written in the module and its examples. */
-export function moduleResourceTypes(dirs: string[]): string[] {
-  const types = new Set<string>();
+export type Provider = 'google' | 'google-beta';
+export const PROVIDERS: Provider[] = ['google', 'google-beta'];
+
+/**
+ * The resource types written in the module and its examples, by the provider that serves them: google-beta for a
+ * resource that says `provider = google-beta`, google otherwise.
+ */
+export function moduleResourceTypes(dirs: string[]): Record<Provider, string[]> {
+  const types: Record<Provider, Set<string>> = { google: new Set(), 'google-beta': new Set() };
   for (const dir of dirs)
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf')))
-      for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(/^resource\s+"(google_\w+)"/gm))
-        types.add(m[1] ?? '');
-  return [...types].sort();
+      for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(
+        /^resource\s+"(google_\w+)"\s+"\w+"\s*\{([\s\S]*?)^\}/gm,
+      ))
+        types[/^\s*provider\s*=\s*google-beta\s*$/m.test(m[2] ?? '') ? 'google-beta' : 'google'].add(
+          m[1] ?? '',
+        );
+  return { google: [...types.google].sort(), 'google-beta': [...types['google-beta']].sort() };
 }
 
-export const EXTRACT_PATH = path.join(REPO_ROOT, 'test/unit/terraform/provider-schema.google.json');
+export const extractPath = (provider: Provider): string =>
+  path.join(REPO_ROOT, `test/unit/terraform/provider-schema.${provider}.json`);
 
 if (require.main === module) {
-  const [gitDir, tag] = process.argv.slice(2);
-  if (!gitDir || !tag) {
-    console.error('usage: npm run terraform:schema -- <provider git dir> <tag>');
+  const [provider, gitDir, tag] = process.argv.slice(2);
+  if (!PROVIDERS.includes(provider as Provider) || !gitDir || !tag) {
+    console.error('usage: npm run terraform:schema -- google|google-beta <provider git dir> <tag>');
     process.exit(2);
   }
   const types = moduleResourceTypes([
     path.join(REPO_ROOT, 'terraform'),
     path.join(REPO_ROOT, 'terraform/examples/basic'),
-  ]);
-  const { schema, problems } = extract(gitDir, tag, types);
+  ])[provider as Provider];
+  const { schema, problems } = extract(provider as Provider, gitDir, tag, types);
   for (const p of problems) console.error(`not extracted: ${p}`);
-  writeFileSync(EXTRACT_PATH, `${JSON.stringify(schema, null, 2)}\n`);
+  const out = extractPath(provider as Provider);
+  writeFileSync(out, `${JSON.stringify(schema, null, 2)}\n`);
   console.error(
-    `${Object.keys(schema.resources).length} of ${types.length} resource types from ${tag} → ${path.relative(REPO_ROOT, EXTRACT_PATH)}`,
+    `${Object.keys(schema.resources).length} of ${types.length} resource types from ${provider} ${tag} → ${path.relative(REPO_ROOT, out)}`,
   );
   if (problems.length) process.exitCode = 1;
 }

@@ -3,7 +3,11 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 7.21, < 8.0"
+      version = ">= 7.45, < 8.0"
+    }
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = ">= 7.45, < 8.0"
     }
   }
   # State in a Cloud Storage bucket of the operator's: terraform init -backend-config="bucket=BUCKET".

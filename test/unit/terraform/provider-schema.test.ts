@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BlockSchema, ProviderSchema } from '../../support/provider-schema';
-import { EXTRACT_PATH, moduleResourceTypes } from '../../support/provider-schema';
+import type { BlockSchema, Provider, ProviderSchema } from '../../support/provider-schema';
+import { PROVIDERS, extractPath, moduleResourceTypes } from '../../support/provider-schema';
 import type { Block, TerraformModule } from './module';
 import { MODULE_DIR, instances, isObject, parseModule, str, tfFiles } from './module';
 
@@ -13,7 +13,9 @@ import { MODULE_DIR, instances, isObject, parseModule, str, tfFiles } from './mo
  * those that reach a resource from a local table through for_each) among the values the provider accepts.
  */
 
-const schema = JSON.parse(readFileSync(EXTRACT_PATH, 'utf8')) as ProviderSchema;
+const schemas = Object.fromEntries(
+  PROVIDERS.map((p) => [p, JSON.parse(readFileSync(extractPath(p), 'utf8')) as ProviderSchema]),
+) as Record<Provider, ProviderSchema>;
 const EXAMPLE_DIR = path.join(MODULE_DIR, 'examples/basic');
 
 /** Terraform's own arguments and blocks, valid in every resource. */
@@ -83,12 +85,14 @@ function checkBlock(body: Block, block: BlockSchema, at: string, top: boolean, o
 function schemaProblems(module: TerraformModule): string[] {
   const out: string[] = [];
   for (const [type, byName] of Object.entries(module.resource)) {
-    const resource = schema.resources[type];
-    if (!resource) {
-      out.push(`${type}: not in the extract (run npm run terraform:schema)`);
-      continue;
-    }
     for (const [name, body] of Object.entries(byName)) {
+      if (!type.startsWith('google_')) continue;
+      const provider: Provider = body.provider === '${google-beta}' ? 'google-beta' : 'google';
+      const resource = schemas[provider].resources[type];
+      if (!resource) {
+        out.push(`${type}.${name}: not in the ${provider} extract (run npm run terraform:schema)`);
+        continue;
+      }
       // A resource whose for_each is a local table is checked once per instance, with each.value substituted.
       const table = /^\$\{local\.(\w+)\}$/.exec(str(body.for_each))?.[1];
       const bodies =
@@ -116,12 +120,19 @@ async function planted(file: string, find: string, replace: string): Promise<Ter
 }
 
 describe('the module against the Google provider schema', () => {
-  it('was extracted at the provider version versions.tf pins, for every resource type the module uses', () => {
-    const versions = readFileSync(path.join(MODULE_DIR, 'versions.tf'), 'utf8');
-    const lower = /google\s*=\s*\{[^}]*version\s*=\s*">=\s*([\d.]+)/.exec(versions)?.[1];
-    expect(schema.version).toBe(`v${lower}`.replace(/^v(\d+\.\d+)$/, 'v$1.0'));
-    expect(Object.keys(schema.resources).sort()).toEqual(moduleResourceTypes([MODULE_DIR, EXAMPLE_DIR]));
-  });
+  it.each(PROVIDERS)(
+    'has the %s schema extracted at the version versions.tf pins, for every resource type the module uses',
+    (provider) => {
+      const versions = readFileSync(path.join(MODULE_DIR, 'versions.tf'), 'utf8');
+      const lower = new RegExp(`\\n\\s*${provider}\\s*=\\s*\\{[^}]*version\\s*=\\s*">=\\s*([\\d.]+)`).exec(
+        versions,
+      )?.[1];
+      expect(schemas[provider].version).toBe(`v${lower}`.replace(/^v(\d+\.\d+)$/, 'v$1.0'));
+      expect(Object.keys(schemas[provider].resources).sort()).toEqual(
+        moduleResourceTypes([MODULE_DIR, EXAMPLE_DIR])[provider],
+      );
+    },
+  );
 
   it('finds nothing the provider would refuse in the module', async () => {
     expect(schemaProblems(await parseModule(moduleFiles()))).toEqual([]);
