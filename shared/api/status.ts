@@ -57,8 +57,7 @@ export async function exportStatus(ctx: ExportContext, accountId: string, export
 /** The account's run, or "not found" (another account's run looks exactly like a missing one). */
 async function accountRun(ctx: ExportContext, accountId: string, runId: string): Promise<RunDoc> {
   const run = RUN_ID_PATTERN.test(runId) ? await loadRun(ctx.state, runId) : undefined;
-  if (!run || run.accountId !== accountId)
-    throw inputError('runNotFound', `run "${runId}" does not exist for account "${accountId}"`);
+  if (!run || run.accountId !== accountId) throw inputError('runNotFound', 'this account has no such run');
   return run;
 }
 

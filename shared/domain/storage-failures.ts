@@ -16,7 +16,7 @@ const NEW_KEY = 'Generate the service account key again and paste the whole down
 
 /**
  * What a storage failure on the customer's side means. The messages follow the product documentation's "Error when
- * saving credentials" and tell the customer what to do; they name only the customer's own bucket and account.
+ * saving credentials" and tell the customer what to do; they repeat no value the caller sent (the bucket is in details).
  */
 export function classifyDestinationFailure(error: StorageFailure, bucket: string): ExportError {
   const details = { status: error.status, reason: error.reason, bucket };
@@ -39,21 +39,21 @@ export function classifyDestinationFailure(error: StorageFailure, bucket: string
   if (error.status === 403 && error.reason === 'retentionPolicyNotMet') {
     return destinationError(
       'retentionPolicyNotMet',
-      `403: retentionPolicyNotMet. Bucket "${bucket}" has a retention policy that prevents the export from writing.`,
+      `403: retentionPolicyNotMet. The bucket has a retention policy that prevents the export from writing.`,
       details,
     );
   }
   if (error.status === 403) {
     return destinationError(
       'forbidden',
-      `Credentials are incorrect, GCP account is forbidden. The service account may not write to bucket "${bucket}". ${REQUIRED_ACCESS}`,
+      `Credentials are incorrect, GCP account is forbidden. The service account may not write to the bucket. ${REQUIRED_ACCESS}`,
       details,
     );
   }
   if (error.status === 404) {
     return destinationError(
       'bucketNotFound',
-      `Bucket "${bucket}" was not found. Check the bucket name: it must match the name in Google Cloud exactly.`,
+      `The bucket was not found. Check the bucket name: it must match the name in Google Cloud exactly.`,
       details,
     );
   }

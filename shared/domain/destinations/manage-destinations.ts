@@ -106,10 +106,11 @@ async function sealKey(
   };
 }
 
-const destinationExists = (destinationId: string) =>
-  inputError('destinationExists', `destination "${destinationId}" already exists`);
-const nicknameTaken = (nickname: string) =>
-  inputError('nicknameTaken', `another destination of this account is already called "${nickname}"`);
+// Refusals name no value the caller sent (docs/API.md): the caller knows what it sent.
+const destinationExists = () =>
+  inputError('destinationExists', 'this account already has a destination with this destinationId');
+const nicknameTaken = () =>
+  inputError('nicknameTaken', 'another destination of this account already has this nickname');
 
 /**
  * Registers a destination: every shape violation at once (values never echoed), then the probe with the key, then
@@ -128,9 +129,9 @@ export async function registerDestination(
   const fields = parsed.value;
   const path = paths.destination(fields.accountId, fields.destinationId);
   // Conflicts first: they need no call to the customer's project.
-  if (await deps.state.get(path)) throw destinationExists(fields.destinationId);
+  if (await deps.state.get(path)) throw destinationExists();
   if (await deps.state.transaction((tx) => claimedBy(tx, fields.accountId, fields.nickname)))
-    throw nicknameTaken(fields.nickname);
+    throw nicknameTaken();
 
   const canonical = key?.ok ? canonicalKeyText(key.value) : undefined;
   const probe = await checkBucket(deps, fields, canonical, key?.ok ? key.value.client_email : undefined);
@@ -143,9 +144,8 @@ export async function registerDestination(
     updatedAt: now,
   });
   await deps.state.transaction(async (tx) => {
-    if ((await tx.get(path)) !== undefined) throw destinationExists(fields.destinationId);
-    if ((await claimedBy(tx, fields.accountId, fields.nickname)) !== undefined)
-      throw nicknameTaken(fields.nickname);
+    if ((await tx.get(path)) !== undefined) throw destinationExists();
+    if ((await claimedBy(tx, fields.accountId, fields.nickname)) !== undefined) throw nicknameTaken();
     tx.create(path, doc);
     tx.set(nicknameClaimPath(fields.accountId, fields.nickname), { destinationId: fields.destinationId });
   });
@@ -162,10 +162,7 @@ export async function getDestination(
   const data = await state.get(path);
   const doc = data === undefined ? undefined : parseDocument(destinationDocSchema, path, data);
   if (!doc || doc.accountId !== accountId || doc.destinationId !== destinationId) {
-    throw inputError(
-      'destinationNotFound',
-      `destination "${destinationId}" does not exist for account "${accountId}"`,
-    );
+    throw inputError('destinationNotFound', 'this account has no such destination');
   }
   return doc;
 }
@@ -197,8 +194,7 @@ export async function rotateDestinationKey(
   const updatedAt = deps.clock.now().toISOString();
   const rotated = await deps.state.transaction(async (tx) => {
     const data = await tx.get(path);
-    if (data === undefined)
-      throw inputError('destinationNotFound', `destination "${destinationId}" was deleted`);
+    if (data === undefined) throw inputError('destinationNotFound', 'the destination was deleted');
     const latest = parseDocument(destinationDocSchema, path, data);
     // Two rotations at once: the version shown to the customer still only grows.
     const next = { ...sealed, version: Math.max(version, (latest.key?.version ?? 0) + 1) };

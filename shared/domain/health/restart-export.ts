@@ -18,7 +18,7 @@ export async function getExport(ctx: ExportContext, accountId: string, exportId:
   const data = await ctx.state.get(path);
   const doc = data === undefined ? undefined : parseDocument(exportDocSchema, path, data);
   if (!doc || doc.accountId !== accountId)
-    throw inputError('exportNotFound', `export "${exportId}" does not exist for account "${accountId}"`);
+    throw inputError('exportNotFound', 'this account has no such export');
   return doc;
 }
 

@@ -66,7 +66,7 @@ describe('gcs-export destinations|exports|runs|keys (the API routes on the data 
     expect(await json('destinations', 'remove', '--account', 'a1', 'd1')).toEqual({ removed: 'd1' });
     const gone = await cli('destinations', 'show', '--account', 'a1', 'd1', '--data', data);
     expect(gone.code).toBe(1);
-    expect(gone.stderr).toMatch(/destinationNotFound: destination "d1" does not exist/);
+    expect(gone.stderr).toMatch(/destinationNotFound: this account has no such destination/);
   });
 
   it('lists and shows exports, shows runs with their files, and resumes', async () => {
