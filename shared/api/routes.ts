@@ -12,7 +12,9 @@ import { rewrapKeys } from '../domain/destinations/rewrap-keys';
 import type { ErrorCode } from '../domain/error-codes';
 import { restartExport, validateAndRestart } from '../domain/health/restart-export';
 import type { z } from '../domain/zod';
+import type { Page, PageRequest } from '../domain/pages';
 import * as api from './schemas';
+import { openPageToken, sealPage } from './page-tokens';
 import { exportRuns, exportStatus, listExports, runFiles, runStatus } from './status';
 import { withPublicFailures } from './public-view';
 
@@ -42,10 +44,24 @@ export interface Route {
 
 const account = (input: RouteInput) => input.params.accountId ?? '';
 const param = (input: RouteInput, name: string) => input.params[name] ?? '';
-const page = (input: RouteInput) => ({
+/** Which list of which account a page token pages through (tokens are sealed to it: ./page-tokens). */
+const listOf = (input: RouteInput, ...segments: string[]) => [account(input), ...segments].join('/');
+/** The page a list route asks for, its token opened (a token sealed for another list is 400). */
+const page = async (rt: ServiceRuntime, input: RouteInput, list: string) => ({
   ...(input.query.pageSize === undefined ? {} : { pageSize: input.query.pageSize }),
-  ...(input.query.pageToken === undefined ? {} : { pageToken: input.query.pageToken }),
+  ...(input.query.pageToken === undefined
+    ? {}
+    : { pageToken: await openPageToken(rt.destinationDeps.cipher, list, input.query.pageToken) }),
 });
+/** One page of a list route: the token opened, the list read, its next token sealed for the same list. */
+async function listRoute<P extends Page<unknown>>(
+  rt: ServiceRuntime,
+  input: RouteInput,
+  list: string,
+  read: (request: PageRequest) => Promise<P>,
+): Promise<P> {
+  return sealPage(rt.destinationDeps.cipher, list, await read(await page(rt, input, list)));
+}
 
 /** The failures a save, rotation or validation answers with: the product doc's "Error when saving credentials". */
 const PROBE_ERRORS = [
@@ -72,7 +88,10 @@ export const ROUTES: readonly Route[] = [
     query: api.pageQuerySchema,
     ok: { status: 200, description: 'One page of destinations', schema: api.destinationPageSchema },
     errors: ['invalidQuery'],
-    handle: (rt, input) => listDestinations(rt.ctx.state, account(input), page(input)),
+    handle: (rt, input) =>
+      listRoute(rt, input, listOf(input, 'destinations'), (p) =>
+        listDestinations(rt.ctx.state, account(input), p),
+      ),
   },
   {
     method: 'POST',
@@ -153,7 +172,10 @@ export const ROUTES: readonly Route[] = [
     query: api.pageQuerySchema,
     ok: { status: 200, description: 'One page of exports', schema: api.exportPageSchema },
     errors: ['invalidQuery'],
-    handle: async (rt, input) => withPublicFailures(await listExports(rt.ctx, account(input), page(input))),
+    handle: async (rt, input) =>
+      withPublicFailures(
+        await listRoute(rt, input, listOf(input, 'exports'), (p) => listExports(rt.ctx, account(input), p)),
+      ),
   },
   {
     method: 'GET',
@@ -174,7 +196,10 @@ export const ROUTES: readonly Route[] = [
     query: api.pageQuerySchema,
     ok: { status: 200, description: 'One page of runs', schema: api.runPageSchema },
     errors: ['invalidQuery'],
-    handle: (rt, input) => exportRuns(rt.ctx, account(input), param(input, 'exportId'), page(input)),
+    handle: (rt, input) =>
+      listRoute(rt, input, listOf(input, 'exports', param(input, 'exportId'), 'runs'), (p) =>
+        exportRuns(rt.ctx, account(input), param(input, 'exportId'), p),
+      ),
   },
   {
     method: 'POST',
@@ -196,7 +221,12 @@ export const ROUTES: readonly Route[] = [
     summary: 'One run: status, counts and its first page of files',
     ok: { status: 200, description: 'The run', schema: api.runDetailSchema },
     errors: ['runNotFound'],
-    handle: (rt, input) => runStatus(rt.ctx, account(input), param(input, 'runId')),
+    handle: async (rt, input) => {
+      const run = await runStatus(rt.ctx, account(input), param(input, 'runId'));
+      // Its first page of files continues at …/runs/{runId}/files: the token is sealed for that list.
+      const files = listOf(input, 'runs', param(input, 'runId'), 'files');
+      return { ...run, files: await sealPage(rt.destinationDeps.cipher, files, run.files) };
+    },
   },
   {
     method: 'GET',
@@ -205,7 +235,10 @@ export const ROUTES: readonly Route[] = [
     query: api.pageQuerySchema,
     ok: { status: 200, description: 'One page of files', schema: api.filePageSchema },
     errors: ['runNotFound', 'invalidQuery'],
-    handle: (rt, input) => runFiles(rt.ctx, account(input), param(input, 'runId'), page(input)),
+    handle: (rt, input) =>
+      listRoute(rt, input, listOf(input, 'runs', param(input, 'runId'), 'files'), (p) =>
+        runFiles(rt.ctx, account(input), param(input, 'runId'), p),
+      ),
   },
   {
     method: 'POST',
