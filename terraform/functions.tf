@@ -8,6 +8,34 @@ data "archive_file" "source" {
   output_file_mode = "0644"
 }
 
+# The functions' images, in a repository of their own: the build account may push here and nowhere else. Old images
+# are deleted; the newest of each function stay for rollbacks.
+resource "google_artifact_registry_repository" "functions" {
+  project       = var.project_id
+  location      = var.region
+  repository_id = "gcs-export-functions"
+  description   = "Images of the gcs-export functions, built by Cloud Functions."
+  format        = "DOCKER"
+  labels        = local.labels
+
+  cleanup_policies {
+    id     = "delete-old"
+    action = "DELETE"
+    condition {
+      older_than = "2592000s"
+    }
+  }
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 5
+    }
+  }
+
+  depends_on = [google_project_service.this]
+}
+
 resource "google_storage_bucket_object" "source" {
   # A new name for new content: the functions redeploy exactly when the code changed.
   name   = "gcs-export-${data.archive_file.source.output_sha256}.zip"
@@ -24,9 +52,10 @@ resource "google_cloudfunctions2_function" "this" {
   labels      = local.labels
 
   build_config {
-    runtime         = "nodejs22"
-    entry_point     = each.key
-    service_account = google_service_account.build.id
+    runtime           = "nodejs22"
+    entry_point       = each.key
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
     source {
       storage_source {
         bucket = google_storage_bucket.sources.name
@@ -68,7 +97,9 @@ resource "google_cloudfunctions2_function" "this" {
 
   depends_on = [
     google_project_service.this,
-    google_project_iam_member.build,
+    google_project_iam_member.build_logs,
+    google_storage_bucket_iam_member.build_reads_bundle,
+    google_artifact_registry_repository_iam_member.build_pushes_images,
     google_secret_manager_secret_iam_member.function,
     google_compute_router_nat.this,
   ]

@@ -46,7 +46,9 @@ resource "google_service_account" "push" {
   depends_on = [google_project_service.this]
 }
 
-# Builds the functions' images from the source bundle (instead of a default account with broad project roles).
+# Builds the functions' images from the source bundle, with only what a build does: write its logs, read the bundle,
+# push the image to the one repository the functions use (instead of a default account with broad project roles,
+# or roles/cloudbuild.builds.builder on the whole project).
 resource "google_service_account" "build" {
   project      = var.project_id
   account_id   = "gcs-export-build"
@@ -55,10 +57,24 @@ resource "google_service_account" "build" {
   depends_on = [google_project_service.this]
 }
 
-resource "google_project_iam_member" "build" {
+resource "google_project_iam_member" "build_logs" {
   project = var.project_id
-  role    = "roles/cloudbuild.builds.builder"
+  role    = "roles/logging.logWriter"
   member  = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_storage_bucket_iam_member" "build_reads_bundle" {
+  bucket = google_storage_bucket.sources.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "build_pushes_images" {
+  project    = var.project_id
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = "serviceAccount:${google_service_account.build.email}"
 }
 
 resource "google_service_account" "scheduler" {

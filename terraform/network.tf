@@ -1,7 +1,8 @@
-# Direct VPC egress: the functions take addresses in a dedicated subnet and send all traffic through the VPC, where
-# Cloud NAT translates it to reserved static addresses, the ones customers allow-list (output egress_ip_addresses).
-# Google APIs (Cloud Storage included) are reached through Private Google Access instead, which Cloud NAT turns on
-# for the ranges it serves: customers that filter their bucket by IP allow the VPC (output bucket_ip_filter).
+# Direct VPC egress: the functions take addresses in a dedicated subnet and send all traffic through the VPC. Google
+# APIs (customers' buckets and Google's token endpoint included) are reached by Private Google Access, which Cloud
+# NAT turns on for the ranges it serves: customers that filter their bucket by IP allow this network as a VPC source
+# (output bucket_ip_filter). Everything else, SendGrid's API, leaves through Cloud NAT on reserved static addresses
+# (output egress_ip_addresses).
 
 resource "google_compute_network" "this" {
   project                 = var.project_id
@@ -44,7 +45,7 @@ resource "google_compute_address" "egress" {
   network_tier = "PREMIUM"
   labels       = local.labels
 
-  # Customers allow-list these addresses: losing one breaks their e-mail relays and webhook receivers.
+  # SendGrid's IP access management may allow-list these addresses: losing one would stop the notices.
   lifecycle {
     prevent_destroy = true
   }

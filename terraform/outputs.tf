@@ -1,14 +1,16 @@
 output "egress_ip_addresses" {
-  description = "The reserved static addresses all of the functions' traffic to the internet leaves from: what customers allow-list (product doc, IP whitelisting)."
+  description = "The reserved static addresses the functions' traffic to the internet leaves from, through Cloud NAT: SendGrid's API only (for SendGrid's IP access management). Google APIs, customers' buckets and Google's token endpoint included, are reached by Private Google Access and never use them."
   value       = google_compute_address.egress[*].address
 }
 
 output "bucket_ip_filter" {
-  description = "Cloud Storage is reached through Private Google Access, not Cloud NAT: a customer bucket with IP filtering allows this VPC network source (vpcNetworkSources) as well as egress_ip_addresses."
+  description = "What a customer whose bucket uses Cloud Storage IP filtering adds to the bucket's ipFilter (gcloud storage buckets update --ip-filter-file): this VPC network as a source, and allowCrossOrgVpcs, since the network is in another organization than the bucket. The API's own field names."
   value = {
-    network                = "projects/${var.project_id}/global/networks/${google_compute_network.this.name}"
-    allowed_ip_ranges      = [google_compute_subnetwork.functions.ip_cidr_range]
-    public_ip_ranges_cidrs = [for a in google_compute_address.egress : "${a.address}/32"]
+    vpcNetworkSources = [{
+      network             = "projects/${var.project_id}/global/networks/${google_compute_network.this.name}"
+      allowedIpCidrRanges = [google_compute_subnetwork.functions.ip_cidr_range]
+    }]
+    allowCrossOrgVpcs = true
   }
 }
 

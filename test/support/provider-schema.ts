@@ -629,6 +629,7 @@ if (require.main === module) {
   const types = moduleResourceTypes([
     path.join(REPO_ROOT, 'terraform'),
     path.join(REPO_ROOT, 'terraform/examples/basic'),
+    path.join(REPO_ROOT, 'terraform/examples/pipeline'),
   ])[provider as Provider];
   const { schema, problems } = extract(provider as Provider, gitDir, tag, types);
   for (const p of problems) console.error(`not extracted: ${p}`);

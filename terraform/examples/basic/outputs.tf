@@ -1,10 +1,10 @@
 output "egress_ip_addresses" {
-  description = "Addresses customers allow-list."
+  description = "The NAT addresses of the traffic to SendGrid (not for customers: their buckets are reached by Private Google Access)."
   value       = module.gcs_export.egress_ip_addresses
 }
 
 output "bucket_ip_filter" {
-  description = "The VPC network source customers with bucket IP filtering allow."
+  description = "What customers with bucket IP filtering add to the bucket's ipFilter: this VPC network, allowCrossOrgVpcs."
   value       = module.gcs_export.bucket_ip_filter
 }
 

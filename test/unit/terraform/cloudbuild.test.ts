@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { REPO } from './module';
+import type { Block, TerraformModule } from './module';
+import { MODULE_DIR, REPO, clone, isObject, loadModule, parseTfvars, str } from './module';
 
 /** cloudbuild.yaml read as Cloud Build reads it, and checked for what the pipeline must guarantee. */
 
@@ -57,8 +58,13 @@ function problems(build: Build): string[] {
   const apply = text(step('terraform-apply'));
   if (!saved || !new RegExp(`terraform apply [^\\n]*\\b${saved}\\s*$`, 'm').test(apply))
     found.push('apply does not apply the saved plan');
-  if (!/if \[ "\$BRANCH_NAME" != "main" \]; then[\s\S]*exit 0[\s\S]*fi[\s\S]*terraform apply/.test(apply))
-    found.push('apply is not limited to the main branch');
+  if (
+    !/if \[ "\$\{_APPLY\}" != "true" \]; then[\s\S]*exit 0[\s\S]*fi[\s\S]*terraform apply/.test(apply) ||
+    build.substitutions?._APPLY !== 'false'
+  )
+    found.push('apply is not off unless the trigger asks for it');
+  if (!/-lock=\$\{_TF_LOCK\}/.test(plan))
+    found.push('the plan always takes the state lock (the planner cannot)');
   if (!text(step('terraform-fmt')).includes('fmt -check')) found.push('terraform fmt is not checked');
   if (!text(step('terraform-validate')).includes('validate')) found.push('terraform validate does not run');
 
@@ -81,8 +87,8 @@ function problems(build: Build): string[] {
   if (/GOOGLE_APPLICATION_CREDENTIALS|\.json['" ]|private_key|--key-file/.test(all))
     found.push('a key file is used');
   for (const id of ['terraform-init', 'terraform-plan', 'terraform-apply'])
-    if (!step(id)?.env?.some((e) => e.startsWith('GOOGLE_IMPERSONATE_SERVICE_ACCOUNT=')))
-      found.push(`${id} does not impersonate the deployer`);
+    if (!step(id)?.env?.includes('GOOGLE_IMPERSONATE_SERVICE_ACCOUNT=${_TF_SA}'))
+      found.push(`${id} does not impersonate the trigger's Terraform account`);
   return found;
 }
 
@@ -133,13 +139,14 @@ describe('cloudbuild.yaml', () => {
       (b) =>
         (b.steps[9] = {
           ...b.steps[9],
-          args: ['-c', 'if [ "$BRANCH_NAME" != "main" ]; then exit 0; fi\nterraform apply -auto-approve'],
+          args: ['-c', 'if [ "${_APPLY}" != "true" ]; then exit 0; fi\nterraform apply -auto-approve'],
         }),
     ],
     [
       'apply runs on every branch',
       (b) => (b.steps[9] = { ...b.steps[9], args: ['-c', 'terraform apply -input=false tfplan'] }),
     ],
+    ['apply is on by default', (b) => (b.substitutions = { ...b.substitutions, _APPLY: 'true' })],
     [
       'a key file is used',
       (b) =>
@@ -150,5 +157,140 @@ describe('cloudbuild.yaml', () => {
     const copy = structuredClone(build);
     mutate(copy);
     expect(problems(copy).length).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The two triggers of terraform/examples/pipeline: branches plan as the read-only planner and can do nothing else,
+ * main applies as the deployer after an approval. The boundary is IAM: each build account may impersonate exactly
+ * one Terraform identity, and holds no role beyond writing its logs.
+ */
+const READ_ONLY = ['roles/viewer', 'roles/iam.securityReviewer', 'roles/storage.objectViewer'];
+
+function pipelineProblems(m: TerraformModule): string[] {
+  const found: string[] = [];
+  const triggers = m.resource.google_cloudbuild_trigger ?? {};
+  const push = (t: Block) =>
+    ((((t.repository_event_config as Block[] | undefined)?.[0]?.push as Block[] | undefined) ?? [])[0] ??
+      {});
+  const subs = (t: Block) => (isObject(t.substitutions) ? t.substitutions : {});
+  const builds = isObject(m.locals.build) ? (m.locals.build as Record<string, Block>) : {};
+  /** What a trigger's build account may impersonate, through local.build. */
+  const impersonates = (t: Block) => {
+    const key = /google_service_account\.build\["(\w+)"\]/.exec(str(t.service_account))?.[1] ?? '';
+    return str(builds[key]?.impersonates);
+  };
+  if (Object.keys(triggers).length !== 2) found.push(`${Object.keys(triggers).length} triggers, not 2`);
+  const branches = Object.values(triggers).find((t) => push(t).invert_regex === true);
+  const main = Object.values(triggers).find((t) => push(t).invert_regex !== true);
+  if (!branches || push(branches).branch !== '^main$') found.push('no trigger for every branch but main');
+  if (!main || push(main).branch !== '^main$') found.push('no trigger for main');
+  if (branches) {
+    if (subs(branches)._APPLY !== 'false' || subs(branches)._TF_LOCK !== 'false')
+      found.push('the branch trigger may apply or lock the state');
+    if (str(subs(branches)._TF_SA) !== '${google_service_account.planner.email}')
+      found.push('branches do not plan as the planner');
+    if (impersonates(branches) !== '${google_service_account.planner.email}')
+      found.push("the branch build's account may impersonate more than the planner");
+    if ((branches.approval_config as Block[] | undefined)?.[0]?.approval_required === true)
+      found.push('branch builds wait for an approval');
+  }
+  if (main) {
+    if ((main.approval_config as Block[] | undefined)?.[0]?.approval_required !== true)
+      found.push('main applies without an approval');
+    if (subs(main)._APPLY !== 'true') found.push('main never applies');
+    if (impersonates(main) !== str(subs(main)._TF_SA))
+      found.push("main's build account cannot impersonate its _TF_SA");
+  }
+  if (
+    new Set(Object.values(triggers).map((t) => str(t.service_account))).size !== Object.keys(triggers).length
+  )
+    found.push('the triggers share a build account');
+  // Roles: the build accounts write logs and impersonate; the planner reads.
+  for (const [name, grant] of Object.entries(m.resource.google_project_iam_member ?? {})) {
+    const role = str(grant.role);
+    if (name === 'build_logs' && role !== 'roles/logging.logWriter')
+      found.push(`the build accounts hold ${role}`);
+    if (name === 'planner') {
+      const roles = /^\$\{toset\(\[(.*)\]\)\}$/.exec(str(grant.for_each))?.[1] ?? str(grant.for_each);
+      for (const r of [...roles.matchAll(/"([^"]+)"/g)].map((x) => x[1] ?? ''))
+        if (!READ_ONLY.includes(r)) found.push(`the planner holds ${r}, which is not read-only`);
+    }
+    if (name !== 'build_logs' && name !== 'planner') found.push(`unexpected project grant ${name} (${role})`);
+  }
+  for (const grant of Object.values(m.resource.google_storage_bucket_iam_member ?? {}))
+    if (!READ_ONLY.includes(str(grant.role)))
+      found.push(`the pipeline grants ${str(grant.role)} on a bucket`);
+  return found;
+}
+
+/** Variables of the deployment root that the plan would prompt for: required ones the committed file lacks. */
+async function missingVariables(root: TerraformModule, varsFile: string): Promise<string[]> {
+  const set = await parseTfvars(readFileSync(varsFile, 'utf8'));
+  return Object.entries(root.variable)
+    .filter(([name, v]) => !('default' in v) && !(name in set))
+    .map(([name]) => name);
+}
+
+describe('the pipeline', () => {
+  let pipeline: TerraformModule;
+  let basic: TerraformModule;
+  beforeAll(async () => {
+    [pipeline, basic] = await Promise.all([
+      loadModule(path.join(MODULE_DIR, 'examples/pipeline')),
+      loadModule(path.join(MODULE_DIR, 'examples/basic')),
+    ]);
+  });
+
+  it('has two triggers: branches plan read-only, main applies after approval, each account one identity', () => {
+    expect(pipelineProblems(pipeline)).toEqual([]);
+  });
+
+  const mutations: [string, (m: TerraformModule) => void][] = [
+    ['main needs no approval', (m) => delete m.resource.google_cloudbuild_trigger?.main?.approval_config],
+    [
+      'the branch build account may impersonate the deployer',
+      (m) =>
+        ((m.locals.build as Record<string, Block>).branches = {
+          impersonates: '${var.deployer_service_account}',
+        }),
+    ],
+    [
+      'the planner may write',
+      (m) => {
+        const grant = m.resource.google_project_iam_member?.planner;
+        if (grant) grant.for_each = '${toset(["roles/viewer", "roles/editor"])}';
+      },
+    ],
+    [
+      'the build accounts hold the Cloud Build editor role',
+      (m) => {
+        const grant = m.resource.google_project_iam_member?.build_logs;
+        if (grant) grant.role = 'roles/cloudbuild.builds.editor';
+      },
+    ],
+    [
+      'branches apply',
+      (m) => {
+        const t = m.resource.google_cloudbuild_trigger?.branches;
+        if (t && isObject(t.substitutions)) t.substitutions._APPLY = 'true';
+      },
+    ],
+  ];
+  it.each(mutations)('fails when %s', (_what, mutate) => {
+    const copy = clone(pipeline);
+    mutate(copy);
+    expect(pipelineProblems(copy).length).toBeGreaterThan(0);
+  });
+
+  it('plans the deployment root without prompting: the committed variables file sets every required variable', async () => {
+    const dir = path.join(REPO, build.substitutions?._TF_DIR ?? '');
+    expect(dir).toBe(path.join(MODULE_DIR, 'examples/basic'));
+    const file = path.join(dir, build.substitutions?._TF_VARS_FILE ?? '');
+    expect(await missingVariables(basic, file)).toEqual([]);
+    // And the check sees a gap: a root with one more required variable.
+    const wider = clone(basic);
+    wider.variable.billing_account = { type: 'string' };
+    expect(await missingVariables(wider, file)).toEqual(['billing_account']);
   });
 });

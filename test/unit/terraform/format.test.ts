@@ -33,13 +33,14 @@ async function styleProblems(source: string): Promise<string[]> {
 const files = hclFiles(MODULE_DIR);
 
 describe('terraform fmt style', () => {
-  it('finds the module, its example and the tfvars example', () => {
+  it('finds the module, its examples and their variables files', () => {
     const names = files.map((f) => path.relative(MODULE_DIR, f));
     expect(names).toEqual(
       expect.arrayContaining([
         'main.tf',
         'examples/basic/main.tf',
-        'examples/basic/terraform.tfvars.example',
+        'examples/basic/deployment.tfvars',
+        'examples/pipeline/main.tf',
       ]),
     );
   });

@@ -51,6 +51,11 @@ export async function loadModule(dir = MODULE_DIR): Promise<TerraformModule> {
   );
 }
 
+/** A .tfvars file: its attributes, as HCL reads them. */
+export async function parseTfvars(text: string): Promise<Record<string, Json>> {
+  return (await parse('vars.tfvars', text)) as Record<string, Json>;
+}
+
 /** The module made of these files' texts (tests parse planted mistakes this way, as Terraform would read them). */
 export async function parseModule(files: { name: string; text: string }[]): Promise<TerraformModule> {
   const module: TerraformModule = { resource: {}, data: {}, locals: {}, variable: {}, output: {} };

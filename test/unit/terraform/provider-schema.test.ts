@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BlockSchema, Provider, ProviderSchema } from '../../support/provider-schema';
 import { PROVIDERS, extractPath, moduleResourceTypes } from '../../support/provider-schema';
 import type { Block, TerraformModule } from './module';
-import { MODULE_DIR, instances, isObject, parseModule, str, tfFiles } from './module';
+import { MODULE_DIR, instances, isObject, loadModule, parseModule, str, tfFiles } from './module';
 
 /**
  * The module checked against the Google provider's own schema, as extracted from its Go source at the version
@@ -16,7 +16,8 @@ import { MODULE_DIR, instances, isObject, parseModule, str, tfFiles } from './mo
 const schemas = Object.fromEntries(
   PROVIDERS.map((p) => [p, JSON.parse(readFileSync(extractPath(p), 'utf8')) as ProviderSchema]),
 ) as Record<Provider, ProviderSchema>;
-const EXAMPLE_DIR = path.join(MODULE_DIR, 'examples/basic');
+/** The module and the roots that use it: all are checked. */
+const EXAMPLE_DIRS = ['basic', 'pipeline'].map((name) => path.join(MODULE_DIR, 'examples', name));
 
 /** Terraform's own arguments and blocks, valid in every resource. */
 const META = new Set([
@@ -129,13 +130,14 @@ describe('the module against the Google provider schema', () => {
       )?.[1];
       expect(schemas[provider].version).toBe(`v${lower}`.replace(/^v(\d+\.\d+)$/, 'v$1.0'));
       expect(Object.keys(schemas[provider].resources).sort()).toEqual(
-        moduleResourceTypes([MODULE_DIR, EXAMPLE_DIR])[provider],
+        moduleResourceTypes([MODULE_DIR, ...EXAMPLE_DIRS])[provider],
       );
     },
   );
 
   it('finds nothing the provider would refuse in the module', async () => {
     expect(schemaProblems(await parseModule(moduleFiles()))).toEqual([]);
+    for (const dir of EXAMPLE_DIRS) expect(schemaProblems(await loadModule(dir))).toEqual([]);
   });
 
   // Each planted mistake: [what, file, text found once, its replacement, a problem the check must report].

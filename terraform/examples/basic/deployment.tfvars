@@ -1,5 +1,6 @@
-# Copy to terraform.tfvars and fill in. No secret goes here: the key-encryption key and the SendGrid API key live in
-# Secret Manager (README, "Deploy").
+# The deployment's settings: edit and commit. Cloud Build plans with this file (-var-file, _TF_VARS_FILE), so every
+# variable without a default is set here and the plan never prompts. No secret goes here: the key-encryption key and
+# the SendGrid API key live in Secret Manager (README, "Deploy").
 project_id   = "acme-exports-prod"
 region       = "us-central1"
 environment  = "production"
