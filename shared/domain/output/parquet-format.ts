@@ -1,7 +1,6 @@
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Column, ColumnType } from './column-types';
-import type { Row } from './row-shape';
-import { cellValue, rowShaper } from './row-shape';
+import { parquetCell, rowShaper } from './row-shape';
 
 /**
  * Parquet through hyparquet-writer (chosen by measurement: docs/FORMATS.md). Typed columns from the run's schema:
@@ -167,7 +166,7 @@ export class ParquetPartEncoder {
   private lines = new LineBuffer();
   private readonly writer: EmittingWriter;
   private readonly parquet: ParquetWriter;
-  private readonly shape: (json: string) => Row;
+  private readonly shape: (json: string) => (string | bigint | number | boolean | null)[];
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -183,7 +182,7 @@ export class ParquetPartEncoder {
       codec: options.codec,
       createdBy: 'gcs-export (hyparquet-writer)',
     });
-    this.shape = rowShaper(columns);
+    this.shape = rowShaper(columns, parquetCell);
     budget.join(this);
   }
 
@@ -208,13 +207,12 @@ export class ParquetPartEncoder {
     if (rows === 0) return;
     this.budget.total -= this.bufferedBytes;
     this.bufferedBytes = 0;
-    const data = this.columns.map(() => new Array<ReturnType<typeof cellValue>>(rows));
+    const width = this.columns.length;
+    const data = this.columns.map(() => new Array<string | bigint | number | boolean | null>(rows));
     let r = 0;
     for (const line of this.lines.drain()) {
       const row = this.shape(line);
-      this.columns.forEach((column, c) => {
-        (data[c] as unknown[])[r] = cellValue(row[c], column.type);
-      });
+      for (let c = 0; c < width; c++) (data[c] as unknown[])[r] = row[c];
       r += 1;
     }
     const columnData = this.columns.map((column, c) => ({ name: column.name, data: data[c] }));

@@ -1,27 +1,14 @@
-import { LosslessNumber, isLosslessNumber, parse, stringify } from 'lossless-json';
 import type { ExportKind } from '../export-request';
 import type { ObservedColumn } from './column-types';
-import { KIND, numberKind, pathKey } from './column-types';
+import { KIND } from './column-types';
+import { RecordCells } from './record-cells';
 
 /**
  * The record path writes each record as sanitised JSON text whose numbers keep the source's digits. The columnar
- * formats read that text back with lossless-json, which keeps every number as its literal (a LosslessNumber), so
- * 9007199254740993 reaches an INT64 column, and 1e400 a text cell, without passing through a double.
+ * formats read that text with RecordCells (record-cells.ts), which reports each column-level value with its kind
+ * and its literal, so 9007199254740993 reaches an INT64 column, and 1e400 a text cell, without passing through a
+ * double.
  */
-export type JsonValue = null | boolean | string | LosslessNumber | JsonValue[] | { [key: string]: JsonValue };
-export type JsonRecord = Record<string, JsonValue>;
-
-export function parseRecordJson(json: string): JsonRecord {
-  return parse(json) as JsonRecord;
-}
-
-/** JSON text of a value, numbers as their literals. */
-export const jsonText = (value: JsonValue): string => stringify(value) ?? 'null';
-
-export { isLosslessNumber };
-
-const isObject = (value: JsonValue): value is { [key: string]: JsonValue } =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) && !isLosslessNumber(value);
 
 /** The envelope: the fields every record of a kind has, first in every file, never nullable. */
 export const ENVELOPE: Record<ExportKind, readonly { name: string; kinds: number }[]> = {
@@ -35,33 +22,6 @@ export const ENVELOPE: Record<ExportKind, readonly { name: string; kinds: number
   ],
 };
 
-/**
- * Visits the record's column-level values: a top-level object is flattened one level (`props.Amount`), every other
- * top-level value is one column. An empty object contributes no column.
- */
-export function forEachField(
-  record: JsonRecord,
-  visit: (path: readonly [string] | readonly [string, string], value: JsonValue) => void,
-): void {
-  for (const top of Object.keys(record)) {
-    const value = record[top];
-    if (!isObject(value)) {
-      visit([top], value);
-      continue;
-    }
-    for (const sub of Object.keys(value)) visit([top, sub], value[sub]);
-  }
-}
-
-/** The kind bit of one value; 0 for null. */
-export function kindOf(value: JsonValue, timestamp: boolean): number {
-  if (value === null) return 0;
-  if (typeof value === 'string') return timestamp ? KIND.timestamp : KIND.string;
-  if (typeof value === 'boolean') return KIND.boolean;
-  if (isLosslessNumber(value)) return numberKind(value.value);
-  return KIND.nested;
-}
-
 interface Seen {
   path: string[];
   kinds: number;
@@ -71,42 +31,56 @@ interface Seen {
 
 /**
  * Collects which columns a stream of records has and what they hold, keeping only the columns (at most
- * maxColumns of them), never the records: the first pass of a chunk needs memory for its schema only.
+ * maxColumns of them), never the records: the first pass of a chunk needs memory for its schema only. A column is
+ * a top-level field, or a field one level into a top-level object (`props.Amount`); an empty object is none.
  */
 export class SchemaObserver {
   records = 0;
   /** More distinct columns than maxColumns were seen: the rest go to the overflow column. */
   overflow = false;
-  private readonly seen = new Map<string, Seen>();
+  /** In the order first seen. */
+  private readonly order: Seen[] = [];
+  private readonly tops = new Map<string, Seen>();
+  private readonly subs = new Map<string, Map<string, Seen>>();
+  private readonly cells = new RecordCells();
 
   constructor(private readonly maxColumns: number) {}
 
   observe(json: string): void {
     this.records += 1;
-    forEachField(parseRecordJson(json), (path, value) => {
-      const key = pathKey(path);
-      let column = this.seen.get(key);
+    this.cells.read(json, (top, sub, value) => {
+      let column: Seen | undefined;
+      let subs: Map<string, Seen> | undefined;
+      if (sub === undefined) column = this.tops.get(top);
+      else {
+        subs = this.subs.get(top);
+        column = subs?.get(sub);
+      }
       if (!column) {
-        if (this.seen.size >= this.maxColumns) {
+        if (this.order.length >= this.maxColumns) {
           this.overflow = true;
           return;
         }
-        column = { path: [...path], kinds: 0, present: 0, nulls: false };
-        this.seen.set(key, column);
+        column = { path: sub === undefined ? [top] : [top, sub], kinds: 0, present: 0, nulls: false };
+        this.order.push(column);
+        if (sub === undefined) this.tops.set(top, column);
+        else {
+          if (!subs) this.subs.set(top, (subs = new Map<string, Seen>()));
+          subs.set(sub, column);
+        }
       }
       column.present += 1;
-      if (value === null) column.nulls = true;
-      column.kinds |= kindOf(value, path.length === 1 && path[0] === 'time');
+      const kind = this.cells.kind(value, sub === undefined && top === 'time');
+      if (kind === 0) column.nulls = true;
+      column.kinds |= kind;
     });
   }
 
   columns(): ObservedColumn[] {
-    return [...this.seen.values()].map((c) => ({
+    return this.order.map((c) => ({
       path: c.path,
       kinds: c.kinds,
       nullable: c.nulls || c.present < this.records,
     }));
   }
 }
-
-export { LosslessNumber };
