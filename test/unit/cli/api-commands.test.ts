@@ -69,6 +69,31 @@ describe('gcs-export destinations|exports|runs|keys (the API routes on the data 
     expect(gone.stderr).toMatch(/destinationNotFound: this account has no such destination/);
   });
 
+  it('prints each violation of a refused destination once', async () => {
+    const refused = await cli(
+      'destinations',
+      'add',
+      '--account',
+      'a1',
+      '--nickname',
+      '',
+      '--bucket',
+      'B!',
+      '--id',
+      '-x',
+      '--data',
+      data,
+    );
+    expect(refused.code).toBe(1);
+    const lines = refused.stderr.trim().split('\n');
+    expect(lines[0]).toBe('gcs-export: invalidDestination:');
+    expect(lines.length).toBeGreaterThan(2);
+    for (const line of lines.slice(1)) {
+      expect(line).toMatch(/^ {2}\w+: /);
+      expect(refused.stderr.split(line.trim()).length - 1).toBe(1);
+    }
+  });
+
   it('lists and shows exports, shows runs with their files, and resumes', async () => {
     await json(
       'destinations',
