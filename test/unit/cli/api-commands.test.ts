@@ -138,6 +138,19 @@ describe('gcs-export destinations|exports|runs|keys (the API routes on the data 
       chunks: 0,
     });
     expect(JSON.stringify(detail)).not.toContain('platform-source');
+
+    // An export still writes to d2: removing it is refused (exit 2, naming the export) unless forced.
+    const refused = await cli('destinations', 'remove', '--account', 'a2', 'd2', '--data', data);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/destination d2 is still used by export daily: .*--force/);
+    expect(await json('destinations', 'show', '--account', 'a2', 'd2')).toMatchObject({
+      destinationId: 'd2',
+    });
+    const forced = await cli('destinations', 'remove', '--account', 'a2', 'd2', '--force', '--data', data);
+    expect(forced).toMatchObject({ code: 0, stdout: 'destination d2 removed\n' });
+    expect(forced.stderr).toMatch(/^warning: export daily still writes to d2/);
+    const gone = await cli('destinations', 'show', '--account', 'a2', 'd2', '--data', data);
+    expect(gone.code).toBe(1);
   });
 
   it('re-wraps every stored key under a new key-encryption key; the folder then opens with the new key alone', async () => {
