@@ -11,9 +11,10 @@ export function reportFailure(error: unknown): number {
     return 2;
   }
   if (error instanceof ExportError && error.code !== 'unexpected') {
-    const violations = Array.isArray(error.details.violations) ? (error.details.violations as unknown[]) : [];
-    const detail = violations.length > 1 ? `\n  ${violations.map(String).join('\n  ')}` : '';
-    process.stderr.write(`gcs-export: ${error.code}: ${error.message}${detail}\n`);
+    // The message of an error with violations is those violations joined: print each once, one per line.
+    const violations = Array.isArray(error.details.violations) ? error.details.violations.map(String) : [];
+    const text = violations.length > 1 ? `\n  ${violations.join('\n  ')}` : ` ${error.message}`;
+    process.stderr.write(`gcs-export: ${error.code}:${text}\n`);
     return 1;
   }
   process.stderr.write(

@@ -6,6 +6,16 @@ const n = (value: number): string => value.toLocaleString('en-US');
 /** A count and its noun, singular for one: "1 line", "2 lines". */
 const count = (value: number, noun: string): string => `${n(value)} ${value === 1 ? noun : `${noun}s`}`;
 
+/** The throughput of this run, or why there is none: the run was done (or begun) by an earlier command. */
+function throughput(summary: RunSummary): string {
+  const time = `${summary.seconds.toFixed(2)} s`;
+  if (summary.earlier === 'finished')
+    return `none: this request's run was already finished, nothing was done again (${time}); the counts are its own`;
+  if (summary.earlier === 'started' || summary.recordsPerSecond === undefined)
+    return `not measured: an earlier command began this run, this one resumed it (${time})`;
+  return `${n(summary.recordsPerSecond)} records/s, ${summary.uncompressedMBPerSecond ?? 0} MiB/s uncompressed (${summary.sourceMBPerSecond ?? 0} MiB/s stored), ${time}`;
+}
+
 export function formatSummary(summary: RunSummary): string {
   if (summary.status === 'rejected') {
     return [
@@ -20,7 +30,7 @@ export function formatSummary(summary: RunSummary): string {
     `  exported     ${count(summary.records, 'record')} in ${count(summary.files, 'file')}, ${formatBytes(summary.bytes)} (gzip)`,
     `  quarantined  ${count(summary.quarantined, 'line')}${summary.quarantineLocation ? ` → ${summary.quarantineLocation}` : ''}`,
     `  filtered     ${count(summary.filteredOut, 'record')} outside the window or the event filter`,
-    `  throughput   ${n(summary.recordsPerSecond)} records/s, ${summary.uncompressedMBPerSecond} MiB/s uncompressed (${summary.sourceMBPerSecond} MiB/s stored), ${summary.seconds.toFixed(2)} s`,
+    `  throughput   ${throughput(summary)}`,
   ];
   if (summary.manifest) lines.push(`  manifest     ${summary.manifest}`);
   if (summary.failure) lines.push(`  failure      ${summary.failure.code}: ${summary.failure.message}`);

@@ -24,11 +24,17 @@ export interface RunSummary {
   /** The source's bytes after decompression: what the export's throughput is measured in. */
   uncompressedBytes: number;
   seconds: number;
-  recordsPerSecond: number;
+  /**
+   * The run of this request existed before this command: `finished` (nothing was done now, the totals are the earlier
+   * run's) or `started` (it was resumed, the totals include work done before). Either way no throughput is given.
+   */
+  earlier?: 'finished' | 'started';
+  /** Only for a run this command did from the start: records of source per second. */
+  recordsPerSecond?: number;
   /** Uncompressed MiB of source per second. */
-  uncompressedMBPerSecond: number;
+  uncompressedMBPerSecond?: number;
   /** Stored (compressed) MiB of source per second. */
-  sourceMBPerSecond: number;
+  sourceMBPerSecond?: number;
   manifest?: string;
   quarantineLocation?: string;
   destination?: { bucket: string; folder: string };
@@ -43,6 +49,8 @@ export async function runRequestLocally(
   progress?: Progress,
 ): Promise<RunSummary> {
   const { ctx, bus } = runtime;
+  const runId = runIdFor(request.accountId, request.requestId);
+  const before = await loadRun(ctx.state, runId);
   const started = performance.now();
   const onAck = (topic: string, _delivery: unknown, result: unknown): void => {
     if (topic === ctx.settings.topics.requests && result) progress?.start((result as PlanOutcome).chunkCount);
@@ -62,13 +70,18 @@ export async function runRequestLocally(
     progress?.stop();
   }
   const seconds = Math.round(performance.now() - started) / 1000;
-  const runId = runIdFor(request.accountId, request.requestId);
   const run = await loadRun(ctx.state, runId);
   // No run, or the run of another request with this id (the id was reused with other content: requestIdReused).
   if (!run || run.requestHash !== requestHashOf(request))
     return rejectedSummary(runtime, request, runId, seconds);
-  return summarise(runtime, run, seconds);
+  const summary = summarise(runtime, run, seconds);
+  if (!before) return summary;
+  // Measured over work this command did not (all) do, a throughput would be false: none is given.
+  const { recordsPerSecond: _r, uncompressedMBPerSecond: _u, sourceMBPerSecond: _s, ...rest } = summary;
+  return { ...rest, earlier: TERMINAL.has(before.status) ? 'finished' : 'started' };
 }
+
+const TERMINAL: ReadonlySet<RunDoc['status']> = new Set(['succeeded', 'failed']);
 
 async function rejectedSummary(
   runtime: LocalRuntime,
@@ -100,9 +113,6 @@ function emptySummary(runId: string, seconds: number): RunSummary {
     sourceBytes: 0,
     uncompressedBytes: 0,
     seconds,
-    recordsPerSecond: 0,
-    uncompressedMBPerSecond: 0,
-    sourceMBPerSecond: 0,
   };
 }
 

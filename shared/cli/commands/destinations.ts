@@ -7,6 +7,8 @@ import type { checkedDestinationSchema, destinationSchema } from '../../api/sche
 import { accountPath, callApi } from '../api-call';
 import type { CommonOptions } from '../runtime';
 import { printResult, withRuntime } from '../runtime';
+import { UsageError } from '../usage-error';
+import type { ServiceRuntime } from '../../handlers/service-runtime';
 
 type Destination = z.output<typeof destinationSchema>;
 type Checked = z.output<typeof checkedDestinationSchema>;
@@ -123,13 +125,50 @@ export function registerDestinations(program: Command): void {
       printResult(o, withWarnings(rotated), rotated);
     });
 
-  one('remove', 'delete the destination and its key').action(
-    async (id: string, _o: unknown, command: Command) => {
-      const o = options<AccountOptions>(command);
-      await withRuntime(o, (runtime) =>
-        callApi(runtime, 'DELETE', accountPath(o.account, 'destinations', id)),
-      );
-      printResult(o, `destination ${id} removed`, { removed: id });
-    },
-  );
+  one('remove', 'delete the destination and its key')
+    .option(
+      '--force',
+      'remove it even while exports still write to it (their runs then fail: destinationDeleted)',
+    )
+    .action(async (id: string, _o: unknown, command: Command) => {
+      const o = options<AccountOptions & { force?: boolean }>(command);
+      const users = await withRuntime(o, async (runtime) => {
+        const using = await exportsUsing(runtime, o.account, id);
+        if (using.length === 0 || o.force)
+          await callApi(runtime, 'DELETE', accountPath(o.account, 'destinations', id));
+        return using;
+      });
+      const named = `export${users.length === 1 ? '' : 's'} ${users.join(', ')}`;
+      if (users.length > 0 && !o.force)
+        throw new UsageError(
+          `destination ${id} is still used by ${named}: their next runs would fail (destinationDeleted) and ` +
+            'their owners be notified; point them elsewhere first, or remove it anyway with --force',
+        );
+      if (users.length > 0)
+        process.stderr.write(
+          `warning: ${named} still ${users.length === 1 ? 'writes' : 'write'} to ${id}: their next runs fail (destinationDeleted)\n`,
+        );
+      printResult(o, `destination ${id} removed`, {
+        removed: id,
+        ...(users.length > 0 ? { usedBy: users } : {}),
+      });
+    });
+}
+
+/** The account's exports that write to the destination (every page of the exports route). */
+async function exportsUsing(
+  runtime: ServiceRuntime,
+  account: string,
+  destinationId: string,
+): Promise<string[]> {
+  const using: string[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = (await callApi(runtime, 'GET', accountPath(account, 'exports'), {
+      query: { pageSize: '200', pageToken },
+    })) as { items: { exportId: string; destinationId: string }[]; nextPageToken?: string };
+    using.push(...page.items.filter((e) => e.destinationId === destinationId).map((e) => e.exportId));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return using;
 }

@@ -69,6 +69,31 @@ describe('gcs-export destinations|exports|runs|keys (the API routes on the data 
     expect(gone.stderr).toMatch(/destinationNotFound: this account has no such destination/);
   });
 
+  it('prints each violation of a refused destination once', async () => {
+    const refused = await cli(
+      'destinations',
+      'add',
+      '--account',
+      'a1',
+      '--nickname',
+      '',
+      '--bucket',
+      'B!',
+      '--id',
+      '-x',
+      '--data',
+      data,
+    );
+    expect(refused.code).toBe(1);
+    const lines = refused.stderr.trim().split('\n');
+    expect(lines[0]).toBe('gcs-export: invalidDestination:');
+    expect(lines.length).toBeGreaterThan(2);
+    for (const line of lines.slice(1)) {
+      expect(line).toMatch(/^ {2}\w+: /);
+      expect(refused.stderr.split(line.trim()).length - 1).toBe(1);
+    }
+  });
+
   it('lists and shows exports, shows runs with their files, and resumes', async () => {
     await json(
       'destinations',
@@ -113,6 +138,19 @@ describe('gcs-export destinations|exports|runs|keys (the API routes on the data 
       chunks: 0,
     });
     expect(JSON.stringify(detail)).not.toContain('platform-source');
+
+    // An export still writes to d2: removing it is refused (exit 2, naming the export) unless forced.
+    const refused = await cli('destinations', 'remove', '--account', 'a2', 'd2', '--data', data);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/destination d2 is still used by export daily: .*--force/);
+    expect(await json('destinations', 'show', '--account', 'a2', 'd2')).toMatchObject({
+      destinationId: 'd2',
+    });
+    const forced = await cli('destinations', 'remove', '--account', 'a2', 'd2', '--force', '--data', data);
+    expect(forced).toMatchObject({ code: 0, stdout: 'destination d2 removed\n' });
+    expect(forced.stderr).toMatch(/^warning: export daily still writes to d2/);
+    const gone = await cli('destinations', 'show', '--account', 'a2', 'd2', '--data', data);
+    expect(gone.code).toBe(1);
   });
 
   it('re-wraps every stored key under a new key-encryption key; the folder then opens with the new key alone', async () => {
