@@ -171,8 +171,7 @@ function pipelineProblems(m: TerraformModule): string[] {
   const found: string[] = [];
   const triggers = m.resource.google_cloudbuild_trigger ?? {};
   const push = (t: Block) =>
-    ((((t.repository_event_config as Block[] | undefined)?.[0]?.push as Block[] | undefined) ?? [])[0] ??
-      {});
+    (((t.repository_event_config as Block[] | undefined)?.[0]?.push as Block[] | undefined) ?? [])[0] ?? {};
   const subs = (t: Block) => (isObject(t.substitutions) ? t.substitutions : {});
   const builds = isObject(m.locals.build) ? (m.locals.build as Record<string, Block>) : {};
   /** What a trigger's build account may impersonate, through local.build. */
