@@ -289,10 +289,13 @@ export interface Config {
   keyEncryptionKeys?: KeyEncryptionKeys;
 }
 
-/** One worker thread per vCPU; none on a single vCPU, where a thread would only add hand-over costs. */
-function defaultBlockThreads(): number {
-  const cpus = os.availableParallelism();
-  return cpus > 1 ? cpus : 0;
+/**
+ * One worker thread per vCPU beyond the first, which the main thread keeps busy (reading, gunzip, gzip, uploads);
+ * none on a single vCPU, where a thread would only add hand-over costs. Each worker costs 50–60 MiB of RSS, and two
+ * on two vCPUs were no faster than one (docs/PERFORMANCE.md, "Memory").
+ */
+export function defaultBlockThreads(cpus = os.availableParallelism()): number {
+  return Math.max(0, cpus - 1);
 }
 
 export class ConfigError extends Error {

@@ -124,7 +124,7 @@ locals {
     FAILURE_CHECK_BUDGET_SECONDS = "the check's defaults: 420 s, within the function's 540 s"
     FAILURE_CHECK_ACCEPTS_TIME   = "tests and the local demo only: the config refuses it with the Google Cloud adapters"
     FIRESTORE_EMULATOR_HOST      = "read by the Firestore client itself; only tests point it at an emulator"
-    BLOCK_THREADS                = "defaults to one worker thread per vCPU of the instance, which follows the function's cpu setting"
+    BLOCK_THREADS                = "defaults to one worker thread per vCPU beyond the first, which follows the function's cpu setting"
     API_ID_TOKEN_CERTS_URL       = "Google's own certificates for ID tokens; only emulated set-ups publish others"
     GCS_EXPORT_API_TOKEN         = "a shared bearer token for gcs-export serve and emulators; production verifies Google ID tokens"
     STORAGE_EMULATOR_HOST        = "read by the Storage client itself; only tests point it at an emulator"

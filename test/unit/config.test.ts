@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../shared/config';
+import { ConfigError, defaultBlockThreads, loadConfig } from '../../shared/config';
 
 describe('config', () => {
   it('applies defaults when nothing is set', () => {
@@ -192,5 +192,11 @@ describe('config for Google Cloud', () => {
     }
     expect(message).toContain('GCS_EXPORT_KEK');
     expect(message).not.toContain(secret);
+  });
+});
+
+describe('defaultBlockThreads', () => {
+  it('keeps the first vCPU for the main thread: vCPUs − 1 workers, none on one vCPU', () => {
+    expect([1, 2, 4, 8].map((cpus) => defaultBlockThreads(cpus))).toEqual([0, 1, 3, 7]);
   });
 });
