@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { createLocalRuntime } from '../../composition/local';
 import { DEFAULT_UPLOAD_OPTIONS, loadConfig } from '../../config';
 import { registerDestination } from '../../domain/destinations/manage-destinations';
@@ -63,7 +63,8 @@ async function runtimeFor(dataDir: string, options: MeasureOptions = {}) {
     config: { ...config, dataDir, localConcurrency: options.concurrency ?? config.localConcurrency },
     dataDir,
     persistState: true,
-    blockThreads: options.blockThreads ?? 0,
+    // The deployed default (vCPUs − 1 worker threads) unless a measurement asks otherwise.
+    blockThreads: options.blockThreads ?? config.blockThreads,
     ...(destination ? { wrapDestination: () => destination } : {}),
   });
   // By default one chunk holds the whole source, so the figures are those of one writer.
@@ -152,42 +153,53 @@ export function registerBench(program: Command): void {
     .description(
       "peak memory of one chunk's writer for growing chunk sizes (each measured in a fresh process)",
     )
-    .option('--sizes <list>', 'source sizes in MiB, comma-separated', '16,64,256')
+    .option('--sizes <list>', 'source sizes in MiB, comma-separated', '32,256,1024')
     .option(
       '--storage-endpoint <url>',
       'write the destination through @google-cloud/storage to this Cloud Storage JSON API endpoint (an emulator)',
     )
-    .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('jsonl'))
-    .action(async (options: { sizes: string; storageEndpoint?: string; format: ExportFormat }) => {
-      const rows: MemoryFigures[] = [];
+    .option(
+      '--formats <list>',
+      `output formats, comma-separated (${EXPORT_FORMATS.join(', ')})`,
+      EXPORT_FORMATS.join(','),
+    )
+    .action(async (options: { sizes: string; storageEndpoint?: string; formats: string }) => {
+      const formats = options.formats.split(',').map((f) => f.trim());
+      const unknown = formats.filter((f) => !(EXPORT_FORMATS as readonly string[]).includes(f));
+      if (unknown.length) throw new InvalidArgumentError(`--formats: unknown ${unknown.join(', ')}`);
+      const rows: (MemoryFigures & { format: string })[] = [];
       for (const size of options.sizes.split(',').map((s) => positiveInt(s.trim()))) {
+        // One source per size, written once; each format is measured on it in a fresh process.
         const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gcs-export-bench-'));
         try {
           const bytes = await prepare(dataDir, size, options.storageEndpoint);
           const endpoint = options.storageEndpoint ? ['--storage-endpoint', options.storageEndpoint] : [];
-          const output = execFileSync(
-            process.execPath,
-            [
-              '--expose-gc',
-              process.argv[1] ?? '',
-              'bench',
-              'memory-one',
-              dataDir,
-              '--format',
-              options.format,
-              ...endpoint,
-            ],
-            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-          );
-          const row = {
-            sourceMiB: Math.round((bytes / MiB) * 10) / 10,
-            ...(JSON.parse(output.trim().split('\n').pop() ?? '{}') as Omit<MemoryFigures, 'sourceMiB'>),
-          };
-          rows.push(row);
-          process.stdout.write(
-            `source ${row.sourceMiB} MiB → ${row.records} records, ${row.files} files in ${row.seconds} s; ` +
-              `peak RSS ${row.peakRssMiB} MiB, heap ${row.peakHeapMiB} MiB, buffers ${row.peakBuffersMiB} MiB\n`,
-          );
+          for (const format of formats as ExportFormat[]) {
+            const output = execFileSync(
+              process.execPath,
+              [
+                '--expose-gc',
+                process.argv[1] ?? '',
+                'bench',
+                'memory-one',
+                dataDir,
+                '--format',
+                format,
+                ...endpoint,
+              ],
+              { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+            );
+            const row = {
+              format,
+              sourceMiB: Math.round((bytes / MiB) * 10) / 10,
+              ...(JSON.parse(output.trim().split('\n').pop() ?? '{}') as Omit<MemoryFigures, 'sourceMiB'>),
+            };
+            rows.push(row);
+            process.stdout.write(
+              `${format.padEnd(7)} source ${row.sourceMiB} MiB → ${row.records} records, ${row.files} files in ${row.seconds} s; ` +
+                `peak RSS ${row.peakRssMiB} MiB, heap ${row.peakHeapMiB} MiB, buffers ${row.peakBuffersMiB} MiB\n`,
+            );
+          }
         } finally {
           rmSync(dataDir, { recursive: true, force: true });
         }
@@ -203,6 +215,7 @@ export function registerBench(program: Command): void {
     .action(async (dataDir: string, options: { storageEndpoint?: string; format: ExportFormat }) => {
       const figures = await measure(dataDir, {
         format: options.format,
+        requestId: `bench-${path.basename(dataDir)}-${options.format}`,
         ...(options.storageEndpoint ? { storageEndpoint: options.storageEndpoint } : {}),
       });
       process.stdout.write(`${JSON.stringify(figures)}\n`);
