@@ -73,7 +73,10 @@ export function findRoute(method: string, path: string): FoundRoute | ApiRespons
     return apiError('routeNotFound', 'no such resource; paths start with /v1/accounts/{accountId}/');
   return (
     candidates.find((c) => c.route.method === method) ??
-    apiError('methodNotAllowed', `${method} is not allowed here`)
+    apiError(
+      'methodNotAllowed',
+      `this resource takes ${candidates.map((c) => c.route.method).join(', ')} only`,
+    )
   );
 }
 

@@ -90,6 +90,14 @@ describe('API errors repeat no value sent', () => {
     });
   });
 
+  it('answers a method no route takes', async () => {
+    const method = marker().toUpperCase();
+    expect(await send(method, `/v1/accounts/${ACCOUNT}/destinations`, [method])).toMatchObject({
+      status: 405,
+      body: { error: { code: 'methodNotAllowed' } },
+    });
+  });
+
   it('no error answer holds a marker it was sent', () => {
     expect(errors.length).toBeGreaterThan(ROUTES.length);
     const echoes = errors.filter((e) => e.markers.some((m) => e.text.includes(m)));

@@ -155,6 +155,20 @@ function shapeOf(line: string): RegExp {
   return new RegExp(`^${pattern}$`);
 }
 
+describe("ESCALATION.md's failure demo", () => {
+  it('shows the commands test/unit/cli/failure-demo.test.ts runs and checks (whole pipelines, in the whole project)', () => {
+    const suite = readFileSync(path.join(REPO_ROOT, 'test/unit/cli/failure-demo.test.ts'), 'utf8');
+    const run = [...suite.matchAll(/cli\(\s*((?:'[^']*',\s*)+)'--data'/g)].map((m) =>
+      [...(m[1] ?? '').matchAll(/'([^']*)'/g)].map((a) => a[1]).join(' '),
+    );
+    const shown = shownCommands()
+      .filter((s) => s.doc === 'ESCALATION.md' && !s.command.includes('['))
+      .map((s) => s.command);
+    expect(shown.length).toBeGreaterThan(1);
+    expect(shown.filter((command) => !run.includes(command))).toEqual([]);
+  });
+});
+
 describe('the npm scripts the docs show', () => {
   it('are scripts of package.json', () => {
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
