@@ -49,8 +49,11 @@ const BATCH_BYTES = 64 * 1024;
 export class PartSink {
   records = 0;
   uncompressedBytes = 0;
-  private batch: Buffer[] = [];
+  /** Lines waiting for the compressor, copied here: see append(). */
+  private batch: Buffer | undefined;
   private batchBytes = 0;
+  /** Full batches waiting to be sent (append is synchronous; write and flush send them). */
+  private pending: Buffer[] = [];
   private readonly input = new PassThrough();
   private readonly tap = new ChecksumTap();
   private readonly done: Promise<ObjectInfo | undefined>;
@@ -89,22 +92,39 @@ export class PartSink {
       return this.encoder.add(lines, records);
     }
     this.append(lines);
-    if (this.batchBytes >= BATCH_BYTES) await this.flush();
+    if (this.batchBytes >= BATCH_BYTES || this.pending.length > 0) await this.flush();
   }
 
+  /**
+   * Lines are copied into the part's own batch, never kept as views: a partition's lines arrive a few hundred bytes
+   * per block, as views of the block's whole output, and a rare partition's batch would otherwise keep hundreds of
+   * 1 MiB blocks alive until it filled (memory that grew with the chunk: docs/PERFORMANCE.md, "Memory").
+   */
   private append(bytes: Buffer): void {
     this.uncompressedBytes += bytes.length;
-    this.batch.push(bytes);
-    this.batchBytes += bytes.length;
+    let from = 0;
+    while (from < bytes.length) {
+      this.batch ??= Buffer.allocUnsafeSlow(BATCH_BYTES);
+      const copied = bytes.copy(this.batch, this.batchBytes, from);
+      this.batchBytes += copied;
+      from += copied;
+      if (this.batchBytes === BATCH_BYTES && from < bytes.length) this.pending.push(this.take());
+    }
+  }
+
+  private take(): Buffer {
+    const full = (this.batch as Buffer).subarray(0, this.batchBytes);
+    this.batch = undefined;
+    this.batchBytes = 0;
+    return full;
   }
 
   private async flush(): Promise<void> {
-    if (this.batch.length === 0) return;
     // Fewer, larger writes: each write to the compressor is a round trip to zlib's thread.
-    const text = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.batchBytes);
-    this.batch = [];
-    this.batchBytes = 0;
-    await this.send(text);
+    if (this.batchBytes > 0) this.pending.push(this.take());
+    const pending = this.pending;
+    this.pending = [];
+    for (const batch of pending) await this.send(batch);
   }
 
   private async send(data: Buffer): Promise<void> {
