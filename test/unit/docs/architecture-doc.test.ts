@@ -85,7 +85,6 @@ const WITHOUT_OWN_TEST: Record<string, string> = {
   'shared/domain/output/csv-format.ts': 'test/unit/domain/output/columnar-formats.test.ts',
   'shared/domain/output/manifest.ts': 'test/unit/domain/export/pipeline.test.ts',
   'shared/domain/output/parquet-format.ts': 'test/unit/domain/output/columnar-formats.test.ts',
-  'shared/domain/output/part-sink.ts': 'test/unit/domain/output/partition-writer.test.ts',
   'shared/domain/output/partition-spill.ts': 'test/unit/domain/output/partition-writer.test.ts',
   'shared/domain/output/record-fields.ts': 'test/unit/domain/output/columnar-formats.test.ts',
   'shared/domain/output/row-shape.ts': 'test/unit/domain/output/columnar-formats.test.ts',
