@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -132,8 +132,8 @@ export async function measure(
   sample();
   await runtime.close();
   const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
-  // The kernel's high-water mark catches peaks between samples; maxRSS is in KiB.
-  const maxRss = Math.max(peak.rss, process.resourceUsage().maxRSS * 1024);
+  // The kernel's high-water mark catches peaks between samples.
+  const maxRss = Math.max(peak.rss, peakRssBytes() ?? 0);
   return {
     records: summary.records,
     files: summary.files,
@@ -143,6 +143,21 @@ export async function measure(
     peakHeapMiB: mib(peak.heap),
     peakBuffersMiB: mib(peak.buffers),
   };
+}
+
+/**
+ * This process's peak RSS as the kernel counts it: VmHWM, the high-water mark of its own address space. Not
+ * getrusage's maxRSS, which on Linux keeps the RSS the process had before exec — the forked copy of its parent: a
+ * measuring child spawned by a parent that had just generated 1 GiB of source reported the parent's 336 MiB, whatever
+ * it did itself. Undefined where /proc is absent.
+ */
+export function peakRssBytes(): number | undefined {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function registerBench(program: Command): void {

@@ -22,8 +22,8 @@ import { claimChunk, completeChunk, loadRun, planOf } from './run-state';
 import { formatGcsUri } from '../source/gcs-uri';
 import type { ChunkObservation, RunSchema } from '../output/run-schema';
 import { combineObservations } from '../output/run-schema';
-import { csvEncoder } from '../output/csv-format';
-import { DEFAULT_PARQUET_OPTIONS, ParquetPartEncoder, RowGroupBudget } from '../output/parquet-format';
+import type { ChunkFormat } from './chunk-format';
+import { chunkFormat } from './chunk-format';
 import { needsRunSchema, runSchemaFor } from './run-schema-phase';
 import {
   classified,
@@ -35,12 +35,6 @@ import {
 export type ChunkOutcome =
   | { status: 'written'; files: number; counts: ChunkCounts; finalised: boolean }
   | { status: 'skipped'; why: string; finalised?: boolean };
-
-const CONTENT_TYPES = {
-  jsonl: 'application/x-ndjson',
-  csv: 'text/csv',
-  parquet: 'application/vnd.apache.parquet',
-};
 
 interface ChunkJob {
   ctx: ExportContext;
@@ -193,37 +187,13 @@ async function processSlices(job: ChunkJob): Promise<void> {
   }
 }
 
-/** What the run's format needs: the block output (CSV rows), the CSV header, the Parquet encoder, gzip or not. */
-function formatOf(run: RunDoc, schema: RunSchema | undefined) {
-  const { format, compression } = run.request;
-  if (format === 'jsonl' || !schema) return { gzip: compression === 'gzip' };
-  if (format === 'csv') {
-    const output: BlockOutput = { kind: 'csv', columns: schema.columns };
-    return { output, header: csvEncoder(schema.columns).header, gzip: compression === 'gzip' };
-  }
-  // Parquet compresses its pages itself (SNAPPY; `compression: none` leaves them uncompressed).
-  const options = {
-    ...DEFAULT_PARQUET_OPTIONS,
-    codec: compression === 'gzip' ? 'SNAPPY' : 'UNCOMPRESSED',
-  } as const;
-  const budget = new RowGroupBudget(PARQUET_BUFFER_BYTES);
-  return {
-    gzip: false,
-    columnar: (send: (bytes: Buffer) => Promise<void>) =>
-      new ParquetPartEncoder(schema.columns, send, budget, options),
-  };
-}
-
-/** The JSON text all Parquet parts of one chunk may buffer before the largest writes its row group early. */
-const PARQUET_BUFFER_BYTES = 16 * 1024 * 1024;
-
 function partitionWriter(
   ctx: ExportContext,
   run: RunDoc,
   chunk: ChunkDoc,
   destination: BucketStore,
   bucket: string,
-  format: ReturnType<typeof formatOf>,
+  format: ChunkFormat,
 ) {
   const { request } = run;
   const extension = fileExtension(request.format, request.compression);
@@ -242,12 +212,12 @@ function partitionWriter(
         store: destination,
         bucket,
         name,
-        contentType: format.gzip ? 'application/gzip' : CONTENT_TYPES[request.format],
+        contentType: format.contentType,
         gzip: format.gzip,
         classify,
         ...(existing ? { existing } : {}),
-        ...('header' in format ? { header: format.header } : {}),
-        ...('columnar' in format ? { columnar: format.columnar } : {}),
+        ...(format.header === undefined ? {} : { header: format.header }),
+        ...(format.columnar ? { columnar: format.columnar } : {}),
       });
     },
   });
@@ -281,10 +251,10 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
 
   const destinationDoc = await getDestination(ctx.state, run.accountId, run.destinationId);
   const destination = await ctx.destinations.forDestination(destinationDoc);
-  const format = formatOf(run, schema);
+  const format = chunkFormat(run.request, schema);
   const writer = partitionWriter(ctx, run, chunk, destination, destinationDoc.bucket, format);
   const job = chunkJob(ctx, run, chunk, {
-    output: format.output,
+    output: format.blockOutput,
     writer,
     quarantine: ctx.quarantine.open(runId, index),
   });

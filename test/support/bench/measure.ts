@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
-import { measure } from '../../../shared/cli/commands/bench';
+import { measure, peakRssBytes } from '../../../shared/cli/commands/bench';
 import { LocalBucketStore } from '../../../shared/adapters/local/local-bucket-store';
 import { planChunks } from '../../../shared/domain/source/plan-chunks';
 import { listSource, newlineFinder } from '../../../shared/domain/source/list-source';
@@ -18,7 +18,9 @@ export const SOURCE_DIR = ['buckets', 'bench-source', 'src'];
 /** gzip level of the parts (part-sink.ts), and so of the limit. */
 const GZIP_LEVEL = 6;
 
-const peakRssMiB = (): number => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+// VmHWM, not getrusage's maxRSS, which keeps the forked parent's RSS across exec (shared/cli/commands/bench.ts).
+const peakRssMiB = (): number =>
+  Math.round(((peakRssBytes() ?? process.resourceUsage().maxRSS * 1024) / 1024 / 1024) * 10) / 10;
 
 function sourceFiles(dataDir: string): string[] {
   const dir = path.join(dataDir, ...SOURCE_DIR);
