@@ -30,7 +30,7 @@ const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache
 function answer(response: ApiResponse, extra: Record<string, string> = {}): ApiHttpResponse {
   return {
     status: response.status,
-    headers: { ...JSON_HEADERS, ...extra },
+    headers: { ...JSON_HEADERS, ...response.headers, ...extra },
     ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
   };
 }
@@ -85,17 +85,23 @@ export async function serveApiHttp(
     const found = findRoute(request.method, path);
     if (!('route' in found)) return done(answer(found), { caller: check.caller.id });
 
-    const body = await readJsonBody(request.body, request.headers);
+    const body = await readJsonBody(request.body, request.headers, found.route.mediaType);
     if (!body.ok) {
       // The kind of problem only: the body may hold a private key.
       log.warn('api request body refused', { code: body.code, path });
       return done(answer(apiError(body.code, body.message), { Connection: 'close' }), { code: body.code });
     }
+    const ifMatch = header(request.headers, 'if-match');
     const response = await runRoute(runtime, found, {
       query: Object.fromEntries(url.searchParams),
       body: body.value,
+      ...(ifMatch === undefined ? {} : { ifMatch }),
     });
-    return done(answer(response), { caller: check.caller.id, route: found.route.path });
+    const answered = answer(response);
+    // HEAD: GET's status and headers, no body (RFC 9110 §9.3.2).
+    const sent =
+      request.method === 'HEAD' ? { status: answered.status, headers: answered.headers } : answered;
+    return done(sent, { caller: check.caller.id, route: found.route.path });
   } catch (error) {
     log.error('api request failed', { error: error instanceof Error ? error.name : 'unknown' });
     return done(answer(apiError('unexpected', 'internal error')));

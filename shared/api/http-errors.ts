@@ -6,6 +6,8 @@ import type { Logger } from '../ports/logger.port';
 export interface ApiResponse {
   status: number;
   body?: unknown;
+  /** Headers of the answer beyond the content type (ETag, Location, Allow). */
+  headers?: Record<string, string>;
 }
 
 /** `{"error": {status, code, message, ...}}` with the status the error catalogue gives the code. */

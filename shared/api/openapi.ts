@@ -63,8 +63,22 @@ function parameters(route: Route, components: Components): Json[] {
   }));
   const query = route.query ? components.resolve(components.ref(route.query, 'input')) : undefined;
   const properties = (query?.properties ?? {}) as Record<string, Json>;
+  const ifMatch = route.ifMatch
+    ? [
+        {
+          name: 'If-Match',
+          in: 'header',
+          required: false,
+          description:
+            'Optional. The ETag of the version this write expects; 412 preconditionFailed when the resource ' +
+            'changed since. Without it the write is unconditional.',
+          schema: { type: 'string', maxLength: 1024 },
+        },
+      ]
+    : [];
   return [
     ...path,
+    ...ifMatch,
     ...Object.entries(properties).map(([name, schema]) => {
       const { description, ...rest } = schema;
       return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: rest };
@@ -97,6 +111,14 @@ function operation(route: Route, components: Components): Json {
   const ok = route.ok.schema
     ? { content: { 'application/json': { schema: components.ref(route.ok.schema, 'output') } } }
     : {};
+  const headers = {
+    ...(route.etag
+      ? { ETag: { description: 'The version of the resource, for If-Match.', schema: { type: 'string' } } }
+      : {}),
+    ...(route.location
+      ? { Location: { description: 'The path of the resource created.', schema: { type: 'string' } } }
+      : {}),
+  };
   return {
     operationId: `${route.method.toLowerCase()}${route.path.replace(/\/:?(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, '')}`,
     summary: route.summary,
@@ -106,12 +128,18 @@ function operation(route: Route, components: Components): Json {
       ? {
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: components.ref(route.body, 'input') } },
+            content: {
+              [route.mediaType ?? 'application/json']: { schema: components.ref(route.body, 'input') },
+            },
           },
         }
       : {}),
     responses: {
-      [String(route.ok.status)]: { description: route.ok.description, ...ok },
+      [String(route.ok.status)]: {
+        description: route.ok.description,
+        ...(Object.keys(headers).length ? { headers } : {}),
+        ...ok,
+      },
       ...errorResponses(route, components),
     },
   };

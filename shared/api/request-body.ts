@@ -123,10 +123,14 @@ async function collect(
  * decompression, and a failure says what kind of problem it was without a byte of the body (it may hold a key).
  * No body at all is `undefined`.
  */
-export async function readJsonBody(stream: Readable, headers: IncomingHttpHeaders): Promise<BodyResult> {
+export async function readJsonBody(
+  stream: Readable,
+  headers: IncomingHttpHeaders,
+  mediaType: 'application/json' | 'application/merge-patch+json' = 'application/json',
+): Promise<BodyResult> {
   if (!hasBody(headers)) return { ok: true, value: undefined };
   const type = (header(headers, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json') return fail('unsupportedMediaType', 'the body must be application/json');
+  if (type !== mediaType) return fail('unsupportedMediaType', `the body must be ${mediaType}`);
   const bytes = await readBounded(stream, headers);
   if (!Buffer.isBuffer(bytes)) return bytes;
   if (bytes.length === 0) return { ok: true, value: undefined };

@@ -6,6 +6,7 @@ import type { z } from '../domain/zod';
 import type { ApiResponse } from './http-errors';
 import { MAX_BODY_DEPTH, nestedDeeperThan } from './request-body';
 import { apiError, errorResponse } from './http-errors';
+import { etagOf } from './etags';
 import type { Route } from './routes';
 import { ROUTES } from './routes';
 
@@ -15,6 +16,8 @@ export interface ApiRequest {
   /** Query parameters; a repeated one keeps its last value. */
   query?: Record<string, string>;
   body: unknown;
+  /** The If-Match header, when sent. */
+  ifMatch?: string;
 }
 
 /** A path segment decoded, or undefined when its percent-encoding is malformed. */
@@ -71,13 +74,18 @@ export function findRoute(method: string, path: string): FoundRoute | ApiRespons
   });
   if (candidates.length === 0)
     return apiError('routeNotFound', 'no such resource; paths start with /v1/accounts/{accountId}/');
-  return (
-    candidates.find((c) => c.route.method === method) ??
-    apiError(
-      'methodNotAllowed',
-      `this resource takes ${candidates.map((c) => c.route.method).join(', ')} only`,
-    )
-  );
+  // HEAD is answered for every GET route, as GET without its body (RFC 9110 §9.3.2).
+  const wanted = method === 'HEAD' ? 'GET' : method;
+  const found = candidates.find((c) => c.route.method === wanted);
+  if (found) return found;
+  const allow = allowed(candidates.map((c) => c.route.method));
+  const refused = apiError('methodNotAllowed', `this resource takes ${allow} only`);
+  return { ...refused, headers: { Allow: allow } };
+}
+
+/** The Allow header of a resource (RFC 9110 §10.2.1): its methods, and HEAD wherever GET is. */
+function allowed(methods: string[]): string {
+  return [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
 }
 
 function parseInput<T>(
@@ -110,7 +118,7 @@ export async function routeApiRequest(runtime: ServiceRuntime, request: ApiReque
 export async function runRoute(
   runtime: ServiceRuntime,
   { route, params }: FoundRoute,
-  request: Pick<ApiRequest, 'query' | 'body'>,
+  request: Pick<ApiRequest, 'query' | 'body' | 'ifMatch'>,
 ): Promise<ApiResponse> {
   const log = runtime.ctx.logger.child({
     ...(params.accountId ? { accountId: params.accountId } : {}),
@@ -123,9 +131,16 @@ export async function runRoute(
       params,
       query: query as Record<string, string | undefined>,
       body,
+      ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
     });
     const { schema } = route.ok;
-    return schema ? { status: route.ok.status, body: schema.parse(result) } : { status: route.ok.status };
+    if (!schema) return { status: route.ok.status };
+    const shaped: unknown = schema.parse(result);
+    const headers: Record<string, string> = {
+      ...(route.etag ? { ETag: etagOf(route.etag(shaped)) } : {}),
+      ...(route.location ? { Location: route.location({ params, query: {}, body }, shaped) } : {}),
+    };
+    return { status: route.ok.status, body: shaped, ...(Object.keys(headers).length ? { headers } : {}) };
   } catch (error) {
     return errorResponse(error, log);
   }

@@ -5,8 +5,10 @@ import {
   getDestination,
   listDestinations,
   registerDestination,
+  renameDestination,
   rotateDestinationKey,
 } from '../domain/destinations/manage-destinations';
+import type { Precondition } from '../domain/destinations/manage-destinations';
 import { publicDestination } from '../domain/destinations/destination.schema';
 import { rewrapKeys } from '../domain/destinations/rewrap-keys';
 import type { ErrorCode } from '../domain/error-codes';
@@ -17,6 +19,7 @@ import * as api from './schemas';
 import { openPageToken, sealPage } from './page-tokens';
 import { exportRuns, exportStatus, listExports, runFiles, runStatus } from './status';
 import { withPublicFailures } from './public-view';
+import { requireMatch } from './etags';
 
 export interface RouteInput {
   /** Path parameters (`:name` segments), each a valid id. */
@@ -25,16 +28,26 @@ export interface RouteInput {
   query: Record<string, string | undefined>;
   /** The body, parsed by the route's `body` schema. */
   body: unknown;
+  /** The If-Match header, for routes that honour it. */
+  ifMatch?: string;
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Absolute path; `:name` segments are ids. Every account route starts with /v1/accounts/:accountId/. */
   path: string;
   summary: string;
   description?: string;
   query?: z.ZodType;
   body?: z.ZodType;
+  /** The body's media type (application/json when absent). */
+  mediaType?: 'application/merge-patch+json';
+  /** The route honours If-Match (optional: without it the write is unconditional; a mismatch is 412). */
+  ifMatch?: true;
+  /** The answer is one resource: the representation its ETag is computed from (the same as its GET's). */
+  etag?: (body: unknown) => unknown;
+  /** A 201's Location: the path of the resource created. */
+  location?: (input: RouteInput, body: unknown) => string;
   /** The success answer: its status, and the schema that shapes (and documents) its body. */
   ok: { status: number; description: string; schema?: z.ZodType };
   /** Codes this route answers with beyond the ones every route may (documented in the OpenAPI document). */
@@ -76,6 +89,15 @@ const PROBE_ERRORS = [
 
 const A = '/v1/accounts/:accountId';
 
+/** A destination as its GET shows it: what its ETag is computed from, whichever route answered it. */
+const destinationView = (body: unknown): unknown => api.destinationSchema.parse(body);
+/** If-Match checked against the destination as it is when the write happens. */
+const matching =
+  (input: RouteInput): Precondition =>
+  (current) =>
+    requireMatch(input.ifMatch, destinationView(current));
+const itself = (body: unknown): unknown => body;
+
 /**
  * Every route of the management API, the one table the router, the CLI and the OpenAPI document read. Account
  * routes act inside their account: ids are looked up under it, so another account's data is simply not found.
@@ -108,6 +130,9 @@ export const ROUTES: readonly Route[] = [
       schema: api.checkedDestinationSchema,
     },
     errors: ['invalidDestination', 'destinationExists', 'nicknameTaken', ...PROBE_ERRORS],
+    etag: destinationView,
+    location: (input, body) =>
+      `/v1/accounts/${account(input)}/destinations/${(body as { destinationId: string }).destinationId}`,
     handle: (rt, input) => {
       const { key, destinationId, ...fields } = input.body as z.output<typeof api.newDestinationBody>;
       return registerDestination(
@@ -123,6 +148,7 @@ export const ROUTES: readonly Route[] = [
     summary: 'One destination',
     ok: { status: 200, description: 'The destination', schema: api.destinationSchema },
     errors: ['destinationNotFound'],
+    etag: destinationView,
     handle: async (rt, input) =>
       publicDestination(await getDestination(rt.ctx.state, account(input), param(input, 'destinationId'))),
   },
@@ -132,14 +158,40 @@ export const ROUTES: readonly Route[] = [
     summary: 'Replace the key (after probing the bucket with the new one)',
     body: api.rotateKeyBody,
     ok: { status: 200, description: 'The new key is in use', schema: api.checkedDestinationSchema },
-    errors: ['destinationNotFound', 'invalidKey', ...PROBE_ERRORS],
+    errors: ['destinationNotFound', 'invalidKey', 'preconditionFailed', ...PROBE_ERRORS],
+    ifMatch: true,
+    etag: destinationView,
     handle: (rt, input) =>
       rotateDestinationKey(
         rt.destinationDeps,
         account(input),
         param(input, 'destinationId'),
         (input.body as z.output<typeof api.rotateKeyBody>).key,
+        matching(input),
       ),
+  },
+  {
+    method: 'PATCH',
+    path: `${A}/destinations/:destinationId`,
+    summary: 'Rename a destination (JSON Merge Patch)',
+    description:
+      'An RFC 7396 merge patch (application/merge-patch+json) of the destination; only `nickname` can change ' +
+      'today, unique within the account as on create. An empty patch changes nothing.',
+    body: api.destinationPatchBody,
+    mediaType: 'application/merge-patch+json',
+    ok: { status: 200, description: 'The destination after the patch', schema: api.destinationSchema },
+    errors: ['destinationNotFound', 'invalidDestination', 'nicknameTaken', 'preconditionFailed'],
+    ifMatch: true,
+    etag: destinationView,
+    handle: async (rt, input) => {
+      const { nickname } = input.body as z.output<typeof api.destinationPatchBody>;
+      const id = param(input, 'destinationId');
+      if (nickname !== undefined)
+        return renameDestination(rt.ctx, account(input), id, nickname, matching(input));
+      const current = publicDestination(await getDestination(rt.ctx.state, account(input), id));
+      matching(input)(current);
+      return current;
+    },
   },
   {
     method: 'POST',
@@ -162,8 +214,10 @@ export const ROUTES: readonly Route[] = [
     path: `${A}/destinations/:destinationId`,
     summary: 'Delete the destination and its key',
     ok: { status: 204, description: 'Deleted' },
-    errors: ['destinationNotFound'],
-    handle: (rt, input) => deleteDestination(rt.ctx.state, account(input), param(input, 'destinationId')),
+    errors: ['destinationNotFound', 'preconditionFailed'],
+    ifMatch: true,
+    handle: (rt, input) =>
+      deleteDestination(rt.ctx.state, account(input), param(input, 'destinationId'), matching(input)),
   },
   {
     method: 'GET',
@@ -183,6 +237,7 @@ export const ROUTES: readonly Route[] = [
     summary: 'One export: status, health, notices and its recent runs',
     ok: { status: 200, description: 'The export', schema: api.exportDetailSchema },
     errors: ['exportNotFound'],
+    etag: itself,
     handle: async (rt, input) => {
       const status = await exportStatus(rt.ctx, account(input), param(input, 'exportId'));
       const recent = await exportRuns(rt.ctx, account(input), param(input, 'exportId'), { pageSize: 10 });
@@ -221,6 +276,7 @@ export const ROUTES: readonly Route[] = [
     summary: 'One run: status, counts and its first page of files',
     ok: { status: 200, description: 'The run', schema: api.runDetailSchema },
     errors: ['runNotFound'],
+    etag: itself,
     handle: async (rt, input) => {
       const run = await runStatus(rt.ctx, account(input), param(input, 'runId'));
       // Its first page of files continues at …/runs/{runId}/files: the token is sealed for that list.

@@ -34,6 +34,17 @@ export const newDestinationBody = z
   })
   .meta({ id: 'NewDestination' });
 
+/** RFC 7396: a member left out is unchanged; the nickname cannot be removed (null is refused). */
+export const destinationPatchBody = z
+  .strictObject({
+    nickname: z
+      .string()
+      .max(200)
+      .optional()
+      .meta({ description: 'Unique within the account (case-insensitive).' }),
+  })
+  .meta({ id: 'DestinationPatch' });
+
 export const rotateKeyBody = z.strictObject({ key: keyInputSchema }).meta({ id: 'KeyRotation' });
 
 export const pageQuerySchema = z

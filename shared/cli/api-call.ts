@@ -15,15 +15,31 @@ const errorBodySchema = z.object({
  */
 export async function callApi(
   runtime: ServiceRuntime,
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
-  options: { query?: Record<string, string | undefined>; body?: unknown } = {},
+  options: { query?: Record<string, string | undefined>; body?: unknown; ifMatch?: string } = {},
 ): Promise<unknown> {
+  return (await callApiAnswer(runtime, method, path, options)).body;
+}
+
+/** callApi with the answer's headers (ETag, Location). */
+export async function callApiAnswer(
+  runtime: ServiceRuntime,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  options: { query?: Record<string, string | undefined>; body?: unknown; ifMatch?: string } = {},
+): Promise<{ body: unknown; headers: Record<string, string> }> {
   const query = Object.fromEntries(
     Object.entries(options.query ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
-  const response = await routeApiRequest(runtime, { method, path, query, body: options.body });
-  if (response.status < 400) return response.body;
+  const response = await routeApiRequest(runtime, {
+    method,
+    path,
+    query,
+    body: options.body,
+    ...(options.ifMatch === undefined ? {} : { ifMatch: options.ifMatch }),
+  });
+  if (response.status < 400) return { body: response.body, headers: response.headers ?? {} };
   const parsed = errorBodySchema.safeParse(response.body);
   const code = parsed.success && isErrorCode(parsed.data.error.code) ? parsed.data.error.code : 'unexpected';
   const message = parsed.success ? parsed.data.error.message : `the API answered ${response.status}`;

@@ -117,6 +117,11 @@ export const ERROR_CODES = {
   },
   exportNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such export in this account' },
   runNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such run in this account' },
+  preconditionFailed: {
+    kind: 'input',
+    httpStatus: 412,
+    meaning: 'If-Match names no current version of the resource: read it again, then retry',
+  },
   methodNotAllowed: { kind: 'input', httpStatus: 405, meaning: 'the route exists, the method does not' },
   bodyTooLarge: {
     kind: 'input',

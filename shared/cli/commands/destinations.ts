@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { registerDestination } from '../../domain/destinations/manage-destinations';
 import type { z } from '../../domain/zod';
 import type { checkedDestinationSchema, destinationSchema } from '../../api/schemas';
-import { accountPath, callApi } from '../api-call';
+import { accountPath, callApi, callApiAnswer } from '../api-call';
 import type { CommonOptions } from '../runtime';
 import { printResult, withRuntime } from '../runtime';
 import { UsageError } from '../usage-error';
@@ -38,8 +38,17 @@ const withWarnings = (d: Checked): string =>
 
 const options = <T extends CommonOptions>(command: Command): T => command.optsWithGlobals<T>();
 
+interface IfMatchOptions extends AccountOptions {
+  ifMatch?: string;
+}
+
+const IF_MATCH = [
+  '--if-match <etag>',
+  'only if the destination is still at this ETag (as `show` prints it)',
+] as const;
+
 /**
- * `destinations add|list|show|validate|rotate-key|remove`: the management API's destination routes, run in-process
+ * `destinations add|list|show|validate|rotate-key|rename|remove`: the management API's destination routes, run in-process
  * on the local data folder (same routes, same answers; `--json` prints the API's body).
  */
 export function registerDestinations(program: Command): void {
@@ -98,10 +107,11 @@ export function registerDestinations(program: Command): void {
 
   one('show', 'one destination').action(async (id: string, _o: unknown, command: Command) => {
     const o = options<AccountOptions>(command);
-    const shown = (await withRuntime(o, (runtime) =>
-      callApi(runtime, 'GET', accountPath(o.account, 'destinations', id)),
-    )) as Destination;
-    printResult(o, describe(shown), shown);
+    const answer = await withRuntime(o, (runtime) =>
+      callApiAnswer(runtime, 'GET', accountPath(o.account, 'destinations', id)),
+    );
+    const shown = answer.body as Destination;
+    printResult(o, `${describe(shown)}\netag ${answer.headers.ETag ?? ''}`, shown);
   });
 
   one('validate', 'probe the bucket with the stored key now').action(
@@ -116,13 +126,31 @@ export function registerDestinations(program: Command): void {
 
   one('rotate-key', 'replace the key (the bucket is probed with the new one first)')
     .requiredOption('--key <file>', 'the new service-account key JSON')
+    .option(...IF_MATCH)
     .action(async (id: string, _o: unknown, command: Command) => {
-      const o = options<AccountOptions & { key: string }>(command);
+      const o = options<IfMatchOptions & { key: string }>(command);
       const key = await readFile(o.key, 'utf8');
       const rotated = (await withRuntime(o, (runtime) =>
-        callApi(runtime, 'PUT', accountPath(o.account, 'destinations', id, 'key'), { body: { key } }),
+        callApi(runtime, 'PUT', accountPath(o.account, 'destinations', id, 'key'), {
+          body: { key },
+          ...(o.ifMatch === undefined ? {} : { ifMatch: o.ifMatch }),
+        }),
       )) as Checked;
       printResult(o, withWarnings(rotated), rotated);
+    });
+
+  one('rename', 'change the nickname (unique in the account)')
+    .requiredOption('--nickname <name>', 'the new nickname')
+    .option(...IF_MATCH)
+    .action(async (id: string, _o: unknown, command: Command) => {
+      const o = options<IfMatchOptions & { nickname: string }>(command);
+      const renamed = (await withRuntime(o, (runtime) =>
+        callApi(runtime, 'PATCH', accountPath(o.account, 'destinations', id), {
+          body: { nickname: o.nickname },
+          ...(o.ifMatch === undefined ? {} : { ifMatch: o.ifMatch }),
+        }),
+      )) as Destination;
+      printResult(o, describe(renamed), renamed);
     });
 
   one('remove', 'delete the destination and its key')
@@ -130,12 +158,15 @@ export function registerDestinations(program: Command): void {
       '--force',
       'remove it even while exports still write to it (their runs then fail: destinationDeleted)',
     )
+    .option(...IF_MATCH)
     .action(async (id: string, _o: unknown, command: Command) => {
-      const o = options<AccountOptions & { force?: boolean }>(command);
+      const o = options<IfMatchOptions & { force?: boolean }>(command);
       const users = await withRuntime(o, async (runtime) => {
         const using = await exportsUsing(runtime, o.account, id);
         if (using.length === 0 || o.force)
-          await callApi(runtime, 'DELETE', accountPath(o.account, 'destinations', id));
+          await callApi(runtime, 'DELETE', accountPath(o.account, 'destinations', id), {
+            ...(o.ifMatch === undefined ? {} : { ifMatch: o.ifMatch }),
+          });
         return using;
       });
       const named = `export${users.length === 1 ? '' : 's'} ${users.join(', ')}`;

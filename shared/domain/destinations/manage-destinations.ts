@@ -38,6 +38,11 @@ export const newDestinationSchema = z.strictObject({
 export type NewDestination = z.infer<typeof newDestinationSchema>;
 
 export type PublicDestination = ReturnType<typeof publicDestination>;
+/**
+ * A check of the destination as it is now, run inside the write's transaction (the API's If-Match): it throws to
+ * refuse the write.
+ */
+export type Precondition = (current: PublicDestination) => void;
 /** A destination just saved or checked, with what the probe wants the customer to know. */
 export type CheckedDestination = PublicDestination & { warnings: ProbeWarning[] };
 
@@ -62,11 +67,14 @@ const nicknameKey = (nickname: string): string => nickname.trim().normalize('NFC
 const nicknameClaimPath = (accountId: string, nickname: string): string =>
   `destinationNicknames/${accountScopedId(accountId, sha256Hex(nicknameKey(nickname)).slice(0, 32))}`;
 const nicknameClaimSchema = z.object({ destinationId: z.string() });
+/** A claim given up by a rename (transactions cannot delete): it names no destination. */
+const FREED = '';
 
 async function claimedBy(tx: StateTransaction, accountId: string, nickname: string) {
   const claim = await tx.get(nicknameClaimPath(accountId, nickname));
   if (claim === undefined) return undefined;
   const { destinationId } = nicknameClaimSchema.parse(claim);
+  if (destinationId === FREED) return undefined;
   return (await tx.get(paths.destination(accountId, destinationId))) === undefined
     ? undefined
     : destinationId;
@@ -184,9 +192,12 @@ export async function rotateDestinationKey(
   accountId: string,
   destinationId: string,
   keyText: string,
+  precondition: Precondition = () => undefined,
 ): Promise<CheckedDestination> {
   const current = await getDestination(deps.state, accountId, destinationId);
   const key = parseKeyOrThrow(keyText);
+  // Refused before the probe, and again in the transaction: a write between the two is caught there.
+  precondition(publicDestination(current));
   const probe = await checkBucket(deps, current, canonicalKeyText(key), key.client_email);
   const path = paths.destination(accountId, destinationId);
   const version = (current.key?.version ?? 0) + 1;
@@ -196,6 +207,7 @@ export async function rotateDestinationKey(
     const data = await tx.get(path);
     if (data === undefined) throw inputError('destinationNotFound', 'the destination was deleted');
     const latest = parseDocument(destinationDocSchema, path, data);
+    precondition(publicDestination(latest));
     // Two rotations at once: the version shown to the customer still only grows.
     const next = { ...sealed, version: Math.max(version, (latest.key?.version ?? 0) + 1) };
     tx.update(path, { key: next, updatedAt });
@@ -220,11 +232,54 @@ export async function deleteDestination(
   state: StateStore,
   accountId: string,
   destinationId: string,
+  precondition: Precondition = () => undefined,
 ): Promise<void> {
   const current = await getDestination(state, accountId, destinationId);
+  precondition(publicDestination(current));
   await state.delete(paths.destination(accountId, destinationId));
   const claim = nicknameClaimPath(accountId, current.nickname);
   const holder = await state.get(claim);
   if (holder !== undefined && nicknameClaimSchema.parse(holder).destinationId === destinationId)
     await state.delete(claim);
+}
+
+/**
+ * Renames a destination: the new nickname is claimed and the old one freed in the same transaction as the change,
+ * so nicknames stay unique per account (as on create).
+ */
+export async function renameDestination(
+  deps: Pick<DestinationDeps, 'state' | 'clock'>,
+  accountId: string,
+  destinationId: string,
+  nickname: string,
+  precondition: Precondition = () => undefined,
+): Promise<PublicDestination> {
+  const parsed = parseWithSchema(newDestinationSchema.shape.nickname, nickname);
+  if (!parsed.ok)
+    throw inputError('invalidDestination', `nickname: ${parsed.violations.join('; ')}`, {
+      violations: parsed.violations.map((v) => `nickname: ${v}`),
+    });
+  await getDestination(deps.state, accountId, destinationId);
+  const path = paths.destination(accountId, destinationId);
+  const updatedAt = deps.clock.now().toISOString();
+  return deps.state.transaction(async (tx) => {
+    const data = await tx.get(path);
+    if (data === undefined) throw inputError('destinationNotFound', 'the destination was deleted');
+    const latest = parseDocument(destinationDocSchema, path, data);
+    precondition(publicDestination(latest));
+    if (latest.nickname === parsed.value) return publicDestination(latest);
+    const holder = await claimedBy(tx, accountId, parsed.value);
+    if (holder !== undefined && holder !== destinationId) throw nicknameTaken();
+    const oldClaim = nicknameClaimPath(accountId, latest.nickname);
+    const newClaim = nicknameClaimPath(accountId, parsed.value);
+    if (oldClaim !== newClaim) {
+      const old = await tx.get(oldClaim);
+      // Freed by pointing it at no destination: a claim whose destination is gone is free (claimedBy).
+      if (old !== undefined && nicknameClaimSchema.parse(old).destinationId === destinationId)
+        tx.set(oldClaim, { destinationId: FREED });
+    }
+    tx.set(newClaim, { destinationId });
+    tx.update(path, { nickname: parsed.value, updatedAt });
+    return publicDestination({ ...latest, nickname: parsed.value, updatedAt });
+  });
 }

@@ -39,6 +39,7 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
     return {
       status: response.status,
       type: response.headers.get('content-type'),
+      headers: response.headers,
       body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> | undefined,
       text,
     };
@@ -229,5 +230,44 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
     const rotate = await raw('PUT', `${account}/destinations/${DESTINATION}/key`, `{"key":${deep}}`);
     expect(rotate.status).toBe(400);
     expect(rotate.text).not.toContain('"a"');
+  });
+
+  it('speaks ETag, If-Match, Location, merge patches, HEAD and Allow over HTTP', async () => {
+    const created = await call('POST', `${account}/destinations`, {
+      body: {
+        destinationId: 'dst-http',
+        nickname: 'Over HTTP',
+        bucket: 'customer-bucket',
+        key: serviceAccountKey(),
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe(`${account}/destinations/dst-http`);
+    const tag = created.headers.get('etag') ?? '';
+    expect(tag).toMatch(/^"[\w-]+"$/);
+
+    const head = await call('HEAD', `${account}/destinations/dst-http`);
+    expect(head).toMatchObject({ status: 200, text: '' });
+    expect(head.headers.get('etag')).toBe(tag);
+
+    const path = `${account}/destinations/dst-http`;
+    const asJson = await call('PATCH', path, { body: { nickname: 'Renamed' } });
+    expect(asJson).toMatchObject({ status: 415, body: { error: { code: 'unsupportedMediaType' } } });
+    const patch = (ifMatch: string) =>
+      call('PATCH', path, {
+        body: { nickname: 'Renamed' },
+        headers: { 'content-type': 'application/merge-patch+json', 'if-match': ifMatch },
+      });
+    expect(await patch('"stale"')).toMatchObject({
+      status: 412,
+      body: { error: { code: 'preconditionFailed' } },
+    });
+    const renamed = await patch(tag);
+    expect(renamed).toMatchObject({ status: 200, body: { nickname: 'Renamed' } });
+    expect(renamed.headers.get('etag')).not.toBe(tag);
+
+    const wrong = await call('PUT', `${account}/destinations`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, POST, HEAD');
   });
 });

@@ -69,6 +69,52 @@ describe('gcs-export destinations|exports|runs|keys (the API routes on the data 
     expect(gone.stderr).toMatch(/destinationNotFound: this account has no such destination/);
   });
 
+  it('renames a destination, and refuses a rename, rotation or removal at a stale --if-match', async () => {
+    await json(
+      'destinations',
+      'add',
+      '--account',
+      'a9',
+      '--nickname',
+      'Before',
+      '--bucket',
+      'cust9',
+      '--id',
+      'd9',
+      '--key',
+      file('key9.json', serviceAccountKey()),
+      '--create-bucket',
+    );
+    const shown = await cli('destinations', 'show', '--account', 'a9', 'd9', '--data', data);
+    const etag = /etag ("[\w-]+")/.exec(shown.stdout)?.[1] ?? '';
+    expect(etag).not.toBe('');
+    for (const args of [
+      ['rename', '--account', 'a9', 'd9', '--nickname', 'Nope'],
+      ['rotate-key', '--account', 'a9', 'd9', '--key', file('key9b.json', serviceAccountKey())],
+      ['remove', '--account', 'a9', 'd9'],
+    ]) {
+      const stale = await cli('destinations', ...args, '--if-match', '"stale"', '--data', data);
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toMatch(/preconditionFailed/);
+    }
+    expect(
+      await json(
+        'destinations',
+        'rename',
+        '--account',
+        'a9',
+        'd9',
+        '--nickname',
+        'After',
+        '--if-match',
+        etag,
+      ),
+    ).toMatchObject({ destinationId: 'd9', nickname: 'After', key: { version: 1 } });
+    expect(await json('destinations', 'show', '--account', 'a9', 'd9')).toMatchObject({ nickname: 'After' });
+    // Gone again: the rewrap below counts the folder's keys.
+    expect(await json('destinations', 'remove', '--account', 'a9', 'd9')).toEqual({ removed: 'd9' });
+  });
+
   it('prints each violation of a refused destination once', async () => {
     const refused = await cli(
       'destinations',
