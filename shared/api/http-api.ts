@@ -30,9 +30,17 @@ const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache
 function answer(response: ApiResponse, extra: Record<string, string> = {}): ApiHttpResponse {
   return {
     status: response.status,
-    headers: { ...JSON_HEADERS, ...extra },
+    headers: { ...JSON_HEADERS, ...response.headers, ...extra },
     ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
   };
+}
+
+/** HEAD answers as GET would, without the body (its length still said). */
+function headOnly(response: ApiHttpResponse): ApiHttpResponse {
+  const { body, ...rest } = response;
+  return body === undefined
+    ? rest
+    : { ...rest, headers: { ...rest.headers, 'Content-Length': String(Buffer.byteLength(body)) } };
 }
 
 const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
@@ -95,7 +103,11 @@ export async function serveApiHttp(
       query: Object.fromEntries(url.searchParams),
       body: body.value,
     });
-    return done(answer(response), { caller: check.caller.id, route: found.route.path });
+    const answered = answer(response);
+    return done(request.method === 'HEAD' ? headOnly(answered) : answered, {
+      caller: check.caller.id,
+      route: found.route.path,
+    });
   } catch (error) {
     log.error('api request failed', { error: error instanceof Error ? error.name : 'unknown' });
     return done(answer(apiError('unexpected', 'internal error')));

@@ -6,6 +6,8 @@ import type { Logger } from '../ports/logger.port';
 export interface ApiResponse {
   status: number;
   body?: unknown;
+  /** Headers the answer carries beyond the transport's own (Allow on a 405, Location on a 201). */
+  headers?: Record<string, string>;
 }
 
 /** `{"error": {status, code, message, ...}}` with the status the error catalogue gives the code. */

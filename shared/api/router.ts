@@ -71,14 +71,21 @@ export function findRoute(method: string, path: string): FoundRoute | ApiRespons
   });
   if (candidates.length === 0)
     return apiError('routeNotFound', 'no such resource; paths start with /v1/accounts/{accountId}/');
-  return (
-    candidates.find((c) => c.route.method === method) ??
-    apiError(
-      'methodNotAllowed',
-      `this resource takes ${candidates.map((c) => c.route.method).join(', ')} only`,
-    )
-  );
+  // HEAD is GET without the body (RFC 9110 §9.3.2): the transport drops the body.
+  const asked = method === 'HEAD' ? 'GET' : method;
+  const found = candidates.find((c) => c.route.method === asked);
+  if (found) return found;
+  const allowed = allowedMethods(candidates.map((c) => c.route.method));
+  // RFC 9110 §15.5.6: a 405 lists the methods the resource takes in Allow.
+  return {
+    ...apiError('methodNotAllowed', `this resource takes ${allowed.join(', ')} only`),
+    headers: { Allow: allowed.join(', ') },
+  };
 }
+
+/** The methods of a resource as Allow lists them: HEAD wherever GET is. */
+export const allowedMethods = (methods: readonly string[]): string[] =>
+  methods.includes('GET') ? [...methods, 'HEAD'] : [...methods];
 
 function parseInput<T>(
   schema: z.ZodType<T> | undefined,
@@ -125,7 +132,13 @@ export async function runRoute(
       body,
     });
     const { schema } = route.ok;
-    return schema ? { status: route.ok.status, body: schema.parse(result) } : { status: route.ok.status };
+    const shaped: unknown = schema ? schema.parse(result) : undefined;
+    const location = route.ok.location?.(params, shaped);
+    return {
+      status: route.ok.status,
+      ...(schema ? { body: shaped } : {}),
+      ...(location === undefined ? {} : { headers: { Location: location } }),
+    };
   } catch (error) {
     return errorResponse(error, log);
   }

@@ -9,7 +9,13 @@ import { apiServer } from '../../../shared/cli/commands/serve';
 import { openApiText } from '../../../shared/cli/commands/openapi';
 import { callerVerifier } from '../../../shared/composition/callers';
 import type { Harness } from '../../support/local-harness';
-import { ACCOUNT, createHarness, DESTINATION, eventLines } from '../../support/local-harness';
+import {
+  ACCOUNT,
+  createHarness,
+  DESTINATION,
+  DESTINATION_BUCKET,
+  eventLines,
+} from '../../support/local-harness';
 import { serviceAccountKey } from '../../support/service-account-key';
 
 const TOKEN = 'serve-test-token-0123456789';
@@ -38,6 +44,7 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
     const text = await response.text();
     return {
       status: response.status,
+      headers: response.headers,
       type: response.headers.get('content-type'),
       body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> | undefined,
       text,
@@ -229,5 +236,40 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
     const rotate = await raw('PUT', `${account}/destinations/${DESTINATION}/key`, `{"key":${deep}}`);
     expect(rotate.status).toBe(400);
     expect(rotate.text).not.toContain('"a"');
+  });
+
+  it('answers 405 with the methods the resource takes in Allow (RFC 9110), HEAD included where GET is', async () => {
+    const put = await call('PUT', `${account}/destinations`, { body: {} });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, POST, HEAD');
+    const patch = await call('PATCH', `${account}/exports/nope/resume`);
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get('allow')).toBe('POST');
+  });
+
+  it('answers HEAD as GET without the body, its length said', async () => {
+    const get = await call('GET', `${account}/destinations`);
+    const head = await call('HEAD', `${account}/destinations`);
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(get.text)));
+    expect((await call('HEAD', `${account}/destinations/nope`)).status).toBe(404);
+  });
+
+  it('says where a created destination is (Location on 201), and it is there', async () => {
+    const created = await call('POST', `${account}/destinations`, {
+      body: {
+        destinationId: 'located',
+        nickname: 'Located',
+        bucket: DESTINATION_BUCKET,
+        key: serviceAccountKey(),
+      },
+    });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location');
+    expect(location).toBe(`${account}/destinations/located`);
+    const fetched = await call('GET', location ?? '');
+    expect(fetched.status).toBe(200);
+    expect(fetched.body?.nickname).toBe('Located');
   });
 });
