@@ -35,6 +35,14 @@ function answer(response: ApiResponse, extra: Record<string, string> = {}): ApiH
   };
 }
 
+/** HEAD answers as GET would, without the body (its length still said). */
+function headOnly(response: ApiHttpResponse): ApiHttpResponse {
+  const { body, ...rest } = response;
+  return body === undefined
+    ? rest
+    : { ...rest, headers: { ...rest.headers, 'Content-Length': String(Buffer.byteLength(body)) } };
+}
+
 const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -98,10 +106,10 @@ export async function serveApiHttp(
       ...(ifMatch === undefined ? {} : { ifMatch }),
     });
     const answered = answer(response);
-    // HEAD: GET's status and headers, no body (RFC 9110 §9.3.2).
-    const sent =
-      request.method === 'HEAD' ? { status: answered.status, headers: answered.headers } : answered;
-    return done(sent, { caller: check.caller.id, route: found.route.path });
+    return done(request.method === 'HEAD' ? headOnly(answered) : answered, {
+      caller: check.caller.id,
+      route: found.route.path,
+    });
   } catch (error) {
     log.error('api request failed', { error: error instanceof Error ? error.name : 'unknown' });
     return done(answer(apiError('unexpected', 'internal error')));

@@ -6,7 +6,7 @@ import type { Logger } from '../ports/logger.port';
 export interface ApiResponse {
   status: number;
   body?: unknown;
-  /** Headers of the answer beyond the content type (ETag, Location, Allow). */
+  /** Headers the answer carries beyond the transport's own (Allow on a 405, Location on a 201). */
   headers?: Record<string, string>;
 }
 

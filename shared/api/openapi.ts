@@ -101,6 +101,13 @@ function errorResponses(route: Route, components: Components): Json {
         String(status),
         {
           description: list.map((code) => `${code}: ${ERROR_CODES[code].meaning}`).join('; '),
+          ...(status === 405
+            ? {
+                headers: {
+                  Allow: { description: 'The methods the resource takes', schema: { type: 'string' } },
+                },
+              }
+            : {}),
           content: { 'application/json': { schema: error } },
         },
       ]),
@@ -111,14 +118,6 @@ function operation(route: Route, components: Components): Json {
   const ok = route.ok.schema
     ? { content: { 'application/json': { schema: components.ref(route.ok.schema, 'output') } } }
     : {};
-  const headers = {
-    ...(route.etag
-      ? { ETag: { description: 'The version of the resource, for If-Match.', schema: { type: 'string' } } }
-      : {}),
-    ...(route.location
-      ? { Location: { description: 'The path of the resource created.', schema: { type: 'string' } } }
-      : {}),
-  };
   return {
     operationId: `${route.method.toLowerCase()}${route.path.replace(/\/:?(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, '')}`,
     summary: route.summary,
@@ -137,11 +136,43 @@ function operation(route: Route, components: Components): Json {
     responses: {
       [String(route.ok.status)]: {
         description: route.ok.description,
-        ...(Object.keys(headers).length ? { headers } : {}),
+        ...(route.ok.location || route.etag
+          ? {
+              headers: {
+                ...(route.ok.location
+                  ? { Location: { description: 'The path of what was created', schema: { type: 'string' } } }
+                  : {}),
+                ...(route.etag
+                  ? {
+                      ETag: {
+                        description: 'The version of the resource, for If-Match',
+                        schema: { type: 'string' },
+                      },
+                    }
+                  : {}),
+              },
+            }
+          : {}),
         ...ok,
       },
       ...errorResponses(route, components),
     },
+  };
+}
+
+/** HEAD of a GET route: the same answers' statuses and headers, never a body (RFC 9110 §9.3.2). */
+function headOperation(get: Json): Json {
+  const responses = Object.fromEntries(
+    Object.entries(get.responses as Record<string, Json>).map(([status, response]) => {
+      const { content: _content, ...rest } = response;
+      return [status, rest];
+    }),
+  );
+  return {
+    ...get,
+    operationId: `head${String(get.operationId).slice('get'.length)}`,
+    summary: `${String(get.summary)} (headers only)`,
+    responses,
   };
 }
 
@@ -161,7 +192,12 @@ function buildDocument(): Json {
   const paths: Record<string, Json> = {};
   for (const route of ROUTES) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
-    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(route, components) };
+    const op = operation(route, components);
+    paths[path] = {
+      ...paths[path],
+      [route.method.toLowerCase()]: op,
+      ...(route.method === 'GET' ? { head: headOperation(op) } : {}),
+    };
   }
   paths['/openapi.json'] = {
     get: {

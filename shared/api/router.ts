@@ -74,19 +74,21 @@ export function findRoute(method: string, path: string): FoundRoute | ApiRespons
   });
   if (candidates.length === 0)
     return apiError('routeNotFound', 'no such resource; paths start with /v1/accounts/{accountId}/');
-  // HEAD is answered for every GET route, as GET without its body (RFC 9110 §9.3.2).
-  const wanted = method === 'HEAD' ? 'GET' : method;
-  const found = candidates.find((c) => c.route.method === wanted);
+  // HEAD is GET without the body (RFC 9110 §9.3.2): the transport drops the body.
+  const asked = method === 'HEAD' ? 'GET' : method;
+  const found = candidates.find((c) => c.route.method === asked);
   if (found) return found;
-  const allow = allowed(candidates.map((c) => c.route.method));
-  const refused = apiError('methodNotAllowed', `this resource takes ${allow} only`);
-  return { ...refused, headers: { Allow: allow } };
+  const allowed = allowedMethods(candidates.map((c) => c.route.method));
+  // RFC 9110 §15.5.6: a 405 lists the methods the resource takes in Allow.
+  return {
+    ...apiError('methodNotAllowed', `this resource takes ${allowed.join(', ')} only`),
+    headers: { Allow: allowed.join(', ') },
+  };
 }
 
-/** The Allow header of a resource (RFC 9110 §10.2.1): its methods, and HEAD wherever GET is. */
-function allowed(methods: string[]): string {
-  return [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
-}
+/** The methods of a resource as Allow lists them: HEAD wherever GET is. */
+export const allowedMethods = (methods: readonly string[]): string[] =>
+  methods.includes('GET') ? [...methods, 'HEAD'] : [...methods];
 
 function parseInput<T>(
   schema: z.ZodType<T> | undefined,
@@ -134,13 +136,17 @@ export async function runRoute(
       ...(request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch }),
     });
     const { schema } = route.ok;
-    if (!schema) return { status: route.ok.status };
-    const shaped: unknown = schema.parse(result);
+    const shaped: unknown = schema ? schema.parse(result) : undefined;
+    const location = route.ok.location?.(params, shaped);
     const headers: Record<string, string> = {
-      ...(route.etag ? { ETag: etagOf(route.etag(shaped)) } : {}),
-      ...(route.location ? { Location: route.location({ params, query: {}, body }, shaped) } : {}),
+      ...(location === undefined ? {} : { Location: location }),
+      ...(route.etag && schema ? { ETag: etagOf(route.etag(shaped)) } : {}),
     };
-    return { status: route.ok.status, body: shaped, ...(Object.keys(headers).length ? { headers } : {}) };
+    return {
+      status: route.ok.status,
+      ...(schema ? { body: shaped } : {}),
+      ...(Object.keys(headers).length === 0 ? {} : { headers }),
+    };
   } catch (error) {
     return errorResponse(error, log);
   }

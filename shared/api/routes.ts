@@ -46,10 +46,14 @@ export interface Route {
   ifMatch?: true;
   /** The answer is one resource: the representation its ETag is computed from (the same as its GET's). */
   etag?: (body: unknown) => unknown;
-  /** A 201's Location: the path of the resource created. */
-  location?: (input: RouteInput, body: unknown) => string;
   /** The success answer: its status, and the schema that shapes (and documents) its body. */
-  ok: { status: number; description: string; schema?: z.ZodType };
+  ok: {
+    status: number;
+    description: string;
+    schema?: z.ZodType;
+    /** A 201's Location: the path of what was created (RFC 9110 §10.2.2), from the shaped answer. */
+    location?: (params: Record<string, string>, body: unknown) => string;
+  };
   /** Codes this route answers with beyond the ones every route may (documented in the OpenAPI document). */
   errors: readonly ErrorCode[];
   handle(runtime: ServiceRuntime, input: RouteInput): Promise<unknown>;
@@ -128,11 +132,13 @@ export const ROUTES: readonly Route[] = [
       status: 201,
       description: 'Saved; the key is stored encrypted',
       schema: api.checkedDestinationSchema,
+      location: (params, body) =>
+        `/v1/accounts/${encodeURIComponent(params.accountId ?? '')}/destinations/${encodeURIComponent(
+          (body as z.output<typeof api.checkedDestinationSchema>).destinationId,
+        )}`,
     },
     errors: ['invalidDestination', 'destinationExists', 'nicknameTaken', ...PROBE_ERRORS],
     etag: destinationView,
-    location: (input, body) =>
-      `/v1/accounts/${account(input)}/destinations/${(body as { destinationId: string }).destinationId}`,
     handle: (rt, input) => {
       const { key, destinationId, ...fields } = input.body as z.output<typeof api.newDestinationBody>;
       return registerDestination(

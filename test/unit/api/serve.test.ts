@@ -9,7 +9,13 @@ import { apiServer } from '../../../shared/cli/commands/serve';
 import { openApiText } from '../../../shared/cli/commands/openapi';
 import { callerVerifier } from '../../../shared/composition/callers';
 import type { Harness } from '../../support/local-harness';
-import { ACCOUNT, createHarness, DESTINATION, eventLines } from '../../support/local-harness';
+import {
+  ACCOUNT,
+  createHarness,
+  DESTINATION,
+  DESTINATION_BUCKET,
+  eventLines,
+} from '../../support/local-harness';
 import { serviceAccountKey } from '../../support/service-account-key';
 
 const TOKEN = 'serve-test-token-0123456789';
@@ -38,8 +44,8 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
     const text = await response.text();
     return {
       status: response.status,
-      type: response.headers.get('content-type'),
       headers: response.headers,
+      type: response.headers.get('content-type'),
       body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> | undefined,
       text,
     };
@@ -232,25 +238,59 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
     expect(rotate.text).not.toContain('"a"');
   });
 
-  it('speaks ETag, If-Match, Location, merge patches, HEAD and Allow over HTTP', async () => {
+  it('answers 405 with the methods the resource takes in Allow (RFC 9110), HEAD included where GET is', async () => {
+    const put = await call('PUT', `${account}/destinations`, { body: {} });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, POST, HEAD');
+    const patch = await call('PATCH', `${account}/exports/nope/resume`);
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get('allow')).toBe('POST');
+  });
+
+  it('answers HEAD as GET without the body, its length said', async () => {
+    const get = await call('GET', `${account}/destinations`);
+    const head = await call('HEAD', `${account}/destinations`);
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(get.text)));
+    expect((await call('HEAD', `${account}/destinations/nope`)).status).toBe(404);
+  });
+
+  it('says where a created destination is (Location on 201), and it is there', async () => {
     const created = await call('POST', `${account}/destinations`, {
       body: {
-        destinationId: 'dst-http',
-        nickname: 'Over HTTP',
-        bucket: 'customer-bucket',
+        destinationId: 'located',
+        nickname: 'Located',
+        bucket: DESTINATION_BUCKET,
         key: serviceAccountKey(),
       },
     });
     expect(created.status).toBe(201);
-    expect(created.headers.get('location')).toBe(`${account}/destinations/dst-http`);
+    const location = created.headers.get('location');
+    expect(location).toBe(`${account}/destinations/located`);
+    const fetched = await call('GET', location ?? '');
+    expect(fetched.status).toBe(200);
+    expect(fetched.body?.nickname).toBe('Located');
+  });
+
+  it('speaks ETag, If-Match and merge patches over HTTP', async () => {
+    const created = await call('POST', `${account}/destinations`, {
+      body: {
+        destinationId: 'dst-http',
+        nickname: 'Over HTTP',
+        bucket: DESTINATION_BUCKET,
+        key: serviceAccountKey(),
+      },
+    });
+    expect(created.status).toBe(201);
     const tag = created.headers.get('etag') ?? '';
     expect(tag).toMatch(/^"[\w-]+"$/);
 
-    const head = await call('HEAD', `${account}/destinations/dst-http`);
+    const path = `${account}/destinations/dst-http`;
+    const head = await call('HEAD', path);
     expect(head).toMatchObject({ status: 200, text: '' });
     expect(head.headers.get('etag')).toBe(tag);
 
-    const path = `${account}/destinations/dst-http`;
     const asJson = await call('PATCH', path, { body: { nickname: 'Renamed' } });
     expect(asJson).toMatchObject({ status: 415, body: { error: { code: 'unsupportedMediaType' } } });
     const patch = (ifMatch: string) =>
@@ -265,9 +305,6 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
     const renamed = await patch(tag);
     expect(renamed).toMatchObject({ status: 200, body: { nickname: 'Renamed' } });
     expect(renamed.headers.get('etag')).not.toBe(tag);
-
-    const wrong = await call('PUT', `${account}/destinations`);
-    expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('GET, POST, HEAD');
+    expect(renamed.headers.get('etag')).toBe((await call('GET', path)).headers.get('etag'));
   });
 });
