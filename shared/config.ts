@@ -270,7 +270,6 @@ export interface GcpConfig {
   storageRetry: typeof DEFAULT_STORAGE_RETRY;
   /** Absent when no SendGrid key is configured: only the functions that send e-mail require it. */
   sendGrid?: { apiKey: string; baseUrl?: string; sandbox: boolean; timeoutMs: number };
-  mailFrom: { email: string; name: string };
 }
 
 export interface Config {
@@ -287,6 +286,8 @@ export interface Config {
   api: ApiCallers;
   /** From the environment; local runs fall back to DATA/kek.key. */
   keyEncryptionKeys?: KeyEncryptionKeys;
+  /** The notices' sender (MAIL_FROM, MAIL_FROM_NAME), for SendGrid and the local outbox alike. */
+  mailFrom: { email: string; name: string };
 }
 
 /**
@@ -320,6 +321,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     localConcurrency: e.LOCAL_CONCURRENCY,
     blockThreads: e.BLOCK_THREADS ?? defaultBlockThreads(),
     api: apiCallers(e),
+    mailFrom: { email: e.MAIL_FROM, name: e.MAIL_FROM_NAME },
     ...keysOf(e),
     settings: {
       chunkTargetBytes: e.CHUNK_TARGET_BYTES,
@@ -412,6 +414,5 @@ function gcpConfig(e: Env): GcpConfig {
           },
         }
       : {}),
-    mailFrom: { email: e.MAIL_FROM, name: e.MAIL_FROM_NAME },
   };
 }

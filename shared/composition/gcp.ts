@@ -76,7 +76,7 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
   return {
     ctx,
     destinationDeps,
-    mailer: gcp.sendGrid ? new SendGridMailer({ ...gcp.sendGrid, from: gcp.mailFrom }) : undefined,
+    mailer: gcp.sendGrid ? new SendGridMailer({ ...gcp.sendGrid, from: config.mailFrom }) : undefined,
     callers: callerVerifier(config.api),
     bus,
     firestore,

@@ -101,7 +101,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const destinationStore = options.wrapDestination ? options.wrapDestination(buckets) : buckets;
   const quarantine = new LocalQuarantine(path.join(dataDir, 'quarantine'));
   const bus = new InProcessBus({ concurrency: config.localConcurrency, ...options.bus });
-  const mailer = new OutboxMailer(path.join(dataDir, 'outbox'), clock);
+  const mailer = new OutboxMailer(path.join(dataDir, 'outbox'), clock, config.mailFrom);
   // GCS_EXPORT_KEK (and its previous keys) override the folder's own key, e.g. to rotate it.
   const keys = config.keyEncryptionKeys ?? { current: await localKeyEncryptionKey(dataDir), previous: [] };
   const cipher = new AesGcmCipher(keys.current, keys.previous);

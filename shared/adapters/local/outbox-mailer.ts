@@ -49,8 +49,13 @@ export class OutboxMailer implements Mailer {
   constructor(
     readonly root: string,
     private readonly clock: Clock,
-    private readonly from = 'exports@gcs-export.local',
+    private readonly sender: { email: string; name?: string } = { email: 'exports@gcs-export.local' },
   ) {}
+
+  /** The From header: MAIL_FROM_NAME and MAIL_FROM, as SendGrid would send them. */
+  private get from(): string {
+    return this.sender.name ? `${displayName(this.sender.name)} <${this.sender.email}>` : this.sender.email;
+  }
 
   /** The next `count` sends fail as `failure` says, in order after any already queued. */
   failNext(count: number, failure: OutboxFailure): void {

@@ -9,6 +9,8 @@ import { LocalBucketStore } from '../../../../shared/adapters/local/local-bucket
 import { MemoryStateStore } from '../../../../shared/adapters/local/memory-state-store';
 import { StorageFailure } from '../../../../shared/ports/bucket-store.port';
 import { useTempDirs } from '../../../support/temp-dir';
+import { createLocalRuntime } from '../../../../shared/composition/local';
+import { loadConfig } from '../../../../shared/config';
 
 const dir = useTempDirs();
 
@@ -231,5 +233,26 @@ describe('OutboxMailer', () => {
       'Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n<p>Rich words.</p>',
     );
     expect(eml.trimEnd().endsWith(`--${boundary}--`)).toBe(true);
+  });
+
+  it('sends from MAIL_FROM_NAME <MAIL_FROM> in the local composition, as SendGrid would', async () => {
+    const root = dir('outbox-from');
+    const runtime = await createLocalRuntime({
+      config: loadConfig({ MAIL_FROM: 'exports@acme.example', MAIL_FROM_NAME: 'Acme data exports' }),
+      dataDir: root,
+      persistState: false,
+    });
+    try {
+      const receipt = await runtime.mailer.send({
+        to: 'owner@example.com',
+        subject: 'Export failing',
+        text: 'Words.',
+        noticeId: 'export-1/notice-1',
+      });
+      const eml = readFileSync(path.join(root, 'outbox', `${receipt.messageId}.eml`), 'utf8');
+      expect(eml).toContain('From: "Acme data exports" <exports@acme.example>\r\n');
+    } finally {
+      await runtime.close();
+    }
   });
 });
