@@ -11,6 +11,8 @@ type Json = Record<string, unknown>;
 /** What any request may answer besides its route's own codes. */
 const EVERY_ROUTE: readonly ErrorCode[] = ['unauthenticated', 'callerForbidden', 'unexpected'];
 const WITH_BODY: readonly ErrorCode[] = ['invalidBody', 'bodyTooLarge', 'unsupportedMediaType'];
+/** A path parameter that fails its pattern, or a dot segment or encoded slash in one, is 400 invalidPath. */
+const WITH_PATH_PARAMETERS: readonly ErrorCode[] = ['invalidPath'];
 
 /** Collects named schemas ($defs of each conversion) into components, so every operation refers to them. */
 class Components {
@@ -87,7 +89,14 @@ function parameters(route: Route, components: Components): Json[] {
 }
 
 function errorResponses(route: Route, components: Components): Json {
-  const codes = [...new Set([...route.errors, ...(route.body ? WITH_BODY : []), ...EVERY_ROUTE])];
+  const codes = [
+    ...new Set([
+      ...route.errors,
+      ...(route.body ? WITH_BODY : []),
+      ...(route.path.includes('/:') ? WITH_PATH_PARAMETERS : []),
+      ...EVERY_ROUTE,
+    ]),
+  ];
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
     const status = ERROR_CODES[code].httpStatus;
