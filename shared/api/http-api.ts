@@ -103,10 +103,12 @@ export async function serveApiHttp(
       return done(answer(apiError(body.code, body.message), { Connection: 'close' }), { code: body.code });
     }
     const ifMatch = header(request.headers, 'if-match');
+    const idempotencyKey = header(request.headers, 'idempotency-key');
     const response = await runRoute(runtime, found, {
       query: Object.fromEntries(url.searchParams),
       body: body.value,
       ...(ifMatch === undefined ? {} : { ifMatch }),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
     const answered = answer(response);
     return done(request.method === 'HEAD' ? headOnly(answered) : answered, {

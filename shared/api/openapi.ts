@@ -13,6 +13,8 @@ const EVERY_ROUTE: readonly ErrorCode[] = ['unauthenticated', 'callerForbidden',
 const WITH_BODY: readonly ErrorCode[] = ['invalidBody', 'bodyTooLarge', 'unsupportedMediaType'];
 /** A path parameter that fails its pattern, or a dot segment or encoded slash in one, is 400 invalidPath. */
 const WITH_PATH_PARAMETERS: readonly ErrorCode[] = ['invalidPath'];
+/** What a POST may answer for its Idempotency-Key. */
+const IDEMPOTENT: readonly ErrorCode[] = ['invalidIdempotencyKey', 'idempotencyKeyReused'];
 
 /** Collects named schemas ($defs of each conversion) into components, so every operation refers to them. */
 class Components {
@@ -78,9 +80,25 @@ function parameters(route: Route, components: Components): Json[] {
         },
       ]
     : [];
+  const idempotencyKey =
+    route.method === 'POST'
+      ? [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            description:
+              'Optional. A retry with the same key and the same request within 24 hours gets the first ' +
+              'successful answer again (status, headers, body; marked Idempotent-Replayed: true); the same key ' +
+              'with another request is 422 idempotencyKeyReused. Scoped to the account.',
+            schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+          },
+        ]
+      : [];
   return [
     ...path,
     ...ifMatch,
+    ...idempotencyKey,
     ...Object.entries(properties).map(([name, schema]) => {
       const { description, ...rest } = schema;
       return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: rest };
@@ -94,6 +112,7 @@ function errorResponses(route: Route, components: Components): Json {
       ...route.errors,
       ...(route.body ? WITH_BODY : []),
       ...(route.path.includes('/:') ? WITH_PATH_PARAMETERS : []),
+      ...(route.method === 'POST' ? IDEMPOTENT : []),
       ...EVERY_ROUTE,
     ]),
   ];
@@ -123,6 +142,28 @@ function errorResponses(route: Route, components: Components): Json {
   );
 }
 
+const STRING = { type: 'string' };
+
+/** The headers of a route's success answer. */
+function okHeaders(route: Route): Json {
+  return {
+    ...(route.ok.location
+      ? { Location: { description: 'The path of what was created', schema: STRING } }
+      : {}),
+    ...(route.etag
+      ? { ETag: { description: 'The version of the resource, for If-Match', schema: STRING } }
+      : {}),
+    ...(route.method === 'POST'
+      ? {
+          'Idempotent-Replayed': {
+            description: '"true" when this is the answer remembered for the Idempotency-Key sent',
+            schema: { type: 'string', enum: ['true'] },
+          },
+        }
+      : {}),
+  };
+}
+
 function operation(route: Route, components: Components): Json {
   const ok = route.ok.schema
     ? { content: { 'application/json': { schema: components.ref(route.ok.schema, 'output') } } }
@@ -145,23 +186,7 @@ function operation(route: Route, components: Components): Json {
     responses: {
       [String(route.ok.status)]: {
         description: route.ok.description,
-        ...(route.ok.location || route.etag
-          ? {
-              headers: {
-                ...(route.ok.location
-                  ? { Location: { description: 'The path of what was created', schema: { type: 'string' } } }
-                  : {}),
-                ...(route.etag
-                  ? {
-                      ETag: {
-                        description: 'The version of the resource, for If-Match',
-                        schema: { type: 'string' },
-                      },
-                    }
-                  : {}),
-              },
-            }
-          : {}),
+        ...(Object.keys(okHeaders(route)).length === 0 ? {} : { headers: okHeaders(route) }),
         ...ok,
       },
       ...errorResponses(route, components),

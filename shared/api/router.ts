@@ -8,6 +8,8 @@ import type { ApiResponse } from './http-errors';
 import { MAX_BODY_DEPTH, nestedDeeperThan } from './request-body';
 import { apiError, errorResponse } from './http-errors';
 import { etagOf } from './etags';
+import { IdempotencyRecords, idempotencyKeySchema, requestHashOf } from '../domain/idempotency';
+import type { Logger } from '../ports/logger.port';
 import type { Route } from './routes';
 import { ROUTES } from './routes';
 
@@ -19,6 +21,8 @@ export interface ApiRequest {
   body: unknown;
   /** The If-Match header, when sent. */
   ifMatch?: string;
+  /** The Idempotency-Key header, when sent (POST only; ignored on other methods). */
+  idempotencyKey?: string;
 }
 
 /** A path segment decoded, or undefined when its percent-encoding is malformed. */
@@ -127,13 +131,72 @@ export async function routeApiRequest(runtime: ServiceRuntime, request: ApiReque
 /** Runs a route already found for the request (the HTTP transport finds it before it reads the body). */
 export async function runRoute(
   runtime: ServiceRuntime,
-  { route, params }: FoundRoute,
-  request: Pick<ApiRequest, 'query' | 'body' | 'ifMatch'>,
+  found: FoundRoute,
+  request: Pick<ApiRequest, 'query' | 'body' | 'ifMatch' | 'idempotencyKey'>,
 ): Promise<ApiResponse> {
+  const { route, params } = found;
   const log = runtime.ctx.logger.child({
     ...(params.accountId ? { accountId: params.accountId } : {}),
     route: `${route.method} ${route.path}`,
   });
+  if (route.method === 'POST' && request.idempotencyKey !== undefined)
+    return idempotent(runtime, found, request, log);
+  return runOnce(runtime, found, request, log);
+}
+
+/**
+ * A POST with an Idempotency-Key: the first successful answer for the key (in its account, for 24 hours) is
+ * remembered and replayed to a retry of the same request; the key sent with another request is 422. Failed answers
+ * are not remembered: a retry runs again.
+ */
+async function idempotent(
+  runtime: ServiceRuntime,
+  found: FoundRoute,
+  request: Pick<ApiRequest, 'query' | 'body' | 'ifMatch' | 'idempotencyKey'>,
+  log: Logger,
+): Promise<ApiResponse> {
+  const key = idempotencyKeySchema.safeParse(request.idempotencyKey);
+  if (!key.success)
+    return apiError('invalidIdempotencyKey', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+  const records = new IdempotencyRecords(runtime.ctx);
+  const scope = found.params.accountId === undefined ? 'operators' : `account:${found.params.accountId}`;
+  const hash = requestHashOf(found.route.method, JSON.stringify([found.route.path, found.params]), {
+    query: request.query ?? {},
+    body: request.body ?? {},
+  });
+  try {
+    const replayed = await records.replay(scope, key.data, hash);
+    if (replayed)
+      return {
+        status: replayed.status,
+        headers: { ...replayed.headers, 'Idempotent-Replayed': 'true' },
+        ...(replayed.body === undefined ? {} : { body: JSON.parse(replayed.body) as unknown }),
+      };
+  } catch (error) {
+    return errorResponse(error, log);
+  }
+  const answer = await runOnce(runtime, found, request, log);
+  if (answer.status >= 200 && answer.status < 300) {
+    try {
+      await records.remember(scope, key.data, hash, {
+        status: answer.status,
+        headers: answer.headers ?? {},
+        ...(answer.body === undefined ? {} : { body: JSON.stringify(answer.body) }),
+      });
+    } catch (error) {
+      // The answer stands; a retry then runs again (and a create answers 409), as without a key.
+      log.warn('idempotency record not saved', { error: error instanceof Error ? error.name : 'unknown' });
+    }
+  }
+  return answer;
+}
+
+async function runOnce(
+  runtime: ServiceRuntime,
+  { route, params }: FoundRoute,
+  request: Pick<ApiRequest, 'query' | 'body' | 'ifMatch'>,
+  log: Logger,
+): Promise<ApiResponse> {
   try {
     const query = parseInput(route.query, request.query ?? {}, 'invalidQuery') ?? {};
     const body = parseInput(route.body, request.body ?? {}, 'invalidBody');

@@ -119,6 +119,16 @@ export const ERROR_CODES = {
   },
   exportNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such export in this account' },
   runNotFound: { kind: 'input', httpStatus: 404, meaning: 'no such run in this account' },
+  idempotencyKeyReused: {
+    kind: 'input',
+    httpStatus: 422,
+    meaning: 'the Idempotency-Key was used in the last 24 hours for another request',
+  },
+  invalidIdempotencyKey: {
+    kind: 'input',
+    httpStatus: 400,
+    meaning: 'the Idempotency-Key header is not 1-255 visible ASCII characters',
+  },
   preconditionFailed: {
     kind: 'input',
     httpStatus: 412,

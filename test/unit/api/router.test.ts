@@ -129,4 +129,47 @@ describe('management API routing', () => {
     expect(head.status).toBe(200);
     expect(head.headers?.ETag).toBe(get.headers?.ETag);
   });
+
+  it('replays the first 201 to a POST retried with the same Idempotency-Key instead of a 409', async () => {
+    const request = {
+      method: 'POST',
+      path: destinations,
+      idempotencyKey: 'retry-0f8fad5b',
+      body: {
+        destinationId: 'dst-retried',
+        nickname: 'Retried',
+        bucket: DESTINATION_BUCKET,
+        key: serviceAccountKey(),
+      },
+    };
+    const first = await send(request);
+    expect(first.status).toBe(201);
+    const retried = await send(request);
+    expect(retried).toEqual({
+      status: 201,
+      headers: { ...first.headers, 'Idempotent-Replayed': 'true' },
+      body: first.body,
+    });
+    // Without the key, the same POST is the conflict it always was.
+    const { idempotencyKey: _key, ...plain } = request;
+    expect(await send(plain)).toMatchObject({ status: 409, body: { error: { code: 'destinationExists' } } });
+    // The same key with another body is 422, and creates nothing.
+    const other = await send({ ...request, body: { ...request.body, destinationId: 'dst-other-body' } });
+    expect(other).toMatchObject({ status: 422, body: { error: { code: 'idempotencyKeyReused' } } });
+    expect((await read('dst-other-body')).status).toBe(404);
+    // Keys are scoped to the account: another account's identical key runs its own request.
+    const elsewhere = await send({ ...request, path: '/v1/accounts/acct-other/destinations' });
+    expect(elsewhere.status).toBe(201);
+    expect(elsewhere.headers?.['Idempotent-Replayed']).toBeUndefined();
+  });
+
+  it('refuses an Idempotency-Key that is not 1-255 visible ASCII characters', async () => {
+    expect(
+      await send({
+        method: 'POST',
+        path: `${destinations}/dst-located/validate`,
+        idempotencyKey: 'has space',
+      }),
+    ).toMatchObject({ status: 400, body: { error: { code: 'invalidIdempotencyKey' } } });
+  });
 });

@@ -273,16 +273,22 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
     expect(fetched.body?.nickname).toBe('Located');
   });
 
-  it('speaks ETag, If-Match and merge patches over HTTP', async () => {
-    const created = await call('POST', `${account}/destinations`, {
+  it('speaks Idempotency-Key, ETag, If-Match and merge patches over HTTP', async () => {
+    const creation = {
       body: {
         destinationId: 'dst-http',
         nickname: 'Over HTTP',
         bucket: DESTINATION_BUCKET,
         key: serviceAccountKey(),
       },
-    });
+      headers: { 'idempotency-key': 'http-retry-1' },
+    };
+    const created = await call('POST', `${account}/destinations`, creation);
     expect(created.status).toBe(201);
+    const retried = await call('POST', `${account}/destinations`, creation);
+    expect(retried).toMatchObject({ status: 201, body: created.body });
+    expect(retried.headers.get('idempotent-replayed')).toBe('true');
+    expect(retried.headers.get('location')).toBe(created.headers.get('location'));
     const tag = created.headers.get('etag') ?? '';
     expect(tag).toMatch(/^"[\w-]+"$/);
 
