@@ -1,6 +1,6 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { serveApiHttp } from '../shared/api/http-api';
-import { apiError } from '../shared/api/http-errors';
+import { apiError, PROBLEM_JSON } from '../shared/api/http-errors';
 import { instanceRuntime } from '../shared/composition/instance';
 import { traceFrom } from '../shared/adapters/json-logger';
 import { ownedBody } from './own-request-bodies';
@@ -16,7 +16,7 @@ export const apiFunction: HttpFunction = async (req, res) => {
   if (!owned) {
     // The framework parsed this body: answering would mean trusting its parser. Closed, loudly.
     const refused = apiError('unexpected', 'the request body guard is not installed');
-    res.status(refused.status).json(refused.body);
+    res.status(refused.status).type(PROBLEM_JSON).send(JSON.stringify(refused.body));
     return;
   }
   const base = await instanceRuntime();

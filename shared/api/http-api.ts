@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { ServiceRuntime } from '../handlers/service-runtime';
 import { logEvent } from '../domain/log-events';
 import type { ApiResponse } from './http-errors';
-import { apiError } from './http-errors';
+import { apiError, PROBLEM_JSON } from './http-errors';
 import { openApiDocument } from './openapi';
 import { hasBody, readJsonBody } from './request-body';
 import { findRoute, runRoute } from './router';
@@ -28,9 +28,10 @@ export interface ApiHttpResponse {
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
 
 function answer(response: ApiResponse, extra: Record<string, string> = {}): ApiHttpResponse {
+  const type = response.status >= 400 ? { 'Content-Type': `${PROBLEM_JSON}; charset=utf-8` } : {};
   return {
     status: response.status,
-    headers: { ...JSON_HEADERS, ...response.headers, ...extra },
+    headers: { ...JSON_HEADERS, ...type, ...response.headers, ...extra },
     ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
   };
 }

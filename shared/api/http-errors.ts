@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ErrorCode } from '../domain/error-codes';
 import { ERROR_CODES } from '../domain/error-codes';
 import { asExportError } from '../domain/errors';
@@ -10,10 +11,33 @@ export interface ApiResponse {
   headers?: Record<string, string>;
 }
 
-/** `{"error": {status, code, message, ...}}` with the status the error catalogue gives the code. */
+/** The problem type of a code (RFC 9457 §3.1.1): a stable URI, listed in docs/ERRORS.md. */
+export const problemType = (code: ErrorCode): string => `urn:gcs-export:problem:${code}`;
+
+/** RFC 9457's media type, which every error answer has. */
+export const PROBLEM_JSON = 'application/problem+json';
+
+/**
+ * An RFC 9457 problem with the status the error catalogue gives the code: `type`, `title` (the code's meaning),
+ * `status`, `detail` (the message), `instance` (a fresh id of this occurrence: never the path, which holds sent
+ * values), and the extension members `code`, `violations` and `kind`. The former envelope `error: {status, code,
+ * message, violations?, kind?}` is kept beside it, deprecated, for clients that read it.
+ */
 export function apiError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): ApiResponse {
   const status = ERROR_CODES[code].httpStatus;
-  return { status, body: { error: { status, code, message, ...extra } } };
+  return {
+    status,
+    body: {
+      type: problemType(code),
+      title: ERROR_CODES[code].meaning,
+      status,
+      detail: message,
+      instance: `urn:uuid:${randomUUID()}`,
+      code,
+      ...extra,
+      error: { status, code, message, ...extra },
+    },
+  };
 }
 
 /**

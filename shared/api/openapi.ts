@@ -136,7 +136,7 @@ function errorResponses(route: Route, components: Components): Json {
                 },
               }
             : {}),
-          content: { 'application/json': { schema: error } },
+          content: { 'application/problem+json': { schema: error } },
         },
       ]),
   );

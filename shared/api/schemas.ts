@@ -262,14 +262,33 @@ export const rewrapSchema = z
   })
   .meta({ id: 'Rewrap' });
 
+const violationsSchema = z
+  .array(z.string())
+  .optional()
+  .meta({ description: 'Every problem of the input at once.' });
+
+/** RFC 9457 problem details, with the project's members as extensions and the former envelope (deprecated). */
 export const errorSchema = z
   .object({
-    error: z.object({
-      status: z.number().int(),
-      code: z.string().meta({ description: 'Stable; see docs/API.md.' }),
-      message: z.string(),
-      violations: z.array(z.string()).optional().meta({ description: 'Every problem of the input at once.' }),
-      kind: z.literal('destination').optional(),
-    }),
+    type: z.string().meta({ description: 'urn:gcs-export:problem:{code}; the codes are in docs/ERRORS.md.' }),
+    title: z.string().meta({ description: "The code's meaning: the same for every problem of its type." }),
+    status: z.number().int(),
+    detail: z.string().meta({ description: 'This occurrence, in words; repeats no value sent.' }),
+    instance: z.string().meta({ description: 'urn:uuid:… naming this occurrence (never the path).' }),
+    code: z.string().meta({ description: 'Stable; see docs/API.md.' }),
+    violations: violationsSchema,
+    kind: z
+      .literal('destination')
+      .optional()
+      .meta({ description: 'Present when the customer must fix the destination.' }),
+    error: z
+      .object({
+        status: z.number().int(),
+        code: z.string(),
+        message: z.string().meta({ description: 'The same as detail.' }),
+        violations: violationsSchema,
+        kind: z.literal('destination').optional(),
+      })
+      .meta({ description: 'Deprecated: the former error envelope, kept for clients that read error.code.' }),
   })
   .meta({ id: 'Error' });

@@ -4,8 +4,11 @@ import { ExportError } from '../domain/errors';
 import type { ServiceRuntime } from '../handlers/service-runtime';
 import { z } from '../domain/zod';
 
+/** The RFC 9457 problem the API answers (the members this client reads). */
 const errorBodySchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), violations: z.array(z.string()).optional() }),
+  code: z.string(),
+  detail: z.string(),
+  violations: z.array(z.string()).optional(),
 });
 
 /**
@@ -41,9 +44,9 @@ export async function callApiAnswer(
   });
   if (response.status < 400) return { body: response.body, headers: response.headers ?? {} };
   const parsed = errorBodySchema.safeParse(response.body);
-  const code = parsed.success && isErrorCode(parsed.data.error.code) ? parsed.data.error.code : 'unexpected';
-  const message = parsed.success ? parsed.data.error.message : `the API answered ${response.status}`;
-  throw new ExportError(code, message, parsed.success ? { violations: parsed.data.error.violations } : {});
+  const code = parsed.success && isErrorCode(parsed.data.code) ? parsed.data.code : 'unexpected';
+  const message = parsed.success ? parsed.data.detail : `the API answered ${response.status}`;
+  throw new ExportError(code, message, parsed.success ? { violations: parsed.data.violations } : {});
 }
 
 /** `/v1/accounts/{account}/…` with each segment encoded. */

@@ -101,7 +101,7 @@ describe('system: the api function under the real Functions Framework', () => {
     for (const body of [malformed, `{"key": "${marker}"`, `{"key": "${marker}", "extra": "${marker}"}`]) {
       const answer = await send(url(`${ACCOUNT}/destinations/none/key`), 'PUT', { token: TOKEN, body });
       expect(answer.status).toBe(400);
-      expect(answer.type).toMatch(/^application\/json/);
+      expect(answer.type).toMatch(/^application\/problem\+json/);
       expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'invalidBody' } });
       expect(answer.text).not.toContain(marker);
     }
@@ -162,7 +162,7 @@ describe('system: the api function under the real Functions Framework', () => {
   it('answers an unknown route with JSON, never an HTML page', async () => {
     const answer = await send(url('/nothing/here'), 'GET', { token: TOKEN });
     expect(answer.status).toBe(404);
-    expect(answer.type).toMatch(/^application\/json/);
+    expect(answer.type).toMatch(/^application\/problem\+json/);
   });
 });
 

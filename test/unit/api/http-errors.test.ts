@@ -104,3 +104,57 @@ describe('API errors repeat no value sent', () => {
     expect(echoes.map((e) => `${e.request} → ${e.status} ${e.text}`)).toEqual([]);
   });
 });
+
+describe('API errors are RFC 9457 problems', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness({ label: 'problems' });
+  });
+  afterAll(() => h.dispose());
+
+  it('answers type, title, status, detail and instance, with code, violations and the former envelope kept', async () => {
+    const answer = await routeApiRequest(h.runtime, {
+      method: 'POST',
+      path: `/v1/accounts/${ACCOUNT}/destinations`,
+      body: { nickname: '', bucket: 'B!', key: '{}' },
+    });
+    const body = answer.body as Record<string, unknown>;
+    expect(answer.status).toBe(400);
+    expect(body).toMatchObject({
+      type: 'urn:gcs-export:problem:invalidDestination',
+      title: expect.any(String) as string,
+      status: 400,
+      detail: expect.any(String) as string,
+      code: 'invalidDestination',
+      violations: expect.arrayContaining([expect.stringMatching(/^nickname: /)]) as string[],
+    });
+    expect(body.instance).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
+    // Clients that read error.code keep working.
+    expect(body.error).toEqual({
+      status: 400,
+      code: 'invalidDestination',
+      message: body.detail,
+      violations: body.violations,
+    });
+    // Each occurrence is its own instance.
+    const again = await routeApiRequest(h.runtime, { method: 'GET', path: '/nowhere', body: undefined });
+    expect((again.body as { instance: string }).instance).not.toBe(body.instance);
+    expect(again.body).toMatchObject({ type: 'urn:gcs-export:problem:routeNotFound', status: 404 });
+  });
+
+  it('marks a destination problem with kind, as a member and in the former envelope', async () => {
+    const answer = await routeApiRequest(h.runtime, {
+      method: 'POST',
+      path: `/v1/accounts/${ACCOUNT}/destinations`,
+      body: { nickname: 'Nowhere', bucket: 'no-such-bucket-here', key: serviceAccountKey() },
+    });
+    expect(answer).toMatchObject({
+      status: 422,
+      body: {
+        code: 'bucketNotFound',
+        kind: 'destination',
+        error: { code: 'bucketNotFound', kind: 'destination' },
+      },
+    });
+  });
+});

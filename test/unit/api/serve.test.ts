@@ -87,7 +87,7 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
   ])('refuses %s with a JSON 401', async (_name, token, status, code) => {
     const answer = await call('GET', `${account}/destinations`, { token });
     expect(answer).toMatchObject({ status, body: { error: { code } } });
-    expect(answer.type).toMatch(/^application\/json/);
+    expect(answer.type).toMatch(/^application\/problem\+json/);
   });
 
   it('serves every route of the api function (one route table)', async () => {
