@@ -4,6 +4,7 @@ import { registerCheckFailures } from './commands/check-failures';
 import { registerDemo } from './commands/demo';
 import { registerDestinations } from './commands/destinations';
 import { registerExports } from './commands/exports';
+import { registerNotices } from './commands/notices';
 import { registerOpenApi } from './commands/openapi';
 import { registerServe } from './commands/serve';
 import { registerPublish } from './commands/publish';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerOpenApi(program);
   registerPublish(program);
   registerCheckFailures(program);
+  registerNotices(program);
   registerBench(program);
   return program;
 }
