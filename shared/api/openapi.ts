@@ -171,7 +171,8 @@ function operation(route: Route, components: Components): Json {
   return {
     operationId: `${route.method.toLowerCase()}${route.path.replace(/\/:?(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, '')}`,
     summary: route.summary,
-    ...(route.description ? { description: route.description } : {}),
+    description: route.description ?? `${route.summary}.`,
+    tags: [tagOf(route.path)],
     parameters: parameters(route, components),
     ...(route.body
       ? {
@@ -192,6 +193,25 @@ function operation(route: Route, components: Components): Json {
       ...errorResponses(route, components),
     },
   };
+}
+
+/** The tags operations are grouped by, in the order a reader meets them. */
+const TAGS = [
+  {
+    name: 'destinations',
+    description: 'Customer buckets and their service-account keys (keys never leave).',
+  },
+  { name: 'exports', description: "The account's exports: status, health, runs; resuming a failing one." },
+  { name: 'runs', description: 'One run of an export: counts, manifest and files.' },
+  { name: 'operators', description: 'Operations on the service itself.' },
+  { name: 'document', description: 'This OpenAPI document.' },
+] as const;
+
+/** An account route's tag is its first segment after the account; /v1/admin/… is the operators'. */
+function tagOf(path: string): string {
+  if (path.startsWith('/v1/admin/')) return 'operators';
+  const segment = path.split('/')[4] ?? '';
+  return TAGS.some((t) => t.name === segment) ? segment : 'operators';
 }
 
 /** HEAD of a GET route: the same answers' statuses and headers, never a body (RFC 9110 §9.3.2). */
@@ -237,6 +257,8 @@ function buildDocument(): Json {
     get: {
       operationId: 'getOpenApi',
       summary: 'This document (no authentication)',
+      description: 'The OpenAPI 3.1 document of this API, the same as docs/openapi.json. Needs no token.',
+      tags: ['document'],
       security: [],
       responses: { '200': { description: 'The OpenAPI 3.1 document', content: { 'application/json': {} } } },
     },
@@ -250,7 +272,16 @@ function buildDocument(): Json {
         'Destinations (customer buckets and their keys), exports and runs, as the platform settings page uses ' +
         'them. Every route but this document needs a bearer token: in production a Google ID token of a ' +
         'configured service account; with `gcs-export serve` its GCS_EXPORT_API_TOKEN. Reference: docs/API.md.',
+      license: { name: 'Proprietary (UNLICENSED)', identifier: 'LicenseRef-Proprietary' },
     },
+    servers: [
+      {
+        url: '{apiUrl}',
+        description: 'The deployed api function (terraform output api_url), or gcs-export serve locally',
+        variables: { apiUrl: { default: 'http://127.0.0.1:8080', description: 'terraform output api_url' } },
+      },
+    ],
+    tags: TAGS,
     security: [{ bearer: [] }],
     paths,
     components: {

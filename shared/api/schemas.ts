@@ -12,6 +12,9 @@ import { z } from '../domain/zod';
  */
 
 /** A key may be pasted as the downloaded file's text or sent as the parsed JSON object. */
+/** An instant as the service writes it: ISO 8601 in UTC (RFC 3339). */
+const timestamp = () => z.string().meta({ format: 'date-time' });
+
 export const keyInputSchema = z
   .union([
     z
@@ -47,16 +50,15 @@ export const destinationPatchBody = z
 
 export const rotateKeyBody = z.strictObject({ key: keyInputSchema }).meta({ id: 'KeyRotation' });
 
-export const pageQuerySchema = z
-  .strictObject({
-    pageSize: z
-      .string()
-      .regex(/^\d{1,3}$/)
-      .optional()
-      .meta({ description: 'Items per page, 1-200 (default 50).' }),
-    pageToken: z.string().max(1024).optional().meta({ description: 'nextPageToken of the previous page.' }),
-  })
-  .meta({ id: 'PageQuery' });
+/** No component id: the document lists its members as query parameters, never the object itself. */
+export const pageQuerySchema = z.strictObject({
+  pageSize: z
+    .string()
+    .regex(/^\d{1,3}$/)
+    .optional()
+    .meta({ description: 'Items per page, 1-200 (default 50).' }),
+  pageToken: z.string().max(1024).optional().meta({ description: 'nextPageToken of the previous page.' }),
+});
 
 const pageOf = <T extends z.ZodType>(item: T, id: string) =>
   z
@@ -84,8 +86,8 @@ export const destinationSchema = z
       .object({ clientEmail: z.string(), projectId: z.string(), version: z.number().int() })
       .optional()
       .meta({ description: 'Who the stored key is; the key itself never leaves the service.' }),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
   })
   .meta({ id: 'Destination' });
 
@@ -133,8 +135,8 @@ export const failureSchema = z
 export const healthSchema = z
   .object({
     state: z.enum(['healthy', 'failing']),
-    firstFailureAt: z.string().optional(),
-    lastFailureAt: z.string().optional(),
+    firstFailureAt: timestamp().optional(),
+    lastFailureAt: timestamp().optional(),
     lastError: failureSchema.optional(),
   })
   .loose()
@@ -164,8 +166,8 @@ export const exportSummarySchema = z
       .array(noticeSchema)
       .meta({ description: 'The e-mails of the current failure episode that went out, oldest first.' }),
     lastRunId: z.string().optional(),
-    lastSuccessAt: z.string().optional(),
-    updatedAt: z.string(),
+    lastSuccessAt: timestamp().optional(),
+    updatedAt: timestamp(),
   })
   .meta({ id: 'ExportSummary' });
 
@@ -176,8 +178,8 @@ export const runSummarySchema = z
     runId: z.string(),
     requestId: z.string(),
     status: z.enum(RUN_STATUSES),
-    createdAt: z.string(),
-    completedAt: z.string().optional(),
+    createdAt: timestamp(),
+    completedAt: timestamp().optional(),
     totals: runTotalsSchema.optional(),
     failure: failureSchema.optional(),
   })
@@ -229,9 +231,9 @@ export const runDetailSchema = runSummarySchema
     destinationId: z.string(),
     request: runRequestSchema,
     chunkCount: z.number().int().optional(),
-    plannedAt: z.string().optional(),
+    plannedAt: timestamp().optional(),
     manifest: z.object({ bucket: z.string(), name: z.string() }).optional(),
-    updatedAt: z.string(),
+    updatedAt: timestamp(),
     files: filePageSchema.meta({ description: 'The first page of files; more at …/runs/{runId}/files.' }),
   })
   .meta({ id: 'Run' });
