@@ -96,7 +96,10 @@ export async function serveApiHttp(
     const found = findRoute(request.method, path);
     if (!('route' in found)) return done(answer(found), { caller: check.caller.id });
 
-    const body = await readJsonBody(request.body, request.headers, found.route.mediaType);
+    // An operation that takes no body ignores one (the document declares none): it is never read nor parsed.
+    const body = found.route.body
+      ? await readJsonBody(request.body, request.headers, found.route.mediaType)
+      : ({ ok: true, value: undefined } as const);
     if (!body.ok) {
       // The kind of problem only: the body may hold a private key.
       log.warn('api request body refused', { code: body.code, path });
