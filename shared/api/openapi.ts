@@ -274,6 +274,10 @@ function buildDocument(): Json {
       responses: { '200': { description: 'The OpenAPI 3.1 document', content: { 'application/json': {} } } },
     },
   };
+  paths['/openapi.json'] = {
+    ...paths['/openapi.json'],
+    head: headOperation(paths['/openapi.json'].get as Json),
+  };
   return {
     openapi: '3.1.0',
     info: {
