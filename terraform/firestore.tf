@@ -26,7 +26,7 @@ locals {
 
   firestore_ttl = {
     field             = "expireAt"
-    collection_groups = ["runs", "chunks", "observations", "files", "claims", "rejections"]
+    collection_groups = ["runs", "chunks", "observations", "files", "claims", "rejections", "idempotencyKeys"]
   }
 }
 

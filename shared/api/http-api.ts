@@ -50,7 +50,7 @@ const header = (headers: IncomingHttpHeaders, name: string): string | undefined 
 };
 
 /**
- * Serves one request of the management API: GET /openapi.json for anyone; every other request must come from a
+ * Serves one request of the management API: GET (and HEAD) /openapi.json for anyone; every other request must come from a
  * configured caller, then its body is read (bounded, JSON only) and it is routed. Logs one line per request with
  * method, route, status and code, never a body, a header or a token. Never throws.
  */
@@ -74,8 +74,10 @@ export async function serveApiHttp(
     return response;
   };
   try {
-    if (path === '/openapi.json' && request.method === 'GET')
-      return done(answer({ status: 200, body: openApiDocument() }));
+    if (path === '/openapi.json' && (request.method === 'GET' || request.method === 'HEAD')) {
+      const document = answer({ status: 200, body: openApiDocument() });
+      return done(request.method === 'HEAD' ? headOnly(document) : document);
+    }
 
     const check = await runtime.callers.verify(header(request.headers, 'authorization'));
     if (!check.ok) {
@@ -94,7 +96,10 @@ export async function serveApiHttp(
     const found = findRoute(request.method, path);
     if (!('route' in found)) return done(answer(found), { caller: check.caller.id });
 
-    const body = await readJsonBody(request.body, request.headers, found.route.mediaType);
+    // An operation that takes no body ignores one (the document declares none): it is never read nor parsed.
+    const body = found.route.body
+      ? await readJsonBody(request.body, request.headers, found.route.mediaType)
+      : ({ ok: true, value: undefined } as const);
     if (!body.ok) {
       // The kind of problem only: the body may hold a private key.
       log.warn('api request body refused', { code: body.code, path });

@@ -11,6 +11,8 @@ type Json = Record<string, unknown>;
 /** What any request may answer besides its route's own codes. */
 const EVERY_ROUTE: readonly ErrorCode[] = ['unauthenticated', 'callerForbidden', 'unexpected'];
 const WITH_BODY: readonly ErrorCode[] = ['invalidBody', 'bodyTooLarge', 'unsupportedMediaType'];
+/** A path parameter that fails its pattern, or a dot segment or encoded slash in one, is 400 invalidPath. */
+const WITH_PATH_PARAMETERS: readonly ErrorCode[] = ['invalidPath'];
 /** What a POST may answer for its Idempotency-Key. */
 const IDEMPOTENT: readonly ErrorCode[] = ['invalidIdempotencyKey', 'idempotencyKeyReused'];
 
@@ -109,6 +111,7 @@ function errorResponses(route: Route, components: Components): Json {
     ...new Set([
       ...route.errors,
       ...(route.body ? WITH_BODY : []),
+      ...(route.path.includes('/:') ? WITH_PATH_PARAMETERS : []),
       ...(route.method === 'POST' ? IDEMPOTENT : []),
       ...EVERY_ROUTE,
     ]),
@@ -259,6 +262,10 @@ function buildDocument(): Json {
       security: [],
       responses: { '200': { description: 'The OpenAPI 3.1 document', content: { 'application/json': {} } } },
     },
+  };
+  paths['/openapi.json'] = {
+    ...paths['/openapi.json'],
+    head: headOperation(paths['/openapi.json'].get as Json),
   };
   return {
     openapi: '3.1.0',

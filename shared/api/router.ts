@@ -1,5 +1,6 @@
 import type { ServiceRuntime } from '../handlers/service-runtime';
 import { idSchema } from '../domain/ids';
+
 import { inputError } from '../domain/errors';
 import { parseWithSchema } from '../domain/schema';
 import type { z } from '../domain/zod';
@@ -33,7 +34,10 @@ function decoded(segment: string): string | undefined {
   }
 }
 
-/** The route's parameters when `path` is one of its paths, else undefined. Parameters must be valid ids. */
+/**
+ * The route's parameters when `path` has its shape (its fixed segments, as many segments), else undefined. A
+ * parameter that is not a valid id is still a match: the caller answers 400 invalidPath, as the document declares.
+ */
 function match(route: Route, path: string): Record<string, string> | undefined {
   const want = route.path.split('/');
   const got = path.replace(/\/$/, '').split('/');
@@ -42,13 +46,14 @@ function match(route: Route, path: string): Record<string, string> | undefined {
   for (const [i, segment] of want.entries()) {
     const value = decoded(got[i] ?? '');
     if (value === undefined) return undefined;
-    if (segment.startsWith(':')) {
-      if (!idSchema.safeParse(value).success) return undefined;
-      params[segment.slice(1)] = value;
-    } else if (segment !== value) return undefined;
+    if (segment.startsWith(':')) params[segment.slice(1)] = value;
+    else if (segment !== value) return undefined;
   }
   return params;
 }
+
+const isId = (value: string): boolean => idSchema.safeParse(value).success;
+const idRule = idSchema.safeParse('').error?.issues[0]?.message ?? 'must be an id';
 
 export interface FoundRoute {
   route: Route;
@@ -72,12 +77,15 @@ function unsafePath(path: string): boolean {
 export function findRoute(method: string, path: string): FoundRoute | ApiResponse {
   if (unsafePath(path))
     return apiError('invalidPath', 'the path has a dot segment or an encoded slash; send it without');
-  const candidates = ROUTES.flatMap((route) => {
+  const shaped = ROUTES.flatMap((route) => {
     const params = match(route, path);
     return params ? [{ route, params }] : [];
   });
-  if (candidates.length === 0)
+  if (shaped.length === 0)
     return apiError('routeNotFound', 'no such resource; paths start with /v1/accounts/{accountId}/');
+  const candidates = shaped.filter(({ params }) => Object.values(params).every(isId));
+  // The path names an operation of the document, with a parameter that fails its pattern: 400, never 404.
+  if (candidates.length === 0) return apiError('invalidPath', `a path parameter is not an id: it ${idRule}`);
   // HEAD is GET without the body (RFC 9110 §9.3.2): the transport drops the body.
   const asked = method === 'HEAD' ? 'GET' : method;
   const found = candidates.find((c) => c.route.method === asked);

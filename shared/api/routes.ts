@@ -256,7 +256,7 @@ export const ROUTES: readonly Route[] = [
     summary: "An export's runs, newest first",
     query: api.pageQuerySchema,
     ok: { status: 200, description: 'One page of runs', schema: api.runPageSchema },
-    errors: ['invalidQuery'],
+    errors: ['exportNotFound', 'invalidQuery'],
     handle: (rt, input) =>
       listRoute(rt, input, listOf(input, 'exports', param(input, 'exportId'), 'runs'), (p) =>
         exportRuns(rt.ctx, account(input), param(input, 'exportId'), p),

@@ -187,6 +187,8 @@ export async function exportRuns(
   exportId: string,
   page?: PageRequest,
 ): Promise<Page<ReturnType<typeof runSummary>>> {
+  // An unknown export is 404, as an unknown run's files are: never an empty list.
+  await getExport(ctx, accountId, exportId);
   const collection = paths.exportRuns(exportDocId(accountId, exportId));
   const entries = await listPage(ctx.state, collection, [], page, (id, data) =>
     parseDocument(exportRunEntrySchema, `${collection}/${id}`, data),

@@ -108,7 +108,9 @@ export const ERROR_CODES = {
   invalidPath: {
     kind: 'input',
     httpStatus: 400,
-    meaning: 'the path has a dot segment or an encoded slash: paths are matched as received, never resolved',
+    meaning:
+      'the path has a dot segment or an encoded slash (paths are matched as received, never resolved), or a ' +
+      'path parameter that is not an id',
   },
   destinationNotFound: {
     kind: 'input',

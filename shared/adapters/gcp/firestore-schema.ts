@@ -64,7 +64,7 @@ export const FIRESTORE_COMPOSITE_INDEXES: readonly CompositeIndex[] =
  */
 export const FIRESTORE_TTL = {
   field: 'expireAt',
-  collectionGroups: ['runs', 'chunks', 'observations', 'files', 'claims', 'rejections'],
+  collectionGroups: ['runs', 'chunks', 'observations', 'files', 'claims', 'rejections', 'idempotencyKeys'],
 } as const;
 
 /** The collection group of a collection path: its last segment (`runs/r1/plans/p/chunks` → `chunks`). */

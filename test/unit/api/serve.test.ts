@@ -81,6 +81,14 @@ describe('the management API over HTTP on the local adapters (gcs-export serve)'
     expect(checkedIn).toBe(openApiText());
   });
 
+  it('answers HEAD /openapi.json without a token: its headers, no body', async () => {
+    const head = await call('HEAD', '/openapi.json', { token: null });
+    expect(head).toMatchObject({ status: 200, text: '' });
+    expect(head.headers.get('content-length')).toBe(
+      String(Buffer.byteLength(JSON.stringify(openApiDocument()))),
+    );
+  });
+
   it.each([
     ['no token', null, 401, 'unauthenticated'],
     ['a wrong token', 'not-the-token-at-all', 401, 'unauthenticated'],
