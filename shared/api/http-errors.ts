@@ -14,6 +14,9 @@ export interface ApiResponse {
 /** The problem type of a code (RFC 9457 §3.1.1): a stable URI, listed in docs/ERRORS.md. */
 export const problemType = (code: ErrorCode): string => `urn:gcs-export:problem:${code}`;
 
+/** What a 503 asks a client to wait before retrying (RFC 9110 §10.2.3): a probe or a store is briefly away. */
+export const RETRY_AFTER_SECONDS = 30;
+
 /** RFC 9457's media type, which every error answer has. */
 export const PROBLEM_JSON = 'application/problem+json';
 
@@ -27,6 +30,7 @@ export function apiError(code: ErrorCode, message: string, extra: Record<string,
   const status = ERROR_CODES[code].httpStatus;
   return {
     status,
+    ...(status === 503 ? { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } } : {}),
     body: {
       type: problemType(code),
       title: ERROR_CODES[code].meaning,

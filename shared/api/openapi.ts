@@ -5,6 +5,7 @@ import { z } from '../domain/zod';
 import type { Route } from './routes';
 import { ROUTES } from './routes';
 import { errorSchema } from './schemas';
+import { RETRY_AFTER_SECONDS } from './http-errors';
 
 type Json = Record<string, unknown>;
 
@@ -133,6 +134,16 @@ function errorResponses(route: Route, components: Components): Json {
             ? {
                 headers: {
                   Allow: { description: 'The methods the resource takes', schema: { type: 'string' } },
+                },
+              }
+            : {}),
+          ...(status === 503
+            ? {
+                headers: {
+                  'Retry-After': {
+                    description: `Seconds to wait before retrying (${RETRY_AFTER_SECONDS})`,
+                    schema: { type: 'integer', minimum: 0 },
+                  },
                 },
               }
             : {}),

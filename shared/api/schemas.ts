@@ -3,6 +3,7 @@ import { COMPRESSIONS, EXPORT_FORMATS, EXPORT_KINDS } from '../domain/export-req
 import { RUN_STATUSES, runTotalsSchema } from '../domain/documents';
 import { idSchema } from '../domain/ids';
 import { MAX_KEY_TEXT_BYTES } from '../domain/destinations/destination.schema';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/pages';
 import { z } from '../domain/zod';
 
 /**
@@ -21,7 +22,14 @@ export const keyInputSchema = z
       .string()
       .min(1)
       .max(MAX_KEY_TEXT_BYTES, `is larger than ${MAX_KEY_TEXT_BYTES} bytes; a key file is about 2 KB`),
-    z.record(z.string(), z.unknown()),
+    // Taken as sent, not copied: a copy would turn an own "__proto__" key into a prototype and drop it, while the
+    // same key sent as text is refused for it.
+    z
+      .custom<Record<string, unknown>>(
+        (value) => value !== null && typeof value === 'object' && !Array.isArray(value),
+        'must be a JSON object or its text',
+      )
+      .meta({ type: 'object' }),
   ])
   .meta({
     description: 'The service account key file: its contents as pasted (a JSON string), or the object.',
@@ -52,11 +60,14 @@ export const rotateKeyBody = z.strictObject({ key: keyInputSchema }).meta({ id: 
 
 /** No component id: the document lists its members as query parameters, never the object itself. */
 export const pageQuerySchema = z.strictObject({
-  pageSize: z
-    .string()
-    .regex(/^\d{1,3}$/)
+  // A query value is text: coerced, so that the document says what the server takes (an integer, 1 to 200).
+  pageSize: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
     .optional()
-    .meta({ description: 'Items per page, 1-200 (default 50).' }),
+    .meta({ description: `Items per page, 1-${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).` }),
   pageToken: z.string().max(1024).optional().meta({ description: 'nextPageToken of the previous page.' }),
 });
 

@@ -1,3 +1,4 @@
+import { apiError } from '../../../shared/api/http-errors';
 import { routeApiRequest } from '../../../shared/api/router';
 import { ROUTES } from '../../../shared/api/routes';
 import type { Harness } from '../../support/local-harness';
@@ -156,5 +157,12 @@ describe('API errors are RFC 9457 problems', () => {
         error: { code: 'bucketNotFound', kind: 'destination' },
       },
     });
+  });
+});
+
+describe('503 answers', () => {
+  it('say when to retry (Retry-After), and no other status does', () => {
+    expect(apiError('destinationUnavailable', 'try again').headers).toEqual({ 'Retry-After': '30' });
+    expect(apiError('invalidBody', 'no').headers).toBeUndefined();
   });
 });

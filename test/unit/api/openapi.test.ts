@@ -99,4 +99,43 @@ describe('the OpenAPI document declares every answer the server gives', () => {
     expect(await runs.json()).toMatchObject({ error: { code: 'exportNotFound' } });
     expect(await files.json()).toMatchObject({ error: { code: 'runNotFound' } });
   });
+
+  it('documents pageSize as the server takes it: an integer from 1 to 200', async () => {
+    const list = documented()['/v1/accounts/{accountId}/destinations']?.get as unknown as {
+      parameters: { name: string; schema: Record<string, unknown> }[];
+    };
+    const schema = list.parameters.find((p) => p.name === 'pageSize')?.schema;
+    expect(schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 200 });
+    const statusOf = async (query: string) =>
+      (
+        await fetch(`${base}/v1/accounts/${ACCOUNT}/destinations?${query}`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
+      ).status;
+    expect(
+      await Promise.all(
+        ['pageSize=1', 'pageSize=200', 'pageSize=0', 'pageSize=201', 'pageSize=x'].map(statusOf),
+      ),
+    ).toEqual([200, 200, 400, 400, 400]);
+  });
+
+  it('names pageToken, not pageSize, when the token is empty', async () => {
+    const answer = await fetch(`${base}/v1/accounts/${ACCOUNT}/destinations?pageToken=`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(answer.status).toBe(400);
+    const text = await answer.text();
+    expect(text).toContain('pageToken');
+    expect(text).not.toContain('pageSize');
+  });
+
+  it('declares Retry-After on every 503', () => {
+    const without = Object.entries(documented()).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) => {
+        const unavailable = op.responses['503'] as { headers?: Record<string, unknown> } | undefined;
+        return unavailable && !unavailable.headers?.['Retry-After'] ? [`${method} ${path}`] : [];
+      }),
+    );
+    expect(without).toEqual([]);
+  });
 });

@@ -1,0 +1,204 @@
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import type { BucketStore } from '../../ports/bucket-store.port';
+import type { QuarantineWriter } from '../../ports/quarantine.port';
+import type { BlockOutput, BlockProcessor } from '../../ports/block-processor.port';
+import type { ExportContext } from '../context';
+import type { ChunkCounts, ChunkDoc, RunDoc, Slice } from '../documents';
+import type { BlockItem, LongLine } from '../records/lines';
+import { splitBlocks } from '../records/lines';
+import type { BlockResult, BlockTask } from '../records/blocks';
+import { RAW_EXCERPT_CHARS, inlineBlockProcessor } from '../records/blocks';
+import type { PartitionWriter } from '../output/partition-writer';
+import type { ChunkObservation } from '../output/run-schema';
+import { formatGcsUri } from '../source/gcs-uri';
+import { classified, classifySourceFailure } from '../storage-failures';
+
+/**
+ * Reading one chunk: its slices opened (gunzipped where whole gzip objects), split into blocks of lines, each block
+ * sent through the block processor with up to `concurrency` in flight, and the results settled in block order —
+ * counts, quarantined lines with their place, output lines to the partition writer (or, in the first pass of a CSV
+ * or Parquet chunk, column observations). A corrupt or truncated gzip object keeps what was readable and is
+ * quarantined as one entry. The chunk writer (write-chunk.ts) decides what the reading is for and what follows.
+ */
+
+export interface ChunkJob {
+  ctx: ExportContext;
+  /** The request's kind, window and event filter, prepared once per chunk; each block adds its bytes. */
+  task: Omit<BlockTask, 'bytes'>;
+  run: RunDoc;
+  chunk: ChunkDoc;
+  quarantine: QuarantineWriter;
+  /** The parts of the write pass; none in the first pass of a CSV or Parquet chunk, which only observes. */
+  writer: PartitionWriter | undefined;
+  /** The blocks' observations, in block order (first pass). */
+  observations: ChunkObservation[];
+  blocks: BlockProcessor;
+  counts: ChunkCounts;
+}
+
+/** Where a slice's lines are: the slice, its URI, and how many of its lines came before the current block. */
+interface SliceCursor {
+  slice: Slice;
+  uri: string;
+  lines: number;
+}
+
+/** A block on its way through the processor, with the byte offset of its first line in the slice. */
+interface InFlight {
+  offset: number;
+  bytes: number;
+  result: Promise<BlockResult>;
+}
+
+/** Reads one slice as decoded bytes: a gzip object is always a whole slice, so it is decompressed as a whole. */
+function openSlice(source: BucketStore, slice: Slice): Readable {
+  const raw = source.read(slice.bucket, slice.name, { start: slice.start, end: slice.end });
+  if (!slice.gzip) return raw;
+  const gunzip = createGunzip();
+  raw.on('error', (error) => gunzip.destroy(error));
+  return raw.pipe(gunzip);
+}
+
+function requestTask(
+  request: RunDoc['request'],
+  maxLineBytes: number,
+  output: BlockOutput | undefined,
+): ChunkJob['task'] {
+  return {
+    kind: request.kind,
+    prefix: request.prefix,
+    from: Date.parse(request.window.from),
+    to: Date.parse(request.window.to),
+    ...(request.events ? { events: request.events } : {}),
+    maxLineBytes,
+    ...(output ? { output } : {}),
+  };
+}
+
+/** A line too long to be buffered is quarantined like any rejected line (as line 1 of a block of its own). */
+function longLineResult(job: ChunkJob, item: LongLine): BlockResult {
+  const reason = `line longer than ${job.ctx.settings.maxLineBytes} bytes`;
+  const raw = item.head.toString('utf8').slice(0, RAW_EXCERPT_CHARS);
+  return {
+    lines: 1,
+    sourceLines: 1,
+    records: 0,
+    filteredOut: 0,
+    rejected: [{ line: 1, offset: 0, reason, raw }],
+    groups: [],
+  };
+}
+
+function dispatch(job: ChunkJob, item: BlockItem): InFlight {
+  if (item.kind === 'long') {
+    return { offset: item.offset, bytes: item.bytes, result: Promise.resolve(longLineResult(job, item)) };
+  }
+  const bytes = item.bytes.length;
+  return { offset: item.offset, bytes, result: job.blocks.process({ ...job.task, bytes: item.bytes }) };
+}
+
+/** Uses one block's result, in block order: counts, quarantined lines with their place, output lines to parts. */
+async function settle(job: ChunkJob, cursor: SliceCursor, block: InFlight): Promise<void> {
+  const result = await block.result;
+  const { counts } = job;
+  const { slice } = cursor;
+  counts.uncompressedBytes = (counts.uncompressedBytes ?? 0) + block.bytes;
+  counts.sourceLines += result.sourceLines;
+  counts.records += result.records;
+  counts.filteredOut += result.filteredOut;
+  counts.quarantined += result.rejected.length;
+  for (const rejected of result.rejected) {
+    await job.quarantine.add({
+      source: cursor.uri,
+      line: cursor.lines + rejected.line,
+      lineBase: slice.start === 0 ? 'object' : 'range',
+      ...(slice.gzip ? {} : { byteOffset: slice.start + block.offset + rejected.offset }),
+      reason: rejected.reason,
+      raw: rejected.raw,
+    });
+  }
+  if (result.observation) job.observations.push(result.observation);
+  for (const group of result.groups) {
+    if (!job.writer) break;
+    const key = {
+      folder: group.folder,
+      dt: group.dt,
+      ...(group.eventName === undefined ? {} : { eventName: group.eventName }),
+    };
+    const { data } = group;
+    await job.writer.write(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), group.records);
+  }
+  cursor.lines += result.lines;
+}
+
+const ZLIB_DATA_ERRORS = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT']);
+const isCorruptGzip = (error: unknown): boolean =>
+  ZLIB_DATA_ERRORS.has(String((error as { code?: unknown } | null)?.code));
+
+/** Streams a slice's blocks through the processor, keeping up to `concurrency` of them in flight. */
+async function processSlice(job: ChunkJob, cursor: SliceCursor, inFlight: InFlight[]): Promise<void> {
+  const blocks = splitBlocks(openSlice(job.ctx.source, cursor.slice), job.ctx.settings.maxLineBytes);
+  for await (const item of blocks) {
+    inFlight.push(dispatch(job, item));
+    if (inFlight.length >= job.blocks.concurrency) await settle(job, cursor, inFlight.shift() as InFlight);
+  }
+  while (inFlight.length > 0) await settle(job, cursor, inFlight.shift() as InFlight);
+}
+
+export async function processSlices(job: ChunkJob): Promise<void> {
+  for (const slice of job.chunk.slices) {
+    const cursor: SliceCursor = { slice, uri: formatGcsUri(slice), lines: 0 };
+    job.counts.sourceBytes += slice.end - slice.start;
+    const inFlight: InFlight[] = [];
+    try {
+      await processSlice(job, cursor, inFlight);
+    } catch (error) {
+      if (!(slice.gzip && isCorruptGzip(error))) {
+        for (const block of inFlight) block.result.catch(() => undefined);
+        throw classified(error, (e) => classifySourceFailure(e, cursor.uri));
+      }
+      // A corrupt or truncated gzip object: keep what was readable, quarantine the rest as one entry, go on.
+      while (inFlight.length > 0) await settle(job, cursor, inFlight.shift() as InFlight);
+      job.counts.sourceLines += 1;
+      job.counts.quarantined += 1;
+      await job.quarantine.add({
+        source: cursor.uri,
+        line: cursor.lines + 1,
+        lineBase: 'object',
+        reason: `gzip data corrupt or truncated after line ${cursor.lines}: ${(error as Error).message}`,
+        raw: '',
+      });
+    }
+  }
+}
+
+export function chunkJob(
+  ctx: ExportContext,
+  run: RunDoc,
+  chunk: ChunkDoc,
+  pass: {
+    output: BlockOutput | undefined;
+    writer: PartitionWriter | undefined;
+    quarantine: QuarantineWriter;
+  },
+): ChunkJob {
+  return {
+    ctx,
+    task: requestTask(run.request, ctx.settings.maxLineBytes, pass.output),
+    run,
+    chunk,
+    quarantine: pass.quarantine,
+    writer: pass.writer,
+    observations: [],
+    blocks: ctx.blocks ?? inlineBlockProcessor,
+    counts: {
+      sourceLines: 0,
+      records: 0,
+      quarantined: 0,
+      filteredOut: 0,
+      sourceBytes: 0,
+      uncompressedBytes: 0,
+    },
+  };
+}
