@@ -33,6 +33,8 @@ export interface StateTransaction {
   set(path: string, data: DocumentData): void;
   /** Shallow merge of top-level fields into an existing document. */
   update(path: string, patch: DocumentData): void;
+  /** Deletes the document if it exists, with the transaction's other writes. */
+  delete(path: string): void;
 }
 
 export class DocumentExists extends Error {

@@ -130,6 +130,27 @@ describeContract<StateStore>('StateStore', stateStoreSubjects, (make) => {
     expect(await store.get('atomic/existing')).toEqual({ v: 1 });
   });
 
+  it('deletes inside a transaction with its other writes, and a missing document without failing', async () => {
+    await store.set('atomic/doomed', { v: 1 });
+    await store.transaction(async (tx) => {
+      expect(await tx.get('atomic/doomed')).toEqual({ v: 1 });
+      tx.delete('atomic/doomed');
+      tx.delete('atomic/never-there');
+      tx.set('atomic/successor', { v: 2 });
+    });
+    expect(await store.get('atomic/doomed')).toBeUndefined();
+    expect(await store.get('atomic/successor')).toEqual({ v: 2 });
+    await store.set('atomic/kept', { v: 1 });
+    await expect(
+      store.transaction(async (tx) => {
+        tx.delete('atomic/kept');
+        tx.create('atomic/successor', { v: 3 });
+        return Promise.resolve();
+      }),
+    ).rejects.toBeInstanceOf(DocumentExists);
+    expect(await store.get('atomic/kept')).toEqual({ v: 1 });
+  });
+
   it('refuses a read after a write inside a transaction', async () => {
     await expect(
       store.transaction(async (tx) => {

@@ -174,6 +174,9 @@ export class FirestoreStateStore implements StateStore {
       update: (path, patch) => {
         transaction.update(this.doc(path), ...updateArgs(patch));
       },
+      delete: (path) => {
+        transaction.delete(this.doc(path));
+      },
     };
   }
 }

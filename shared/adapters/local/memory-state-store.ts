@@ -16,7 +16,8 @@ import { assertDocumentFits } from '../firestore-documents';
 type Write =
   | { op: 'create'; path: string; data: DocumentData }
   | { op: 'set'; path: string; data: DocumentData }
-  | { op: 'update'; path: string; data: DocumentData };
+  | { op: 'update'; path: string; data: DocumentData }
+  | { op: 'delete'; path: string };
 
 const stateFileSchema = z.object({ documents: z.record(z.string(), z.record(z.string(), z.unknown())) });
 
@@ -164,6 +165,10 @@ export class MemoryStateStore implements StateStore {
           writing = true;
           writes.push({ op: 'update', path: docPath, data: clone(data) });
         },
+        delete: (docPath) => {
+          writing = true;
+          writes.push({ op: 'delete', path: docPath });
+        },
       };
       const result = await fn(tx);
       this.commit(writes);
@@ -173,7 +178,8 @@ export class MemoryStateStore implements StateStore {
 
   private commit(writes: readonly Write[]): void {
     // Validate everything first so that a failing write leaves no partial commit.
-    const staged = new Map<string, DocumentData>();
+    // A document staged as undefined is deleted by the commit.
+    const staged = new Map<string, DocumentData | undefined>();
     const current = (p: string): DocumentData | undefined =>
       staged.has(p) ? staged.get(p) : this.docs.get(p);
     for (const write of writes) {
@@ -191,12 +197,18 @@ export class MemoryStateStore implements StateStore {
           if (existing === undefined) throw new Error(`document ${write.path} does not exist`);
           staged.set(write.path, { ...existing, ...write.data });
           break;
+        case 'delete':
+          staged.set(write.path, undefined);
+          break;
       }
     }
     if (staged.size === 0) return;
     // Firestore's size limit, so that what fails in production fails here too.
-    for (const [key, value] of staged) assertDocumentFits(key, value);
-    for (const [key, value] of staged) this.docs.set(key, value);
+    for (const [key, value] of staged) if (value !== undefined) assertDocumentFits(key, value);
+    for (const [key, value] of staged) {
+      if (value === undefined) this.docs.delete(key);
+      else this.docs.set(key, value);
+    }
     this.schedulePersist();
   }
 

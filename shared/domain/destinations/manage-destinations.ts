@@ -67,14 +67,11 @@ const nicknameKey = (nickname: string): string => nickname.trim().normalize('NFC
 const nicknameClaimPath = (accountId: string, nickname: string): string =>
   `destinationNicknames/${accountScopedId(accountId, sha256Hex(nicknameKey(nickname)).slice(0, 32))}`;
 const nicknameClaimSchema = z.object({ destinationId: z.string() });
-/** A claim given up by a rename (transactions cannot delete): it names no destination. */
-const FREED = '';
 
 async function claimedBy(tx: StateTransaction, accountId: string, nickname: string) {
   const claim = await tx.get(nicknameClaimPath(accountId, nickname));
   if (claim === undefined) return undefined;
   const { destinationId } = nicknameClaimSchema.parse(claim);
-  if (destinationId === FREED) return undefined;
   return (await tx.get(paths.destination(accountId, destinationId))) === undefined
     ? undefined
     : destinationId;
@@ -234,13 +231,20 @@ export async function deleteDestination(
   destinationId: string,
   precondition: Precondition = () => undefined,
 ): Promise<void> {
-  const current = await getDestination(state, accountId, destinationId);
-  precondition(publicDestination(current));
-  await state.delete(paths.destination(accountId, destinationId));
-  const claim = nicknameClaimPath(accountId, current.nickname);
-  const holder = await state.get(claim);
-  if (holder !== undefined && nicknameClaimSchema.parse(holder).destinationId === destinationId)
-    await state.delete(claim);
+  await getDestination(state, accountId, destinationId);
+  const path = paths.destination(accountId, destinationId);
+  // One transaction: the precondition (If-Match) holds for the very version deleted, and the nickname is freed.
+  await state.transaction(async (tx) => {
+    const data = await tx.get(path);
+    if (data === undefined) throw inputError('destinationNotFound', 'this account has no such destination');
+    const current = parseDocument(destinationDocSchema, path, data);
+    precondition(publicDestination(current));
+    const claim = nicknameClaimPath(accountId, current.nickname);
+    const holder = await tx.get(claim);
+    tx.delete(path);
+    if (holder !== undefined && nicknameClaimSchema.parse(holder).destinationId === destinationId)
+      tx.delete(claim);
+  });
 }
 
 /**
@@ -274,9 +278,8 @@ export async function renameDestination(
     const newClaim = nicknameClaimPath(accountId, parsed.value);
     if (oldClaim !== newClaim) {
       const old = await tx.get(oldClaim);
-      // Freed by pointing it at no destination: a claim whose destination is gone is free (claimedBy).
       if (old !== undefined && nicknameClaimSchema.parse(old).destinationId === destinationId)
-        tx.set(oldClaim, { destinationId: FREED });
+        tx.delete(oldClaim);
     }
     tx.set(newClaim, { destinationId });
     tx.update(path, { nickname: parsed.value, updatedAt });

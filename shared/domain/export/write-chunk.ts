@@ -64,8 +64,21 @@ function partitionWriter(
  * Writes one chunk: streams its slices as blocks of lines through the block processor (parse → window/filter →
  * sanitise → partition, on worker threads when there are several vCPUs), then gzip → upload.
  * Safe to run any number of times: output names and bytes are deterministic and every object is write-once.
+ * Finalising starts from one place, after the chunk is done: written now, or found done by a redelivery.
  */
 export async function writeChunk(ctx: ExportContext, runId: string, index: number): Promise<ChunkOutcome> {
+  const outcome = await writeChunkOnce(ctx, runId, index);
+  // A delivery that finds its chunk done may be the redelivery of a worker whose finalising failed or died: it
+  // finishes the run (idempotently), so that no lost message can leave a run with every chunk done unfinalised.
+  if (outcome.status === 'skipped' && outcome.why !== 'done') return outcome;
+  return { ...outcome, finalised: await finaliseRun(ctx, runId) };
+}
+
+async function writeChunkOnce(
+  ctx: ExportContext,
+  runId: string,
+  index: number,
+): Promise<{ status: 'written'; files: number; counts: ChunkCounts } | { status: 'skipped'; why: string }> {
   const run = await loadRun(ctx.state, runId);
   if (!run) throw inputError('runNotFound', `run ${runId} does not exist`);
   if (run.status !== 'running') return { status: 'skipped', why: `run is ${run.status}` };
@@ -79,10 +92,6 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
     if (!schema) return { status: 'skipped', why: 'waiting for the run schema' };
   }
   const claim = await claimChunk(ctx.state, plan, index, ctx.clock.now());
-  // A delivery that finds its chunk done may be the redelivery of a worker whose finalising failed or died: it
-  // finishes the run (idempotently), so that no lost message can leave a run with every chunk done unfinalised.
-  if (!claim.claimed && claim.why === 'done')
-    return { status: 'skipped', why: claim.why, finalised: await finaliseRun(ctx, runId) };
   if (!claim.claimed) return { status: 'skipped', why: claim.why };
   const chunk = claim.chunk;
 
@@ -115,8 +124,7 @@ export async function writeChunk(ctx: ExportContext, runId: string, index: numbe
     ...job.counts,
     attempt: chunk.attempts,
   });
-  const finalised = await finaliseRun(ctx, runId);
-  return { status: 'written', files: files.length, counts: job.counts, finalised };
+  return { status: 'written', files: files.length, counts: job.counts };
 }
 
 /** The chunk's document unless it is finished or waiting for the customer (the first pass does not claim it). */
