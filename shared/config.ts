@@ -135,6 +135,8 @@ export const envSchema = z.object({
   SOURCE_PREFIX_TEMPLATE: list(sourceTemplate).optional(),
   /** The management API's callers: service-account e-mails whose Google ID tokens it accepts (comma-separated). */
   API_ALLOWED_CALLERS: list(serviceAccountEmail).optional(),
+  /** The management API's operators: service-account e-mails that may call its admin routes (key re-wrap). */
+  API_OPERATORS: list(serviceAccountEmail).optional(),
   /** The audience those ID tokens must be minted for: the api function's URL. */
   API_AUDIENCE: z.url().optional(),
   /** Where Google's ID-token signing certificates are fetched (PEM); only emulated setups change it. */
@@ -252,7 +254,7 @@ export interface KeyEncryptionKeys {
 /** Who may call the management API. */
 export interface ApiCallers {
   /** Production: Google ID tokens of these service accounts, minted for `audience`. */
-  idTokens?: { emails: string[]; audience: string; certsUrl?: string };
+  idTokens?: { emails: string[]; operators: string[]; audience: string; certsUrl?: string };
   /** `gcs-export serve` and emulated setups: one shared bearer token. */
   bearerToken?: string;
 }
@@ -375,6 +377,7 @@ function apiCallers(e: Env): ApiCallers {
       ? {
           idTokens: {
             emails: e.API_ALLOWED_CALLERS,
+            operators: e.API_OPERATORS ?? [],
             audience: e.API_AUDIENCE,
             ...(e.API_ID_TOKEN_CERTS_URL ? { certsUrl: e.API_ID_TOKEN_CERTS_URL } : {}),
           },

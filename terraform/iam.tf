@@ -144,7 +144,7 @@ resource "google_service_account_iam_member" "push_token_creator" {
 }
 
 resource "google_cloud_run_v2_service_iam_member" "api_invoker" {
-  for_each = toset(var.api_invokers)
+  for_each = toset(concat(var.api_invokers, var.api_operators))
   project  = var.project_id
   location = var.region
   name     = google_cloudfunctions2_function.this["api"].name

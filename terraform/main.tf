@@ -92,6 +92,7 @@ locals {
     QUARANTINE_BUCKET                   = google_storage_bucket.quarantine.name
     SOURCE_PREFIX_TEMPLATE              = join(",", var.source_prefix_templates)
     API_ALLOWED_CALLERS                 = join(",", [for m in var.api_invokers : trimprefix(m, "serviceAccount:")])
+    API_OPERATORS                       = join(",", [for m in var.api_operators : trimprefix(m, "serviceAccount:")])
     API_AUDIENCE                        = local.api_audience
     STORAGE_RESUMABLE_THRESHOLD_BYTES   = tostring(var.storage_settings.resumable_threshold_bytes)
     STORAGE_RESUMABLE_CHUNK_BYTES       = tostring(var.storage_settings.resumable_chunk_bytes)

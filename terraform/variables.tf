@@ -55,6 +55,16 @@ variable "api_invokers" {
   }
 }
 
+variable "api_operators" {
+  description = "Members allowed to call the management API's admin routes (key re-wrap), as serviceAccount:EMAIL (API_OPERATORS)."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for m in var.api_operators : startswith(m, "serviceAccount:")])
+    error_message = "api_operators must be service accounts (serviceAccount:EMAIL)."
+  }
+}
+
 variable "export_settings" {
   description = "How exports are cut and retried: CHUNK_TARGET_BYTES, MAX_PART_BYTES, MAX_OPEN_PARTS, MAX_LINE_BYTES, FINALISER_LEASE_SECONDS, MAX_DELIVERY_ATTEMPTS, STATE_RETENTION_DAYS, LOG_LEVEL."
   type = object({

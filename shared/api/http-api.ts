@@ -95,6 +95,17 @@ export async function serveApiHttp(
     // Unknown routes are answered before reading a byte of the body.
     const found = findRoute(request.method, path);
     if (!('route' in found)) return done(answer(found), { caller: check.caller.id });
+    // Admin routes are for operators (API_OPERATORS), account routes for the platform's callers.
+    if (!check.caller.roles.includes(found.route.role)) {
+      const refused = apiError(
+        'callerForbidden',
+        `this route is for callers with the ${found.route.role} role`,
+      );
+      return done(answer(refused, hasBody(request.headers) ? { Connection: 'close' } : {}), {
+        caller: check.caller.id,
+        code: 'callerForbidden',
+      });
+    }
 
     // An operation that takes no body ignores one (the document declares none): it is never read nor parsed.
     const body = found.route.body

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceRuntime } from '../handlers/service-runtime';
+import type { ApiRole } from '../ports/api-callers.port';
 import {
   deleteDestination,
   getDestination,
@@ -42,6 +43,8 @@ export interface Route {
   body?: z.ZodType;
   /** The body's media type (application/json when absent). */
   mediaType?: 'application/merge-patch+json';
+  /** Who may call it: the platform's callers (account routes), or operators (admin routes, API_OPERATORS). */
+  role: ApiRole;
   /** The route honours If-Match (optional: without it the write is unconditional; a mismatch is 412). */
   ifMatch?: true;
   /** The answer is one resource: the representation its ETag is computed from (the same as its GET's). */
@@ -114,6 +117,7 @@ const withoutFreshTokens = (body: unknown): unknown => {
 export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
+    role: 'platform',
     path: `${A}/destinations`,
     summary: "The account's destinations (keys are never shown)",
     query: api.pageQuerySchema,
@@ -126,6 +130,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'POST',
+    role: 'platform',
     path: `${A}/destinations`,
     summary: 'Save a bucket and its service account key ("Save Credentials")',
     description:
@@ -155,6 +160,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    role: 'platform',
     path: `${A}/destinations/:destinationId`,
     summary: 'One destination',
     ok: { status: 200, description: 'The destination', schema: api.destinationSchema },
@@ -165,6 +171,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'PUT',
+    role: 'platform',
     path: `${A}/destinations/:destinationId/key`,
     summary: 'Replace the key (after probing the bucket with the new one)',
     body: api.rotateKeyBody,
@@ -183,6 +190,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'PATCH',
+    role: 'platform',
     path: `${A}/destinations/:destinationId`,
     summary: 'Rename a destination (JSON Merge Patch)',
     description:
@@ -206,6 +214,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'POST',
+    role: 'platform',
     path: `${A}/destinations/:destinationId/validate`,
     summary: 'Probe the bucket with the stored key now; restart the exports it fixes',
     ok: { status: 200, description: 'The key works', schema: api.validationSchema },
@@ -222,6 +231,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'DELETE',
+    role: 'platform',
     path: `${A}/destinations/:destinationId`,
     summary: 'Delete the destination and its key',
     ok: { status: 204, description: 'Deleted' },
@@ -232,6 +242,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    role: 'platform',
     path: `${A}/exports`,
     summary: "The account's exports, with status and health",
     query: api.pageQuerySchema,
@@ -244,6 +255,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    role: 'platform',
     path: `${A}/exports/:exportId`,
     summary: 'One export: status, health, notices and its recent runs',
     ok: { status: 200, description: 'The export', schema: api.exportDetailSchema },
@@ -257,6 +269,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    role: 'platform',
     path: `${A}/exports/:exportId/runs`,
     summary: "An export's runs, newest first",
     query: api.pageQuerySchema,
@@ -269,6 +282,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'POST',
+    role: 'platform',
     path: `${A}/exports/:exportId/resume`,
     summary: 'Resume a failing or stopped export once its destination works again',
     ok: {
@@ -283,6 +297,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    role: 'platform',
     path: `${A}/runs/:runId`,
     summary: 'One run: status, counts and its first page of files',
     ok: { status: 200, description: 'The run', schema: api.runDetailSchema },
@@ -297,6 +312,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    role: 'platform',
     path: `${A}/runs/:runId/files`,
     summary: "A run's files, in chunk order",
     query: api.pageQuerySchema,
@@ -309,11 +325,13 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'POST',
+    role: 'operator',
     path: '/v1/admin/keys/rewrap',
     summary: 'Re-encrypt every stored key under the current key-encryption key (operators)',
     description:
       'Run after making a new key-encryption key current (GCS_EXPORT_KEK, the old one in GCS_EXPORT_KEK_PREVIOUS); ' +
-      'once it reports no key left to re-wrap, the previous key can be retired. Idempotent.',
+      'once it reports no key left to re-wrap, the previous key can be retired. Idempotent. Only for operators ' +
+      '(API_OPERATORS): any other caller gets 403 callerForbidden.',
     ok: { status: 200, description: 'What was re-encrypted', schema: api.rewrapSchema },
     errors: [],
     handle: (rt) =>

@@ -1,9 +1,14 @@
+/** platform: the account routes (/v1/accounts/…); operator: the admin routes (/v1/admin/…, API_OPERATORS). */
+export type ApiRole = 'platform' | 'operator';
+
 /** Who called the management API, once verified. */
 export interface ApiCaller {
   /** 'service-account': a Google ID token of a configured service account; 'bearer': the local shared token. */
   kind: 'service-account' | 'bearer';
   /** The service account's e-mail, or 'bearer'. Logged, so never a secret. */
   id: string;
+  /** What the caller may do: a route needs its role (the shared local token has both). */
+  roles: readonly ApiRole[];
 }
 
 export type CallerCheck =

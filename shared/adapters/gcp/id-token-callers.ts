@@ -1,10 +1,12 @@
 import { OAuth2Client } from 'google-auth-library';
-import type { CallerCheck, CallerVerifier } from '../../ports/api-callers.port';
+import type { ApiRole, CallerCheck, CallerVerifier } from '../../ports/api-callers.port';
 import { bearerToken } from '../../ports/api-callers.port';
 
 export interface IdTokenCallersOptions {
   /** Service accounts allowed to call (the platform's). */
   emails: readonly string[];
+  /** Service accounts allowed to call the admin routes (API_OPERATORS): operators, not the platform. */
+  operators?: readonly string[];
   /** What the token must be minted for: the api function's URL. */
   audience: string;
   /** Google's signing certificates (PEM); only emulated setups point elsewhere. */
@@ -53,8 +55,12 @@ export class IdTokenCallers implements CallerVerifier {
     }
     if (!email || !verified)
       return { ok: false, reason: 'unauthenticated', detail: 'the ID token carries no verified e-mail' };
-    if (!this.options.emails.includes(email))
+    const roles: ApiRole[] = [
+      ...(this.options.emails.includes(email) ? (['platform'] as const) : []),
+      ...(this.options.operators?.includes(email) ? (['operator'] as const) : []),
+    ];
+    if (roles.length === 0)
       return { ok: false, reason: 'forbidden', detail: `${email} is not an allowed caller` };
-    return { ok: true, caller: { kind: 'service-account', id: email } };
+    return { ok: true, caller: { kind: 'service-account', id: email, roles } };
   }
 }

@@ -4,13 +4,19 @@ import { startLocalGoogle } from '../../support/id-tokens';
 
 const PLATFORM = 'platform@acme-exports.iam.gserviceaccount.com';
 const AUDIENCE = 'https://api-abc123-uc.a.run.app';
+const OPERATOR = 'operator@acme-exports.iam.gserviceaccount.com';
 
 describe('IdTokenCallers (google-auth-library against locally published certificates)', () => {
   let google: LocalGoogle;
   let callers: IdTokenCallers;
   beforeAll(async () => {
     google = await startLocalGoogle();
-    callers = new IdTokenCallers({ emails: [PLATFORM], audience: AUDIENCE, certsUrl: google.certsUrl });
+    callers = new IdTokenCallers({
+      emails: [PLATFORM],
+      operators: [OPERATOR],
+      audience: AUDIENCE,
+      certsUrl: google.certsUrl,
+    });
   });
   afterAll(() => google.close());
 
@@ -19,7 +25,14 @@ describe('IdTokenCallers (google-auth-library against locally published certific
   it('accepts an ID token of a configured service account, minted for this API', async () => {
     expect(await callers.verify(bearer(google.idToken({ email: PLATFORM, audience: AUDIENCE })))).toEqual({
       ok: true,
-      caller: { kind: 'service-account', id: PLATFORM },
+      caller: { kind: 'service-account', id: PLATFORM, roles: ['platform'] },
+    });
+  });
+
+  it('accepts an operator (API_OPERATORS) with the operator role only', async () => {
+    expect(await callers.verify(bearer(google.idToken({ email: OPERATOR, audience: AUDIENCE })))).toEqual({
+      ok: true,
+      caller: { kind: 'service-account', id: OPERATOR, roles: ['operator'] },
     });
   });
 
