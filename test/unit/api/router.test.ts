@@ -1,4 +1,6 @@
+import { etagOf } from '../../../shared/api/etags';
 import { routeApiRequest } from '../../../shared/api/router';
+import { ROUTES } from '../../../shared/api/routes';
 import type { ApiRequest } from '../../../shared/api/router';
 import type { Harness } from '../../support/local-harness';
 import { ACCOUNT, createHarness, DESTINATION_BUCKET } from '../../support/local-harness';
@@ -171,5 +173,17 @@ describe('management API routing', () => {
         idempotencyKey: 'has space',
       }),
     ).toMatchObject({ status: 400, body: { error: { code: 'invalidIdempotencyKey' } } });
+  });
+
+  it("tags a run alike on every read: its files' freshly sealed page token is no part of its version", () => {
+    const route = ROUTES.find((r) => r.method === 'GET' && r.path.endsWith('/runs/:runId'));
+    const run = (token: string) => ({
+      runId: 'r1',
+      status: 'succeeded',
+      files: { items: [], nextPageToken: token },
+    });
+    const tag = (token: string) => etagOf(route?.etag?.(run(token)));
+    expect(tag('sealed-once')).toBe(tag('sealed-again'));
+    expect(etagOf(route?.etag?.({ ...run('t'), status: 'failed' }))).not.toBe(tag('t'));
   });
 });
