@@ -177,10 +177,9 @@ export const envSchema = z.object({
  * Variables whose values a deployment narrows, and the values it keeps: Terraform's variable validation allows
  * exactly these (a drift rule checks it). Tests and the CLI may use the others (`silent`, `error`).
  */
-export const DEPLOYED_OPTIONS: Partial<
-  Record<keyof z.infer<typeof envSchema>, { values: readonly string[]; why: string }>
-> = {
-  LOG_LEVEL: { values: DEPLOYED_LOG_LEVELS, why: 'the log-based metrics and alerts count info events' },
+export const DEPLOYED_OPTIONS: Partial<Record<keyof z.infer<typeof envSchema>, readonly string[]>> = {
+  // The log-based metrics and alerts count info events.
+  LOG_LEVEL: DEPLOYED_LOG_LEVELS,
 };
 
 export const REQUIRED_FOR_GCP = [

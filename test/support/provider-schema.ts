@@ -230,7 +230,7 @@ class Parser {
     if (t.k === 'id' && t.v === 'func') {
       this.i++;
       const params = paramNames(this.group());
-      while (!this.is('{')) this.group_or_skip();
+      while (!this.is('{')) this.skipOne();
       return { t: 'func', params, body: this.group() };
     }
     if (this.is('[') || (t.k === 'id' && t.v === 'map')) {
@@ -259,7 +259,7 @@ class Parser {
     throw new Error(`unexpected ${t.v} in ${this.ctx.pkg}`);
   }
 
-  group_or_skip(): void {
+  skipOne(): void {
     if (this.is('(') || this.is('[') || this.is('{')) this.group();
     else this.i++;
   }
@@ -316,9 +316,8 @@ class Parser {
     if (short === 'MergeSchemas') {
       const fields: Record<string, Value> = {};
       for (const a of args) {
-        const m = resolveMap(a);
-        if (!m) return { t: 'opaque', why: `MergeSchemas of ${a.t}` };
-        Object.assign(fields, m.fields);
+        if (a.t !== 'schemaMap') return { t: 'opaque', why: `MergeSchemas of ${a.t}` };
+        Object.assign(fields, a.fields);
       }
       return { t: 'schemaMap', fields };
     }
@@ -343,12 +342,6 @@ const declPkg = (ctx: { pkg: string }, name: string): string =>
 function lookup(ctx: { index: Index; pkg: string }, name: string): Decl | undefined {
   const [pkg, id] = name.includes('.') ? name.split('.') : [ctx.pkg, name];
   return ctx.index.get(pkg ?? '')?.get(id ?? '');
-}
-
-function resolveMap(v: Value): { fields: Record<string, Value> } | undefined {
-  if (v.t === 'schemaMap') return v;
-  if (v.t === 'func') return undefined;
-  return undefined;
 }
 
 /** Top-level comma-separated parts of a token list. */
@@ -441,7 +434,7 @@ function indexPackage(files: { name: string; text: string }[]): Map<string, Decl
         if (p.is('(')) {
           p.group(); // a method: not indexed
           p.i++;
-          while (!p.is('{')) p.group_or_skip();
+          while (!p.is('{')) p.skipOne();
           p.group();
           continue;
         }
@@ -449,7 +442,7 @@ function indexPackage(files: { name: string; text: string }[]): Map<string, Decl
         p.i++;
         if (p.is('[')) p.group(); // type parameters
         const params = paramNames(p.group());
-        while (p.i < toks.length && !p.is('{')) p.group_or_skip();
+        while (p.i < toks.length && !p.is('{')) p.skipOne();
         if (p.i >= toks.length) break;
         decls.set(name, { kind: 'func', params, toks: p.group() });
       } else if (t?.k === 'id' && t.v === 'var') {
@@ -483,10 +476,10 @@ function splitSpecs(toks: Tok[]): Tok[][] {
 // ---------------------------------------------------------------------------------------------------------------
 // From evaluated values to the extract
 
-function toBlock(resource: Value, where: string, problems: string[]): BlockSchema {
+function toBlock(resource: Value, where: string, problems: string[], ctx: Parser['ctx']): BlockSchema {
   const block: BlockSchema = { attributes: {}, blocks: {} };
   let map: Value | undefined = resource.t === 'resource' ? resource.schema : resource;
-  if (map?.t === 'func') map = functionResult(map.body, funcCtx);
+  if (map?.t === 'func') map = functionResult(map.body, ctx);
   if (resource.t === 'resource' && resource.timeouts) block.timeouts = true;
   if (map?.t !== 'schemaMap') {
     problems.push(`${where}: schema is ${map?.t ?? 'missing'}${map?.t === 'opaque' ? ` (${map.why})` : ''}`);
@@ -504,7 +497,7 @@ function toBlock(resource: Value, where: string, problems: string[]): BlockSchem
     const computedOnly = flag('Computed') && !flag('Optional') && !flag('Required');
     const asAttribute = f.ConfigMode?.t === 'ident' && f.ConfigMode.name.endsWith('SchemaConfigModeAttr');
     if ((type === 'TypeList' || type === 'TypeSet') && elem?.t === 'resource' && !asAttribute) {
-      const nested: NestedBlock = toBlock(elem, `${where}.${name}`, problems);
+      const nested: NestedBlock = toBlock(elem, `${where}.${name}`, problems, ctx);
       if (flag('Required')) nested.required = true;
       if (computedOnly) nested.computed = true;
       if (f.MaxItems?.t === 'lit' && typeof f.MaxItems.value === 'number') nested.maxItems = f.MaxItems.value;
@@ -530,8 +523,6 @@ function enumOf(v: Value | undefined): string[] | undefined {
   if (short === 'ToDiagFunc') return enumOf(v.args[0]);
   return undefined;
 }
-
-let funcCtx: Parser['ctx'] = { index: new Map(), pkg: '', env: new Map(), depth: 0 };
 
 export function extract(
   provider: Provider,
@@ -587,9 +578,8 @@ export function extract(
       continue;
     }
     loadPkg(at.dir);
-    funcCtx = { index, pkg: path.posix.basename(at.dir), env: new Map(), depth: 0 };
-    const value = evaluate(at.expr, funcCtx);
-    resources[type] = toBlock(value, type, problems);
+    const ctx = { index, pkg: path.posix.basename(at.dir), env: new Map<string, Value>(), depth: 0 };
+    resources[type] = toBlock(evaluate(at.expr, ctx), type, problems, ctx);
   }
   return {
     schema: { provider: `registry.terraform.io/hashicorp/${provider}`, version: tag, resources },

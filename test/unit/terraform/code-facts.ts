@@ -251,7 +251,7 @@ export async function codeFacts(): Promise<CodeFacts> {
     usesCustomerKeys: declared.filter(([, e]) => e.usesCustomerKeys).map(([name]) => name),
     env: envSchema.shape as unknown as Record<string, z.ZodType>,
     requiredForGcp: [...REQUIRED_FOR_GCP],
-    deployedOptions: Object.fromEntries(Object.entries(DEPLOYED_OPTIONS).map(([k, v]) => [k, v.values])),
+    deployedOptions: DEPLOYED_OPTIONS,
     topicEnv: topicVariables(),
     published: publishedTopics(),
     publishesByFunction: publishesByFunction(reached),
