@@ -95,8 +95,13 @@ async function factsOf(ctx: ExportContext, doc: ExportDoc, claim: NoticeClaim): 
   return {
     notice: claim.notice,
     exportId: doc.exportId,
+    displayName: doc.displayName,
     recipient: doc.createdBy,
-    destination: destination && { nickname: destination.nickname, bucket: destination.bucket },
+    destination: destination && {
+      nickname: destination.nickname,
+      bucket: destination.bucket,
+      principal: destination.key?.clientEmail,
+    },
     errorCode: doc.health.lastError?.code ?? 'destinationRejected',
     firstFailureAt: episode.firstFailureAt,
     now,
