@@ -165,6 +165,10 @@ export const noticeSchema = z
 export const exportSummarySchema = z
   .object({
     exportId: z.string(),
+    displayName: z
+      .string()
+      .optional()
+      .meta({ description: "The export's name from its latest request that carried one; notices use it." }),
     accountId: z.string(),
     destinationId: z.string(),
     status: z.enum(['active', 'stopped']),
@@ -224,6 +228,7 @@ export const runRequestSchema = z
   .object({
     requestId: z.string(),
     exportId: z.string(),
+    displayName: z.string().optional(),
     destinationId: z.string(),
     kind: z.enum(EXPORT_KINDS),
     window: z.object({ from: z.string(), to: z.string() }),

@@ -115,7 +115,7 @@ async function checkExport(pass: CheckPass, doc: StoredDocument): Promise<void> 
 async function escalateOnce(pass: CheckPass, key: ExportKey, mayStop: boolean): Promise<void> {
   const { ctx, deps, holder, outcome } = pass;
   if (!deps.mailer) return;
-  const result = await escalate(ctx, deps.mailer, key, holder, { mayStop });
+  const result = await escalate(ctx, { mailer: deps.mailer }, key, holder, { mayStop });
   if (result.kind === 'mailFailed') outcome.mailFailures += 1;
   if (result.kind === 'sent') outcome.notices.push(result.notice);
   if (result.kind === 'sent' && result.stopped) outcome.stopped.push(key.exportId);

@@ -1,4 +1,3 @@
-import type { Mailer } from '../../ports/mailer.port';
 import type { ExportContext } from '../context';
 import { getDestination } from '../destinations/manage-destinations';
 import type { ExportDoc, NoticeClaim, RunDoc } from '../documents';
@@ -21,6 +20,9 @@ import {
 } from './notice-claims';
 import type { NoticeFacts, UndeliveredRun } from './notice-email';
 import { fixUrlFor, renderNotice } from './notice-email';
+import type { NoticeChannels } from './deliver-notice';
+import { deliverNotice } from './deliver-notice';
+import type { WebhookEventData } from '../notify/webhook-event';
 
 export interface SentNotice {
   accountId: string;
@@ -95,8 +97,13 @@ async function factsOf(ctx: ExportContext, doc: ExportDoc, claim: NoticeClaim): 
   return {
     notice: claim.notice,
     exportId: doc.exportId,
+    displayName: doc.displayName,
     recipient: doc.createdBy,
-    destination: destination && { nickname: destination.nickname, bucket: destination.bucket },
+    destination: destination && {
+      nickname: destination.nickname,
+      bucket: destination.bucket,
+      principal: destination.key?.clientEmail,
+    },
     errorCode: doc.health.lastError?.code ?? 'destinationRejected',
     firstFailureAt: episode.firstFailureAt,
     now,
@@ -116,18 +123,34 @@ const statusOf = (error: unknown): number | undefined => {
   return typeof answered === 'number' && answered >= 400 && answered <= 599 ? answered : undefined;
 };
 
-/** Renders and sends one claimed notice; the provider's message id. */
-async function send(ctx: ExportContext, mailer: Mailer, doc: ExportDoc, claim: NoticeClaim) {
-  const mail = renderNotice(await factsOf(ctx, doc, claim));
+/** What the notice's webhook event says: the facts of the mail, without its prose. */
+function payloadOf(facts: NoticeFacts, doc: ExportDoc, subject: string): WebhookEventData {
+  const stop = facts.stopAt.toISOString();
+  return {
+    accountId: doc.accountId,
+    exportId: doc.exportId,
+    notice: facts.notice,
+    errorCode: facts.errorCode,
+    summary: subject,
+    fixUrl: facts.fixUrl,
+    firstFailureAt: facts.firstFailureAt.toISOString(),
+    ...(facts.notice === 3 ? { stoppedAt: stop } : { stopsAt: stop }),
+  };
+}
+
+/** Renders and delivers one claimed notice (deliver-notice.ts). */
+async function send(ctx: ExportContext, channels: NoticeChannels, doc: ExportDoc, claim: NoticeClaim) {
+  const facts = await factsOf(ctx, doc, claim);
+  const mail = renderNotice(facts);
   const key = { accountId: doc.accountId, exportId: doc.exportId };
   const noticeId = noticeIdOf(key, doc.health.firstFailureAt ?? '', claim.notice);
-  const receipt = await mailer.send({
-    to: doc.createdBy.email,
-    toName: doc.createdBy.name,
-    ...mail,
+  return deliverNotice(ctx, channels, {
+    doc,
     noticeId,
+    event: `notice${claim.notice}`,
+    mail,
+    payload: payloadOf(facts, doc, mail.subject),
   });
-  return { subject: mail.subject, messageId: receipt.messageId };
 }
 
 /**
@@ -139,7 +162,7 @@ async function send(ctx: ExportContext, mailer: Mailer, doc: ExportDoc, claim: N
  */
 export async function escalate(
   ctx: ExportContext,
-  mailer: Mailer,
+  channels: NoticeChannels,
   key: ExportKey,
   holder: string,
   options: { mayStop: boolean },
@@ -151,7 +174,7 @@ export async function escalate(
   const fields = { ...key, notice: claim.notice, code };
   let mail: { subject: string; messageId: string };
   try {
-    mail = await send(ctx, mailer, doc, claim);
+    mail = await send(ctx, channels, doc, claim);
   } catch (error) {
     const status = statusOf(error);
     if (status !== undefined) await releaseNotice(ctx, key, claim);

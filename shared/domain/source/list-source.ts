@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { BucketStore } from '../../ports/bucket-store.port';
 import type { ExportRequest } from '../export-request';
 import type { NewlineFinder, PlannableObject } from './plan-chunks';
@@ -6,6 +7,9 @@ import { withUncompressedSizes } from './gzip-sizes';
 import { formatGcsUri, parseGcsUri } from './gcs-uri';
 import { classified, classifySourceFailure, mapFailure } from '../storage-failures';
 import { inputError } from '../errors';
+
+/** Stats of named objects in flight at once: each is a round trip of tens of milliseconds to Cloud Storage. */
+const STATS_IN_FLIGHT = 32;
 
 async function readRange(
   store: BucketStore,
@@ -47,12 +51,22 @@ export async function listSource(
       gzip: isGzipObject(info),
     });
   };
-  for (const uri of source.objects) {
-    const { bucket, name } = parseGcsUri(uri) ?? { bucket: '', name: '' };
-    const info = await mapFailure(store.stat(bucket, name), (e) => classifySourceFailure(e, uri));
-    if (!info) throw inputError('sourceNotFound', `source object ${uri} does not exist`, { uri });
-    keep(info);
-  }
+  // One stat per named object is a round trip each: up to REQUEST_BOUNDS.objects of them run STATS_IN_FLIGHT at a
+  // time, and the outcomes are taken in request order, so the failure reported is always the first named object's.
+  const limit = pLimit(STATS_IN_FLIGHT);
+  const stats = source.objects.map((uri) =>
+    limit(async () => {
+      const { bucket, name } = parseGcsUri(uri) ?? { bucket: '', name: '' };
+      return mapFailure(store.stat(bucket, name), (e) => classifySourceFailure(e, uri));
+    }),
+  );
+  const outcomes = await Promise.allSettled(stats);
+  outcomes.forEach((outcome, i) => {
+    const uri = source.objects[i];
+    if (outcome.status === 'rejected') throw outcome.reason;
+    if (!outcome.value) throw inputError('sourceNotFound', `source object ${uri} does not exist`, { uri });
+    keep(outcome.value);
+  });
   for (const uri of source.prefixes) {
     const { bucket, name } = parseGcsUri(uri) ?? { bucket: '', name: '' };
     try {

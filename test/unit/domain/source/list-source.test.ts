@@ -254,3 +254,52 @@ describe('listSource: gzip sizes from a sample of trailers', () => {
     expect(listed.every((o) => o.uncompressedSize === o.size)).toBe(true);
   });
 });
+
+describe('listSource: named objects', () => {
+  const dir = useTempDirs();
+
+  /** The store with each stat held until released, counting how many are in flight at once. */
+  function slowStats(store: LocalBucketStore) {
+    let inFlight = 0;
+    let most = 0;
+    const stats: string[] = [];
+    const slow = Object.create(store) as LocalBucketStore;
+    slow.stat = async (bucket, objectName) => {
+      stats.push(objectName);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      // A round trip: other stats may start meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight -= 1;
+      return store.stat(bucket, objectName);
+    };
+    return { slow, stats, most: () => most };
+  }
+
+  const named = (count: number) =>
+    Array.from({ length: count }, (_, i): [string, Buffer] => [name('n', i), repetitive(i)]);
+
+  it('stats the named objects concurrently, not one round trip after another, and lists each once', async () => {
+    const s = sourceOf(dir('list-source-named'), named(300));
+    const { slow, stats, most } = slowStats(s.store);
+    const uris = [...s.real.keys()].reverse().map((n) => `gs://${BUCKET}/${n}`);
+    const listed = await listSource(slow, { objects: [...uris, uris[5]], prefixes: [] });
+    expect(listed).toHaveLength(300);
+    expect(stats).toHaveLength(301);
+    expect(most()).toBeGreaterThan(8);
+    // The same plan as the prefix listing of the same objects.
+    expect(listed).toEqual(await listSource(s.store, { objects: [], prefixes: [`gs://${BUCKET}/`] }));
+  });
+
+  it('reports the first missing object in request order, however the stats finish', async () => {
+    const s = sourceOf(dir('list-source-named'), named(40));
+    const { slow } = slowStats(s.store);
+    const uris = [...s.real.keys()].map((n) => `gs://${BUCKET}/${n}`);
+    uris.splice(30, 0, `gs://${BUCKET}/missing-b.gz`);
+    uris.splice(7, 0, `gs://${BUCKET}/missing-a.gz`);
+    await expect(listSource(slow, { objects: uris, prefixes: [] })).rejects.toMatchObject({
+      code: 'sourceNotFound',
+      message: `source object gs://${BUCKET}/missing-a.gz does not exist`,
+    });
+  });
+});
