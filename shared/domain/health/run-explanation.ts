@@ -6,7 +6,7 @@ import { formatUtc } from '../format';
 import { exportDocId } from '../ids';
 import { exportStateOf } from '../lifecycle/transitions';
 import type { ExportState } from '../lifecycle/transitions';
-import { customerError } from './customer-errors';
+import { customerError, errorSubjectOf } from './customer-errors';
 import type { ErrorSubject } from './customer-errors';
 import { subjectText } from './mail-markup';
 
@@ -54,10 +54,7 @@ export async function loadSituation(
 /** The situation of an export already read: its destination is read for the bucket and principal. */
 export async function exportSituation(state: StateStore, doc: ExportDoc): Promise<ExportSituation> {
   const destination = await getDestination(state, doc.accountId, doc.destinationId).catch(() => undefined);
-  return situationOf(
-    doc,
-    destination && { bucket: destination.bucket, principal: destination.key?.clientEmail },
-  );
+  return situationOf(doc, destination && errorSubjectOf(destination));
 }
 
 /** The error and its fix as one paragraph of plain text. */
