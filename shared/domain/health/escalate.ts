@@ -114,7 +114,7 @@ async function factsOf(ctx: ExportContext, doc: ExportDoc, claim: NoticeClaim): 
  * The provider's HTTP status, when it answered (MailRefused's `status`, the SendGrid client's `code`): a definite
  * refusal. Without one (a timeout, a reset) the mail may have gone out.
  */
-const statusOf = (error: unknown): number | undefined => {
+export const statusOf = (error: unknown): number | undefined => {
   const { status, code } = (error ?? {}) as { status?: unknown; code?: unknown };
   const answered = typeof status === 'number' ? status : code;
   return typeof answered === 'number' && answered >= 400 && answered <= 599 ? answered : undefined;
