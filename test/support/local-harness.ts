@@ -97,8 +97,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   await runtime.buckets.createBucket(DESTINATION_BUCKET);
   if (options.destinationAuth?.type === 'grant') {
     const member = serviceAccountMember(await accountPrincipal(runtime.destinationDeps, ACCOUNT));
-    for (const role of GRANT_ROLES)
-      await runtime.buckets.setIamBinding(DESTINATION_BUCKET, role, member, true);
+    for (const role of GRANT_ROLES) runtime.buckets.setIamBinding(DESTINATION_BUCKET, role, member, true);
   }
   await registerDestination(
     runtime.destinationDeps,

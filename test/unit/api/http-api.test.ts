@@ -336,7 +336,7 @@ describe('serveApiHttp: destinations with a key or a grant', () => {
     expect(String(refused.json.detail)).toContain(email);
 
     for (const role of ['roles/storage.objectCreator', 'roles/storage.objectViewer'])
-      await h.runtime.buckets.setIamBinding('grant-bucket', role, `serviceAccount:${email}`, true);
+      h.runtime.buckets.setIamBinding('grant-bucket', role, `serviceAccount:${email}`, true);
     const saved = await call('POST', 'destinations', {
       destinationId: 'keyless',
       nickname: 'Keyless',
