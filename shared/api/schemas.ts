@@ -237,6 +237,10 @@ export const exportSummarySchema = z
     lastRunId: z.string().optional(),
     lastSuccessAt: timestamp().optional(),
     updatedAt: timestamp(),
+    explanation: z.string().optional().meta({
+      description:
+        'While the export is failing or stopped: what happened, what the customer must do, and what happens after.',
+    }),
   })
   .meta({ id: 'ExportSummary' });
 
@@ -251,6 +255,10 @@ export const runSummarySchema = z
     completedAt: timestamp().optional(),
     totals: runTotalsSchema.optional(),
     failure: failureSchema.optional(),
+    explanation: z.string().optional().meta({
+      description:
+        'For a held, skipped or blocked run: what happened, what the customer must do, and what happens after.',
+    }),
   })
   .meta({ id: 'RunSummary' });
 

@@ -25,6 +25,16 @@ export interface ErrorSubject {
   principal?: string | undefined;
 }
 
+/** The subject of a destination: its bucket, and whom it writes as (its grant's principal, or its key's account). */
+export const errorSubjectOf = (destination: {
+  bucket: string;
+  key?: { clientEmail: string } | undefined;
+  grant?: { principal: string } | undefined;
+}): ErrorSubject => ({
+  bucket: destination.bucket,
+  principal: destination.grant?.principal ?? destination.key?.clientEmail,
+});
+
 const who = (s: ErrorSubject): Fragment =>
   s.principal ? t`the service account ${s.principal}` : t`the service account`;
 

@@ -20,6 +20,7 @@ import {
 } from './notice-claims';
 import type { NoticeFacts, UndeliveredRun } from './notice-email';
 import { fixUrlFor, renderNotice } from './notice-email';
+import { errorSubjectOf } from './customer-errors';
 import type { NoticeChannels } from './deliver-notice';
 import { deliverNotice } from './deliver-notice';
 import type { WebhookEventData } from '../notify/webhook-event';
@@ -99,11 +100,7 @@ async function factsOf(ctx: ExportContext, doc: ExportDoc, claim: NoticeClaim): 
     exportId: doc.exportId,
     displayName: doc.displayName,
     recipient: doc.createdBy,
-    destination: destination && {
-      nickname: destination.nickname,
-      bucket: destination.bucket,
-      principal: destination.key?.clientEmail,
-    },
+    destination: destination && { nickname: destination.nickname, ...errorSubjectOf(destination) },
     errorCode: doc.health.lastError?.code ?? 'destinationRejected',
     firstFailureAt: episode.firstFailureAt,
     now,

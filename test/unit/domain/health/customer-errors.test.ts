@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '../../../../shared/domain/error-codes';
 import type { ErrorCode } from '../../../../shared/domain/error-codes';
-import { customerError, hasOwnText } from '../../../../shared/domain/health/customer-errors';
+import { customerError, errorSubjectOf, hasOwnText } from '../../../../shared/domain/health/customer-errors';
 import type { Fragment } from '../../../../shared/domain/health/mail-markup';
 import { renderText } from '../../../../shared/domain/health/mail-markup';
 
@@ -99,5 +99,15 @@ describe('customer errors: every destination error in the product documentation 
   it.each(['destinationDeleted', 'destinationNotFound'])('%s says the integration was deleted', (code) => {
     expect(whole(code)).toContain('The integration this export writes to was deleted.');
     expect(whole(code)).toContain('Set up the integration again');
+  });
+
+  it("names whom the destination writes as: a grant's principal, else its key's service account", () => {
+    const key = { clientEmail: 'key@p.iam.gserviceaccount.com' };
+    expect(errorSubjectOf({ bucket: 'b', key })).toEqual({ bucket: 'b', principal: key.clientEmail });
+    expect(errorSubjectOf({ bucket: 'b', grant: { principal: 'gx@pool.iam.gserviceaccount.com' } })).toEqual({
+      bucket: 'b',
+      principal: 'gx@pool.iam.gserviceaccount.com',
+    });
+    expect(errorSubjectOf({ bucket: 'b' })).toEqual({ bucket: 'b', principal: undefined });
   });
 });
