@@ -148,7 +148,16 @@ export const envSchema = z.object({
   STORAGE_EMULATOR_HOST: z.string().optional(),
   /** Emulators only: customers' keys exchange their tokens here (the test GCS server's /token), not at Google. */
   STORAGE_EMULATOR_TOKEN_URL: z.url().optional(),
+  /** Emulators only: the IAM and IAM Credentials APIs at this base URL (the test GCS server), called without credentials. */
+  IAM_EMULATOR_URL: z.url().optional(),
   QUARANTINE_BUCKET: bucketNameSchema.optional(),
+  /**
+   * The projects that hold the accounts' principals (destinations without a key), comma-separated: new accounts are
+   * spread over them by hash. Unset in Google Cloud: grant destinations are refused. Locally: local-principals.
+   */
+  PRINCIPALS_PROJECTS: list(
+    z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'is not a valid project id'),
+  ).optional(),
   STORAGE_RESUMABLE_THRESHOLD_BYTES: bytes(DEFAULT_UPLOAD_OPTIONS.resumableThresholdBytes, 64 * 1024),
   STORAGE_RESUMABLE_CHUNK_BYTES: bytes(DEFAULT_UPLOAD_OPTIONS.resumableChunkBytes, 256 * 1024).refine(
     (value) => value % (256 * 1024) === 0,
@@ -234,6 +243,11 @@ const crossRules: { path: keyof Env; message: string; holds: (env: Env) => boole
     holds: (env) => !env.STORAGE_EMULATOR_TOKEN_URL || env.STORAGE_EMULATOR_HOST !== undefined,
   },
   {
+    path: 'IAM_EMULATOR_URL',
+    message: 'is only for emulators: set STORAGE_EMULATOR_HOST too',
+    holds: (env) => !env.IAM_EMULATOR_URL || env.STORAGE_EMULATOR_HOST !== undefined,
+  },
+  {
     path: 'GCS_EXPORT_KEK_PREVIOUS',
     message: 'needs GCS_EXPORT_KEK (the current key) as well',
     holds: (env) => !env.GCS_EXPORT_KEK_PREVIOUS || env.GCS_EXPORT_KEK !== undefined,
@@ -275,6 +289,8 @@ export interface GcpConfig {
   keyEncryptionKeys?: KeyEncryptionKeys;
   /** Emulators only (STORAGE_EMULATOR_TOKEN_URL). */
   storageEmulatorTokenUrl?: string;
+  /** Emulators only (IAM_EMULATOR_URL): where the account principals are created and impersonated. */
+  iamEmulatorUrl?: string;
   quarantineBucket: string;
   upload: typeof DEFAULT_UPLOAD_OPTIONS;
   storageRetry: typeof DEFAULT_STORAGE_RETRY;
@@ -300,7 +316,12 @@ export interface Config {
   mailFrom: { email: string; name: string };
   /** Which addresses customers' webhooks may reach: public ones, and loopback in tests (WEBHOOK_ALLOW_LOOPBACK). */
   webhookPolicy: AddressPolicy;
+  /** Where accounts' principals are created (PRINCIPALS_PROJECTS); empty: grant destinations are refused. */
+  principalsProjects: string[];
 }
+
+/** The principals project of local runs, when PRINCIPALS_PROJECTS is unset. */
+export const LOCAL_PRINCIPALS_PROJECT = 'local-principals';
 
 /**
  * One worker thread per vCPU beyond the first, which the main thread keeps busy (reading, gunzip, gzip, uploads);
@@ -335,6 +356,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     api: apiCallers(e),
     mailFrom: { email: e.MAIL_FROM, name: e.MAIL_FROM_NAME },
     webhookPolicy: { allowLoopback: e.WEBHOOK_ALLOW_LOOPBACK },
+    principalsProjects:
+      e.PRINCIPALS_PROJECTS ?? (e.GCS_EXPORT_ADAPTERS === 'local' ? [LOCAL_PRINCIPALS_PROJECT] : []),
     ...keysOf(e),
     settings: {
       chunkTargetBytes: e.CHUNK_TARGET_BYTES,
@@ -408,6 +431,7 @@ function gcpConfig(e: Env): GcpConfig {
     stateRetentionDays: e.STATE_RETENTION_DAYS,
     ...keysOf(e),
     ...(e.STORAGE_EMULATOR_TOKEN_URL ? { storageEmulatorTokenUrl: e.STORAGE_EMULATOR_TOKEN_URL } : {}),
+    ...(e.IAM_EMULATOR_URL ? { iamEmulatorUrl: e.IAM_EMULATOR_URL } : {}),
     quarantineBucket: e.QUARANTINE_BUCKET,
     upload: {
       resumableThresholdBytes: e.STORAGE_RESUMABLE_THRESHOLD_BYTES,

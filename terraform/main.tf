@@ -105,6 +105,7 @@ locals {
     MAIL_FROM_NAME                      = var.mail.from_name
     DASHBOARD_URL                       = var.mail.dashboard_url
     FAILURE_CHECK_TOPIC                 = google_pubsub_topic.this["failure_check"].name
+    PRINCIPALS_PROJECTS                 = join(",", var.principals_projects)
   }
 
   # What shared/config.ts reads but a deployment leaves unset, and why (the drift test wants every variable here or
@@ -131,5 +132,6 @@ locals {
     STORAGE_EMULATOR_HOST        = "read by the Storage client itself; only tests point it at an emulator"
     STORAGE_EMULATOR_TOKEN_URL   = "emulators only: where customers' keys exchange tokens instead of Google"
     WEBHOOK_ALLOW_LOOPBACK       = "tests only: webhooks to a receiver on loopback; the config refuses it with the Google Cloud adapters"
+    IAM_EMULATOR_URL             = "emulators only: the IAM and IAM Credentials APIs of the test Cloud Storage server"
   }
 }

@@ -65,6 +65,16 @@ variable "api_operators" {
   }
 }
 
+variable "principals_projects" {
+  description = "Projects that hold the accounts' principals (destinations without a key, docs/ARCHITECTURE.md): one service account per customer account, nothing else. Empty: grant destinations are refused. Each holds 100 service accounts by default; add projects (new accounts are spread by hash) or raise the quota."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for p in var.principals_projects : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", p))])
+    error_message = "principals_projects must be project ids."
+  }
+}
+
 variable "export_settings" {
   description = "How exports are cut and retried: CHUNK_TARGET_BYTES, MAX_PART_BYTES, MAX_OPEN_PARTS, MAX_LINE_BYTES, FINALISER_LEASE_SECONDS, MAX_DELIVERY_ATTEMPTS, STATE_RETENTION_DAYS, LOG_LEVEL."
   type = object({

@@ -212,7 +212,8 @@ function operation(route: Route, components: Components): Json {
 const TAGS = [
   {
     name: 'destinations',
-    description: 'Customer buckets and their service-account keys (keys never leave).',
+    description:
+      "Customer buckets, and their service-account keys (keys never leave) or their grant to the account's principal.",
   },
   { name: 'exports', description: "The account's exports: status, health, runs; resuming a failing one." },
   { name: 'runs', description: 'One run of an export: counts, manifest and files.' },
@@ -230,6 +231,8 @@ const TAGS = [
 function tagOf(path: string): string {
   if (path.startsWith('/v1/admin/')) return 'operators';
   const segment = path.split('/')[4] ?? '';
+  // The account principal is what a destination without a key grants access to.
+  if (segment === 'principal') return 'destinations';
   return TAGS.some((t) => t.name === segment) ? segment : 'operators';
 }
 

@@ -14,8 +14,18 @@ const CUSTOMER_TEXT: Record<Exclude<ExportErrorKind, 'destination'>, string> = {
     'The export stopped because a file in your bucket did not match what we wrote. Our team has been alerted.',
 };
 
+/**
+ * Codes whose fixed text differs from their kind's. `exportStopped`: the request arrived while the export was stopped
+ * (earlier versions recorded it as a skipped run with this failure); it is held, and the customer must act.
+ */
+const CODE_TEXT: Partial<Record<string, string>> = {
+  exportStopped:
+    'The export is stopped: this request is held, and delivered after the export is restarted. Fix the destination, then restart the export (the explanation says how).',
+};
+
 export function publicFailure(failure: FailureRecord): FailureRecord {
-  return failure.kind === 'destination' ? failure : { ...failure, message: CUSTOMER_TEXT[failure.kind] };
+  if (failure.kind === 'destination') return failure;
+  return { ...failure, message: CODE_TEXT[failure.code] ?? CUSTOMER_TEXT[failure.kind] };
 }
 
 const isFailure = (value: object): value is FailureRecord => {

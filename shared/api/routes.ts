@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServiceRuntime } from '../handlers/service-runtime';
 import type { ApiRole } from '../ports/api-callers.port';
 import {
+  accountPrincipal,
   deleteDestination,
   getDestination,
   listDestinations,
@@ -11,6 +12,9 @@ import {
 } from '../domain/destinations/manage-destinations';
 import type { Precondition } from '../domain/destinations/manage-destinations';
 import { publicDestination } from '../domain/destinations/destination.schema';
+import { grantInstructions } from '../domain/destinations/account-principals';
+import { bucketNameSchema } from '../domain/source/gcs-uri';
+import { inputError } from '../domain/errors';
 import { rewrapKeys } from '../domain/destinations/rewrap-keys';
 import type { ErrorCode, ErrorCodeOf } from '../domain/error-codes';
 import { restartExport, validateAndRestart } from '../domain/health/restart-export';
@@ -151,15 +155,17 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     role: 'platform',
     path: `${A}/destinations`,
-    summary: 'Save a bucket and its service account key ("Save Credentials")',
+    summary:
+      'Save a bucket and its service account key, or its grant to the account principal ("Save Credentials")',
     description:
       'Checks every field first and lists every violation (values are never echoed), then probes the bucket ' +
-      'with the key: it must hold storage.objects.create and storage.objects.get; one small probe object is ' +
-      'written once per destination. A retention policy is a warning, not a failure.',
+      'with the key, or as the account principal for auth {"type": "grant"}: it must hold ' +
+      'storage.objects.create and storage.objects.get; one small probe object is written once per destination. ' +
+      'A retention policy is a warning, not a failure.',
     body: api.newDestinationBody,
     ok: {
       status: 201,
-      description: 'Saved; the key is stored encrypted',
+      description: 'Saved; a key is stored encrypted, a grant names its principal, roles and commands',
       schema: api.checkedDestinationSchema,
       location: (params, body) =>
         `/v1/accounts/${encodeURIComponent(params.accountId ?? '')}/destinations/${encodeURIComponent(
@@ -169,12 +175,35 @@ export const ROUTES: readonly Route[] = [
     errors: ['invalidDestination', 'destinationExists', 'nicknameTaken', ...PROBE_ERRORS],
     etag: destinationView,
     handle: (rt, input) => {
-      const { key, destinationId, ...fields } = input.body as z.output<typeof api.newDestinationBody>;
+      const { key, auth, destinationId, ...fields } = input.body as z.output<typeof api.newDestinationBody>;
       return registerDestination(
         rt.destinationDeps,
         { ...fields, accountId: account(input), destinationId: destinationId ?? `dst-${randomUUID()}` },
-        key,
+        auth ?? key,
       );
+    },
+  },
+  {
+    method: 'GET',
+    role: 'platform',
+    path: `${A}/principal`,
+    summary: "The account's principal: whom to grant the bucket's roles instead of handing over a key",
+    description:
+      'Created on first use (one Google service account per account). Grant it roles/storage.objectCreator and ' +
+      'roles/storage.objectViewer on the bucket, then save the destination with auth {"type": "grant"}.',
+    query: api.principalQuerySchema,
+    ok: {
+      status: 200,
+      description: 'The principal, the roles and the commands',
+      schema: api.principalSchema,
+    },
+    errors: ['invalidQuery'],
+    handle: async (rt, input) => {
+      const { bucket } = input.query;
+      if (bucket !== undefined && !bucketNameSchema.safeParse(bucket).success)
+        throw inputError('invalidQuery', 'bucket: is not a valid bucket name');
+      const principal = await accountPrincipal(rt.destinationDeps, account(input));
+      return { accountId: account(input), ...grantInstructions(bucket ?? 'BUCKET', principal) };
     },
   },
   {

@@ -38,14 +38,65 @@ export const keyInputSchema = z
   })
   .transform((key) => (typeof key === 'string' ? key : JSON.stringify(key)));
 
+// Destinations without a key (issue 22): how a destination reaches its bucket.
+export const serviceAccountKeyAuthSchema = z
+  .strictObject({ type: z.literal('serviceAccountKey'), key: keyInputSchema })
+  .meta({
+    id: 'ServiceAccountKeyAuth',
+    description: "The customer's service account key, stored encrypted.",
+  });
+
+export const grantAuthSchema = z.strictObject({ type: z.literal('grant') }).meta({
+  id: 'GrantAuth',
+  description:
+    "No key: the customer grants the account's principal roles/storage.objectCreator and " +
+    'roles/storage.objectViewer on the bucket (GET …/principal names it and the commands). Recommended.',
+});
+
+export const destinationAuthSchema = z
+  .discriminatedUnion('type', [serviceAccountKeyAuthSchema, grantAuthSchema])
+  .meta({ id: 'DestinationAuth' });
+
 export const newDestinationBody = z
   .strictObject({
     destinationId: idSchema.optional().meta({ description: 'Generated when absent.' }),
     nickname: z.string().max(200).meta({ description: 'Unique within the account (case-insensitive).' }),
     bucket: z.string().max(222).meta({ description: 'The bucket name, exactly as in Google Cloud.' }),
-    key: keyInputSchema,
+    key: keyInputSchema.optional().meta({
+      description:
+        'The key, as before `auth` existed: the same as auth {"type": "serviceAccountKey", "key": …}.',
+    }),
+    auth: destinationAuthSchema
+      .optional()
+      .meta({ description: 'A key or a grant; exactly one of key and auth.' }),
+  })
+  .refine((body) => (body.key === undefined) !== (body.auth === undefined), {
+    message: 'exactly one of key and auth is required',
+    path: ['auth'],
   })
   .meta({ id: 'NewDestination' });
+
+export const grantSchema = z
+  .object({
+    principal: z.string().meta({ description: "The account's principal: a Google service account e-mail." }),
+    roles: z.array(z.string()).meta({ description: 'The roles to grant it on the bucket.' }),
+    commands: z
+      .array(z.string())
+      .meta({ description: 'The `gcloud storage buckets add-iam-policy-binding` commands that grant them.' }),
+  })
+  .meta({ id: 'Grant' });
+
+export const principalQuerySchema = z.strictObject({
+  bucket: z
+    .string()
+    .max(222)
+    .optional()
+    .meta({ description: 'The bucket the commands name (BUCKET when absent).' }),
+});
+
+export const principalSchema = grantSchema
+  .extend({ accountId: z.string() })
+  .meta({ id: 'Principal', description: 'Whom a customer grants access instead of handing over a key.' });
 
 /** RFC 7396: a member left out is unchanged; the nickname cannot be removed (null is refused). */
 export const destinationPatchBody = z
@@ -99,6 +150,9 @@ export const destinationSchema = z
       .object({ clientEmail: z.string(), projectId: z.string(), version: z.number().int() })
       .optional()
       .meta({ description: 'Who the stored key is; the key itself never leaves the service.' }),
+    grant: grantSchema
+      .optional()
+      .meta({ description: 'Present for a destination without a key: whom the bucket must grant what.' }),
     createdAt: timestamp(),
     updatedAt: timestamp(),
   })
@@ -167,6 +221,10 @@ export const noticeSchema = z
 export const exportSummarySchema = z
   .object({
     exportId: z.string(),
+    displayName: z
+      .string()
+      .optional()
+      .meta({ description: "The export's name from its latest request that carried one; notices use it." }),
     accountId: z.string(),
     destinationId: z.string(),
     status: z.enum(['active', 'stopped']),
@@ -181,6 +239,10 @@ export const exportSummarySchema = z
     lastRunId: z.string().optional(),
     lastSuccessAt: timestamp().optional(),
     updatedAt: timestamp(),
+    explanation: z.string().optional().meta({
+      description:
+        'While the export is failing or stopped: what happened, what the customer must do, and what happens after.',
+    }),
   })
   .meta({ id: 'ExportSummary' });
 
@@ -195,6 +257,10 @@ export const runSummarySchema = z
     completedAt: timestamp().optional(),
     totals: runTotalsSchema.optional(),
     failure: failureSchema.optional(),
+    explanation: z.string().optional().meta({
+      description:
+        'For a held, skipped or blocked run: what happened, what the customer must do, and what happens after.',
+    }),
   })
   .meta({ id: 'RunSummary' });
 
@@ -226,6 +292,7 @@ export const runRequestSchema = z
   .object({
     requestId: z.string(),
     exportId: z.string(),
+    displayName: z.string().optional(),
     destinationId: z.string(),
     kind: z.enum(EXPORT_KINDS),
     window: z.object({ from: z.string(), to: z.string() }),

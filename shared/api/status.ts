@@ -15,16 +15,21 @@ import type { Page, PageRequest } from '../domain/pages';
 import { encodePageToken, listPage, pagePosition } from '../domain/pages';
 import { loadRun, planOf } from '../domain/export/run-state';
 import { pagesOf } from '../domain/queries';
+import type { ExportSituation } from '../domain/health/run-explanation';
+import { explainExport, explainRun, exportSituation, loadSituation } from '../domain/health/run-explanation';
 import { publicFailure } from './public-view';
 
 /**
- * An export as the dashboard shows it: `stopped` with its time and reason, and the notices of the current failure
- * episode (number, time, the mail provider's message id). The claim a check holds is internal.
+ * An export as the dashboard shows it: `stopped` with its time and reason, the notices of the current failure
+ * episode (number, time, the mail provider's message id), and while it is failing or stopped, the explanation (what
+ * happened, what to do, what happens after). The claim a check holds is internal.
  */
-function publicExport(doc: ExportDoc) {
+async function publicExport(ctx: ExportContext, doc: ExportDoc) {
   const { noticeClaim: _internal, stoppedAt, stopReason, ...rest } = doc;
+  const explanation = explainExport(await exportSituation(ctx.state, doc));
   return {
     ...rest,
+    ...(explanation === undefined ? {} : { explanation }),
     stop:
       doc.status === 'stopped' ? { at: stoppedAt ?? undefined, reason: stopReason ?? undefined } : undefined,
     notices: doc.noticesSent.map((n) => ({
@@ -41,7 +46,7 @@ export async function exportStatus(ctx: ExportContext, accountId: string, export
   const doc = await getExport(ctx, accountId, exportId);
   const lastRun = doc.lastRunId ? await loadRun(ctx.state, doc.lastRunId) : undefined;
   return {
-    ...publicExport(doc),
+    ...(await publicExport(ctx, doc)),
     lastRun: lastRun && {
       runId: lastRun.runId,
       status: lastRun.status,
@@ -61,8 +66,12 @@ async function accountRun(ctx: ExportContext, accountId: string, runId: string):
   return run;
 }
 
-/** A run as a list shows it: its outcome, with failures in their public form. */
-export function runSummary(run: RunDoc) {
+/**
+ * A run as a list shows it: its outcome, with failures in their public form, and for a run held or blocked, the
+ * explanation from its export's situation.
+ */
+export function runSummary(run: RunDoc, situation?: ExportSituation) {
+  const explanation = explainRun(run, situation);
   return {
     runId: run.runId,
     requestId: run.requestId,
@@ -71,6 +80,7 @@ export function runSummary(run: RunDoc) {
     ...(run.completedAt === undefined ? {} : { completedAt: run.completedAt }),
     ...(run.totals === undefined ? {} : { totals: run.totals }),
     ...(run.failure === undefined ? {} : { failure: publicFailure(run.failure) }),
+    ...(explanation === undefined ? {} : { explanation }),
   };
 }
 
@@ -160,7 +170,7 @@ export async function runStatus(ctx: ExportContext, accountId: string, runId: st
   const run = await accountRun(ctx, accountId, runId);
   const { source: _platformSide, ...request } = run.request;
   return {
-    ...runSummary(run),
+    ...runSummary(run, await loadSituation(ctx.state, accountId, run.exportId)),
     accountId: run.accountId,
     exportId: run.exportId,
     destinationId: run.destinationId,
@@ -174,10 +184,15 @@ export async function runStatus(ctx: ExportContext, accountId: string, runId: st
 }
 
 /** One page of the account's exports: a query on the account, never a scan of every account's. */
-export function listExports(ctx: ExportContext, accountId: string, page?: PageRequest) {
-  return listPage(ctx.state, 'exports', [{ field: 'accountId', equals: accountId }], page, (id, data) =>
-    publicExport(parseDocument(exportDocSchema, `exports/${id}`, data)),
+export async function listExports(ctx: ExportContext, accountId: string, page?: PageRequest) {
+  const docs = await listPage(
+    ctx.state,
+    'exports',
+    [{ field: 'accountId', equals: accountId }],
+    page,
+    (id, data) => parseDocument(exportDocSchema, `exports/${id}`, data),
   );
+  return { ...docs, items: await Promise.all(docs.items.map((doc) => publicExport(ctx, doc))) };
 }
 
 /** One page of an export's runs, newest first (the run index written with each run). */
@@ -189,13 +204,16 @@ export async function exportRuns(
 ): Promise<Page<ReturnType<typeof runSummary>>> {
   // An unknown export is 404, as an unknown run's files are: never an empty list.
   await getExport(ctx, accountId, exportId);
+  const situation = await loadSituation(ctx.state, accountId, exportId);
   const collection = paths.exportRuns(exportDocId(accountId, exportId));
   const entries = await listPage(ctx.state, collection, [], page, (id, data) =>
     parseDocument(exportRunEntrySchema, `${collection}/${id}`, data),
   );
   const runs = await Promise.all(entries.items.map((entry) => loadRun(ctx.state, entry.runId)));
   return {
-    items: runs.filter((run): run is RunDoc => run?.accountId === accountId).map(runSummary),
+    items: runs
+      .filter((run): run is RunDoc => run?.accountId === accountId)
+      .map((run) => runSummary(run, situation)),
     ...(entries.nextPageToken === undefined ? {} : { nextPageToken: entries.nextPageToken }),
   };
 }

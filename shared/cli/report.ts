@@ -34,6 +34,7 @@ export function formatSummary(summary: RunSummary): string {
   ];
   if (summary.manifest) lines.push(`  manifest     ${summary.manifest}`);
   if (summary.failure) lines.push(`  failure      ${summary.failure.code}: ${summary.failure.message}`);
+  if (summary.explanation) lines.push(`  explanation  ${summary.explanation}`);
   return lines.join('\n');
 }
 

@@ -8,6 +8,7 @@ import type { RunDoc } from '../domain/documents';
 import { rejectionDocSchema } from '../domain/documents';
 import { requestHashOf } from '../domain/export/plan-export';
 import type { PlanOutcome } from '../domain/export/plan-export';
+import { explainRun, loadSituation } from '../domain/health/run-explanation';
 import type { Progress } from './progress';
 
 export interface RunSummary {
@@ -39,6 +40,8 @@ export interface RunSummary {
   quarantineLocation?: string;
   destination?: { bucket: string; folder: string };
   failure?: { code: string; message: string };
+  /** A held or blocked run: what happened, what to do, what happens after (run-explanation.ts). */
+  explanation?: string;
   violations?: string[];
 }
 
@@ -74,7 +77,8 @@ export async function runRequestLocally(
   // No run, or the run of another request with this id (the id was reused with other content: requestIdReused).
   if (!run || run.requestHash !== requestHashOf(request))
     return rejectedSummary(runtime, request, runId, seconds);
-  const summary = summarise(runtime, run, seconds);
+  const explanation = explainRun(run, await loadSituation(ctx.state, run.accountId, run.exportId));
+  const summary = { ...summarise(runtime, run, seconds), ...(explanation ? { explanation } : {}) };
   if (!before) return summary;
   // Measured over work this command did not (all) do, a throughput would be false: none is given.
   const { recordsPerSecond: _r, uncompressedMBPerSecond: _u, sourceMBPerSecond: _s, ...rest } = summary;

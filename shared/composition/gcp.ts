@@ -5,6 +5,7 @@ import { FirestoreStateStore } from '../adapters/gcp/firestore-state-store';
 import { GcsBucketStore } from '../adapters/gcp/gcs-bucket-store';
 import { GcsDestinationStores } from '../adapters/gcp/gcs-destination-stores';
 import { GcsQuarantine } from '../adapters/gcp/gcs-quarantine';
+import { IamPrincipals } from '../adapters/gcp/iam-principals';
 import { PubSubBus } from '../adapters/gcp/pubsub-bus';
 import { SendGridMailer } from '../adapters/gcp/sendgrid-mailer';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
@@ -46,8 +47,13 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
   const bus = new PubSubBus(new PubSub({ projectId: gcp.projectId }));
   const storage = platformStorage(gcp.projectId, gcp.storageRetry);
   const cipher = cipherFor(gcp.keyEncryptionKeys);
+  const principals = new IamPrincipals({
+    clock: systemClock,
+    ...(gcp.iamEmulatorUrl ? { emulatorUrl: gcp.iamEmulatorUrl } : {}),
+  });
   const destinations = new GcsDestinationStores({
     cipher,
+    principals,
     retry: gcp.storageRetry,
     upload: gcp.upload,
     ...(gcp.storageEmulatorTokenUrl ? { auth: { emulatorTokenUrl: gcp.storageEmulatorTokenUrl } } : {}),
@@ -73,6 +79,7 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
       keyText === undefined
         ? destinations.forDestination(destination)
         : Promise.resolve(destinations.forKeyText(keyText)),
+    principals: { directory: principals, projects: config.principalsProjects },
   };
   return {
     ctx,

@@ -8,6 +8,7 @@ import { systemClock } from '../adapters/clocks';
 import type { InProcessBusOptions } from '../adapters/local/in-process-bus';
 import { InProcessBus } from '../adapters/local/in-process-bus';
 import { LocalBucketStore } from '../adapters/local/local-bucket-store';
+import { LocalPrincipals } from '../adapters/local/local-principals';
 import { LocalQuarantine } from '../adapters/local/local-quarantine';
 import { MemoryStateStore } from '../adapters/local/memory-state-store';
 import { OutboxMailer } from '../adapters/local/outbox-mailer';
@@ -55,6 +56,8 @@ export interface LocalRuntime {
   bus: InProcessBus;
   state: MemoryStateStore;
   buckets: LocalBucketStore;
+  /** The accounts' principals (grant destinations act as them in the local buckets). */
+  principals: LocalPrincipals;
   quarantine: LocalQuarantine;
   mailer: OutboxMailer;
   /** Webhook requests are written to `{dataDir}/webhooks` unless a test gave another sender. */
@@ -113,7 +116,18 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     new JsonLogger({ level: config.logLevel, write: (line) => process.stderr.write(`${line}\n`) });
   const state = new MemoryStateStore(options.persistState ? path.join(dataDir, 'state.json') : undefined);
   const buckets = new LocalBucketStore(path.join(dataDir, 'buckets'));
-  const destinationStore = options.wrapDestination ? options.wrapDestination(buckets) : buckets;
+  const wrap = options.wrapDestination ?? ((store: BucketStore) => store);
+  const destinationStore = wrap(buckets);
+  // A grant destination acts as its account's principal: the bucket's IAM policy decides what it may do.
+  const principalStores = new Map<string, BucketStore>();
+  const storeOf = (destination: { grant?: { principal: string } | undefined }): BucketStore => {
+    const principal = destination.grant?.principal;
+    if (principal === undefined) return destinationStore;
+    let store = principalStores.get(principal);
+    if (!store) principalStores.set(principal, (store = wrap(buckets.actingAs(principal))));
+    return store;
+  };
+  const principals = new LocalPrincipals(clock);
   const quarantine = new LocalQuarantine(path.join(dataDir, 'quarantine'));
   const bus = new InProcessBus({ concurrency: config.localConcurrency, ...options.bus });
   const mailer = new OutboxMailer(path.join(dataDir, 'outbox'), clock, config.mailFrom);
@@ -135,7 +149,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const ctx: ExportContext = {
     state,
     source: buckets,
-    destinations: { forDestination: () => Promise.resolve(destinationStore) },
+    destinations: { forDestination: (destination) => Promise.resolve(storeOf(destination)) },
     quarantine,
     bus,
     clock,
@@ -161,7 +175,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     state,
     cipher,
     clock,
-    storeFor: () => Promise.resolve(destinationStore),
+    storeFor: (destination) => Promise.resolve(storeOf(destination)),
+    principals: { directory: principals, projects: config.principalsProjects },
   };
   const close = async () => {
     await bus.drain();
@@ -178,6 +193,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     bus,
     state,
     buckets,
+    principals,
     quarantine,
     mailer,
     webhooks,

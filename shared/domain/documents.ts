@@ -193,6 +193,8 @@ export const exportDocSchema = z.object({
   accountId: z.string(),
   exportId: z.string(),
   destinationId: z.string(),
+  /** The name people know the export by (the latest request that carried one); notices fall back to the id. */
+  displayName: z.string().optional(),
   createdBy: z.object({ email: z.string(), name: z.string() }),
   status: z.enum(['active', 'stopped']),
   /** Set with the stop (after notice 3), cleared by a resume. Null once cleared (Firestore updates cannot unset). */

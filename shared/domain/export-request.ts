@@ -33,6 +33,8 @@ export const REQUEST_BOUNDS = {
   /** RFC 5321's limit on a forward path. */
   emailBytes: 254,
   nameBytes: 512,
+  /** The export's display name: a subject line's worth. */
+  displayNameBytes: 100,
 } as const;
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
@@ -62,6 +64,20 @@ const prefixSchema = z
   )
   // eslint-disable-next-line no-control-regex
   .refine((prefix) => !/[\u0000-\u001f\u007f-\u009f]/.test(prefix), 'must not contain control characters');
+
+/**
+ * The export's name as people know it (notices' subjects and bodies use it): trimmed, 1–100 bytes of UTF-8, no
+ * control characters (line breaks among them) and no bidirectional controls, which could reorder what a reader sees.
+ */
+const displayNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .refine(...atMostBytes(REQUEST_BOUNDS.displayNameBytes))
+  .refine(
+    (name) => !/[\p{Cc}\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u.test(name),
+    'must not contain control or bidirectional-control characters',
+  );
 
 /** The request as received, before validation: every field may be missing or of the wrong type. */
 interface RawRequest {
@@ -109,6 +125,8 @@ export const exportRequestSchema = z
     requestId: idSchema,
     accountId: idSchema,
     exportId: idSchema,
+    /** Optional; a later request with another one renames the export. */
+    displayName: displayNameSchema.optional(),
     destinationId: idSchema,
     kind: z.enum(EXPORT_KINDS),
     window: z.strictObject({ from: isoInstant, to: isoInstant }),

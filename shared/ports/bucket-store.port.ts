@@ -84,12 +84,16 @@ export interface BucketStore {
   writeOnce(bucket: string, name: string, body: Readable, options: WriteOnceOptions): Promise<ObjectInfo>;
 }
 
-/** Resolves the BucketStore that acts with one destination's credentials (cached by what the credentials are). */
+/**
+ * Resolves the BucketStore that acts with one destination's credentials (cached by what the credentials are): its
+ * stored key, or, for a destination without a key, the principal of its account the customer granted the roles to.
+ */
 export interface DestinationStores {
   forDestination(destination: {
     accountId: string;
     destinationId: string;
     bucket: string;
     key?: { ciphertext: string; version: number } | undefined;
+    grant?: { principal: string } | undefined;
   }): Promise<BucketStore>;
 }

@@ -48,10 +48,24 @@ export interface World {
   api(method: string, route: string): Promise<ApiResponse>;
   exportDoc(): Promise<ExportDoc>;
   run(requestId: string): Promise<RunDoc | undefined>;
-  /** The notices written to the outbox: [number, simulated hour]. */
-  outbox(): Promise<[NoticeNumber, number][]>;
+  /** The notices written to the outbox: [number, simulated hour]; the recovery notice is 'R'. */
+  outbox(): Promise<[NoticeNumber | 'R', number][]>;
+  /** The mails of the outbox as sent, oldest first. */
+  mails(): Promise<(MailMessage & { sentAt: string })[]>;
   events(name: string): Record<string, unknown>[];
   dispose(): Promise<void>;
+}
+
+async function outboxMails(runtime: LocalRuntime) {
+  const folder = runtime.mailer.root;
+  const files = (await readdir(folder).catch(() => [])).filter((f) => f.endsWith('.json'));
+  const mails = await Promise.all(
+    files.map(
+      async (f) =>
+        JSON.parse(await readFile(path.join(folder, f), 'utf8')) as MailMessage & { sentAt: string },
+    ),
+  );
+  return mails.sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.noticeId.localeCompare(b.noticeId));
 }
 
 export async function createWorld(label: string, options: Partial<HarnessOptions> = {}): Promise<World> {
@@ -108,22 +122,16 @@ export async function createWorld(label: string, options: Partial<HarnessOptions
       routeApiRequest(runtime, { method, path: `/v1/accounts/${ACCOUNT}${route}`, body: undefined }),
     exportDoc: async () => exportDocSchema.parse(await runtime.state.get(exportPath)),
     run: (requestId) => loadRun(runtime.state, runIdFor(ACCOUNT, requestId)),
-    outbox: async () => {
-      const folder = runtime.mailer.root;
-      const files = (await readdir(folder).catch(() => [])).filter((f) => f.endsWith('.json'));
-      const mails = await Promise.all(
-        files.map(
-          async (f) =>
-            JSON.parse(await readFile(path.join(folder, f), 'utf8')) as MailMessage & { sentAt: string },
-        ),
-      );
-      return mails
-        .map((m): [NoticeNumber, number] => [
-          Number(/notice-(\d)$/.exec(m.noticeId)?.[1]) as NoticeNumber,
+    mails: () => outboxMails(runtime),
+    outbox: async () =>
+      (await outboxMails(runtime))
+        .map((m): [NoticeNumber | 'R', number] => [
+          m.noticeId.endsWith('~recovery')
+            ? 'R'
+            : (Number(/notice-(\d)$/.exec(m.noticeId)?.[1]) as NoticeNumber),
           (Date.parse(m.sentAt) - T0.getTime()) / HOUR,
         ])
-        .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
-    },
+        .sort((a, b) => a[1] - b[1] || String(a[0]).localeCompare(String(b[0]))),
     events: (name) => h.logs.filter((l) => l.event === name),
     dispose: () => h.dispose(),
   };

@@ -8,7 +8,10 @@ import type { LocalRuntime } from '../../shared/composition/local';
 import { createLocalRuntime } from '../../shared/composition/local';
 import { loadConfig } from '../../shared/config';
 import type { ExportSettings } from '../../shared/domain/context';
-import { registerDestination } from '../../shared/domain/destinations/manage-destinations';
+import type { DestinationAuth } from '../../shared/domain/destinations/manage-destinations';
+import { accountPrincipal, registerDestination } from '../../shared/domain/destinations/manage-destinations';
+import { GRANT_ROLES } from '../../shared/domain/destinations/account-principals';
+import { serviceAccountMember } from '../../shared/adapters/bucket-iam';
 import type { ExportRequest, ExportRequestInput } from '../../shared/domain/export-request';
 import { parseExportRequest } from '../../shared/domain/export-request';
 import { PROBE_PREFIX } from '../../shared/domain/destinations/probe';
@@ -33,6 +36,11 @@ export interface HarnessOptions {
   /** How webhook hosts resolve (a table instead of DNS), and the webhooks' backoff. */
   resolveHost?: (hostname: string) => Promise<string[]>;
   webhookRetry?: WebhookRetry;
+  /**
+   * How the harness's destination reaches its bucket: none (the local folder as is, the default), a key, or a grant
+   * (the account's principal is granted GRANT_ROLES on the bucket first, as the customer would).
+   */
+  destinationAuth?: DestinationAuth;
 }
 
 export interface Harness {
@@ -93,12 +101,20 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   if (options.wrapSource) runtime.ctx.source = options.wrapSource(runtime.ctx.source);
   await runtime.buckets.createBucket(SOURCE_BUCKET);
   await runtime.buckets.createBucket(DESTINATION_BUCKET);
-  await registerDestination(runtime.destinationDeps, {
-    accountId: ACCOUNT,
-    destinationId: DESTINATION,
-    nickname: 'Customer bucket',
-    bucket: DESTINATION_BUCKET,
-  });
+  if (options.destinationAuth?.type === 'grant') {
+    const member = serviceAccountMember(await accountPrincipal(runtime.destinationDeps, ACCOUNT));
+    for (const role of GRANT_ROLES) runtime.buckets.setIamBinding(DESTINATION_BUCKET, role, member, true);
+  }
+  await registerDestination(
+    runtime.destinationDeps,
+    {
+      accountId: ACCOUNT,
+      destinationId: DESTINATION,
+      nickname: 'Customer bucket',
+      bucket: DESTINATION_BUCKET,
+    },
+    options.destinationAuth,
+  );
   if (options.createDestinationBucket === false) {
     await import('node:fs/promises').then((fs) =>
       fs.rm(path.join(runtime.buckets.root, DESTINATION_BUCKET), { recursive: true }),

@@ -1,12 +1,13 @@
 import type { BucketStore, DestinationStores } from '../../ports/bucket-store.port';
 import { StorageFailure } from '../../ports/bucket-store.port';
 import type { SecretCipher } from '../../ports/secret-cipher.port';
+import type { PrincipalDirectory } from '../../ports/principals.port';
 import { keyBindingOf, parseServiceAccountKey } from '../../domain/destinations/destination.schema';
 import type { GcsUploadOptions } from './gcs-bucket-store';
 import { GcsBucketStore } from './gcs-bucket-store';
 import { createHash } from 'node:crypto';
 import type { CustomerAuthSettings, StorageRetrySettings } from './storage-clients';
-import { customerStorage } from './storage-clients';
+import { customerStorage, principalStorage } from './storage-clients';
 
 type DestinationRef = Parameters<DestinationStores['forDestination']>[0];
 
@@ -17,6 +18,8 @@ export interface GcsDestinationStoresOptions {
   retry: StorageRetrySettings;
   upload: GcsUploadOptions;
   auth?: CustomerAuthSettings;
+  /** Grant destinations act as their account's principal, with tokens minted through this directory. */
+  principals?: PrincipalDirectory;
 }
 
 /**
@@ -32,11 +35,13 @@ const credentialsKey = (binding: string, ciphertext: string): string =>
  */
 export class GcsDestinationStores implements DestinationStores {
   private readonly cache = new Map<string, Promise<BucketStore>>();
+  private readonly principalStores = new Map<string, BucketStore>();
 
   constructor(private readonly options: GcsDestinationStoresOptions) {}
 
   forDestination(destination: DestinationRef): Promise<BucketStore> {
-    const { key } = destination;
+    const { key, grant } = destination;
+    if (!key && grant) return Promise.resolve(this.forPrincipal(grant.principal));
     if (!key) {
       // Never fall back to the platform's own identity in a customer's bucket.
       return Promise.reject(
@@ -75,6 +80,38 @@ export class GcsDestinationStores implements DestinationStores {
       keyBindingOf(destination.accountId, destination.destinationId),
     );
     return this.forKeyText(keyText);
+  }
+
+  /**
+   * A store acting as an account principal: one client per principal (its tokens are cached per principal by the
+   * directory), kept in the same bounded cache as the key clients.
+   */
+  forPrincipal(principal: string): BucketStore {
+    const { principals } = this.options;
+    if (!principals)
+      throw new StorageFailure(
+        401,
+        'missingKey',
+        'grant destinations are not configured (PRINCIPALS_PROJECTS)',
+      );
+    const cacheKey = `principal\n${principal}`;
+    const cached = this.principalStores.get(cacheKey);
+    if (cached) {
+      this.principalStores.delete(cacheKey);
+      this.principalStores.set(cacheKey, cached);
+      return cached;
+    }
+    const store = new GcsBucketStore(
+      principalStorage(() => principals.mintToken(principal), this.options.retry, this.options.auth),
+      this.options.upload,
+    );
+    this.principalStores.set(cacheKey, store);
+    while (this.principalStores.size > MAX_CACHED_CLIENTS) {
+      const oldest = this.principalStores.keys().next().value;
+      if (oldest === undefined) break;
+      this.principalStores.delete(oldest);
+    }
+    return store;
   }
 
   /** A store acting with a key that is not saved yet (registration and rotation check the bucket with it). */

@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import type { StorageOptions } from '@google-cloud/storage';
+import type { OAuth2Client } from 'google-auth-library';
+import type { AccessToken } from '../../ports/principals.port';
 import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
 import type { ServiceAccountKey } from '../../domain/destinations/destination.schema';
 import type { StorageRetrySettings } from './storage-settings';
@@ -67,5 +70,37 @@ export function customerStorage(
           useAuthWithCustomEndpoint: true,
           clientOptions: { transporterOptions: exchangeTokensAt(auth.emulatorTokenUrl) },
         }),
+  });
+}
+
+/**
+ * The OAuth2Client class of the google-auth-library the Storage client itself depends on (a different major than
+ * ours): Storage recognises only its own library's clients, whose request headers it knows how to read.
+ */
+const StorageOAuth2Client = (
+  createRequire(require.resolve('@google-cloud/storage'))('google-auth-library') as {
+    OAuth2Client: typeof OAuth2Client;
+  }
+).OAuth2Client;
+
+/**
+ * A client that acts as an account principal (a grant destination): its bearer tokens come from `token` (the
+ * principal directory's generateAccessToken, cached there), asked again whenever the current one nears its expiry.
+ * No key exists: nothing secret but the short-lived token is ever in this object.
+ */
+export function principalStorage(
+  token: () => Promise<AccessToken>,
+  retry: StorageRetrySettings,
+  auth: CustomerAuthSettings = {},
+): Storage {
+  const client = new StorageOAuth2Client();
+  client.refreshHandler = async () => {
+    const minted = await token();
+    return { access_token: minted.token, expiry_date: minted.expiresAt.getTime() };
+  };
+  return new Storage({
+    authClient: client as unknown as NonNullable<StorageOptions['authClient']>,
+    retryOptions: retryOptions(retry),
+    ...(auth.emulatorTokenUrl === undefined ? {} : { useAuthWithCustomEndpoint: true }),
   });
 }

@@ -1,7 +1,15 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { access, constants, link, mkdir, opendir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import type {
@@ -14,8 +22,12 @@ import type {
 import { StorageFailure } from '../../ports/bucket-store.port';
 import { ChecksumTap, crc32cOf } from '../../domain/output/checksum';
 import { withTranslatedErrors } from '../translated-errors';
+import type { BucketIamPolicy } from '../bucket-iam';
+import { bucketIamPolicySchema, permissionsOf, serviceAccountMember, withBinding } from '../bucket-iam';
 
 const TEMP_FOLDER = '.uploads';
+/** Bucket IAM policies, `{root}/.iam/{bucket}.json` (bucket names never start with a dot). */
+const IAM_FOLDER = '.iam';
 
 /** The file access that stands for each Cloud Storage permission on a bucket folder. */
 const FOLDER_ACCESS: Readonly<Record<string, number>> = {
@@ -102,6 +114,52 @@ export class LocalBucketStore implements BucketStore {
 
   async createBucket(bucket: string): Promise<void> {
     await mkdir(this.bucketPath(bucket), { recursive: true });
+  }
+
+  /** The bucket's IAM policy (no bindings until someone grants a role). */
+  async iamPolicy(bucket: string): Promise<BucketIamPolicy> {
+    await this.assertBucket(bucket);
+    try {
+      return bucketIamPolicySchema.parse(JSON.parse(await readFile(this.policyPath(bucket), 'utf8')));
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return { bindings: [] };
+      throw error;
+    }
+  }
+
+  /**
+   * `gcloud storage buckets add-iam-policy-binding` (present) or `remove-iam-policy-binding` (absent), replacing the
+   * policy atomically (a reader sees the old or the new one). Synchronous, so that a demo can change a grant between
+   * two deliveries of the bus, as a customer would between two requests.
+   */
+  setIamBinding(bucket: string, role: string, member: string, present: boolean): BucketIamPolicy {
+    const folder = this.bucketPath(bucket);
+    if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw notFound(`bucket ${bucket}`);
+    const file = this.policyPath(bucket);
+    let current: BucketIamPolicy = { bindings: [] };
+    try {
+      current = bucketIamPolicySchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
+    const next = bucketIamPolicySchema.parse(withBinding(current, role, member, present));
+    mkdirSync(path.dirname(file), { recursive: true });
+    const temporary = `${file}.${randomUUID()}`;
+    writeFileSync(temporary, JSON.stringify({ bindings: next.bindings }, null, 2));
+    renameSync(temporary, file);
+    return { bindings: next.bindings };
+  }
+
+  /**
+   * The bucket store as one service account sees it: every call needs the permission its bucket's IAM policy grants
+   * that account (403 otherwise, as Cloud Storage answers), and testPermissions answers what the policy grants.
+   */
+  actingAs(serviceAccountEmail: string): BucketStore {
+    return new PrincipalView(this, serviceAccountMember(serviceAccountEmail));
+  }
+
+  private policyPath(bucket: string): string {
+    return path.join(this.root, IAM_FOLDER, `${path.basename(this.bucketPath(bucket))}.json`);
   }
 
   async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
@@ -204,5 +262,71 @@ export class LocalBucketStore implements BucketStore {
       contentType: options.contentType,
       generation: `${info.ino}-${info.mtimeNs}`,
     };
+  }
+}
+
+/** A LocalBucketStore seen by one IAM member: each operation checks the bucket's policy first. */
+class PrincipalView implements BucketStore {
+  constructor(
+    private readonly store: LocalBucketStore,
+    private readonly member: string,
+  ) {}
+
+  private async require(bucket: string, permission: string): Promise<void> {
+    if (permissionsOf(await this.store.iamPolicy(bucket), this.member).has(permission)) return;
+    const who = this.member.replace(/^serviceAccount:/, '');
+    throw new StorageFailure(
+      403,
+      'forbidden',
+      `${who} does not have ${permission} access to bucket ${bucket}.`,
+    );
+  }
+
+  async assertBucket(bucket: string): Promise<void> {
+    await this.require(bucket, 'storage.buckets.get');
+  }
+
+  async testPermissions(bucket: string, permissions: readonly string[]): Promise<string[]> {
+    const held = permissionsOf(await this.store.iamPolicy(bucket), this.member);
+    return permissions.filter((permission) => held.has(permission));
+  }
+
+  async retentionPolicy(bucket: string): Promise<RetentionPolicy | undefined> {
+    await this.require(bucket, 'storage.buckets.get');
+    return this.store.retentionPolicy(bucket);
+  }
+
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    await this.require(bucket, 'storage.objects.list');
+    yield* this.store.list(bucket, prefix);
+  }
+
+  async stat(bucket: string, name: string): Promise<ObjectInfo | undefined> {
+    await this.require(bucket, 'storage.objects.get');
+    return this.store.stat(bucket, name);
+  }
+
+  read(bucket: string, name: string, range?: ByteRange): Readable {
+    // The check is asynchronous: the bytes flow once it passed; otherwise the stream fails with its refusal.
+    const out = new PassThrough();
+    this.require(bucket, 'storage.objects.get').then(
+      () => {
+        const source = this.store.read(bucket, name, range);
+        source.on('error', (error) => out.destroy(error));
+        source.pipe(out);
+      },
+      (error: unknown) => out.destroy(error as Error),
+    );
+    return out;
+  }
+
+  async writeOnce(
+    bucket: string,
+    name: string,
+    body: Readable,
+    options: WriteOnceOptions,
+  ): Promise<ObjectInfo> {
+    await this.require(bucket, 'storage.objects.create');
+    return this.store.writeOnce(bucket, name, body, options);
   }
 }

@@ -32,6 +32,7 @@ const runLine = (run: RunSummary): string =>
       ? `  ${run.totals.records} records, ${run.totals.files} files, ${formatBytes(run.totals.bytes)}`
       : '',
     run.failure ? `  ${run.failure.code}: ${run.failure.message}` : '',
+    run.explanation ? `\n    ${run.explanation}` : '',
   ].join('');
 
 const more = (token: string | undefined): string[] => (token ? [`more: --page-token ${token}`] : []);
@@ -75,7 +76,8 @@ export function registerExports(program: Command): void {
         callApi(runtime, 'GET', accountPath(o.account, 'exports', id)),
       )) as z.output<typeof exportDetailSchema>;
       const human = [
-        `${shown.exportId}  ${shown.status}  ${shown.health.state}  → ${shown.destinationId}`,
+        `${shown.exportId}${shown.displayName ? ` ("${shown.displayName}")` : ''}  ${shown.status}  ${shown.health.state}  → ${shown.destinationId}`,
+        ...(shown.explanation ? [`  ${shown.explanation}`] : []),
         ...(shown.health.lastError
           ? [`  last error ${shown.health.lastError.code}: ${shown.health.lastError.message}`]
           : []),

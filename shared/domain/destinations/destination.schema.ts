@@ -3,6 +3,7 @@ import { z } from '../zod';
 import { idSchema } from '../ids';
 import { bucketNameSchema } from '../source/gcs-uri';
 import type { ParseResult } from '../schema';
+import { grantInstructions, principalEmailSchema } from './account-principals';
 import { parseWithSchema } from '../schema';
 
 /** Google's OAuth token endpoints: a key that names any other one would send its signed assertion elsewhere. */
@@ -129,6 +130,8 @@ export const destinationDocSchema = z.object({
       privateKeyId: z.string(),
     })
     .optional(),
+  /** A destination without a key: the customer granted the account's principal the roles on the bucket. */
+  grant: z.object({ principal: principalEmailSchema }).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -138,11 +141,12 @@ export type DestinationDoc = z.infer<typeof destinationDocSchema>;
 export const keyBindingOf = (accountId: string, destinationId: string): string =>
   `destinations/${accountId}~${destinationId}`;
 
-/** What may leave the service about a destination: never the key, only who it is. */
+/** What may leave the service about a destination: never the key, only who it is, or whom the customer grants. */
 export function publicDestination(destination: DestinationDoc) {
-  const { key, ...rest } = destination;
+  const { key, grant, ...rest } = destination;
   return {
     ...rest,
     key: key ? { clientEmail: key.clientEmail, projectId: key.projectId, version: key.version } : undefined,
+    grant: grant ? grantInstructions(destination.bucket, grant.principal) : undefined,
   };
 }

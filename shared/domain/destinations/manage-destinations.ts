@@ -10,6 +10,8 @@ import {
   parseServiceAccountKey,
   publicDestination,
 } from './destination.schema';
+import type { PrincipalDirectory } from '../../ports/principals.port';
+import { ensureAccountPrincipal, grantFix } from './account-principals';
 import type { ProbeOutcome, ProbeWarning } from './probe';
 import { probeDestination } from './probe';
 import { paths, parseDocument } from '../documents';
@@ -46,16 +48,31 @@ export type Precondition = (current: PublicDestination) => void;
 /** A destination just saved or checked, with what the probe wants the customer to know. */
 export type CheckedDestination = PublicDestination & { warnings: ProbeWarning[] };
 
+/** The fields of a destination that decide who acts in its bucket. */
+export type DestinationIdentity = Pick<
+  DestinationDoc,
+  'accountId' | 'destinationId' | 'bucket' | 'key' | 'grant'
+>;
+
+/**
+ * How a destination reaches its bucket: a service-account key (the key file's text) or a grant to the account's
+ * principal. A bare string is the key's text, as callers have always sent it.
+ */
+export type DestinationAuth = { type: 'serviceAccountKey'; key: string } | { type: 'grant' };
+
 export interface DestinationDeps {
   state: StateStore;
   cipher: SecretCipher;
   clock: Clock;
   /** The store that acts with a key (or the stored one), to check the bucket before saving ("Error when saving credentials"). */
-  storeFor(
-    destination: Pick<DestinationDoc, 'accountId' | 'destinationId' | 'bucket' | 'key'>,
-    keyText?: string,
-  ): Promise<BucketStore>;
+  storeFor(destination: DestinationIdentity, keyText?: string): Promise<BucketStore>;
+  /** The accounts' principals (grant destinations): created on first use in one of `projects`. */
+  principals: { directory: PrincipalDirectory; projects: readonly string[] };
 }
+
+/** The account's principal, created on first use (the customer grants it the roles on the bucket). */
+export const accountPrincipal = (deps: DestinationDeps, accountId: string): Promise<string> =>
+  ensureAccountPrincipal({ state: deps.state, clock: deps.clock, ...deps.principals }, accountId);
 
 /** Nicknames are unique per account, compared as a customer reads them. */
 const nicknameKey = (nickname: string): string => nickname.trim().normalize('NFC').toLowerCase();
@@ -80,12 +97,15 @@ async function claimedBy(tx: StateTransaction, accountId: string, nickname: stri
 /** Checks the bucket with the key, as exports will use it; a refusal carries the customer-facing message. */
 async function checkBucket(
   deps: DestinationDeps,
-  destination: Pick<DestinationDoc, 'accountId' | 'destinationId' | 'bucket' | 'key'>,
+  destination: DestinationIdentity,
   keyText?: string,
   clientEmail?: string,
 ): Promise<ProbeOutcome> {
   const store = await deps.storeFor(destination, keyText);
-  return probeDestination(store, destination, clientEmail ?? destination.key?.clientEmail);
+  const { grant } = destination;
+  return grant
+    ? probeDestination(store, destination, grant.principal, grantFix(destination.bucket, grant.principal))
+    : probeDestination(store, destination, clientEmail ?? destination.key?.clientEmail);
 }
 
 function parseKeyOrThrow(keyText: string): ServiceAccountKey {
@@ -118,14 +138,18 @@ const nicknameTaken = () =>
   inputError('nicknameTaken', 'another destination of this account already has this nickname');
 
 /**
- * Registers a destination: every shape violation at once (values never echoed), then the probe with the key, then
- * the key stored encrypted, with the nickname claimed in the same transaction.
+ * Registers a destination: every shape violation at once (values never echoed), then the probe with the key (or, for
+ * a grant, as the account's principal), then the key stored encrypted, with the nickname claimed in the same
+ * transaction. Without credentials (local runs only: the API always sends some) the bucket folder is used as is.
  */
 export async function registerDestination(
   deps: DestinationDeps,
   input: unknown,
-  keyText?: string,
+  credentials?: string | DestinationAuth,
 ): Promise<CheckedDestination> {
+  const auth: DestinationAuth | undefined =
+    typeof credentials === 'string' ? { type: 'serviceAccountKey', key: credentials } : credentials;
+  const keyText = auth?.type === 'serviceAccountKey' ? auth.key : undefined;
   const parsed = parseWithSchema(newDestinationSchema, input);
   const key = keyText === undefined ? undefined : parseServiceAccountKey(keyText);
   const violations = [...(parsed.ok ? [] : parsed.violations), ...(key && !key.ok ? key.violations : [])];
@@ -139,12 +163,21 @@ export async function registerDestination(
     throw nicknameTaken();
 
   const canonical = key?.ok ? canonicalKeyText(key.value) : undefined;
-  const probe = await checkBucket(deps, fields, canonical, key?.ok ? key.value.client_email : undefined);
+  // The principal is the account's own, never one the caller names.
+  const grant =
+    auth?.type === 'grant' ? { principal: await accountPrincipal(deps, fields.accountId) } : undefined;
+  const probe = await checkBucket(
+    deps,
+    { ...fields, ...(grant ? { grant } : {}) },
+    canonical,
+    key?.ok ? key.value.client_email : undefined,
+  );
 
   const now = deps.clock.now().toISOString();
   const doc: DestinationDoc = destinationDocSchema.parse({
     ...fields,
     ...(key?.ok ? { key: await sealKey(deps, fields.accountId, fields.destinationId, key.value, 1) } : {}),
+    ...(grant ? { grant } : {}),
     createdAt: now,
     updatedAt: now,
   });
@@ -193,6 +226,11 @@ export async function rotateDestinationKey(
 ): Promise<CheckedDestination> {
   const current = await getDestination(deps.state, accountId, destinationId);
   const key = parseKeyOrThrow(keyText);
+  if (current.grant)
+    throw inputError(
+      'invalidKey',
+      'this destination has no key: the bucket was granted to the account principal; register a new destination to use a key',
+    );
   // Refused before the probe, and again in the transaction: a write between the two is caught there.
   precondition(publicDestination(current));
   const probe = await checkBucket(deps, current, canonicalKeyText(key), key.client_email);

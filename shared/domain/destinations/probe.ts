@@ -50,11 +50,16 @@ function retentionWarning(bucket: string, retention: RetentionPolicy): ProbeWarn
   };
 }
 
-function missingPermissions(bucket: string, missing: readonly string[], clientEmail?: string) {
+function missingPermissions(
+  bucket: string,
+  missing: readonly string[],
+  clientEmail: string | undefined,
+  fix: string,
+) {
   const who = clientEmail ? `The service account ${clientEmail}` : 'The service account';
   return destinationError(
     'missingPermissions',
-    `${who} lacks ${missing.join(' and ')} on bucket "${bucket}". ${REQUIRED_ACCESS}`,
+    `${who} lacks ${missing.join(' and ')} on bucket "${bucket}". ${fix}`,
     { bucket, missing: [...missing] },
   );
 }
@@ -73,12 +78,14 @@ async function retentionOf(store: BucketStore, bucket: string): Promise<Retentio
  * Proves that a key can do what exports do in the bucket, and nothing more is asked of the customer: the key must
  * hold storage.objects.create and storage.objects.get (testIamPermissions, which needs no permission itself), then
  * one write-once probe object per destination proves that writing really works (an existing one, 412, already
- * did). storage.buckets.get is optional: with it, a retention policy becomes a warning.
+ * did). storage.buckets.get is optional: with it, a retention policy becomes a warning. `fix` tells the customer what
+ * to grant when permissions are missing (a grant destination names its principal and the commands).
  */
 export async function probeDestination(
   store: BucketStore,
   destination: ProbedDestination,
   clientEmail?: string,
+  fix: string = REQUIRED_ACCESS,
 ): Promise<ProbeOutcome> {
   const { bucket } = destination;
   const classify = (error: StorageFailure) => classifyDestinationFailure(error, bucket);
@@ -87,7 +94,7 @@ export async function probeDestination(
     classify,
   );
   const missing = EXPORT_PERMISSIONS.filter((permission) => !held.includes(permission));
-  if (missing.length > 0) throw missingPermissions(bucket, missing, clientEmail);
+  if (missing.length > 0) throw missingPermissions(bucket, missing, clientEmail, fix);
 
   const retention = held.includes(RETENTION_PERMISSION)
     ? await mapFailure(retentionOf(store, bucket), classify)

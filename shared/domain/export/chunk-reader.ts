@@ -191,7 +191,7 @@ export function chunkJob(
     quarantine: pass.quarantine,
     writer: pass.writer,
     observations: [],
-    blocks: ctx.blocks ?? inlineBlockProcessor,
+    blocks: ctx.blocks ?? inlineBlockProcessor(),
     counts: {
       sourceLines: 0,
       records: 0,

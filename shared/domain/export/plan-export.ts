@@ -82,6 +82,7 @@ async function createOrLoadRun(
       exportId: request.exportId,
       destinationId: request.destinationId,
       createdBy: request.createdBy,
+      ...(request.displayName === undefined ? {} : { displayName: request.displayName }),
       lastRunId: runId,
       updatedAt: now,
     };

@@ -20,6 +20,7 @@ import {
 } from './notice-claims';
 import type { NoticeFacts, UndeliveredRun } from './notice-email';
 import { fixUrlFor, renderNotice } from './notice-email';
+import { errorSubjectOf } from './customer-errors';
 import type { NoticeChannels } from './deliver-notice';
 import { deliverNotice } from './deliver-notice';
 import type { WebhookEventData } from '../notify/webhook-event';
@@ -97,8 +98,9 @@ async function factsOf(ctx: ExportContext, doc: ExportDoc, claim: NoticeClaim): 
   return {
     notice: claim.notice,
     exportId: doc.exportId,
+    displayName: doc.displayName,
     recipient: doc.createdBy,
-    destination: destination && { nickname: destination.nickname, bucket: destination.bucket },
+    destination: destination && { nickname: destination.nickname, ...errorSubjectOf(destination) },
     errorCode: doc.health.lastError?.code ?? 'destinationRejected',
     firstFailureAt: episode.firstFailureAt,
     now,

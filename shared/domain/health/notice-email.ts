@@ -14,23 +14,37 @@ export interface UndeliveredRun {
   undeliveredBytes: number;
 }
 
-/** Everything a notice says; nothing platform-internal (source locations, chunk internals) is in here. */
-export interface NoticeFacts {
-  notice: NoticeNumber;
+/** What every notice is about: the export, its destination, its error, its episode, and who reads it. */
+export interface NoticeSubject {
   exportId: string;
+  /** The name the customer gave the export (the request's `displayName`); the id stands in without one. */
+  displayName?: string | undefined;
   recipient: { email: string; name: string };
   /** Undefined when the destination was deleted. */
-  destination: { nickname: string; bucket: string } | undefined;
+  destination: NoticeDestination | undefined;
+  /** The destination error (the recovery notice: the one that was fixed). */
   errorCode: string;
   firstFailureAt: Date;
+  /** Where the customer fixes the integration and restarts the export (the recovery notice: sees it). */
+  fixUrl: string;
+}
+
+/** Everything a notice says; nothing platform-internal (source locations, chunk internals) is in here. */
+export interface NoticeFacts extends NoticeSubject {
+  notice: NoticeNumber;
   /** When the notice is sent. */
   now: Date;
   /** Notices 1 and 2: the earliest stop. Notice 3: when it stopped. */
   stopAt: Date;
   /** Notice 3 only. */
   undelivered: readonly UndeliveredRun[];
-  /** Where the customer fixes the integration and restarts the export. */
-  fixUrl: string;
+}
+
+/** The destination as a notice names it; `principal`: the service account it writes as, when known. */
+export interface NoticeDestination {
+  nickname: string;
+  bucket: string;
+  principal?: string | undefined;
 }
 
 export interface RenderedNotice {
@@ -46,7 +60,17 @@ function hoursLeft(facts: NoticeFacts): number {
   return Math.max(1, Math.round((facts.stopAt.getTime() - facts.now.getTime()) / HOUR));
 }
 
-function destinationLine(facts: NoticeFacts): Fragment {
+/** The export as a person knows it: its display name, else its id. */
+const nameOf = (facts: Pick<NoticeFacts, 'exportId' | 'displayName'>): string =>
+  facts.displayName ?? facts.exportId;
+
+/** The export in a sentence: its name, and its id beside a display name so that support can find it. */
+const exportPhrase = (facts: Pick<NoticeFacts, 'exportId' | 'displayName'>): Fragment =>
+  facts.displayName === undefined || facts.displayName === facts.exportId
+    ? t`"${facts.exportId}"`
+    : t`"${facts.displayName}" (${facts.exportId})`;
+
+function destinationLine(facts: Pick<NoticeFacts, 'destination'>): Fragment {
   const d = facts.destination;
   return d ? t`${d.nickname} (gs://${d.bucket})` : t`(the integration was deleted)`;
 }
@@ -54,16 +78,22 @@ function destinationLine(facts: NoticeFacts): Fragment {
 function subjectOf(facts: NoticeFacts): Fragment {
   switch (facts.notice) {
     case 1:
-      return t`Action needed: your data export "${facts.exportId}" is failing`;
+      return t`Action needed: your data export "${nameOf(facts)}" is failing`;
     case 2:
-      return t`Your data export "${facts.exportId}" stops in ${hoursLeft(facts)} hours unless fixed`;
+      return t`Your data export "${nameOf(facts)}" stops in ${hoursLeft(facts)} hours unless fixed`;
     case 3:
-      return t`Your data export "${facts.exportId}" has stopped`;
+      return t`Your data export "${nameOf(facts)}" has stopped`;
   }
 }
 
+const errorOf = (facts: Pick<NoticeFacts, 'errorCode' | 'destination'>) =>
+  customerError(facts.errorCode, {
+    bucket: facts.destination?.bucket ?? '',
+    principal: facts.destination?.principal,
+  });
+
 function whatFailed(facts: NoticeFacts): Block[] {
-  const error = customerError(facts.errorCode, facts.destination?.bucket ?? '');
+  const error = errorOf(facts);
   return [
     { kind: 'heading', text: 'What failed' },
     { kind: 'paragraph', text: error.detail ? t`${error.headline} ${error.detail}` : error.headline },
@@ -76,8 +106,8 @@ function whatFailed(facts: NoticeFacts): Block[] {
 function warningBlocks(facts: NoticeFacts): Block[] {
   const opening =
     facts.notice === 1
-      ? t`Your data export "${facts.exportId}" to ${destinationLine(facts)} is failing: no data is delivered until the problem below is fixed.`
-      : t`Your data export "${facts.exportId}" to ${destinationLine(facts)} is still failing. It will stop in ${hoursLeft(facts)} hours, on ${formatUtc(facts.stopAt)}, unless the problem below is fixed.`;
+      ? t`Your data export ${exportPhrase(facts)} to ${destinationLine(facts)} is failing: no data is delivered until the problem below is fixed.`
+      : t`Your data export ${exportPhrase(facts)} to ${destinationLine(facts)} is still failing. It will stop in ${hoursLeft(facts)} hours, on ${formatUtc(facts.stopAt)}, unless the problem below is fixed.`;
   return [
     { kind: 'paragraph', text: t`Hello ${facts.recipient.name},` },
     { kind: 'paragraph', text: opening },
@@ -85,7 +115,12 @@ function warningBlocks(facts: NoticeFacts): Block[] {
     {
       kind: 'facts',
       rows: [
-        ['Export', t`${facts.exportId}`],
+        [
+          'Export',
+          facts.displayName === undefined || facts.displayName === facts.exportId
+            ? t`${facts.exportId}`
+            : t`${facts.displayName} (${facts.exportId})`,
+        ],
         ['Destination', destinationLine(facts)],
         ['First seen', t`${formatUtc(facts.firstFailureAt)}`],
         ['Stops on', t`${formatUtc(facts.stopAt)} unless fixed`],
@@ -117,7 +152,7 @@ function stopBlocks(facts: NoticeFacts): Block[] {
     { kind: 'paragraph', text: t`Hello ${facts.recipient.name},` },
     {
       kind: 'paragraph',
-      text: t`We stopped your data export "${facts.exportId}" to ${destinationLine(facts)} on ${formatUtc(facts.stopAt)}. It had been failing since ${formatUtc(facts.firstFailureAt)}, and we wrote to you about it twice.`,
+      text: t`We stopped your data export ${exportPhrase(facts)} to ${destinationLine(facts)} on ${formatUtc(facts.stopAt)}. It had been failing since ${formatUtc(facts.firstFailureAt)}, and we wrote to you about it twice.`,
     },
     ...whatFailed(facts),
     { kind: 'heading', text: 'Not delivered' },
@@ -127,10 +162,76 @@ function stopBlocks(facts: NoticeFacts): Block[] {
     { kind: 'heading', text: 'How to restart it' },
     {
       kind: 'paragraph',
-      text: t`Fix the problem above, then restart the export from the dashboard. It resumes where it stopped: the data listed above is delivered, and nothing already delivered is written twice. New exports of "${facts.exportId}" that arrive until then are kept, and delivered in order after the restart.`,
+      text: t`Fix the problem above, then restart the export from the dashboard. It resumes where it stopped: the data listed above is delivered, and nothing already delivered is written twice. New exports of "${nameOf(facts)}" that arrive until then are kept, and delivered in order after the restart.`,
     },
     { kind: 'link', label: 'Fix the integration and restart the export', url: facts.fixUrl },
   ];
+}
+
+/** What a resume delivered, from its outcome (resume-export.ts): what the recovery notice reports. */
+export interface RecoveryDelivery {
+  /** Interrupted runs that continue where they stopped. */
+  runs: number;
+  /** Their chunks handed to the writers again (written once: nothing already delivered is written twice). */
+  chunks: number;
+  /** Requests held while the export was stopped, now delivered in request order. */
+  caughtUp: number;
+}
+
+/** The recovery notice: an export that had been sent notice 1, 2 or 3 works again. */
+export interface RecoveryFacts extends NoticeSubject {
+  recoveredAt: Date;
+  /** The notices of the episode that went out (3: the export had stopped, and was restarted). */
+  notices: readonly NoticeNumber[];
+  delivered: RecoveryDelivery;
+}
+
+const plural = (n: number, noun: string): string => `${n} ${n === 1 ? noun : `${noun}s`}`;
+
+function deliveredItems(d: RecoveryDelivery): Fragment[] {
+  const items: Fragment[] = [];
+  if (d.runs > 0)
+    items.push(
+      t`${plural(d.runs, 'interrupted export')} ${d.runs === 1 ? 'continues where it' : 'continue where they'} stopped (${plural(d.chunks, 'part')} of the data handed to the writers again).`,
+    );
+  if (d.caughtUp > 0)
+    items.push(
+      t`${plural(d.caughtUp, 'export')} that arrived while it was stopped ${d.caughtUp === 1 ? 'is' : 'are'} delivered now, in the order they arrived.`,
+    );
+  return items;
+}
+
+/** One short e-mail: it works again, what was fixed, what is delivered since. */
+export function renderRecoveryNotice(facts: RecoveryFacts): RenderedNotice {
+  const stopped = facts.notices.includes(3);
+  const items = deliveredItems(facts.delivered);
+  const blocks: Block[] = [
+    { kind: 'paragraph', text: t`Hello ${facts.recipient.name},` },
+    {
+      kind: 'paragraph',
+      text: stopped
+        ? t`Your data export ${exportPhrase(facts)} to ${destinationLine(facts)} was restarted on ${formatUtc(facts.recoveredAt)} and works again.`
+        : t`Your data export ${exportPhrase(facts)} to ${destinationLine(facts)} works again since ${formatUtc(facts.recoveredAt)}: it will not stop.`,
+    },
+    {
+      kind: 'paragraph',
+      text: t`It had been failing since ${formatUtc(facts.firstFailureAt)} with: ${errorOf(facts).headline}`,
+    },
+    { kind: 'heading', text: 'Delivered since' },
+    items.length > 0
+      ? { kind: 'list', items }
+      : { kind: 'paragraph', text: t`Nothing was waiting to be delivered.` },
+    {
+      kind: 'paragraph',
+      text: t`Nothing already delivered is written twice, and nothing is needed from you.`,
+    },
+    { kind: 'link', label: 'See the export', url: facts.fixUrl },
+  ];
+  return {
+    subject: plainValue(subjectText(t`Your data export "${nameOf(facts)}" works again`)),
+    text: renderText(blocks),
+    html: renderHtml(blocks),
+  };
 }
 
 /** The notice as plain text and HTML, with every value escaped for each. */

@@ -4,7 +4,7 @@ import type { BlockGroup, BlockProcessor, BlockResult, BlockTask } from '../../p
 export type { BlockGroup, BlockRejection, BlockResult, BlockTask } from '../../ports/block-processor.port';
 import { forEachLine } from './lines';
 import { partitionFor } from '../output/layout';
-import { rewriteRecord } from './parse-record';
+import { RecordRewriter } from './parse-record';
 import { ByteSink } from './record-line';
 import { csvEncoder } from '../output/csv-format';
 import { SchemaObserver } from '../output/record-fields';
@@ -131,65 +131,82 @@ function recordOutput(task: BlockTask, groups: Groups) {
 
 /**
  * Validates, filters, sanitises and partitions every line of a block (parse-record.ts does the work per line), and
- * returns the output grouped by partition. Pure: the same block gives the same result on any thread.
+ * returns the output grouped by partition. The same block gives the same result on any thread and any instance: an
+ * instance only keeps caches and scratch state, its own (one per worker thread, or per chunk on the main thread).
  */
-export function processBlock(task: BlockTask): BlockResult {
-  const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
-  // Checked once per block (natively); a line with invalid UTF-8 is decoded with U+FFFD as before, then used.
-  const validUtf8 = isUtf8(bytes);
-  const events = task.events ? new Set(task.events) : undefined;
-  const groups = new Groups(task);
-  const output = recordOutput(task, groups);
-  const record = new ByteSink();
-  const result: Omit<BlockResult, 'groups'> = {
-    lines: 0,
-    sourceLines: 0,
-    records: 0,
-    filteredOut: 0,
-    rejected: [],
-  };
-  const reject = (offset: number, reason: string, raw: string): void => {
-    result.rejected.push({ line: result.lines, offset, reason, raw });
-  };
-  forEachLine(bytes, (start, end) => {
-    result.lines += 1;
-    if (end - start > task.maxLineBytes) {
+export class BlockScanner {
+  private readonly rewriter = new RecordRewriter();
+
+  process(task: BlockTask): BlockResult {
+    const { rewriter } = this;
+    const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
+    // Checked once per block (natively); a line with invalid UTF-8 is decoded with U+FFFD as before, then used.
+    const validUtf8 = isUtf8(bytes);
+    const events = task.events ? new Set(task.events) : undefined;
+    const groups = new Groups(task);
+    const output = recordOutput(task, groups);
+    const record = new ByteSink();
+    const result: Omit<BlockResult, 'groups'> = {
+      lines: 0,
+      sourceLines: 0,
+      records: 0,
+      filteredOut: 0,
+      rejected: [],
+    };
+    const reject = (offset: number, reason: string, raw: string): void => {
+      result.rejected.push({ line: result.lines, offset, reason, raw });
+    };
+    forEachLine(bytes, (start, end) => {
+      result.lines += 1;
+      if (end - start > task.maxLineBytes) {
+        result.sourceLines += 1;
+        const raw = excerpt(bytes, start, start + task.maxLineBytes);
+        reject(start, `line longer than ${task.maxLineBytes} bytes`, raw);
+        return;
+      }
+      let src = bytes;
+      let from = start;
+      let to = end;
+      if (!validUtf8 && !isUtf8(bytes.subarray(start, end))) {
+        src = Buffer.from(bytes.toString('utf8', start, end), 'utf8');
+        from = 0;
+        to = src.length;
+      }
+      if (isBlank(src, from, to)) return;
       result.sourceLines += 1;
-      const raw = excerpt(bytes, start, start + task.maxLineBytes);
-      reject(start, `line longer than ${task.maxLineBytes} bytes`, raw);
-      return;
-    }
-    let src = bytes;
-    let from = start;
-    let to = end;
-    if (!validUtf8 && !isUtf8(bytes.subarray(start, end))) {
-      src = Buffer.from(bytes.toString('utf8', start, end), 'utf8');
-      from = 0;
-      to = src.length;
-    }
-    if (isBlank(src, from, to)) return;
-    result.sourceLines += 1;
-    record.length = 0;
-    const rewritten = rewriteRecord(task.kind, src, from, to, record);
-    if (!rewritten.ok) {
-      reject(start, rewritten.reason, excerpt(src, from, to));
-      return;
-    }
-    const { time, eventName } = rewritten;
-    if (time < task.from || time >= task.to || (events && !events.has(eventName ?? ''))) {
-      result.filteredOut += 1;
-      return;
-    }
-    result.records += 1;
-    output.add(eventName, time, record);
-  });
-  const observation = output.observation();
-  return { ...result, groups: groups.toResult(), ...(observation ? { observation } : {}) };
+      record.length = 0;
+      const rewritten = rewriter.rewrite(task.kind, src, from, to, record);
+      if (!rewritten.ok) {
+        reject(start, rewritten.reason, excerpt(src, from, to));
+        return;
+      }
+      const { time, eventName } = rewritten;
+      if (time < task.from || time >= task.to || (events && !events.has(eventName ?? ''))) {
+        result.filteredOut += 1;
+        return;
+      }
+      result.records += 1;
+      output.add(eventName, time, record);
+    });
+    const observation = output.observation();
+    return { ...result, groups: groups.toResult(), ...(observation ? { observation } : {}) };
+  }
 }
 
-/** Processes blocks on the calling thread, one at a time: tests, the CLI, and instances with one vCPU. */
-export const inlineBlockProcessor: BlockProcessor = {
-  concurrency: 1,
-  process: (task) => Promise.resolve(processBlock(task)),
-  close: () => Promise.resolve(),
-};
+/** One block on a scanner of its own: tests and one-off callers (a processor keeps one BlockScanner instead). */
+export function processBlock(task: BlockTask): BlockResult {
+  return new BlockScanner().process(task);
+}
+
+/**
+ * Processes blocks on the calling thread, one at a time, with a scanner of its own: tests, the CLI, and instances
+ * with one vCPU. One per chunk (chunk-reader.ts makes one when no pool is given).
+ */
+export function inlineBlockProcessor(): BlockProcessor {
+  const scanner = new BlockScanner();
+  return {
+    concurrency: 1,
+    process: (task) => Promise.resolve(scanner.process(task)),
+    close: () => Promise.resolve(),
+  };
+}

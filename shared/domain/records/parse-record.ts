@@ -1,6 +1,6 @@
 import type { ExportKind } from '../export-request';
 import type { FieldHooks, FieldValue } from './record-line';
-import { ByteSink, LineSyntaxError, rewriteLine } from './record-line';
+import { ByteSink, LineScanner, LineSyntaxError } from './record-line';
 
 /**
  * Source records: one JSON object per line.
@@ -128,56 +128,62 @@ const KIND_RULES: Record<ExportKind, KindRules> = {
 
 const DAY_MS = 86_400_000;
 const ZERO = 0x30;
-/** `"YYYY-MM-DDTHH:MM:SS.mmmZ"`: times are within [MIN_TIME, MAX_TIME), so years have four digits. */
-const isoBytes = Buffer.from('"1970-01-01T00:00:00.000Z"');
-let isoDay = 0;
 /** The `YYYY-MM-DD` bytes of recent days: a source that is not in time order switches between a few days. */
 const DATES_LIMIT = 4096;
-const dates = new Map<number, Buffer>();
-
-function dateBytes(day: number): Buffer {
-  let date = dates.get(day);
-  if (date === undefined) {
-    if (dates.size >= DATES_LIMIT) dates.clear();
-    date = Buffer.from(new Date(day * DAY_MS).toISOString().slice(0, 10), 'latin1');
-    dates.set(day, date);
-  }
-  return date;
-}
-
-/** Writes `value` (0–99) as two digits at `at`; integer division by `| 0`, as the values are small. */
-function putTwoDigits(at: number, value: number): void {
-  const tens = (value / 10) | 0;
-  isoBytes[at] = ZERO + tens;
-  isoBytes[at + 1] = ZERO + value - tens * 10;
-}
 
 /**
- * `"${new Date(millis).toISOString()}"` as bytes, reused until the next call. Dates are formatted once per day
- * and remembered; the time of day is written digit by digit, as toISOString writes it (no leap seconds in
- * JavaScript).
+ * `"${new Date(millis).toISOString()}"` as bytes, written into one buffer of its own. Dates are formatted once per
+ * day and remembered; the time of day is written digit by digit, as toISOString writes it (no leap seconds in
+ * JavaScript). One per RecordRewriter.
  */
-function isoTime(millis: number): Buffer {
-  const day = Math.floor(millis / DAY_MS);
-  if (day !== isoDay) {
-    const date = dateBytes(day);
-    for (let i = 0; i < date.length; i += 1) isoBytes[1 + i] = date[i] ?? 0;
-    isoDay = day;
+class IsoTimeWriter {
+  /** `"YYYY-MM-DDTHH:MM:SS.mmmZ"`: times are within [MIN_TIME, MAX_TIME), so years have four digits. */
+  private readonly isoBytes = Buffer.from('"1970-01-01T00:00:00.000Z"');
+  private isoDay = 0;
+  private readonly dates = new Map<number, Buffer>();
+
+  private dateBytes(day: number): Buffer {
+    const { dates } = this;
+    let date = dates.get(day);
+    if (date === undefined) {
+      if (dates.size >= DATES_LIMIT) dates.clear();
+      date = Buffer.from(new Date(day * DAY_MS).toISOString().slice(0, 10), 'latin1');
+      dates.set(day, date);
+    }
+    return date;
   }
-  const ofDay = millis - day * DAY_MS;
-  const seconds = (ofDay / 1000) | 0;
-  const minutes = (seconds / 60) | 0;
-  const hours = (minutes / 60) | 0;
-  putTwoDigits(12, hours);
-  putTwoDigits(15, minutes - hours * 60);
-  putTwoDigits(18, seconds - minutes * 60);
-  const ms = ofDay - seconds * 1000;
-  isoBytes[21] = ZERO + ((ms / 100) | 0);
-  putTwoDigits(22, ms % 100);
-  return isoBytes;
+
+  /** Writes `value` (0–99) as two digits at `at`; integer division by `| 0`, as the values are small. */
+  private putTwoDigits(at: number, value: number): void {
+    const tens = (value / 10) | 0;
+    this.isoBytes[at] = ZERO + tens;
+    this.isoBytes[at + 1] = ZERO + value - tens * 10;
+  }
+
+  /** The time's JSON text as bytes, reused until the next call. */
+  write(millis: number): Buffer {
+    const { isoBytes } = this;
+    const day = Math.floor(millis / DAY_MS);
+    if (day !== this.isoDay) {
+      const date = this.dateBytes(day);
+      for (let i = 0; i < date.length; i += 1) isoBytes[1 + i] = date[i] ?? 0;
+      this.isoDay = day;
+    }
+    const ofDay = millis - day * DAY_MS;
+    const seconds = (ofDay / 1000) | 0;
+    const minutes = (seconds / 60) | 0;
+    const hours = (minutes / 60) | 0;
+    this.putTwoDigits(12, hours);
+    this.putTwoDigits(15, minutes - hours * 60);
+    this.putTwoDigits(18, seconds - minutes * 60);
+    const ms = ofDay - seconds * 1000;
+    isoBytes[21] = ZERO + ((ms / 100) | 0);
+    this.putTwoDigits(22, ms % 100);
+    return isoBytes;
+  }
 }
 
-/** What one line's top-level fields held; reset per line (lines are processed one at a time per thread). */
+/** What one line's top-level fields held; reset per line (one per RecordRewriter and kind). */
 class LineFields implements FieldHooks {
   identity: string | undefined;
   /** The record's time in epoch milliseconds, or NaN. */
@@ -185,7 +191,10 @@ class LineFields implements FieldHooks {
   readonly issues: (string | undefined)[];
   private readonly present: boolean[];
 
-  constructor(private readonly kind: KindRules) {
+  constructor(
+    private readonly kind: KindRules,
+    private readonly times: IsoTimeWriter,
+  ) {
     this.issues = kind.fields.map(() => undefined);
     this.present = kind.fields.map(() => false);
   }
@@ -237,7 +246,7 @@ class LineFields implements FieldHooks {
       return undefined;
     }
     this.time = millis;
-    return isoTime(millis);
+    return this.times.write(millis);
   }
 
   /** Every problem of the line, in field order, or undefined when it is a valid record. */
@@ -252,57 +261,62 @@ class LineFields implements FieldHooks {
   }
 }
 
-const lineFields: Record<ExportKind, LineFields> = {
-  events: new LineFields(KIND_RULES.events),
-  profiles: new LineFields(KIND_RULES.profiles),
-};
-
 /** A line rewritten into a ByteSink: the record's time (epoch ms) and raw event name, or why it was rejected. */
 export type RecordRewrite =
   { ok: true; time: number; eventName: string | undefined } | { ok: false; reason: string };
 
 /**
- * Validates the line src[start, end) (valid UTF-8) and appends the record as it is written to `out`, without a
- * newline. A rejected line leaves `out` as it was.
+ * Validates and rewrites source lines. Everything it keeps between lines (the scanner's tables, the fields of the
+ * line being read, the time text and the dates it has formatted) is this instance's: a processor owns one, and two
+ * never share state, whatever runs between or inside their calls.
  */
-export function rewriteRecord(
-  kind: ExportKind,
-  src: Buffer,
-  start: number,
-  end: number,
-  out: ByteSink,
-): RecordRewrite {
-  const fields = lineFields[kind];
-  fields.reset();
-  const before = out.length;
-  let topLevel;
-  try {
-    topLevel = rewriteLine(src, start, end, out, fields);
-  } catch (error) {
-    out.length = before;
-    if (!(error instanceof LineSyntaxError)) throw error;
-    return { ok: false, reason: error.kind === 'depth' ? error.message : `not JSON: ${error.message}` };
+export class RecordRewriter {
+  private readonly scanner = new LineScanner();
+  private readonly times = new IsoTimeWriter();
+  private readonly lineFields: Record<ExportKind, LineFields> = {
+    events: new LineFields(KIND_RULES.events, this.times),
+    profiles: new LineFields(KIND_RULES.profiles, this.times),
+  };
+
+  /**
+   * Validates the line src[start, end) (valid UTF-8) and appends the record as it is written to `out`, without a
+   * newline. A rejected line leaves `out` as it was.
+   */
+  rewrite(kind: ExportKind, src: Buffer, start: number, end: number, out: ByteSink): RecordRewrite {
+    const fields = this.lineFields[kind];
+    fields.reset();
+    const before = out.length;
+    let topLevel;
+    try {
+      topLevel = this.scanner.rewrite(src, start, end, out, fields);
+    } catch (error) {
+      out.length = before;
+      if (!(error instanceof LineSyntaxError)) throw error;
+      return { ok: false, reason: error.kind === 'depth' ? error.message : `not JSON: ${error.message}` };
+    }
+    const problems = topLevel === 'object' ? fields.problems() : 'not a JSON object';
+    if (problems !== undefined || Number.isNaN(fields.time)) {
+      out.length = before;
+      return { ok: false, reason: problems ?? '' };
+    }
+    return { ok: true, time: fields.time, eventName: kind === 'events' ? fields.identity : undefined };
   }
-  const problems = topLevel === 'object' ? fields.problems() : 'not a JSON object';
-  if (problems !== undefined || Number.isNaN(fields.time)) {
-    out.length = before;
-    return { ok: false, reason: problems ?? '' };
-  }
-  return { ok: true, time: fields.time, eventName: kind === 'events' ? fields.identity : undefined };
 }
 
-const lineSink = new ByteSink();
-
-/** One line as text: what rewriteRecord does, with the record returned as JSON text. */
-export function parseSourceLine(kind: ExportKind, line: string): LineParse {
+/** One line as text: what RecordRewriter#rewrite does, with the record returned as JSON text. */
+export function parseSourceLine(
+  kind: ExportKind,
+  line: string,
+  rewriter: RecordRewriter = new RecordRewriter(),
+): LineParse {
   const bytes = Buffer.from(line, 'utf8');
-  lineSink.length = 0;
-  const rewritten = rewriteRecord(kind, bytes, 0, bytes.length, lineSink);
+  const sink = new ByteSink(bytes.length + 64);
+  const rewritten = rewriter.rewrite(kind, bytes, 0, bytes.length, sink);
   if (!rewritten.ok) return rewritten;
   return {
     ok: true,
     value: {
-      json: lineSink.bytes.toString('utf8', 0, lineSink.length),
+      json: sink.bytes.toString('utf8', 0, sink.length),
       time: new Date(rewritten.time),
       ...(rewritten.eventName === undefined ? {} : { eventName: rewritten.eventName }),
     },

@@ -93,7 +93,6 @@ interface KeyEntry {
 const KEY_SLOTS = 4096;
 /** Longer keys are worked out every time: the cache stays small, and long keys are rare. */
 const KEY_CACHE_BYTES = 256;
-const keyEntries: (KeyEntry | undefined)[] = new Array<KeyEntry | undefined>(KEY_SLOTS).fill(undefined);
 
 const isWhiteSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
@@ -126,10 +125,6 @@ class KeySet {
     if (this.count > LINEAR_KEYS) this.set = new Set(this.list.slice(0, this.count));
   }
 }
-
-/** Reused between lines: one scanner per thread, lines are rewritten one at a time. */
-const keySets: KeySet[] = [];
-const containers = new Uint8Array(MAX_RECORD_DEPTH + 1);
 
 /** Where rewritten lines go: a growable byte buffer, reused between lines. */
 export class ByteSink {
@@ -181,6 +176,8 @@ class Scanner {
     start: number,
     readonly end: number,
     private readonly out: ByteSink,
+    private readonly keyEntries: (KeyEntry | undefined)[],
+    private readonly keySets: KeySet[],
   ) {
     this.pos = start;
     this.copyFrom = start;
@@ -264,6 +261,7 @@ class Scanner {
     const from = start + 1;
     const length = this.pos - 1 - from;
     const slot = this.hash & (KEY_SLOTS - 1);
+    const { keyEntries } = this;
     const cached = keyEntries[slot];
     if (cached !== undefined && this.sameBytes(cached.bytes, from, length)) return cached;
     const entry = this.newKeyEntry(start, from, length);
@@ -382,7 +380,7 @@ class Scanner {
     const start = this.pos;
     this.scanString();
     const entry = this.keyEntry(start);
-    const keys = keySets[depth] ?? (keySets[depth] = new KeySet());
+    const keys = this.keySets[depth] ?? (this.keySets[depth] = new KeySet());
     if (!keys.has(entry.name)) {
       keys.add(entry.name);
       if (entry.json !== undefined) this.replace(start, this.pos, entry.json);
@@ -457,72 +455,85 @@ function hasByteOrderMark(src: Buffer, start: number, end: number): boolean {
 export type TopLevel = 'object' | 'other';
 
 /**
- * Rewrites the line src[start, end) into `out` (appended). Returns whether the top level was an object; throws
- * LineSyntaxError when the line is not JSON or nested deeper than MAX_RECORD_DEPTH (`out` then holds a partial
- * line: the caller resets it).
+ * The scanner of one record processor: the tables it keeps between lines (the key cache, the key sets and the
+ * container stack of the line being rewritten) are this instance's, never a module's, so two processors, on one
+ * thread or interleaved at any point (a hook that runs another scanner mid-line included), never see each other's
+ * state. One instance per BlockScanner (shared/domain/records/blocks.ts).
  */
-export function rewriteLine(
-  src: Buffer,
-  start: number,
-  end: number,
-  out: ByteSink,
-  hooks: FieldHooks,
-): TopLevel {
-  const s = new Scanner(src, hasByteOrderMark(src, start, end) ? start + 3 : start, end, out);
-  const topLevel: TopLevel = s.peek() === OPEN_OBJECT ? 'object' : 'other';
-  let depth = 0;
-  let watched = -1;
-  // The state machine: `afterValue` false means a value is expected at pos.
-  let afterValue = false;
-  for (;;) {
-    if (!afterValue) {
-      const c = s.peek();
-      const field = watched;
-      watched = -1;
-      if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-        if (field >= 0) hooks.seen(field, { type: c === OPEN_OBJECT ? 'object' : 'array' });
-        if (depth >= MAX_RECORD_DEPTH)
-          throw new LineSyntaxError(`nested deeper than ${MAX_RECORD_DEPTH} levels`, 'depth');
-        depth += 1;
-        containers[depth] = c === OPEN_OBJECT ? OBJECT : ARRAY;
-        s.pos += 1;
-        if (c === OPEN_OBJECT) (keySets[depth] ?? (keySets[depth] = new KeySet())).reset();
-        if (s.peek() === (c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
+export class LineScanner {
+  /** A key's entry by the low bits of its hash: a direct-mapped cache, bounded by KEY_SLOTS. */
+  private readonly keyEntries: (KeyEntry | undefined)[] = new Array<KeyEntry | undefined>(KEY_SLOTS).fill(
+    undefined,
+  );
+  /** The names used so far in each open object of the line, by depth. */
+  private readonly keySets: KeySet[] = [];
+  /** Whether each open container of the line, by depth, is an object or an array. */
+  private readonly containers = new Uint8Array(MAX_RECORD_DEPTH + 1);
+
+  /**
+   * Rewrites the line src[start, end) into `out` (appended). Returns whether the top level was an object; throws
+   * LineSyntaxError when the line is not JSON or nested deeper than MAX_RECORD_DEPTH (`out` then holds a partial
+   * line: the caller resets it).
+   */
+  rewrite(src: Buffer, start: number, end: number, out: ByteSink, hooks: FieldHooks): TopLevel {
+    const { containers, keySets } = this;
+    const from = hasByteOrderMark(src, start, end) ? start + 3 : start;
+    const s = new Scanner(src, from, end, out, this.keyEntries, keySets);
+    const topLevel: TopLevel = s.peek() === OPEN_OBJECT ? 'object' : 'other';
+    let depth = 0;
+    let watched = -1;
+    // The state machine: `afterValue` false means a value is expected at pos.
+    let afterValue = false;
+    for (;;) {
+      if (!afterValue) {
+        const c = s.peek();
+        const field = watched;
+        watched = -1;
+        if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+          if (field >= 0) hooks.seen(field, { type: c === OPEN_OBJECT ? 'object' : 'array' });
+          if (depth >= MAX_RECORD_DEPTH)
+            throw new LineSyntaxError(`nested deeper than ${MAX_RECORD_DEPTH} levels`, 'depth');
+          depth += 1;
+          containers[depth] = c === OPEN_OBJECT ? OBJECT : ARRAY;
           s.pos += 1;
-          depth -= 1;
-          afterValue = true;
-        } else if (c === OPEN_OBJECT) {
-          watched = member(s, depth, hooks);
+          if (c === OPEN_OBJECT) (keySets[depth] ?? (keySets[depth] = new KeySet())).reset();
+          if (s.peek() === (c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
+            s.pos += 1;
+            depth -= 1;
+            afterValue = true;
+          } else if (c === OPEN_OBJECT) {
+            watched = member(s, depth, hooks);
+          }
+          continue;
         }
-        continue;
+        if (c === QUOTE) {
+          if (field >= 0) s.watchedString(field, hooks);
+          else s.stringValue();
+        } else if (c === MINUS || isDigit(c)) {
+          watchedNumber(s, field, hooks);
+        } else {
+          s.literal();
+          if (field >= 0) hooks.seen(field, { type: 'literal' });
+        }
+        afterValue = true;
       }
-      if (c === QUOTE) {
-        if (field >= 0) s.watchedString(field, hooks);
-        else s.stringValue();
-      } else if (c === MINUS || isDigit(c)) {
-        watchedNumber(s, field, hooks);
+      if (depth === 0) break;
+      const c = s.peek();
+      const object = containers[depth] === OBJECT;
+      if (c === COMMA) {
+        s.pos += 1;
+        afterValue = false;
+        if (object) watched = member(s, depth, hooks);
+      } else if (c === (object ? CLOSE_OBJECT : CLOSE_ARRAY)) {
+        s.pos += 1;
+        depth -= 1;
       } else {
-        s.literal();
-        if (field >= 0) hooks.seen(field, { type: 'literal' });
+        s.fail(object ? 'a "," or "}" expected' : 'a "," or "]" expected');
       }
-      afterValue = true;
     }
-    if (depth === 0) break;
-    const c = s.peek();
-    const object = containers[depth] === OBJECT;
-    if (c === COMMA) {
-      s.pos += 1;
-      afterValue = false;
-      if (object) watched = member(s, depth, hooks);
-    } else if (c === (object ? CLOSE_OBJECT : CLOSE_ARRAY)) {
-      s.pos += 1;
-      depth -= 1;
-    } else {
-      s.fail(object ? 'a "," or "}" expected' : 'a "," or "]" expected');
-    }
+    s.finish();
+    return topLevel;
   }
-  s.finish();
-  return topLevel;
 }
 
 /** Reads `"key":` of an object member; returns the watched field's index for a top-level key, else -1. */

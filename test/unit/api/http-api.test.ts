@@ -233,9 +233,131 @@ describe('serveApiHttp: fuzzed from the OpenAPI document', () => {
     expect([logged.includes(privateKey), logged.includes(TOKEN)]).toEqual([false, false]);
     expect([...new Set(failures)]).toEqual([]);
     // The count is reported with the seed (issue 20's note).
-    expect(requests).toBe(RUNS_PER_OPERATION * 24);
+    expect(requests).toBe(RUNS_PER_OPERATION * 26);
     // Valid requests get through too, not only refusals.
     expect(Object.keys(statuses).some((status) => status.startsWith('2'))).toBe(true);
     process.stdout.write(`fuzz seed ${seed}: ${requests} requests, statuses ${JSON.stringify(statuses)}\n`);
+  });
+});
+
+/** Issue 22 over HTTP: both shapes of a key, a grant, the principal route; no key material in any answer. */
+describe('serveApiHttp: destinations with a key or a grant', () => {
+  let h: Harness;
+  const answers: string[] = [];
+  beforeAll(async () => {
+    h = await createHarness({ label: 'http-api-grant' });
+    await h.runtime.buckets.createBucket('grant-bucket');
+  });
+  afterAll(() => h.dispose());
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const answer = await serveApiHttp(
+      { ...h.runtime, callers: new BearerTokenCallers('grant-token-0123456789') },
+      {
+        method,
+        url: `/v1/accounts/${ACCOUNT}/${path}`,
+        headers: {
+          authorization: 'Bearer grant-token-0123456789',
+          ...(text === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }),
+        },
+        body: Readable.from(text === undefined ? [] : [Buffer.from(text)]),
+      },
+    );
+    answers.push(answer.body ?? '');
+    return { status: answer.status, json: JSON.parse(answer.body ?? '{}') as Record<string, unknown> };
+  };
+
+  it('takes the old key shape and the auth shape alike, refuses both at once or neither', async () => {
+    const key = serviceAccountKey();
+    const old = await call('POST', 'destinations', {
+      destinationId: 'old',
+      nickname: 'Old',
+      bucket: 'grant-bucket',
+      key,
+    });
+    const auth = await call('POST', 'destinations', {
+      destinationId: 'new',
+      nickname: 'New',
+      bucket: 'grant-bucket',
+      auth: { type: 'serviceAccountKey', key: JSON.parse(key) as unknown },
+    });
+    expect([old.status, auth.status]).toEqual([201, 201]);
+    const view = (json: Record<string, unknown>) => ({ key: json.key, grant: json.grant });
+    expect(view(auth.json)).toEqual(view(old.json));
+    expect(old.json.key).toMatchObject({ clientEmail: 'exporter@customer-project.iam.gserviceaccount.com' });
+    const both = await call('POST', 'destinations', {
+      nickname: 'Both',
+      bucket: 'grant-bucket',
+      key,
+      auth: { type: 'grant' },
+    });
+    const neither = await call('POST', 'destinations', { nickname: 'Neither', bucket: 'grant-bucket' });
+    for (const refused of [both, neither])
+      expect(refused).toMatchObject({
+        status: 400,
+        json: { violations: ['auth: exactly one of key and auth is required'] },
+      });
+    expect(
+      (
+        await call('POST', 'destinations', {
+          nickname: 'X',
+          bucket: 'grant-bucket',
+          auth: { type: 'grant', principal: 'x' },
+        })
+      ).status,
+    ).toBe(400);
+  });
+
+  it('names the principal and the commands, refuses the bucket until granted, then saves a grant destination', async () => {
+    const principal = await call('GET', 'principal?bucket=grant-bucket');
+    expect(principal.status).toBe(200);
+    const email = String(principal.json.principal);
+    expect(principal.json).toEqual({
+      accountId: ACCOUNT,
+      principal: email,
+      roles: ['roles/storage.objectCreator', 'roles/storage.objectViewer'],
+      commands: [
+        `gcloud storage buckets add-iam-policy-binding gs://grant-bucket --member=serviceAccount:${email} --role=roles/storage.objectCreator`,
+        `gcloud storage buckets add-iam-policy-binding gs://grant-bucket --member=serviceAccount:${email} --role=roles/storage.objectViewer`,
+      ],
+    });
+    expect((await call('GET', 'principal?bucket=Not_A_Bucket!')).status).toBe(400);
+
+    const refused = await call('POST', 'destinations', {
+      destinationId: 'keyless',
+      nickname: 'Keyless',
+      bucket: 'grant-bucket',
+      auth: { type: 'grant' },
+    });
+    expect(refused).toMatchObject({ status: 422, json: { code: 'missingPermissions' } });
+    expect(String(refused.json.detail)).toContain(email);
+
+    for (const role of ['roles/storage.objectCreator', 'roles/storage.objectViewer'])
+      h.runtime.buckets.setIamBinding('grant-bucket', role, `serviceAccount:${email}`, true);
+    const saved = await call('POST', 'destinations', {
+      destinationId: 'keyless',
+      nickname: 'Keyless',
+      bucket: 'grant-bucket',
+      auth: { type: 'grant' },
+    });
+    expect(saved.status).toBe(201);
+    expect(saved.json).not.toHaveProperty('key');
+    expect(saved.json.grant).toEqual({
+      principal: email,
+      roles: principal.json.roles,
+      commands: principal.json.commands,
+    });
+    expect((await call('GET', 'destinations/keyless')).json.grant).toEqual(saved.json.grant);
+    expect((await call('POST', 'destinations/keyless/validate')).status).toBe(200);
+    // A grant destination has no key to replace.
+    expect(await call('PUT', 'destinations/keyless/key', { key: serviceAccountKey() })).toMatchObject({
+      status: 400,
+      json: { code: 'invalidKey' },
+    });
+    // No answer carried a private key line (the keys sent above were only ever input).
+    expect(answers.join('\n')).not.toMatch(/BEGIN PRIVATE KEY|private_key/);
   });
 });

@@ -26,4 +26,19 @@ describe('runRequestLocally', () => {
     expect(shown).not.toMatch(/records\/s|MiB\/s/);
     expect(shown).toMatch(/throughput {3}none: this request's run was already finished/);
   });
+
+  it('says what to do about a run its destination blocked: the error in the doc words, the fix, what happens after', async () => {
+    const broken = await createHarness({ label: 'run-local-blocked', createDestinationBucket: false });
+    try {
+      await broken.writeSource('events/a.ndjson', eventLines(20));
+      const summary = await runRequestLocally(broken.runtime, broken.request());
+      expect(summary.status).toBe('blocked');
+      const shown = formatSummary(summary);
+      expect(shown).toMatch(/explanation {2}Blocked: 404 — The bucket customer-bucket was not found\./);
+      expect(shown).toContain('Check if the bucket name is the same as in GCP.');
+      expect(shown).toContain('continues where it stopped');
+    } finally {
+      await broken.dispose();
+    }
+  });
 });

@@ -65,7 +65,6 @@ describe('docs/ARCHITECTURE.md folder map', () => {
  */
 const WITHOUT_OWN_TEST: Record<string, string> = {
   'shared/domain/destinations/destination.schema.ts': 'test/unit/domain/records/parse-record.test.ts',
-  'shared/domain/destinations/manage-destinations.ts': 'test/unit/api/http-errors.test.ts',
   'shared/domain/destinations/probe.ts': 'test/contract/bucket-store.test.ts',
   'shared/domain/destinations/rewrap-keys.ts': 'test/unit/cli/api-commands.test.ts',
   'shared/domain/documents.ts': 'test/unit/handlers/rejections.test.ts',

@@ -584,6 +584,42 @@ describe('parseExportRequest: bounded in bytes, so that every document holding a
   });
 });
 
+describe('parseExportRequest: the display name', () => {
+  it('is optional, trimmed, and kept as given otherwise', () => {
+    expect(accepted(parseExportRequest(BASE_REQUEST)).displayName).toBeUndefined();
+    const named = accepted(parseExportRequest(requestWith({ displayName: '  Daily events — EU 🎉 ' })));
+    expect(named.displayName).toBe('Daily events — EU 🎉');
+  });
+
+  it('accepts exactly 100 bytes of UTF-8 and refuses 101, counting bytes, not characters', () => {
+    const euro = '\u20ac'; // 3 bytes
+    expect(
+      accepted(parseExportRequest(requestWith({ displayName: `${euro.repeat(33)}a` }))).displayName,
+    ).toHaveLength(34);
+    expect(violationsOf(parseExportRequest(requestWith({ displayName: `${euro.repeat(33)}ab` })))).toEqual([
+      'displayName: must be at most 100 bytes in UTF-8',
+    ]);
+  });
+
+  it.each([
+    ['a line break', 'Daily\r\nBcc: x@example.com'],
+    ['a tab', 'Daily\tevents'],
+    ['a C1 control', 'Daily\u0085events'],
+    ['a bidirectional override', 'Daily\u202eevents'],
+    ['an isolate', 'Daily\u2066events'],
+  ])('refuses %s', (_name, displayName) => {
+    expect(violationsOf(parseExportRequest(requestWith({ displayName })))).toEqual([
+      'displayName: must not contain control or bidirectional-control characters',
+    ]);
+  });
+
+  it.each([[''], ['   '], [42]])('refuses %j', (displayName) => {
+    expect(violationsOf(parseExportRequest(requestWith({ displayName })))).toEqual([
+      expect.stringMatching(/^displayName: /),
+    ]);
+  });
+});
+
 describe('runIdFor', () => {
   it('is deterministic', () => {
     expect(runIdFor('acc_42', 'req-1')).toBe(runIdFor('acc_42', 'req-1'));

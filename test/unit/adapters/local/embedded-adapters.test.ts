@@ -175,6 +175,56 @@ describe('LocalBucketStore', () => {
     for await (const c of store.read('b1', 'q/z', { start: 2, end: 5 })) range.push(c as Buffer);
     expect(Buffer.concat(range).toString()).toBe('234');
   });
+
+  it("models a bucket's IAM policy: a service account acts only with the roles the bucket granted it", async () => {
+    const store = new LocalBucketStore(dir('bucket-iam'));
+    await store.createBucket('granted');
+    const a = 'gxa@principals.iam.gserviceaccount.com';
+    const b = 'gxb@principals.iam.gserviceaccount.com';
+    const asA = store.actingAs(a);
+    const asB = store.actingAs(b);
+    const body = () => Readable.from([Buffer.from('x')]);
+    const wanted = ['storage.objects.create', 'storage.objects.get', 'storage.buckets.get'];
+    expect(await asA.testPermissions('granted', wanted)).toEqual([]);
+    await expect(asA.writeOnce('granted', 'o1', body(), { contentType: 't' })).rejects.toMatchObject({
+      status: 403,
+    });
+    store.setIamBinding('granted', 'roles/storage.objectCreator', `serviceAccount:${a}`, true);
+    store.setIamBinding('granted', 'roles/storage.objectViewer', `serviceAccount:${a}`, true);
+    expect(await store.iamPolicy('granted')).toEqual({
+      bindings: [
+        { role: 'roles/storage.objectCreator', members: [`serviceAccount:${a}`] },
+        { role: 'roles/storage.objectViewer', members: [`serviceAccount:${a}`] },
+      ],
+    });
+    expect(await asA.testPermissions('granted', wanted)).toEqual([
+      'storage.objects.create',
+      'storage.objects.get',
+    ]);
+    await asA.writeOnce('granted', 'o1', body(), { contentType: 't' });
+    expect(await asA.stat('granted', 'o1')).toMatchObject({ size: 1 });
+    const bytes: Buffer[] = [];
+    for await (const c of asA.read('granted', 'o1')) bytes.push(c as Buffer);
+    expect(Buffer.concat(bytes).toString()).toBe('x');
+    // Another service account holds nothing there, and cannot read either (the stream fails with the 403).
+    expect(await asB.testPermissions('granted', wanted)).toEqual([]);
+    await expect(asB.writeOnce('granted', 'o2', body(), { contentType: 't' })).rejects.toMatchObject({
+      status: 403,
+    });
+    await expect(asB.stat('granted', 'o1')).rejects.toMatchObject({ status: 403 });
+    await expect(
+      (async () => {
+        for await (const c of asB.read('granted', 'o1')) bytes.push(c as Buffer);
+      })(),
+    ).rejects.toMatchObject({ status: 403 });
+    // Revoked: refused again; a missing bucket is still 404.
+    store.setIamBinding('granted', 'roles/storage.objectCreator', `serviceAccount:${a}`, false);
+    expect(await asA.testPermissions('granted', wanted)).toEqual(['storage.objects.get']);
+    await expect(asA.writeOnce('granted', 'o3', body(), { contentType: 't' })).rejects.toBeInstanceOf(
+      StorageFailure,
+    );
+    await expect(asA.testPermissions('missing', wanted)).rejects.toMatchObject({ status: 404 });
+  });
 });
 
 describe('AesGcmCipher', () => {

@@ -40,6 +40,32 @@ describe('planning a request', () => {
     expect(w.events('runsCaughtUp')).toEqual([expect.objectContaining({ runs: held })]);
   });
 
+  it('stores the display name a request carries, keeps it when a later one has none, and renames on a new one', async () => {
+    w = await createWorld('display-name');
+    const send = (requestId: string, displayName?: string) =>
+      w!.h.publishAndDrain(w!.h.request({ requestId, ...(displayName ? { displayName } : {}) }));
+    await send('req-1');
+    expect((await w.exportDoc()).displayName).toBeUndefined();
+    await send('req-2', '  Daily events → warehouse ');
+    expect((await w.exportDoc()).displayName).toBe('Daily events → warehouse');
+    await send('req-3');
+    expect((await w.exportDoc()).displayName).toBe('Daily events → warehouse');
+    await send('req-4', 'Events (EU)');
+    expect((await w.exportDoc()).displayName).toBe('Events (EU)');
+    const listed = await w.api('GET', `/exports/${EXPORT}`);
+    expect(listed).toMatchObject({ status: 200, body: { displayName: 'Events (EU)' } });
+  });
+
+  it('names the export by its display name in the notices, and by its id without one', async () => {
+    w = await createWorld('display-name-notice');
+    w.destination.mode = 'bucketGone';
+    await w.h.publishAndDrain(w.h.request({ requestId: 'req-1', displayName: 'Daily <events>' }));
+    await w.checkAt(0);
+    const [mail] = await w.mails();
+    expect(mail?.subject).toBe('Action needed: your data export "Daily <events>" is failing');
+    expect(mail?.html).toContain('&quot;Daily &lt;events&gt;&quot; (daily-events)');
+  });
+
   // Issue 16, problem 8.
   it('makes the export fail and escalate when its destination was deleted', async () => {
     w = await createWorld('deleted');

@@ -1,5 +1,5 @@
-import { processBlock } from '../../../../shared/domain/records/blocks';
-import type { BlockTask } from '../../../../shared/domain/records/blocks';
+import { inlineBlockProcessor, processBlock } from '../../../../shared/domain/records/blocks';
+import type { BlockResult, BlockTask } from '../../../../shared/domain/records/blocks';
 
 const task = (lines: (string | Buffer)[], overrides: Partial<BlockTask> = {}): BlockTask => ({
   kind: 'events',
@@ -63,5 +63,66 @@ describe('processBlock', () => {
     const result = processBlock(task(['\uFEFF{"name":"NULL","time":0}', '{"name":"NULL","time":1}']));
     expect(result).toMatchObject({ records: 2, rejected: [] });
     expect(Object.keys(outputOf(result))).toEqual(['p/events/event=%4EULL/dt=1970-01-01']);
+  });
+});
+
+describe('inlineBlockProcessor: scanner state owned by one processor', () => {
+  // Two sources whose keys sanitise alike in different ways, in different days, kinds of time and nesting.
+  const sourceA = Array.from({ length: 60 }, (_, i) =>
+    JSON.stringify({
+      name: `a${i % 3}`,
+      time: 1_700_000_000 + i * 3_600,
+      'k k': i,
+      'k-k': [i, { 'x/y': i }],
+    }),
+  );
+  const sourceB = Array.from(
+    { length: 60 },
+    (_, i) =>
+      `{"name":"b\\u0009${i % 2}","time":"2031-0${1 + (i % 9)}-01T00:00:00+02:00","k\\u0020k":{"x y":${i},"x-y":[]},"k k":"${i}"}`,
+  );
+  const blocksOf = (lines: string[]): BlockTask[] =>
+    Array.from({ length: Math.ceil(lines.length / 7) }, (_, i) => task(lines.slice(i * 7, i * 7 + 7)));
+
+  async function alone(lines: string[]): Promise<BlockResult[]> {
+    const processor = inlineBlockProcessor();
+    const results: BlockResult[] = [];
+    for (const block of blocksOf(lines)) results.push(await processor.process(block));
+    return results;
+  }
+
+  it('gives each of two chunks the output it has alone, with their blocks alternating on one thread', async () => {
+    const [expectedA, expectedB] = [await alone(sourceA), await alone(sourceB)];
+    const a = inlineBlockProcessor();
+    const b = inlineBlockProcessor();
+    const [blocksA, blocksB] = [blocksOf(sourceA), blocksOf(sourceB)];
+    const gotA: BlockResult[] = [];
+    const gotB: BlockResult[] = [];
+    for (let i = 0; i < Math.max(blocksA.length, blocksB.length); i += 1) {
+      const blockA = blocksA[i];
+      const blockB = blocksB[i];
+      if (blockA) gotA.push(await a.process(blockA));
+      if (blockB) gotB.push(await b.process(blockB));
+    }
+    expect(gotA).toEqual(expectedA);
+    expect(gotB).toEqual(expectedB);
+    expect(expectedB.flatMap((r) => r.rejected)).toEqual([]);
+  });
+
+  it('gives each of two chunks the output it has alone when both run at once, awaiting between blocks', async () => {
+    const [expectedA, expectedB] = [await alone(sourceA), await alone(sourceB)];
+    const run = async (lines: string[], pauses: number): Promise<BlockResult[]> => {
+      const processor = inlineBlockProcessor();
+      const results: BlockResult[] = [];
+      for (const block of blocksOf(lines)) {
+        const pending = processor.process(block);
+        for (let i = 0; i < pauses; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+        results.push(await pending);
+      }
+      return results;
+    };
+    const [gotA, gotB] = await Promise.all([run(sourceA, 1), run(sourceB, 2)]);
+    expect(gotA).toEqual(expectedA);
+    expect(gotB).toEqual(expectedB);
   });
 });

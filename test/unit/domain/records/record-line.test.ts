@@ -1,0 +1,139 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import type { FieldHooks, FieldValue } from '../../../../shared/domain/records/record-line';
+import { ByteSink, LineScanner, LineSyntaxError } from '../../../../shared/domain/records/record-line';
+import { REPO_ROOT } from '../../../support/repo-root';
+
+/** Hooks that watch `time` and, when it is seen, let `during` run (another scanner, mid-line). */
+function hooksWith(during: () => void): FieldHooks {
+  return {
+    watch: (key) => (key === 'time' ? 0 : -1),
+    seen: (_field: number, _value: FieldValue) => {
+      during();
+      return undefined;
+    },
+  };
+}
+
+const quiet: FieldHooks = hooksWith(() => undefined);
+
+/** The line as one scanner writes it, or the syntax error's message. */
+function rewritten(scanner: LineScanner, line: string, hooks: FieldHooks = quiet): string {
+  const bytes = Buffer.from(line);
+  const out = new ByteSink(16);
+  try {
+    scanner.rewrite(bytes, 0, bytes.length, out, hooks);
+  } catch (error) {
+    if (error instanceof LineSyntaxError) return `error: ${error.message}`;
+    throw error;
+  }
+  return out.bytes.toString('utf8', 0, out.length);
+}
+
+describe('LineScanner: state owned by one instance', () => {
+  // A's second "a" collides with its first (a-2), and A is inside an object at depth 1 and 3 when B runs; B's
+  // lines reset the key set of depth 1 with other keys, or put arrays where A has objects.
+  const lineA = '{"a":1,"n":{"x":[{"a":1,"time":0}]},"time":2,"a":3,"n":{"a":1,"a":2},"z":[1,{"k":{"k":1}}]}';
+  const linesB = [
+    '{"c":0,"time":1}',
+    '[[[[1]]]]',
+    '{"a\\u0020b":[{"c":{"d":[]}}],"a b":2,"time":3}',
+    '{"time":4,"x":{"y":{"z":{"w":1}}}}',
+  ];
+
+  it.each(linesB)('writes the same line when another scanner rewrites %s in the middle of it', (lineB) => {
+    const aloneA = rewritten(new LineScanner(), lineA);
+    const aloneB = rewritten(new LineScanner(), lineB);
+    expect(aloneA).toBe(
+      '{"a":1,"n":{"x":[{"a":1,"time":0}]},"time":2,"a-2":3,"n-2":{"a":1,"a-2":2},"z":[1,{"k":{"k":1}}]}',
+    );
+
+    const a = new LineScanner();
+    const b = new LineScanner();
+    // Both warmed on each other's lines first, so that their key caches hold the same keys.
+    rewritten(a, lineB);
+    rewritten(b, lineA);
+    const duringA: string[] = [];
+    const interleaved = rewritten(
+      a,
+      lineA,
+      hooksWith(() => duringA.push(rewritten(b, lineB))),
+    );
+    expect(duringA).toEqual([aloneB]);
+    expect(interleaved).toBe(aloneA);
+  });
+});
+
+/**
+ * A mutable value declared at a module's top level in the record path: a `let`, or a `const` holding a new Map,
+ * Set, array, typed array, Buffer or class instance. Such state is shared by every processor of a thread; it must
+ * live in the processor's instances instead. Regular expressions are exempt (used with replace/exec, which reset
+ * them), and so is `sanitizeName`, a memo of a pure function (the same name gives the same result, whoever asks).
+ */
+function moduleLevelState(file: string, text = readFileSync(file, 'utf8')): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const found: string[] = [];
+  const mutableInit = (init: ts.Expression | undefined): boolean => {
+    if (init === undefined) return false;
+    if (ts.isNewExpression(init)) return init.expression.getText(source) !== 'RegExp';
+    if (ts.isArrayLiteralExpression(init)) return true;
+    // An object literal of instances (one per kind, say): the instances are the state.
+    if (ts.isObjectLiteralExpression(init))
+      return init.properties.some(
+        (p) => ts.isPropertyAssignment(p) && ts.isNewExpression(p.initializer) && mutableInit(p.initializer),
+      );
+    if (ts.isCallExpression(init)) {
+      const callee = init.expression.getText(source);
+      return /^Buffer\.(from|alloc|allocUnsafe|allocUnsafeSlow)$/.test(callee) || /\.fill$/.test(callee);
+    }
+    return false;
+  };
+  for (const statement of source.statements) {
+    if (!ts.isVariableStatement(statement)) continue;
+    const isConst = (statement.declarationList.flags & ts.NodeFlags.Const) !== 0;
+    for (const declaration of statement.declarationList.declarations) {
+      const name = declaration.name.getText(source);
+      if (name === 'sanitizeName') continue;
+      if (!isConst || mutableInit(declaration.initializer)) found.push(`${path.basename(file)}: ${name}`);
+    }
+  }
+  return found;
+}
+
+describe('the record path keeps no state at module level', () => {
+  const folder = path.join(REPO_ROOT, 'shared/domain/records');
+  const files = readdirSync(folder)
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => path.join(folder, name));
+
+  it('has no module-level let, Map, Set, array, typed array, Buffer or instance in shared/domain/records', () => {
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files.flatMap((file) => moduleLevelState(file))).toEqual([]);
+  });
+
+  it('recognises such state (the check itself)', () => {
+    const probe = [
+      'const a = new Map<string, number>();',
+      'let b = 0;',
+      'const c = new Array<number>(4).fill(0);',
+      'const d = /x/g;',
+      'const e = 1;',
+      'const f = Buffer.from("x");',
+      'const g = new Uint8Array(4);',
+      'const h: number[] = [];',
+      'const i = ["x"].map((word) => word.length);',
+      'const j = { events: new Set<string>(), other: 1 };',
+      'const k = { fields: ["a"], rules: ["b"] };',
+    ].join('\n');
+    expect(moduleLevelState('probe.ts', probe)).toEqual([
+      'probe.ts: a',
+      'probe.ts: b',
+      'probe.ts: c',
+      'probe.ts: f',
+      'probe.ts: g',
+      'probe.ts: h',
+      'probe.ts: j',
+    ]);
+  });
+});
