@@ -56,7 +56,10 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
     principals,
     retry: gcp.storageRetry,
     upload: gcp.upload,
-    ...(gcp.storageEmulatorTokenUrl ? { auth: { emulatorTokenUrl: gcp.storageEmulatorTokenUrl } } : {}),
+    auth: {
+      ...(gcp.storageEmulatorTokenUrl ? { emulatorTokenUrl: gcp.storageEmulatorTokenUrl } : {}),
+      ...(gcp.iamEmulatorUrl ? { principalsToEmulator: true } : {}),
+    },
   });
   const blocks = blockProcessorFor(config.blockThreads);
   const ctx: ExportContext = {

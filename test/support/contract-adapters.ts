@@ -9,7 +9,13 @@ import { GcsBucketStore } from '../../shared/adapters/gcp/gcs-bucket-store';
 import { PubSubBus } from '../../shared/adapters/gcp/pubsub-bus';
 import { GcsQuarantine } from '../../shared/adapters/gcp/gcs-quarantine';
 import { SendGridMailer } from '../../shared/adapters/gcp/sendgrid-mailer';
-import { SettableClock } from '../../shared/adapters/clocks';
+import { randomBytes } from 'node:crypto';
+import { SettableClock, systemClock } from '../../shared/adapters/clocks';
+import { AesGcmCipher } from '../../shared/adapters/crypto/aes-gcm-cipher';
+import { GcsDestinationStores } from '../../shared/adapters/gcp/gcs-destination-stores';
+import { IamPrincipals } from '../../shared/adapters/gcp/iam-principals';
+import { LocalPrincipals } from '../../shared/adapters/local/local-principals';
+import type { PrincipalDirectory } from '../../shared/ports/principals.port';
 import { LocalBucketStore } from '../../shared/adapters/local/local-bucket-store';
 import { LocalQuarantine } from '../../shared/adapters/local/local-quarantine';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer';
@@ -168,6 +174,12 @@ export const busSubjects: Subject<BusUnderTest>[] = [
 export interface BucketsUnderTest {
   store: BucketStore;
   createBucket(name: string): Promise<void>;
+  /** Account principals: created, and (Google Cloud) impersonated for tokens. */
+  principals: PrincipalDirectory;
+  /** The store as an account principal sees it (destinations without a key). */
+  asPrincipal(email: string): BucketStore;
+  /** The customer's side: a role on the bucket granted to (or revoked from) an IAM member. */
+  setBinding(bucket: string, role: string, member: string, present: boolean): Promise<void>;
 }
 
 /** Small enough that a test body of a few hundred KiB takes the resumable path, in chunks. */
@@ -183,7 +195,14 @@ export const bucketStoreSubjects: Subject<BucketsUnderTest>[] = [
       const dir = tempDir('bucket-contract');
       const store = new LocalBucketStore(dir.path);
       return Promise.resolve({
-        port: { store, createBucket: (name) => store.createBucket(name) },
+        port: {
+          store,
+          createBucket: (name) => store.createBucket(name),
+          principals: new LocalPrincipals(systemClock),
+          asPrincipal: (email) => store.actingAs(email),
+          setBinding: (bucket, role, member, present) =>
+            Promise.resolve(void store.setIamBinding(bucket, role, member, present)),
+        },
         close: () => Promise.resolve(dir.remove()),
       });
     },
@@ -197,10 +216,22 @@ export const bucketStoreSubjects: Subject<BucketsUnderTest>[] = [
         projectId: 'contract',
         retryOptions: { maxRetries: 2, maxRetryDelay: 1 },
       });
+      const principals = new IamPrincipals({ clock: systemClock, emulatorUrl: server.url });
+      const destinations = new GcsDestinationStores({
+        cipher: new AesGcmCipher(randomBytes(32)),
+        retry: { maxRetries: 2, maxRetryDelaySeconds: 1, totalTimeoutSeconds: 30 },
+        upload: CONTRACT_UPLOAD,
+        principals,
+        auth: { apiEndpoint: server.url },
+      });
       return {
         port: {
           store: new GcsBucketStore(storage, CONTRACT_UPLOAD),
           createBucket: (name) => Promise.resolve(void server.createBucket(name)),
+          principals,
+          asPrincipal: (email) => destinations.forPrincipal(email),
+          setBinding: (bucket, role, member, present) =>
+            Promise.resolve(server.setBucketIamBinding(bucket, role, member, present)),
         },
         close: () => server.close(),
       };
