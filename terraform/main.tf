@@ -131,6 +131,7 @@ locals {
     GCS_EXPORT_API_TOKEN         = "a shared bearer token for gcs-export serve and emulators; production verifies Google ID tokens"
     STORAGE_EMULATOR_HOST        = "read by the Storage client itself; only tests point it at an emulator"
     STORAGE_EMULATOR_TOKEN_URL   = "emulators only: where customers' keys exchange tokens instead of Google"
+    WEBHOOK_ALLOW_LOOPBACK       = "tests only: webhooks to a receiver on loopback; the config refuses it with the Google Cloud adapters"
     IAM_EMULATOR_URL             = "emulators only: the IAM and IAM Credentials APIs of the test Cloud Storage server"
   }
 }

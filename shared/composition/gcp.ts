@@ -8,6 +8,7 @@ import { GcsQuarantine } from '../adapters/gcp/gcs-quarantine';
 import { IamPrincipals } from '../adapters/gcp/iam-principals';
 import { PubSubBus } from '../adapters/gcp/pubsub-bus';
 import { SendGridMailer } from '../adapters/gcp/sendgrid-mailer';
+import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { platformStorage } from '../adapters/gcp/storage-clients';
 import { blockProcessorFor } from '../adapters/threads/piscina-block-processor';
 import { systemClock } from '../adapters/clocks';
@@ -87,6 +88,10 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
     ctx,
     destinationDeps,
     mailer: gcp.sendGrid ? new SendGridMailer({ ...gcp.sendGrid, from: config.mailFrom }) : undefined,
+    webhooks: {
+      sender: new HttpWebhookSender({ policy: config.webhookPolicy }),
+      policy: config.webhookPolicy,
+    },
     callers: callerVerifier(config.api),
     bus,
     firestore,

@@ -19,6 +19,10 @@ import type { PrincipalDirectory } from '../../shared/ports/principals.port';
 import { LocalBucketStore } from '../../shared/adapters/local/local-bucket-store';
 import { LocalQuarantine } from '../../shared/adapters/local/local-quarantine';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer';
+import { OutboxWebhookSender } from '../../shared/adapters/local/outbox-webhook-sender';
+import { HttpWebhookSender } from '../../shared/adapters/http-webhook-sender';
+import type { WebhookSender } from '../../shared/ports/webhook-sender.port';
+import { startWebhookReceiver } from './webhook-receiver';
 import { z } from '../../shared/domain/zod';
 import type { Mailer } from '../../shared/ports/mailer.port';
 import type { Quarantine, QuarantinedLine } from '../../shared/ports/quarantine.port';
@@ -364,6 +368,78 @@ export const quarantineSubjects: Subject<QuarantineUnderTest>[] = [
           },
         },
         close: () => server.close(),
+      };
+    },
+  },
+];
+
+/** A webhook sender with a way to see what its receiver got, in the port's own terms. */
+export interface WebhookSenderUnderTest {
+  sender: WebhookSender;
+  /** An https URL on the subject's receiver (loopback: the subjects allow it, as WEBHOOK_ALLOW_LOOPBACK does). */
+  url: string;
+  /** The same receiver named by a host that resolves to loopback. */
+  namedUrl: string;
+  received(): Promise<{ headers: Record<string, string>; body: string }[]>;
+  /** The receiver answers the next post with this status. */
+  answerNext(status: number): void;
+  /** The same transport under the production policy: public addresses only. */
+  publicOnly: WebhookSender;
+}
+
+const WEBHOOK_HEADER_NAMES = ['content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+const headersOf = (headers: Record<string, string>) =>
+  Object.fromEntries(WEBHOOK_HEADER_NAMES.map((name) => [name, headers[name] ?? '']));
+const storedWebhookSchema = z.object({ headers: z.record(z.string(), z.string()), body: z.string() });
+
+export const webhookSenderSubjects: Subject<WebhookSenderUnderTest>[] = [
+  {
+    name: 'embedded OutboxWebhookSender',
+    make: () => {
+      const dir = tempDir('webhook-contract');
+      const clock = new SettableClock(new Date('2026-11-28T10:00:00Z'));
+      const resolve = () => Promise.resolve(['127.0.0.1']);
+      const sender = new OutboxWebhookSender(dir.path, clock, { policy: { allowLoopback: true }, resolve });
+      return Promise.resolve({
+        port: {
+          sender,
+          url: 'https://127.0.0.1:8443/hooks',
+          namedUrl: 'https://receiver.test/hooks',
+          answerNext: (status) => sender.answerNext(1, status),
+          publicOnly: new OutboxWebhookSender(dir.path, clock, { policy: { allowLoopback: false }, resolve }),
+          received: async () => {
+            const files = (await readdir(dir.path).catch(() => [])).filter((f) => f.endsWith('.json')).sort();
+            return Promise.all(
+              files.map(async (f) => {
+                const stored = storedWebhookSchema.parse(
+                  JSON.parse(await readFile(path.join(dir.path, f), 'utf8')),
+                );
+                return { headers: headersOf(stored.headers), body: stored.body };
+              }),
+            );
+          },
+        },
+        close: () => Promise.resolve(dir.remove()),
+      });
+    },
+  },
+  {
+    name: 'HttpWebhookSender (node:https) on a loopback HTTPS receiver',
+    make: async () => {
+      const receiver = await startWebhookReceiver();
+      const resolve = () => Promise.resolve(['127.0.0.1']);
+      return {
+        port: {
+          sender: new HttpWebhookSender({ policy: { allowLoopback: true }, resolve, ca: receiver.ca }),
+          url: `${receiver.url}/hooks`,
+          // The certificate names localhost: TLS checks the name while the connection goes to the resolved address.
+          namedUrl: `https://localhost:${receiver.port}/hooks`,
+          answerNext: (status) => receiver.answerNext(1, status),
+          publicOnly: new HttpWebhookSender({ policy: { allowLoopback: false }, resolve, ca: receiver.ca }),
+          received: () =>
+            Promise.resolve(receiver.received.map((r) => ({ headers: headersOf(r.headers), body: r.body }))),
+        },
+        close: () => receiver.close(),
       };
     },
   },
