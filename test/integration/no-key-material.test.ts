@@ -89,6 +89,27 @@ describeWithEmulators(
       return key;
     };
 
+    /** Plans an export to the destination and writes its chunks, through the handlers the functions run. */
+    const exportTo = async (requestId: string, exportId: string, destinationId: string) => {
+      const planned = await handleExportRequest(
+        runtime.ctx,
+        {
+          requestId,
+          accountId: ACCOUNT,
+          exportId,
+          destinationId,
+          kind: 'events',
+          window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
+          source: { prefixes: [`gs://${SOURCE}/events/`] },
+          createdBy: { email: 'owner@example.com', name: 'Owner' },
+        },
+        delivery(TOPICS.requests),
+      );
+      for (let chunk = 0; chunk < (planned?.chunkCount ?? 0); chunk += 1)
+        await handleChunkTask(runtime.ctx, { runId: planned?.runId, chunk }, delivery(TOPICS.chunks));
+      return planned;
+    };
+
     beforeAll(async () => {
       started = await startGcpTestRuntime({
         label: 'secrets',
@@ -151,22 +172,7 @@ describeWithEmulators(
       await api('GET', 'destinations');
       await api('GET', 'destinations/main');
 
-      const planned = await handleExportRequest(
-        runtime.ctx,
-        {
-          requestId: 'req-secrets',
-          accountId: ACCOUNT,
-          exportId: 'daily',
-          destinationId: 'main',
-          kind: 'events',
-          window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
-          source: { prefixes: [`gs://${SOURCE}/events/`] },
-          createdBy: { email: 'owner@example.com', name: 'Owner' },
-        },
-        delivery(TOPICS.requests),
-      );
-      for (let chunk = 0; chunk < (planned?.chunkCount ?? 0); chunk += 1)
-        await handleChunkTask(runtime.ctx, { runId: planned?.runId, chunk }, delivery(TOPICS.chunks));
+      const planned = await exportTo('req-secrets', 'daily', 'main');
       const run = await api('GET', `runs/${planned?.runId}`);
       expect(run.json).toMatchObject({ status: 'succeeded' });
       await api('GET', 'exports');
@@ -216,22 +222,7 @@ describeWithEmulators(
       expect(saved.json).toMatchObject({ grant: { principal: email } });
       expect((await api('POST', 'destinations/keyless/validate')).status).toBe(200);
 
-      const planned = await handleExportRequest(
-        runtime.ctx,
-        {
-          requestId: 'req-keyless',
-          accountId: ACCOUNT,
-          exportId: 'keyless-daily',
-          destinationId: 'keyless',
-          kind: 'events',
-          window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
-          source: { prefixes: [`gs://${SOURCE}/events/`] },
-          createdBy: { email: 'owner@example.com', name: 'Owner' },
-        },
-        delivery(TOPICS.requests),
-      );
-      for (let chunk = 0; chunk < (planned?.chunkCount ?? 0); chunk += 1)
-        await handleChunkTask(runtime.ctx, { runId: planned?.runId, chunk }, delivery(TOPICS.chunks));
+      const planned = await exportTo('req-keyless', 'keyless-daily', 'keyless');
       expect((await api('GET', `runs/${planned?.runId}`)).json).toMatchObject({ status: 'succeeded' });
       // Every write went out as the principal, with tokens minted for it.
       const writes = gcs.requests.filter(
