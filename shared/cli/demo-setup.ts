@@ -24,6 +24,7 @@ export interface DemoOptions extends CommonOptions {
   chunkMb: number;
   seed: number;
   failure?: boolean;
+  keyless?: boolean;
   fixAtHour?: number;
   hours: number;
   format: ExportFormat;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench';
+import { registerBuckets } from './commands/buckets';
 import { registerCheckFailures } from './commands/check-failures';
 import { registerDemo } from './commands/demo';
 import { registerDestinations } from './commands/destinations';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerRun(program);
   registerDestinations(program);
+  registerBuckets(program);
   registerExports(program);
   registerServe(program);
   registerOpenApi(program);

@@ -1,16 +1,13 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import {
-  access,
-  constants,
-  link,
-  mkdir,
-  opendir,
-  readFile,
-  rename,
-  stat,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { access, constants, link, mkdir, opendir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -130,26 +127,27 @@ export class LocalBucketStore implements BucketStore {
     }
   }
 
-  /** Replaces the bucket's IAM policy (atomically: a reader sees the old or the new one). */
-  async setIamPolicy(bucket: string, policy: BucketIamPolicy): Promise<BucketIamPolicy> {
-    await this.assertBucket(bucket);
-    const parsed = bucketIamPolicySchema.parse(policy);
+  /**
+   * `gcloud storage buckets add-iam-policy-binding` (present) or `remove-iam-policy-binding` (absent), replacing the
+   * policy atomically (a reader sees the old or the new one). Synchronous, so that a demo can change a grant between
+   * two deliveries of the bus, as a customer would between two requests.
+   */
+  setIamBinding(bucket: string, role: string, member: string, present: boolean): BucketIamPolicy {
+    const folder = this.bucketPath(bucket);
+    if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw notFound(`bucket ${bucket}`);
     const file = this.policyPath(bucket);
-    await mkdir(path.dirname(file), { recursive: true });
+    let current: BucketIamPolicy = { bindings: [] };
+    try {
+      current = bucketIamPolicySchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
+    const next = bucketIamPolicySchema.parse(withBinding(current, role, member, present));
+    mkdirSync(path.dirname(file), { recursive: true });
     const temporary = `${file}.${randomUUID()}`;
-    await writeFile(temporary, JSON.stringify({ bindings: parsed.bindings }, null, 2));
-    await rename(temporary, file);
-    return { bindings: parsed.bindings };
-  }
-
-  /** `gcloud storage buckets add-iam-policy-binding` (present) or `remove-iam-policy-binding` (absent). */
-  async setIamBinding(
-    bucket: string,
-    role: string,
-    member: string,
-    present: boolean,
-  ): Promise<BucketIamPolicy> {
-    return this.setIamPolicy(bucket, withBinding(await this.iamPolicy(bucket), role, member, present));
+    writeFileSync(temporary, JSON.stringify({ bindings: next.bindings }, null, 2));
+    renameSync(temporary, file);
+    return { bindings: next.bindings };
   }
 
   /**

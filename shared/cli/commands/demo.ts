@@ -19,6 +19,7 @@ import { runRequestLocally } from '../run-local';
 import { cliConfig, openRuntime, printResult } from '../runtime';
 import { UsageError } from '../usage-error';
 import { runFailureDemo } from './demo-failure';
+import { runKeylessDemo } from './demo-keyless';
 
 export const positiveInt = (value: string): number => {
   const parsed = Number(value);
@@ -53,6 +54,10 @@ export function registerDemo(program: Command): void {
       '--failure',
       'instead: an export whose bucket disappears midway, checked hour by hour for three days',
     )
+    .option(
+      '--keyless',
+      'instead: a destination without a key (a grant to the account principal), revoked midway and granted again',
+    )
     .option('--fix-at-hour <h>', 'with --failure: the bucket comes back at this simulated hour', wholeNumber)
     .option('--hours <n>', 'with --failure: simulated hours to check', positiveInt, 80)
     .action(async (_options: unknown, command: Command) => {
@@ -65,6 +70,9 @@ export function registerDemo(program: Command): void {
           );
         options.hours = options.fixAtHour + 24;
       }
+      if (options.keyless && options.failure) throw new UsageError('choose one of --keyless and --failure');
+      if (options.keyless)
+        return runKeylessDemo(options, (option) => command.getOptionValueSource(option) === 'default');
       if (options.failure)
         return runFailureDemo(options, (option) => command.getOptionValueSource(option) === 'default');
       if (options.fixAtHour !== undefined) throw new UsageError('--fix-at-hour needs --failure');

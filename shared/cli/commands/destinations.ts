@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { registerDestination } from '../../domain/destinations/manage-destinations';
 import type { z } from '../../domain/zod';
-import type { checkedDestinationSchema, destinationSchema } from '../../api/schemas';
+import type { checkedDestinationSchema, destinationSchema, principalSchema } from '../../api/schemas';
 import { accountPath, callApi, callApiAnswer } from '../api-call';
 import type { CommonOptions } from '../runtime';
 import { printResult, withRuntime } from '../runtime';
@@ -12,6 +12,7 @@ import type { ServiceRuntime } from '../../handlers/service-runtime';
 
 type Destination = z.output<typeof destinationSchema>;
 type Checked = z.output<typeof checkedDestinationSchema>;
+type Principal = z.output<typeof principalSchema>;
 
 interface AccountOptions extends CommonOptions {
   account: string;
@@ -21,6 +22,7 @@ interface AddOptions extends AccountOptions {
   nickname: string;
   bucket: string;
   key?: string;
+  grant?: boolean;
   id?: string;
   createBucket?: boolean;
 }
@@ -31,7 +33,7 @@ interface PageOptions extends AccountOptions {
 }
 
 const describe = (d: Destination): string =>
-  `${d.destinationId}  ${d.nickname}  gs://${d.bucket}${d.key ? `  key ${d.key.clientEmail} (v${d.key.version})` : ''}`;
+  `${d.destinationId}  ${d.nickname}  gs://${d.bucket}${d.key ? `  key ${d.key.clientEmail} (v${d.key.version})` : ''}${d.grant ? `  granted to ${d.grant.principal}` : ''}`;
 
 const withWarnings = (d: Checked): string =>
   [describe(d), ...d.warnings.map((w) => `warning: ${w.message}`)].join('\n');
@@ -61,13 +63,22 @@ export function registerDestinations(program: Command): void {
     .requiredOption('--nickname <name>', 'bucket nickname shown to the customer (unique in the account)')
     .requiredOption('--bucket <name>', 'bucket name, exactly as in the project')
     .option('--key <file>', 'service-account key JSON (validated strictly; stored encrypted)')
+    .option(
+      '--grant',
+      "no key: the bucket grants the account's principal the two roles (see `destinations principal`)",
+    )
     .option('--id <id>', 'destination id (default: generated)')
     .option('--create-bucket', 'create the local bucket folder if it is missing')
     .action(async (_o: unknown, command: Command) => {
       const o = options<AddOptions>(command);
+      if (o.grant && o.key !== undefined) throw new UsageError('choose one of --key and --grant');
       const added = await withRuntime(o, async (runtime) => {
         if (o.createBucket) await runtime.buckets.createBucket(o.bucket);
         const fields = { nickname: o.nickname, bucket: o.bucket, ...(o.id ? { destinationId: o.id } : {}) };
+        if (o.grant)
+          return (await callApi(runtime, 'POST', accountPath(o.account, 'destinations'), {
+            body: { ...fields, auth: { type: 'grant' } },
+          })) as Checked;
         if (o.key === undefined) {
           // Local only: a folder needs no key, and the API (which always wants one) has no such route.
           return registerDestination(runtime.destinationDeps, {
@@ -82,6 +93,33 @@ export function registerDestinations(program: Command): void {
         })) as Checked;
       });
       printResult(o, withWarnings(added), added);
+    });
+
+  withAccount(destinations.command('principal'))
+    .description(
+      "the account's principal (created on first use): whom a bucket grants the roles instead of handing over a key",
+    )
+    .option('--bucket <name>', 'the bucket the printed commands name')
+    .action(async (_o: unknown, command: Command) => {
+      const o = options<AccountOptions & { bucket?: string }>(command);
+      const principal = (await withRuntime(o, (runtime) =>
+        callApi(runtime, 'GET', accountPath(o.account, 'principal'), { query: { bucket: o.bucket } }),
+      )) as Principal;
+      const local = principal.roles.map(
+        (role) =>
+          `  gcs-export buckets add-iam-policy-binding gs://${o.bucket ?? 'BUCKET'} --member=serviceAccount:${principal.principal} --role=${role}`,
+      );
+      printResult(
+        o,
+        [
+          `principal ${principal.principal}`,
+          `grant it ${principal.roles.join(' and ')} on the bucket:`,
+          ...principal.commands.map((c) => `  ${c}`),
+          "locally (the data folder's buckets):",
+          ...local,
+        ].join('\n'),
+        principal,
+      );
     });
 
   withAccount(destinations.command('list'))

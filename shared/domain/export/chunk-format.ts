@@ -37,8 +37,12 @@ export function csvFormat(schema: RunSchema, gzip: boolean): ChunkFormat {
   };
 }
 
-/** The JSON text all Parquet parts of one chunk may buffer before the largest writes its row group early. */
-const PARQUET_BUFFER_BYTES = 16 * 1024 * 1024;
+/**
+ * The JSON text all Parquet parts of one chunk may buffer before the largest writes its row group early: 8 MiB, with
+ * row groups of at most 4 MiB, kept Parquet's peak RSS under 256 MiB at 256 MiB chunks (docs/PERFORMANCE.md,
+ * "Parquet memory"); 16 and 8 MiB did not.
+ */
+const PARQUET_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /** Parquet compresses its pages itself (SNAPPY; `compression: none` leaves them uncompressed), never the file. */
 export function parquetFormat(schema: RunSchema, compressed: boolean): ChunkFormat {

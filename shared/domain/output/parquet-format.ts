@@ -7,8 +7,8 @@ import { parquetCell, rowShaper } from './row-shape';
  * int64 as INT64 from the literal's digits, timestamps as TIMESTAMP(MILLIS, UTC), nested values as JSON text,
  * SNAPPY pages. Records are buffered as their JSON text (compact, and its size is known) and turned into columns
  * one row group at a time, so a part holds at most one row group, and all parts of a chunk share one budget.
- * A row group closes at 8 MiB of JSON (about 25,000 demo events): larger groups would read a little faster, but
- * turning one into columns costs a few times its size in JavaScript values, and a worker stays under 256 MiB.
+ * A row group closes at 4 MiB of JSON (about 12,000 demo events): larger groups would read a little faster, but
+ * turning one into columns costs a few times its size in JavaScript values, and an instance stays under 256 MiB.
  */
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
@@ -21,7 +21,7 @@ export interface ParquetOptions {
 }
 
 export const DEFAULT_PARQUET_OPTIONS: ParquetOptions = {
-  rowGroupBytes: 8 * 1024 * 1024,
+  rowGroupBytes: 4 * 1024 * 1024,
   rowGroupRows: 1_000_000,
   codec: 'SNAPPY',
 };
@@ -53,13 +53,44 @@ export function parquetSchema(columns: readonly Column[]): SchemaElement[] {
   return [{ name: 'schema', num_children: columns.length }, ...columns.map(schemaElement)];
 }
 
+const BLOCK_BYTES = 64 * 1024;
+
+/**
+ * The 64 KiB blocks the parts of one chunk buffer their lines in, reused: a drained row group gives its blocks back
+ * and the next lines go into them, instead of a fresh allocation per block. Fresh blocks made garbage outside V8's
+ * heap at the rate JSON came in, which V8 collects only after tens of MiB of it, and the C allocator kept the high
+ * water mark: Parquet's peak RSS (docs/PERFORMANCE.md, "Parquet memory").
+ */
+export class BlockPool {
+  private readonly free: Buffer[] = [];
+  /** Blocks made so far (a measure of the pool's reach, for tests). */
+  made = 0;
+
+  constructor(private readonly keep: number) {}
+
+  take(): Buffer {
+    const block = this.free.pop();
+    if (block) return block;
+    this.made += 1;
+    return Buffer.allocUnsafeSlow(BLOCK_BYTES);
+  }
+
+  give(block: Buffer): void {
+    if (block.length === BLOCK_BYTES && this.free.length < this.keep) this.free.push(block);
+  }
+}
+
 /** Shared by the Parquet parts of one chunk: when their buffered rows exceed it, the largest flushes early. */
 export class RowGroupBudget {
   private readonly parts = new Set<ParquetPartEncoder>();
   /** JSON bytes buffered by all parts, kept as they add and flush so that a record costs no scan of the parts. */
   total = 0;
+  /** Enough free blocks to hold the budget again (its blocks in use are those the parts hold). */
+  readonly blocks: BlockPool;
 
-  constructor(readonly maxBytes: number) {}
+  constructor(readonly maxBytes: number) {
+    this.blocks = new BlockPool(Math.ceil(maxBytes / BLOCK_BYTES) + 1);
+  }
 
   join(part: ParquetPartEncoder): void {
     this.parts.add(part);
@@ -82,10 +113,26 @@ export class RowGroupBudget {
 
 const WRITER_BYTES = 64 * 1024;
 
-/** The writer's byte sink: what a row group produced goes to `emit` (the part's upload), then the buffer is reused. */
+/**
+ * The writer's byte sink: what a row group produced goes to `emit` (the part's upload). ByteWriter grows one buffer by
+ * doubling and copying, to the size of a whole row group's output, then that buffer was copied twice more to send it;
+ * here a full buffer is set aside as it is and writing goes on in a new one, so a row group's bytes are written once
+ * into pieces of 64 KiB or more and sent without a copy. The writer only appends (every write goes through ensure()),
+ * so the pieces are the file's bytes in order.
+ */
 class EmittingWriter extends ByteWriter {
+  private pieces: Buffer[] = [];
+
   constructor(private readonly emit: (bytes: Buffer) => Promise<void>) {
     super(WRITER_BYTES);
+  }
+
+  override ensure(size: number): void {
+    if (this.index + size <= this.buffer.byteLength) return;
+    if (this.index > 0) this.pieces.push(Buffer.from(this.buffer, 0, this.index));
+    this.buffer = new ArrayBuffer(Math.max(WRITER_BYTES, size));
+    this.view = new DataView(this.buffer);
+    this.index = 0;
   }
 
   /** Called by the writer after each row group, and at the end of the file. */
@@ -100,24 +147,23 @@ class EmittingWriter extends ByteWriter {
   }
 
   private async send(): Promise<void> {
-    if (this.index === 0) return;
-    const bytes = Buffer.from(this.buffer.slice(0, this.index));
-    this.index = 0;
-    // A row group grows the buffer to its encoded size; a part waiting for its next row group must not keep that
-    // (forty parts would hold forty row groups' worth).
-    if (this.buffer.byteLength > WRITER_BYTES) {
-      this.buffer = new ArrayBuffer(WRITER_BYTES);
-      this.view = new DataView(this.buffer);
+    const pieces = this.pieces;
+    this.pieces = [];
+    if (this.index > 0) {
+      // The last piece keeps its buffer: a copy of what it holds goes, and the buffer is written on from its start.
+      pieces.push(Buffer.from(Buffer.from(this.buffer, 0, this.index)));
+      this.index = 0;
     }
-    await this.emit(bytes);
+    for (const piece of pieces) await this.emit(piece);
   }
 }
 
 /**
  * Records waiting for their row group, as the UTF-8 JSON lines they came in (a line held as a JavaScript string
  * would cost up to twice its bytes, and more per string). The groups of a block arrive as views of the block's
- * buffer, often a few hundred bytes each: they are copied into blocks of about 64 KiB, so that neither the block's
- * buffer nor thousands of small allocations stay alive for them.
+ * buffer, often a few hundred bytes each: they are copied into blocks of 64 KiB from the chunk's pool, so that
+ * neither the block's buffer nor thousands of small allocations stay alive for them, and a drained block is used
+ * again. A group larger than a block gets a buffer of its own (not pooled).
  */
 class LineBuffer {
   count = 0;
@@ -125,10 +171,12 @@ class LineBuffer {
   private current: Buffer | undefined;
   private used = 0;
 
+  constructor(private readonly pool: BlockPool) {}
+
   push(lines: Buffer, records: number): void {
     if (!this.current || this.used + lines.length > this.current.length) {
       this.seal();
-      this.current = Buffer.allocUnsafeSlow(Math.max(BLOCK_BYTES, lines.length));
+      this.current = lines.length <= BLOCK_BYTES ? this.pool.take() : Buffer.allocUnsafeSlow(lines.length);
     }
     this.used += lines.copy(this.current, this.used);
     this.count += records;
@@ -136,11 +184,15 @@ class LineBuffer {
 
   private seal(): void {
     if (this.current && this.used > 0) this.blocks.push(this.current.subarray(0, this.used));
+    else if (this.current) this.pool.give(this.current);
     this.current = undefined;
     this.used = 0;
   }
 
-  /** Every line, in order, emptying the buffer. JSON text never holds a raw newline, so "\n" ends each line. */
+  /**
+   * Every line, in order, emptying the buffer; each block goes back to the pool once its lines are read. JSON text
+   * never holds a raw newline, so "\n" ends each line.
+   */
   *drain(): Generator<string> {
     this.seal();
     const blocks = this.blocks;
@@ -148,23 +200,35 @@ class LineBuffer {
     this.count = 0;
     // Each line decoded on its own, not sliced from its block's text: a cell is a slice of its line, and the writer
     // keeps some cells (each column's min and max per row group), which would otherwise keep whole 64 KiB blocks
-    // alive, row group after row group (a 256 MiB chunk held 140 MiB of them).
-    for (const block of blocks)
+    // alive, row group after row group (a 256 MiB chunk held 140 MiB of them). The strings are copies: the block
+    // can be reused as soon as its lines are read.
+    for (const block of blocks) {
       for (
         let start = 0, end = block.indexOf(0x0a);
         end !== -1;
         start = end + 1, end = block.indexOf(0x0a, start)
       )
         yield block.toString('utf8', start, end);
+      this.pool.give(Buffer.from(block.buffer));
+    }
+  }
+
+  /** Gives every block back without reading it (an aborted part). */
+  clear(): void {
+    this.seal();
+    for (const block of this.blocks) this.pool.give(Buffer.from(block.buffer));
+    this.blocks = [];
+    this.count = 0;
   }
 }
 
-const BLOCK_BYTES = 64 * 1024;
+/** A copy of the text in a string of its own, however it was made (a slice keeps the string it was cut from). */
+const ownString = (text: string): string => JSON.parse(JSON.stringify(text)) as string;
 
 /** One Parquet object: add records (JSON lines), then finish. */
 export class ParquetPartEncoder {
   bufferedBytes = 0;
-  private lines = new LineBuffer();
+  private readonly lines: LineBuffer;
   private readonly writer: EmittingWriter;
   private readonly parquet: ParquetWriter;
   private readonly shape: (json: string) => (string | bigint | number | boolean | null)[];
@@ -184,6 +248,7 @@ export class ParquetPartEncoder {
       createdBy: 'gcs-export (hyparquet-writer)',
     });
     this.shape = rowShaper(columns, parquetCell);
+    this.lines = new LineBuffer(budget.blocks);
     budget.join(this);
   }
 
@@ -217,7 +282,26 @@ export class ParquetPartEncoder {
       r += 1;
     }
     const columnData = this.columns.map((column, c) => ({ name: column.name, data: data[c] }));
-    await this.parquet.write({ columnData, rowGroupSize: rows });
+    // Encoding runs synchronously inside write(); only sending its bytes is awaited.
+    const written = this.parquet.write({ columnData, rowGroupSize: rows });
+    this.detachStatistics();
+    await written;
+  }
+
+  /**
+   * The writer keeps each column's min and max cell of every row group until the footer. A text cell is a slice of
+   * its record's line (V8 slices strings without copying), so each kept cell kept a whole line alive: two lines per
+   * text column per row group, the part of Parquet's memory that grew with the chunk. They are copied to strings
+   * of their own (the footer encodes them the same way).
+   */
+  private detachStatistics(): void {
+    const group = this.parquet.row_groups[this.parquet.row_groups.length - 1];
+    for (const column of group?.columns ?? []) {
+      const statistics = column.meta_data?.statistics;
+      if (statistics === undefined) continue;
+      if (typeof statistics.min_value === 'string') statistics.min_value = ownString(statistics.min_value);
+      if (typeof statistics.max_value === 'string') statistics.max_value = ownString(statistics.max_value);
+    }
   }
 
   /** The last row group and the footer. */
@@ -231,7 +315,7 @@ export class ParquetPartEncoder {
   }
 
   abort(): void {
-    this.lines = new LineBuffer();
+    this.lines.clear();
     this.budget.total -= this.bufferedBytes;
     this.bufferedBytes = 0;
     this.budget.leave(this);

@@ -189,8 +189,8 @@ describe('LocalBucketStore', () => {
     await expect(asA.writeOnce('granted', 'o1', body(), { contentType: 't' })).rejects.toMatchObject({
       status: 403,
     });
-    await store.setIamBinding('granted', 'roles/storage.objectCreator', `serviceAccount:${a}`, true);
-    await store.setIamBinding('granted', 'roles/storage.objectViewer', `serviceAccount:${a}`, true);
+    store.setIamBinding('granted', 'roles/storage.objectCreator', `serviceAccount:${a}`, true);
+    store.setIamBinding('granted', 'roles/storage.objectViewer', `serviceAccount:${a}`, true);
     expect(await store.iamPolicy('granted')).toEqual({
       bindings: [
         { role: 'roles/storage.objectCreator', members: [`serviceAccount:${a}`] },
@@ -218,7 +218,7 @@ describe('LocalBucketStore', () => {
       })(),
     ).rejects.toMatchObject({ status: 403 });
     // Revoked: refused again; a missing bucket is still 404.
-    await store.setIamBinding('granted', 'roles/storage.objectCreator', `serviceAccount:${a}`, false);
+    store.setIamBinding('granted', 'roles/storage.objectCreator', `serviceAccount:${a}`, false);
     expect(await asA.testPermissions('granted', wanted)).toEqual(['storage.objects.get']);
     await expect(asA.writeOnce('granted', 'o3', body(), { contentType: 't' })).rejects.toBeInstanceOf(
       StorageFailure,

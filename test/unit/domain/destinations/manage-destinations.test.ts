@@ -27,9 +27,9 @@ async function harnessWith(label: string, auth: Parameters<typeof createHarness>
   return h;
 }
 
-const grant = async (h: Harness, bucket: string, principal: string, present: boolean) => {
+const grant = (h: Harness, bucket: string, principal: string, present: boolean) => {
   for (const role of GRANT_ROLES)
-    await h.runtime.buckets.setIamBinding(bucket, role, serviceAccountMember(principal), present);
+    h.runtime.buckets.setIamBinding(bucket, role, serviceAccountMember(principal), present);
 };
 
 async function outbox(h: Harness): Promise<MailMessage[]> {
@@ -66,7 +66,7 @@ describe('grant destinations (no key) on the embedded adapters', () => {
     expect(stored).not.toHaveProperty('key');
     // One principal per account, created once: a second destination reuses it.
     await h.runtime.buckets.createBucket('second-bucket');
-    await grant(h, 'second-bucket', principal, true);
+    grant(h, 'second-bucket', principal, true);
     const second = await registerDestination(
       h.runtime.destinationDeps,
       { accountId: ACCOUNT, destinationId: 'dest-2', nickname: 'Second', bucket: 'second-bucket' },
@@ -119,7 +119,7 @@ describe('grant destinations (no key) on the embedded adapters', () => {
     const b = await accountPrincipal(h.runtime.destinationDeps, OTHER_ACCOUNT);
     expect(b).not.toBe(a);
     await h.runtime.buckets.createBucket('b-bucket');
-    await grant(h, 'b-bucket', b, true);
+    grant(h, 'b-bucket', b, true);
     // B registers its bucket: it works.
     await registerDestination(
       h.runtime.destinationDeps,
@@ -176,9 +176,10 @@ describe('grant destinations (no key) on the embedded adapters', () => {
     );
     await h.writeSource('events/a.ndjson', eventLines(900));
     const principal = await accountPrincipal(h.runtime.destinationDeps, ACCOUNT);
-    onWrite = async () => {
+    onWrite = () => {
       revokeAfter -= 1;
-      if (revokeAfter === 0) await grant(h, DESTINATION_BUCKET, principal, false);
+      if (revokeAfter === 0) grant(h, DESTINATION_BUCKET, principal, false);
+      return Promise.resolve();
     };
     await h.publishAndDrain(h.request());
     const blocked = await loadRun(h.runtime.state, runIdFor(ACCOUNT, 'req-1'));
@@ -195,7 +196,7 @@ describe('grant destinations (no key) on the embedded adapters', () => {
     expect(exp.health).toMatchObject({ state: 'failing', lastError: { code: 'missingPermissions' } });
     expect(exp.health.lastError?.message).toContain(principal);
 
-    await grant(h, DESTINATION_BUCKET, principal, true);
+    grant(h, DESTINATION_BUCKET, principal, true);
     h.clock.set(new Date(h.clock.now().getTime() + 3_600_000));
     await h.check();
     expect(await loadRun(h.runtime.state, runIdFor(ACCOUNT, 'req-1'))).toMatchObject({ status: 'succeeded' });
