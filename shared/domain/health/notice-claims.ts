@@ -1,3 +1,4 @@
+import type { StateTransaction } from '../../ports/state-store.port';
 import type { ExportContext } from '../context';
 import type { ExportDoc, NoticeClaim, NoticeNumber, NoticeSent, RecoveryNotice } from '../documents';
 import { exportDocSchema, parseDocument, paths } from '../documents';
@@ -26,6 +27,20 @@ export interface ExportKey {
 
 const exportPath = (key: ExportKey) => paths.export(exportDocId(key.accountId, key.exportId));
 
+/** A transaction on the export document as it is now; `absent` when the export does not exist. */
+function onExport<T>(
+  ctx: ExportContext,
+  key: ExportKey,
+  absent: T,
+  fn: (tx: StateTransaction, doc: ExportDoc, path: string) => T,
+): Promise<T> {
+  const path = exportPath(key);
+  return ctx.state.transaction(async (tx) => {
+    const data = await tx.get(path);
+    return data === undefined ? absent : fn(tx, parseDocument(exportDocSchema, path, data), path);
+  });
+}
+
 export function episodeOf(doc: ExportDoc) {
   return doc.health.firstFailureAt === undefined
     ? undefined
@@ -45,12 +60,8 @@ export function claimDueNotice(
   policy: EscalationPolicy,
   mayStop: boolean,
 ): Promise<ClaimResult> {
-  const path = exportPath(key);
   const now = ctx.clock.now();
-  return ctx.state.transaction(async (tx) => {
-    const data = await tx.get(path);
-    if (data === undefined) return { claimed: false };
-    const doc = parseDocument(exportDocSchema, path, data);
+  return onExport<ClaimResult>(ctx, key, { claimed: false }, (tx, doc, path) => {
     const episode = episodeOf(doc);
     if (doc.status !== 'active' || doc.health.state !== 'failing' || !episode) return { claimed: false };
     const live = doc.noticeClaim && Date.parse(doc.noticeClaim.leaseUntil) > now.getTime();
@@ -150,11 +161,7 @@ export function stopAfterNotice3(
 
 /** Hands the claim back after a failed send: the next check claims the notice again. */
 export function releaseNotice(ctx: ExportContext, key: ExportKey, claim: NoticeClaim): Promise<void> {
-  const path = exportPath(key);
-  return ctx.state.transaction(async (tx) => {
-    const data = await tx.get(path);
-    if (data === undefined) return;
-    const doc = parseDocument(exportDocSchema, path, data);
+  return onExport(ctx, key, undefined, (tx, doc, path) => {
     const ours = doc.noticeClaim?.holder === claim.holder;
     const settled = settledWait(doc, claim.holder, false);
     if (ours || settled.recoveryNotice)
@@ -186,12 +193,8 @@ export function claimRecoveryNotice(
   key: ExportKey,
   holder: string,
 ): Promise<RecoveryClaim> {
-  const path = exportPath(key);
   const now = ctx.clock.now();
-  return ctx.state.transaction(async (tx) => {
-    const data = await tx.get(path);
-    if (data === undefined) return { claimed: false };
-    const doc = parseDocument(exportDocSchema, path, data);
+  return onExport<RecoveryClaim>(ctx, key, { claimed: false }, (tx, doc, path) => {
     const r = doc.recoveryNotice;
     const live = (until: string | undefined) => until !== undefined && Date.parse(until) > now.getTime();
     if (
@@ -220,11 +223,8 @@ export function recordRecoveryNotice(
   notice: RecoveryNotice,
   sent: { at: string; messageId: string },
 ): Promise<void> {
-  const path = exportPath(key);
-  return ctx.state.transaction(async (tx) => {
-    const data = await tx.get(path);
-    if (data === undefined) return;
-    const r = parseDocument(exportDocSchema, path, data).recoveryNotice;
+  return onExport(ctx, key, undefined, (tx, doc, path) => {
+    const r = doc.recoveryNotice;
     if (r?.episodeStart !== notice.episodeStart || r.afterNotice !== notice.afterNotice) return;
     tx.update(path, {
       recoveryNotice: {
@@ -241,11 +241,8 @@ export function recordRecoveryNotice(
 
 /** The provider refused the recovery notice: the claim is handed back, and the next check sends it. */
 export function releaseRecoveryNotice(ctx: ExportContext, key: ExportKey, holder: string): Promise<void> {
-  const path = exportPath(key);
-  return ctx.state.transaction(async (tx) => {
-    const data = await tx.get(path);
-    if (data === undefined) return;
-    const r = parseDocument(exportDocSchema, path, data).recoveryNotice;
+  return onExport(ctx, key, undefined, (tx, doc, path) => {
+    const r = doc.recoveryNotice;
     if (r?.claim?.holder === holder) tx.update(path, { recoveryNotice: { ...r, claim: null } });
   });
 }

@@ -2,13 +2,12 @@ import type { ExportContext } from '../context';
 import { getDestination } from '../destinations/manage-destinations';
 import type { ExportDoc, RecoveryNotice } from '../documents';
 import { exportDocSchema } from '../documents';
-import { asExportError } from '../errors';
 import { logEvent } from '../log-events';
 import { RECOVERY_NOTICES_DUE, pagesOf } from '../queries';
 import { errorSubjectOf } from './customer-errors';
 import type { NoticeChannels } from './deliver-notice';
 import { deliverNotice } from './deliver-notice';
-import { statusOf } from './escalate';
+import { mailFailed } from './escalate';
 import type { ExportKey } from './notice-claims';
 import {
   claimRecoveryNotice,
@@ -99,15 +98,7 @@ export async function sendRecoveryNotice(
       notice: { ...key, afterNotice: notice.afterNotice, at, ...delivered },
     };
   } catch (error) {
-    const status = statusOf(error);
-    if (status !== undefined) await releaseRecoveryNotice(ctx, key, holder);
-    logEvent(ctx.logger, 'mailFailed', {
-      ...fields,
-      status,
-      outcome: status === undefined ? 'unknown' : 'refused',
-      error: asExportError(error).message,
-    });
-    return { kind: 'mailFailed' };
+    return mailFailed(ctx, fields, error, () => releaseRecoveryNotice(ctx, key, holder));
   }
 }
 
