@@ -148,6 +148,11 @@ export const envSchema = z.object({
   STORAGE_EMULATOR_HOST: z.string().optional(),
   /** Emulators only: customers' keys exchange their tokens here (the test GCS server's /token), not at Google. */
   STORAGE_EMULATOR_TOKEN_URL: z.url().optional(),
+  /**
+   * The identity that creates account principals (Terraform's principal creator: roles/iam.serviceAccountCreator on
+   * the principals projects, nothing else); the API acts as it for that one call. Unset: the function's own identity.
+   */
+  PRINCIPAL_CREATOR: serviceAccountEmail.optional(),
   /** Emulators only: the IAM and IAM Credentials APIs at this base URL (the test GCS server), called without credentials. */
   IAM_EMULATOR_URL: z.url().optional(),
   QUARANTINE_BUCKET: bucketNameSchema.optional(),
@@ -291,6 +296,8 @@ export interface GcpConfig {
   storageEmulatorTokenUrl?: string;
   /** Emulators only (IAM_EMULATOR_URL): where the account principals are created and impersonated. */
   iamEmulatorUrl?: string;
+  /** Who creates account principals (PRINCIPAL_CREATOR), impersonated for that call only. */
+  principalCreator?: string;
   quarantineBucket: string;
   upload: typeof DEFAULT_UPLOAD_OPTIONS;
   storageRetry: typeof DEFAULT_STORAGE_RETRY;
@@ -432,6 +439,7 @@ function gcpConfig(e: Env): GcpConfig {
     ...keysOf(e),
     ...(e.STORAGE_EMULATOR_TOKEN_URL ? { storageEmulatorTokenUrl: e.STORAGE_EMULATOR_TOKEN_URL } : {}),
     ...(e.IAM_EMULATOR_URL ? { iamEmulatorUrl: e.IAM_EMULATOR_URL } : {}),
+    ...(e.PRINCIPAL_CREATOR ? { principalCreator: e.PRINCIPAL_CREATOR } : {}),
     quarantineBucket: e.QUARANTINE_BUCKET,
     upload: {
       resumableThresholdBytes: e.STORAGE_RESUMABLE_THRESHOLD_BYTES,

@@ -106,6 +106,7 @@ locals {
     DASHBOARD_URL                       = var.mail.dashboard_url
     FAILURE_CHECK_TOPIC                 = google_pubsub_topic.this["failure_check"].name
     PRINCIPALS_PROJECTS                 = join(",", var.principals_projects)
+    PRINCIPAL_CREATOR                   = length(google_service_account.principal_creator) > 0 ? google_service_account.principal_creator[0].email : ""
   }
 
   # What shared/config.ts reads but a deployment leaves unset, and why (the drift test wants every variable here or

@@ -50,6 +50,7 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
   const principals = new IamPrincipals({
     clock: systemClock,
     ...(gcp.iamEmulatorUrl ? { emulatorUrl: gcp.iamEmulatorUrl } : {}),
+    ...(gcp.principalCreator ? { creator: gcp.principalCreator } : {}),
   });
   const destinations = new GcsDestinationStores({
     cipher,

@@ -58,6 +58,20 @@ describe('IamPrincipals (IAM and IAM Credentials over REST) on the test server',
     ).rejects.toBeInstanceOf(IamCallFailed);
   });
 
+  it('creates principals as the principal-creator identity (PRINCIPAL_CREATOR), with a token minted for it', async () => {
+    const creator = await principals.ensure(spec('gxcreatoridentity'));
+    const asCreator = new IamPrincipals({ clock, emulatorUrl: server.url, creator });
+    const email = await asCreator.ensure(spec('gxmadebycreator'));
+    expect(server.principals.iam.impersonations.filter((i) => i.email === creator)).toEqual([
+      { email: creator, granted: true },
+    ]);
+    const created = server.requests.filter(
+      (r) => r.method === 'POST' && r.path === '/v1/projects/principals-test/serviceAccounts',
+    );
+    expect(created.at(-1)?.principal).toBe(creator);
+    expect(server.principals.iam.serviceAccounts.has(email)).toBe(true);
+  });
+
   it('calls IAM with the platform credentials outside emulators, and refuses to call without them', async () => {
     const noCredentials = new IamPrincipals({
       clock,
