@@ -190,7 +190,7 @@ describe('log events', () => {
       'exportStopped',
       'noticeSent',
       'mailFailed',
-      'noticeDeliveryFailed',
+      'noticeUndelivered',
     ];
     const unseen = extracted.filter(([event]) => !logged.some((e) => e.event === event));
     expect(unseen.filter(([event]) => !later.includes(event ?? ''))).toEqual([]);
