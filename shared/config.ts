@@ -6,6 +6,7 @@ import { formatIssues } from './domain/schema';
 import { DEPLOYED_LOG_LEVELS, LOG_LEVELS } from './ports/logger.port';
 import { bucketNameSchema, gcsPrefixUriSchema } from './domain/source/gcs-uri';
 import { ACCOUNT_PLACEHOLDER } from './domain/export-request';
+import type { AddressPolicy } from './domain/notify/webhook-url';
 
 /**
  * Every open part holds up to this much in memory (the head it may send in one request, then the chunk the client
@@ -147,6 +148,11 @@ export const envSchema = z.object({
   STORAGE_EMULATOR_HOST: z.string().optional(),
   /** Emulators only: customers' keys exchange their tokens here (the test GCS server's /token), not at Google. */
   STORAGE_EMULATOR_TOKEN_URL: z.url().optional(),
+  /**
+   * The identity that creates account principals (Terraform's principal creator: roles/iam.serviceAccountCreator on
+   * the principals projects, nothing else); the API acts as it for that one call. Unset: the function's own identity.
+   */
+  PRINCIPAL_CREATOR: serviceAccountEmail.optional(),
   /** Emulators only: the IAM and IAM Credentials APIs at this base URL (the test GCS server), called without credentials. */
   IAM_EMULATOR_URL: z.url().optional(),
   QUARANTINE_BUCKET: bucketNameSchema.optional(),
@@ -180,6 +186,11 @@ export const envSchema = z.object({
   MAIL_TIMEOUT_MS: whole(10_000, 1_000, 120_000),
   MAIL_FROM: z.email().default('exports@gcs-export.invalid'),
   MAIL_FROM_NAME: z.string().min(1).default('Data exports'),
+  /**
+   * Tests only: customers' webhooks may be registered on, and delivered to, loopback addresses (a receiver on
+   * 127.0.0.1). Refused with the Google Cloud adapters outside the emulators; Terraform never sets it.
+   */
+  WEBHOOK_ALLOW_LOOPBACK: flag(false),
 });
 
 /**
@@ -197,6 +208,14 @@ export const REQUIRED_FOR_GCP = [
   'SOURCE_PREFIX_TEMPLATE',
 ] as const;
 
+/** A flag for tests and the local demo: refused with the Google Cloud adapters outside the emulators. */
+const testsOnly = (path: 'FAILURE_CHECK_ACCEPTS_TIME' | 'WEBHOOK_ALLOW_LOOPBACK') => ({
+  path,
+  message: 'may be true only with the local adapters or the Firestore emulator',
+  holds: (env: Env) =>
+    !env[path] || env.GCS_EXPORT_ADAPTERS === 'local' || env.FIRESTORE_EMULATOR_HOST !== undefined,
+});
+
 /** Rules between variables; each broken one is reported with the others. */
 const crossRules: { path: keyof Env; message: string; holds: (env: Env) => boolean }[] = [
   {
@@ -209,15 +228,10 @@ const crossRules: { path: keyof Env; message: string; holds: (env: Env) => boole
     message: 'must be longer than RUN_SWEEP_AFTER_MINUTES',
     holds: (env) => env.RUN_STUCK_AFTER_HOURS * 60 > env.RUN_SWEEP_AFTER_MINUTES,
   },
-  {
-    // Simulated time in production would let a message stop exports early.
-    path: 'FAILURE_CHECK_ACCEPTS_TIME',
-    message: 'may be true only with the local adapters or the Firestore emulator',
-    holds: (env) =>
-      !env.FAILURE_CHECK_ACCEPTS_TIME ||
-      env.GCS_EXPORT_ADAPTERS === 'local' ||
-      env.FIRESTORE_EMULATOR_HOST !== undefined,
-  },
+  // Simulated time in production would let a message stop exports early.
+  testsOnly('FAILURE_CHECK_ACCEPTS_TIME'),
+  // A webhook on loopback in production would let a customer make the functions call themselves.
+  testsOnly('WEBHOOK_ALLOW_LOOPBACK'),
   {
     path: 'GCS_EXPORT_API_TOKEN',
     message: 'must not be set with API_ALLOWED_CALLERS: choose ID tokens or the shared token',
@@ -282,6 +296,8 @@ export interface GcpConfig {
   storageEmulatorTokenUrl?: string;
   /** Emulators only (IAM_EMULATOR_URL): where the account principals are created and impersonated. */
   iamEmulatorUrl?: string;
+  /** Who creates account principals (PRINCIPAL_CREATOR), impersonated for that call only. */
+  principalCreator?: string;
   quarantineBucket: string;
   upload: typeof DEFAULT_UPLOAD_OPTIONS;
   storageRetry: typeof DEFAULT_STORAGE_RETRY;
@@ -305,6 +321,8 @@ export interface Config {
   keyEncryptionKeys?: KeyEncryptionKeys;
   /** The notices' sender (MAIL_FROM, MAIL_FROM_NAME), for SendGrid and the local outbox alike. */
   mailFrom: { email: string; name: string };
+  /** Which addresses customers' webhooks may reach: public ones, and loopback in tests (WEBHOOK_ALLOW_LOOPBACK). */
+  webhookPolicy: AddressPolicy;
   /** Where accounts' principals are created (PRINCIPALS_PROJECTS); empty: grant destinations are refused. */
   principalsProjects: string[];
 }
@@ -344,6 +362,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     blockThreads: e.BLOCK_THREADS ?? defaultBlockThreads(),
     api: apiCallers(e),
     mailFrom: { email: e.MAIL_FROM, name: e.MAIL_FROM_NAME },
+    webhookPolicy: { allowLoopback: e.WEBHOOK_ALLOW_LOOPBACK },
     principalsProjects:
       e.PRINCIPALS_PROJECTS ?? (e.GCS_EXPORT_ADAPTERS === 'local' ? [LOCAL_PRINCIPALS_PROJECT] : []),
     ...keysOf(e),
@@ -420,6 +439,7 @@ function gcpConfig(e: Env): GcpConfig {
     ...keysOf(e),
     ...(e.STORAGE_EMULATOR_TOKEN_URL ? { storageEmulatorTokenUrl: e.STORAGE_EMULATOR_TOKEN_URL } : {}),
     ...(e.IAM_EMULATOR_URL ? { iamEmulatorUrl: e.IAM_EMULATOR_URL } : {}),
+    ...(e.PRINCIPAL_CREATOR ? { principalCreator: e.PRINCIPAL_CREATOR } : {}),
     quarantineBucket: e.QUARANTINE_BUCKET,
     upload: {
       resumableThresholdBytes: e.STORAGE_RESUMABLE_THRESHOLD_BYTES,

@@ -8,14 +8,22 @@ locals {
   # from the code (test/unit/terraform: every Bus.publish reachable from the function's handler): the planner, the
   # chunk writer (CSV/Parquet schema phase, a blocked run moved to the export's new destination), the dead-letter
   # handler (a run blocked and moved), the hourly check (sweep, resume, catch-up) and the API (resume, validate)
-  # publish chunk tasks and re-plan requests.
+  # publish chunk tasks and re-plan requests. Destinations without a key (docs/ARCHITECTURE.md): the functions that
+  # act in customers' buckets impersonate the accounts' principals; only the API creates them (a destination is saved
+  # there), and then only as the principal-creator identity.
   function_access = {
-    planExport    = { publishes = ["chunks", "requests"], reads_sources = true, writes_quarantine = false }
-    writeChunk    = { publishes = ["chunks", "requests"], reads_sources = true, writes_quarantine = true }
-    deadLetter    = { publishes = ["requests"], reads_sources = false, writes_quarantine = false }
-    checkFailures = { publishes = ["chunks", "requests"], reads_sources = false, writes_quarantine = false }
-    api           = { publishes = ["chunks", "requests"], reads_sources = false, writes_quarantine = false }
+    planExport    = { publishes = ["chunks", "requests"], reads_sources = true, writes_quarantine = false, impersonates_principals = true, creates_principals = false }
+    writeChunk    = { publishes = ["chunks", "requests"], reads_sources = true, writes_quarantine = true, impersonates_principals = true, creates_principals = false }
+    deadLetter    = { publishes = ["requests"], reads_sources = false, writes_quarantine = false, impersonates_principals = false, creates_principals = false }
+    checkFailures = { publishes = ["chunks", "requests"], reads_sources = false, writes_quarantine = false, impersonates_principals = true, creates_principals = false }
+    api           = { publishes = ["chunks", "requests"], reads_sources = false, writes_quarantine = false, impersonates_principals = true, creates_principals = true }
   }
+
+  principal_impersonation_grants = merge([
+    for name, access in local.function_access : {
+      for project in var.principals_projects : "${name}/${project}" => { function = name, project = project }
+    } if access.impersonates_principals
+  ]...)
 
   publisher_grants = merge([
     for name, access in local.function_access : { for topic in access.publishes : "${name}/${topic}" => { function = name, topic = topic } }
@@ -161,4 +169,41 @@ resource "google_pubsub_topic_iam_member" "scheduler" {
   topic   = google_pubsub_topic.this["failure_check"].name
   role    = "roles/pubsub.publisher"
   member  = "serviceAccount:${google_service_account.scheduler.email}"
+}
+
+# Destinations without a key (docs/ARCHITECTURE.md, "Destinations without a key"). One service account per customer
+# account lives in the principals projects, which hold nothing else.
+
+# The one identity that may create those service accounts, and nothing else: roles/iam.serviceAccountCreator on the
+# principals projects only. No function holds that role; the functions that create principals act as this identity.
+resource "google_service_account" "principal_creator" {
+  count        = length(var.principals_projects) > 0 ? 1 : 0
+  project      = var.project_id
+  account_id   = "gcs-export-principal-creator"
+  display_name = "gcs-export creates account principals (nothing else)"
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_project_iam_member" "principal_creator" {
+  for_each = toset(var.principals_projects)
+  project  = each.value
+  role     = "roles/iam.serviceAccountCreator"
+  member   = "serviceAccount:${google_service_account.principal_creator[0].email}"
+}
+
+resource "google_service_account_iam_member" "principal_creator_user" {
+  for_each           = length(var.principals_projects) > 0 ? { for name, access in local.function_access : name => access if access.creates_principals } : {}
+  service_account_id = google_service_account.principal_creator[0].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.function[each.key].email}"
+}
+
+# The functions that act in customers' buckets mint short-lived tokens of the account principals: token creator on
+# the principals projects only, which contain nothing but principals (never on the deployment's project).
+resource "google_project_iam_member" "principal_impersonation" {
+  for_each = local.principal_impersonation_grants
+  project  = each.value.project
+  role     = "roles/iam.serviceAccountTokenCreator"
+  member   = "serviceAccount:${google_service_account.function[each.value.function].email}"
 }

@@ -106,6 +106,7 @@ locals {
     DASHBOARD_URL                       = var.mail.dashboard_url
     FAILURE_CHECK_TOPIC                 = google_pubsub_topic.this["failure_check"].name
     PRINCIPALS_PROJECTS                 = join(",", var.principals_projects)
+    PRINCIPAL_CREATOR                   = length(google_service_account.principal_creator) > 0 ? google_service_account.principal_creator[0].email : ""
   }
 
   # What shared/config.ts reads but a deployment leaves unset, and why (the drift test wants every variable here or
@@ -131,6 +132,7 @@ locals {
     GCS_EXPORT_API_TOKEN         = "a shared bearer token for gcs-export serve and emulators; production verifies Google ID tokens"
     STORAGE_EMULATOR_HOST        = "read by the Storage client itself; only tests point it at an emulator"
     STORAGE_EMULATOR_TOKEN_URL   = "emulators only: where customers' keys exchange tokens instead of Google"
+    WEBHOOK_ALLOW_LOOPBACK       = "tests only: webhooks to a receiver on loopback; the config refuses it with the Google Cloud adapters"
     IAM_EMULATOR_URL             = "emulators only: the IAM and IAM Credentials APIs of the test Cloud Storage server"
   }
 }

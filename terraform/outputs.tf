@@ -48,3 +48,14 @@ output "dashboard_id" {
   description = "The operations dashboard."
   value       = google_monitoring_dashboard.operations.id
 }
+
+output "principals" {
+  description = "Destinations without a key: the projects that hold one service account per customer account (quota: 100 service accounts per project unless raised; add projects to spread new accounts), the identity that creates them (roles/iam.serviceAccountCreator there, nothing else), and the functions that impersonate them (roles/iam.serviceAccountTokenCreator there)."
+  value = {
+    projects = var.principals_projects
+    creator  = length(google_service_account.principal_creator) > 0 ? google_service_account.principal_creator[0].email : null
+    impersonators = sort(distinct([
+      for grant in local.principal_impersonation_grants : google_service_account.function[grant.function].email
+    ]))
+  }
+}

@@ -6,6 +6,8 @@ import type { Route } from './routes';
 import { ROUTES } from './routes';
 import { errorSchema } from './schemas';
 import { RETRY_AFTER_SECONDS } from './http-errors';
+import type { NoticeEvent, WebhookEventType } from '../domain/notify/webhook-event';
+import { NOTICE_EVENTS, webhookEventSchema } from '../domain/notify/webhook-event';
 
 type Json = Record<string, unknown>;
 
@@ -215,6 +217,12 @@ const TAGS = [
   },
   { name: 'exports', description: "The account's exports: status, health, runs; resuming a failing one." },
   { name: 'runs', description: 'One run of an export: counts, manifest and files.' },
+  {
+    name: 'notification-settings',
+    description:
+      "Who is told about the account's export notices: contact addresses, and a webhook whose events are listed " +
+      'under webhooks.',
+  },
   { name: 'operators', description: 'Operations on the service itself.' },
   { name: 'document', description: 'This OpenAPI document.' },
 ] as const;
@@ -242,6 +250,73 @@ function headOperation(get: Json): Json {
     summary: `${String(get.summary)} (headers only)`,
     responses,
   };
+}
+
+const WEBHOOK_HEADERS: [string, string][] = [
+  [
+    'webhook-id',
+    "The notice's stable id: the same on every attempt of one notice, so that a repeat can be dropped.",
+  ],
+  [
+    'webhook-timestamp',
+    'When this attempt was sent, in seconds since the epoch (reject one far from your clock).',
+  ],
+  [
+    'webhook-signature',
+    'v1,{base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}"} with the secret the PUT returned; ' +
+      'verify it with a Standard Webhooks library.',
+  ],
+];
+
+const WEBHOOK_SUMMARIES: Record<NoticeEvent, string> = {
+  notice1: 'Notice 1: an export is failing and delivers nothing until fixed',
+  notice2: 'Notice 2: an export stops at stopsAt unless fixed',
+  notice3: 'Notice 3: an export was stopped',
+  recovered: 'An export that had been warned about works again',
+};
+
+/**
+ * The events posted to an account's webhook (OpenAPI 3.1 `webhooks`), one per notice: the body and the Standard
+ * Webhooks headers. Any 2xx answer is taken; 408, 429 and 5xx or no answer are retried with backoff.
+ */
+function webhookOperations(components: Components): Json {
+  return Object.fromEntries(
+    (Object.entries(NOTICE_EVENTS) as [NoticeEvent, WebhookEventType][]).map(([event, type]) => [
+      type,
+      {
+        post: {
+          operationId: `webhook${event.charAt(0).toUpperCase()}${event.slice(1)}`,
+          summary: WEBHOOK_SUMMARIES[event],
+          description:
+            `${WEBHOOK_SUMMARIES[event]}. Sent with the e-mail of the same notice to the account's webhook ` +
+            '(PUT /v1/accounts/{accountId}/notification-settings), signed as Standard Webhooks specifies. Any 2xx ' +
+            'answer is taken; 408, 429, 5xx or no answer within 5 s are retried with exponential backoff for up ' +
+            'to 30 s, and then given up (the e-mail went out all the same).',
+          tags: ['notification-settings'],
+          security: [],
+          parameters: WEBHOOK_HEADERS.map(([name, description]) => ({
+            name,
+            in: 'header',
+            required: true,
+            description,
+            schema: STRING,
+          })),
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: components.ref(webhookEventSchema(type), 'output'),
+              },
+            },
+          },
+          responses: {
+            '204': { description: 'Received (any 2xx will do)' },
+            '400': { description: 'Refused (e.g. the signature did not verify): not retried' },
+          },
+        },
+      },
+    ]),
+  );
 }
 
 /**
@@ -302,6 +377,7 @@ function buildDocument(): Json {
     tags: TAGS,
     security: [{ bearer: [] }],
     paths,
+    webhooks: webhookOperations(components),
     components: {
       securitySchemes: {
         bearer: {

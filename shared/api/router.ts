@@ -2,6 +2,7 @@ import type { ServiceRuntime } from '../handlers/service-runtime';
 import { idSchema } from '../domain/ids';
 
 import { inputError } from '../domain/errors';
+import type { ErrorCodeOf } from '../domain/error-codes';
 import { parseWithSchema } from '../domain/schema';
 import type { z } from '../domain/zod';
 import type { ApiResponse } from './http-errors';
@@ -105,13 +106,13 @@ export const allowedMethods = (methods: readonly string[]): string[] =>
 function parseInput<T>(
   schema: z.ZodType<T> | undefined,
   value: unknown,
-  code: 'invalidBody' | 'invalidQuery',
+  code: ErrorCodeOf<'input'>,
 ): T | undefined {
   if (!schema) return undefined;
   if (nestedDeeperThan(value, MAX_BODY_DEPTH))
     throw inputError(
       code,
-      `the ${code === 'invalidBody' ? 'body' : 'query'} nests deeper than ${MAX_BODY_DEPTH} levels`,
+      `the ${code === 'invalidQuery' ? 'query' : 'body'} nests deeper than ${MAX_BODY_DEPTH} levels`,
     );
   const parsed = parseWithSchema(schema, value);
   if (!parsed.ok) throw inputError(code, parsed.violations.join('; '), { violations: parsed.violations });
@@ -199,7 +200,7 @@ async function runOnce(
 ): Promise<ApiResponse> {
   try {
     const query = parseInput(route.query, request.query ?? {}, 'invalidQuery') ?? {};
-    const body = parseInput(route.body, request.body ?? {}, 'invalidBody');
+    const body = parseInput(route.body, request.body ?? {}, route.bodyError ?? 'invalidBody');
     const result = await route.handle(runtime, {
       params,
       query: query as Record<string, string | undefined>,

@@ -16,7 +16,7 @@ import { grantInstructions } from '../domain/destinations/account-principals';
 import { bucketNameSchema } from '../domain/source/gcs-uri';
 import { inputError } from '../domain/errors';
 import { rewrapKeys } from '../domain/destinations/rewrap-keys';
-import type { ErrorCode } from '../domain/error-codes';
+import type { ErrorCode, ErrorCodeOf } from '../domain/error-codes';
 import { restartExport, validateAndRestart } from '../domain/health/restart-export';
 import type { z } from '../domain/zod';
 import type { Page, PageRequest } from '../domain/pages';
@@ -25,6 +25,8 @@ import { openPageToken, sealPage } from './page-tokens';
 import { exportRuns, exportStatus, listExports, runFiles, runStatus } from './status';
 import { withPublicFailures } from './public-view';
 import { requireMatch } from './etags';
+import type { WrittenNotificationSettings } from '../domain/notify/notification-settings';
+import { getNotificationSettings, putNotificationSettings } from '../domain/notify/notification-settings';
 
 export interface RouteInput {
   /** Path parameters (`:name` segments), each a valid id. */
@@ -45,6 +47,8 @@ export interface Route {
   description?: string;
   query?: z.ZodType;
   body?: z.ZodType;
+  /** The code a body that fails `body` is answered with (invalidBody unless told). */
+  bodyError?: ErrorCodeOf<'input'>;
   /** The body's media type (application/json when absent). */
   mediaType?: 'application/merge-patch+json';
   /** Who may call it: the platform's callers (account routes), or operators (admin routes, API_OPERATORS). */
@@ -108,6 +112,21 @@ const matching =
   (current) =>
     requireMatch(input.ifMatch, destinationView(current));
 const itself = (body: unknown): unknown => body;
+/** Notification settings as their GET shows them: the secret a PUT answers with once is left out of the ETag. */
+const settingsView = (body: unknown): unknown => {
+  const settings = body as z.output<typeof api.notificationSettingsSchema>;
+  if (!settings.webhook) return settings;
+  const { secret: _secret, ...webhook } = settings.webhook;
+  return { ...settings, webhook };
+};
+/** The answer to a PUT: the secret, when the write made one, inside the webhook it signs. */
+const withSecret = ({ webhookSecret, ...settings }: WrittenNotificationSettings) => ({
+  ...settings,
+  webhook: settings.webhook && {
+    ...settings.webhook,
+    ...(webhookSecret === undefined ? {} : { secret: webhookSecret }),
+  },
+});
 /** A run as its ETag sees it: the first page's token is sealed afresh on every read, so it is left out. */
 const withoutFreshTokens = (body: unknown): unknown => {
   const run = body as { files?: Record<string, unknown> };
@@ -350,6 +369,52 @@ export const ROUTES: readonly Route[] = [
     handle: (rt, input) =>
       listRoute(rt, input, listOf(input, 'runs', param(input, 'runId'), 'files'), (p) =>
         runFiles(rt.ctx, account(input), param(input, 'runId'), p),
+      ),
+  },
+  {
+    method: 'GET',
+    role: 'platform',
+    path: `${A}/notification-settings`,
+    summary: "Who is told about the account's export notices (the webhook's secret is never shown)",
+    ok: {
+      status: 200,
+      description: 'The settings (empty until first written)',
+      schema: api.notificationSettingsSchema,
+    },
+    errors: [],
+    etag: settingsView,
+    handle: (rt, input) => getNotificationSettings(rt.ctx.state, account(input)),
+  },
+  {
+    method: 'PUT',
+    role: 'platform',
+    path: `${A}/notification-settings`,
+    summary: 'Replace who is told: contact addresses and a Standard Webhooks endpoint',
+    description:
+      "Every notice of the account's exports (failing, stopping, stopped, recovered) is e-mailed to the export's " +
+      'creator and to these addresses, and posted to the webhook, signed as Standard Webhooks specifies ' +
+      '(webhook-id, webhook-timestamp, webhook-signature; the events are listed under webhooks). The webhook URL ' +
+      'must be https on a host that resolves to public addresses only (checked now and at each delivery). The ' +
+      'answer to a PUT that sets the webhook, changes its URL or asks for rotateSecret carries the new signing ' +
+      'secret: it is stored encrypted and never shown again.',
+    body: api.notificationSettingsBody,
+    bodyError: 'invalidNotificationSettings',
+    ok: { status: 200, description: 'The settings now in force', schema: api.notificationSettingsSchema },
+    errors: ['invalidNotificationSettings', 'webhookUrlRefused', 'preconditionFailed'],
+    ifMatch: true,
+    etag: settingsView,
+    handle: async (rt, input) =>
+      withSecret(
+        await putNotificationSettings(
+          {
+            ...rt.destinationDeps,
+            resolve: (host) => rt.webhooks.sender.resolve(host),
+            policy: rt.webhooks.policy,
+          },
+          account(input),
+          input.body,
+          (current) => requireMatch(input.ifMatch, settingsView(current)),
+        ),
       ),
   },
   {

@@ -5,6 +5,8 @@ import { idSchema } from '../domain/ids';
 import { MAX_KEY_TEXT_BYTES } from '../domain/destinations/destination.schema';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/pages';
 import { z } from '../domain/zod';
+import { MAX_CONTACTS } from '../domain/notify/notification-settings';
+import { webhookUrlSchema } from '../domain/notify/webhook-url';
 
 /**
  * The management API's wire format: request bodies and query strings are parsed with these schemas, responses are
@@ -341,6 +343,59 @@ export const rewrapSchema = z
     withoutKey: z.number().int(),
   })
   .meta({ id: 'Rewrap' });
+
+// Notification settings (issue 21): who is told about an account's export notices, and its webhook.
+
+export const notificationSettingsBody = z
+  .strictObject({
+    emails: z
+      .array(z.email().max(254))
+      .max(MAX_CONTACTS)
+      .meta({
+        description:
+          `Up to ${MAX_CONTACTS} addresses told about every notice of the account's exports, besides each ` +
+          "export's creator (each address once, compared case-insensitively).",
+      }),
+    webhook: z
+      .strictObject({
+        url: webhookUrlSchema.meta({
+          format: 'uri',
+          pattern: '^https://',
+          description:
+            'https only, no user name or password, no fragment; its host must resolve to public addresses only.',
+        }),
+        rotateSecret: z
+          .boolean()
+          .optional()
+          .meta({ description: 'A new signing secret although the URL stays the same.' }),
+      })
+      .nullable()
+      .optional()
+      .meta({ description: 'Absent or null: no webhook (a stored one is removed).' }),
+  })
+  .meta({ id: 'NotificationSettingsInput' });
+
+export const notificationSettingsSchema = z
+  .object({
+    accountId: z.string(),
+    emails: z.array(z.string()),
+    webhook: z
+      .object({
+        url: z.string(),
+        secretCreatedAt: timestamp(),
+        secret: z
+          .string()
+          .optional()
+          .meta({
+            description:
+              'The Standard Webhooks signing secret (whsec_…): only in the answer to the PUT that set the webhook, ' +
+              'changed its URL or rotated it. It is never shown again.',
+          }),
+      })
+      .nullable(),
+    updatedAt: timestamp().optional().meta({ description: 'Absent until the settings are first written.' }),
+  })
+  .meta({ id: 'NotificationSettings' });
 
 const violationsSchema = z
   .array(z.string())

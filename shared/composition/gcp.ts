@@ -8,6 +8,7 @@ import { GcsQuarantine } from '../adapters/gcp/gcs-quarantine';
 import { IamPrincipals } from '../adapters/gcp/iam-principals';
 import { PubSubBus } from '../adapters/gcp/pubsub-bus';
 import { SendGridMailer } from '../adapters/gcp/sendgrid-mailer';
+import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { platformStorage } from '../adapters/gcp/storage-clients';
 import { blockProcessorFor } from '../adapters/threads/piscina-block-processor';
 import { systemClock } from '../adapters/clocks';
@@ -49,13 +50,17 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
   const principals = new IamPrincipals({
     clock: systemClock,
     ...(gcp.iamEmulatorUrl ? { emulatorUrl: gcp.iamEmulatorUrl } : {}),
+    ...(gcp.principalCreator ? { creator: gcp.principalCreator } : {}),
   });
   const destinations = new GcsDestinationStores({
     cipher,
     principals,
     retry: gcp.storageRetry,
     upload: gcp.upload,
-    ...(gcp.storageEmulatorTokenUrl ? { auth: { emulatorTokenUrl: gcp.storageEmulatorTokenUrl } } : {}),
+    auth: {
+      ...(gcp.storageEmulatorTokenUrl ? { emulatorTokenUrl: gcp.storageEmulatorTokenUrl } : {}),
+      ...(gcp.iamEmulatorUrl ? { principalsToEmulator: true } : {}),
+    },
   });
   const blocks = blockProcessorFor(config.blockThreads);
   const ctx: ExportContext = {
@@ -84,6 +89,10 @@ export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger
     ctx,
     destinationDeps,
     mailer: gcp.sendGrid ? new SendGridMailer({ ...gcp.sendGrid, from: config.mailFrom }) : undefined,
+    webhooks: {
+      sender: new HttpWebhookSender({ policy: config.webhookPolicy }),
+      policy: config.webhookPolicy,
+    },
     callers: callerVerifier(config.api),
     bus,
     firestore,

@@ -12,6 +12,10 @@ import { LocalPrincipals } from '../adapters/local/local-principals';
 import { LocalQuarantine } from '../adapters/local/local-quarantine';
 import { MemoryStateStore } from '../adapters/local/memory-state-store';
 import { OutboxMailer } from '../adapters/local/outbox-mailer';
+import { OutboxWebhookSender } from '../adapters/local/outbox-webhook-sender';
+import type { WebhookSender } from '../ports/webhook-sender.port';
+import type { WebhookRetry } from '../domain/notify/send-webhook';
+import type { AddressPolicy } from '../domain/notify/webhook-url';
 import { blockProcessorFor } from '../adapters/threads/piscina-block-processor';
 import type { Config } from '../config';
 import type { ExportContext } from '../domain/context';
@@ -41,6 +45,10 @@ export interface LocalRuntimeOptions {
   wrapDestination?: (store: BucketStore) => BucketStore;
   /** Worker threads for blocks of records (the CLI passes config.blockThreads); tests keep them on one thread. */
   blockThreads?: number;
+  /** Test hooks: how webhook hosts resolve (a table instead of DNS), another sender, a shorter backoff. */
+  resolveHost?: (hostname: string) => Promise<string[]>;
+  webhookSender?: WebhookSender;
+  webhookRetry?: WebhookRetry;
 }
 
 export interface LocalRuntime {
@@ -52,6 +60,13 @@ export interface LocalRuntime {
   principals: LocalPrincipals;
   quarantine: LocalQuarantine;
   mailer: OutboxMailer;
+  /** Webhook requests are written to `{dataDir}/webhooks` unless a test gave another sender. */
+  webhooks: {
+    sender: WebhookSender;
+    outbox: OutboxWebhookSender;
+    policy: AddressPolicy;
+    retry?: WebhookRetry;
+  };
   destinationDeps: DestinationDeps;
   callers: CallerVerifier;
   dataDir: string;
@@ -116,6 +131,17 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const quarantine = new LocalQuarantine(path.join(dataDir, 'quarantine'));
   const bus = new InProcessBus({ concurrency: config.localConcurrency, ...options.bus });
   const mailer = new OutboxMailer(path.join(dataDir, 'outbox'), clock, config.mailFrom);
+  const policy = config.webhookPolicy;
+  const outbox = new OutboxWebhookSender(path.join(dataDir, 'webhooks'), clock, {
+    policy,
+    ...(options.resolveHost ? { resolve: options.resolveHost } : {}),
+  });
+  const webhooks = {
+    sender: options.webhookSender ?? outbox,
+    outbox,
+    policy,
+    ...(options.webhookRetry ? { retry: options.webhookRetry } : {}),
+  };
   // GCS_EXPORT_KEK (and its previous keys) override the folder's own key, e.g. to rotate it.
   const keys = config.keyEncryptionKeys ?? { current: await localKeyEncryptionKey(dataDir), previous: [] };
   const cipher = new AesGcmCipher(keys.current, keys.previous);
@@ -158,7 +184,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     await blocks?.close();
   };
   const callers = options.callers ?? callerVerifier(config.api);
-  const service: ServiceRuntime = { ctx, destinationDeps, mailer, callers, close };
+  const service: ServiceRuntime = { ctx, destinationDeps, mailer, webhooks, callers, close };
   bus.subscribe(topics.failureCheck, (payload, delivery) => handleCheckFailures(service, payload, delivery), {
     maxDeliveryAttempts: attempts,
   });
@@ -170,6 +196,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     principals,
     quarantine,
     mailer,
+    webhooks,
     dataDir,
     callers,
     destinationDeps,

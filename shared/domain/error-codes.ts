@@ -155,6 +155,20 @@ export const ERROR_CODES = {
     httpStatus: 409,
     meaning: 'another destination of this account has the same nickname',
   },
+  invalidNotificationSettings: {
+    kind: 'input',
+    httpStatus: 400,
+    meaning:
+      'the notification settings are invalid: more than 10 e-mail addresses, an address that is not one, or a ' +
+      'webhook URL that is not https, carries credentials or is too long',
+  },
+  webhookUrlRefused: {
+    kind: 'input',
+    httpStatus: 422,
+    meaning:
+      "the webhook URL's host does not resolve, or resolves to an address that is not public (loopback, " +
+      'link-local, private, shared or reserved)',
+  },
   requestIdReused: {
     kind: 'input',
     httpStatus: 409,

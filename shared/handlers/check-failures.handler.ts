@@ -47,6 +47,11 @@ export async function handleCheckFailures(
   const outcome = await checkFailingExports(ctx, {
     destinations: runtime.destinationDeps,
     mailer: runtime.mailer,
+    webhook: {
+      sender: runtime.webhooks.sender,
+      cipher: runtime.destinationDeps.cipher,
+      ...(runtime.webhooks.retry ? { retry: runtime.webhooks.retry } : {}),
+    },
     sweepOutOfTime: () => performance.now() > start + budget / 2,
     outOfTime: () => performance.now() > start + budget,
   });

@@ -2,6 +2,9 @@ import type { ExportContext } from '../domain/context';
 import type { DestinationDeps } from '../domain/destinations/manage-destinations';
 import type { CallerVerifier } from '../ports/api-callers.port';
 import type { Mailer } from '../ports/mailer.port';
+import type { WebhookSender } from '../ports/webhook-sender.port';
+import type { AddressPolicy } from '../domain/notify/webhook-url';
+import type { WebhookRetry } from '../domain/notify/send-webhook';
 
 /** What a function instance serves events with, whichever adapters back it. */
 export interface ServiceRuntime {
@@ -12,6 +15,11 @@ export interface ServiceRuntime {
    * sends no notice (so it never stops an export its owner was not warned about).
    */
   mailer: Mailer | undefined;
+  /**
+   * Where customers' webhooks go, and which addresses they may reach (public ones only; WEBHOOK_ALLOW_LOOPBACK adds
+   * loopback in tests). `retry` shortens the backoff in tests.
+   */
+  webhooks: { sender: WebhookSender; policy: AddressPolicy; retry?: WebhookRetry };
   /** Who may call the management API (it refuses everyone when nothing is configured). */
   callers: CallerVerifier;
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import {
   StorageFailure,
 } from '../../shared/ports/bucket-store.port';
 import { PROBE_PREFIX, probeDestination, probeObjectName } from '../../shared/domain/destinations/probe';
+import { GRANT_ROLES, principalIdOf } from '../../shared/domain/destinations/account-principals';
 import type { BucketsUnderTest } from '../support/contract-adapters';
 import { bucketStoreSubjects, describeContract } from '../support/contract-adapters';
 
@@ -68,6 +69,48 @@ describeContract<BucketsUnderTest>('BucketStore', bucketStoreSubjects, (make) =>
     expect((await failureOf(subject.store.testPermissions(missing, wanted))).status).toBe(404);
     expect((await failureOf(subject.store.retentionPolicy(missing))).status).toBe(404);
     expect(await subject.store.retentionPolicy(bucket)).toBeUndefined();
+  });
+
+  it("lets an account principal act only with the roles the bucket's IAM policy grants it (destinations without a key)", async () => {
+    const granted = `grant-${randomUUID().slice(0, 8)}`;
+    await subject.createBucket(granted);
+    const principal = (account: string) =>
+      subject.principals.ensure({
+        projectId: 'principals-contract',
+        id: principalIdOf(account),
+        displayName: account,
+      });
+    const a = await principal(`acct-a-${granted}`);
+    const b = await principal(`acct-b-${granted}`);
+    // Created once: a second ensure is the same account.
+    expect(await principal(`acct-a-${granted}`)).toBe(a);
+    const asA = subject.asPrincipal(a);
+    const asB = subject.asPrincipal(b);
+    const body = () => Readable.from([Buffer.from('granted bytes')]);
+    const wanted = [...EXPORT_PERMISSIONS, RETENTION_PERMISSION];
+    const setGrant = async (email: string, present: boolean) => {
+      for (const role of GRANT_ROLES)
+        await subject.setBinding(granted, role, `serviceAccount:${email}`, present);
+    };
+
+    expect(await asA.testPermissions(granted, wanted)).toEqual([]);
+    expect((await failureOf(asA.writeOnce(granted, 'nothing-yet', body(), JSONL))).status).toBe(403);
+    await setGrant(a, true);
+    expect(await asA.testPermissions(granted, wanted)).toEqual([...EXPORT_PERMISSIONS]);
+    await asA.writeOnce(granted, 'by-a', body(), JSONL);
+    expect((await readAll(asA.read(granted, 'by-a'))).toString()).toBe('granted bytes');
+    expect(await asA.stat(granted, 'by-a')).toMatchObject({ size: 13 });
+    // Another account's principal holds nothing on A's bucket.
+    expect(await asB.testPermissions(granted, wanted)).toEqual([]);
+    expect((await failureOf(asB.writeOnce(granted, 'by-b', body(), JSONL))).status).toBe(403);
+    expect((await failureOf(asB.stat(granted, 'by-a'))).status).toBe(403);
+    // Revoked: refused again, and the probe names what is missing.
+    await setGrant(a, false);
+    expect((await failureOf(asA.writeOnce(granted, 'after-revoke', body(), JSONL))).status).toBe(403);
+    await expect(
+      probeDestination(asA, { accountId: 'acct-a', destinationId: 'd', bucket: granted }),
+    ).rejects.toMatchObject({ code: 'missingPermissions' });
+    expect((await collect(subject.store.list(granted, ''))).map((o) => o.name)).toEqual(['by-a']);
   });
 
   it('probes a destination with at most one write-once object, however often it is probed', async () => {

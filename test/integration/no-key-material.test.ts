@@ -18,6 +18,7 @@ import { serviceAccountKey } from '../support/service-account-key';
 
 const SOURCE = 'platform-source';
 const CUSTOMER = 'customer-bucket';
+const GRANTED = 'granted-bucket';
 const ACCOUNT = 'acct-secrets';
 const TOKEN = randomBytes(24).toString('base64url');
 const delivery = (topic: string): Delivery => ({ topic, messageId: 'm', attributes: {} });
@@ -88,10 +89,31 @@ describeWithEmulators(
       return key;
     };
 
+    /** Plans an export to the destination and writes its chunks, through the handlers the functions run. */
+    const exportTo = async (requestId: string, exportId: string, destinationId: string) => {
+      const planned = await handleExportRequest(
+        runtime.ctx,
+        {
+          requestId,
+          accountId: ACCOUNT,
+          exportId,
+          destinationId,
+          kind: 'events',
+          window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
+          source: { prefixes: [`gs://${SOURCE}/events/`] },
+          createdBy: { email: 'owner@example.com', name: 'Owner' },
+        },
+        delivery(TOPICS.requests),
+      );
+      for (let chunk = 0; chunk < (planned?.chunkCount ?? 0); chunk += 1)
+        await handleChunkTask(runtime.ctx, { runId: planned?.runId, chunk }, delivery(TOPICS.chunks));
+      return planned;
+    };
+
     beforeAll(async () => {
       started = await startGcpTestRuntime({
         label: 'secrets',
-        buckets: [SOURCE, CUSTOMER],
+        buckets: [SOURCE, CUSTOMER, GRANTED],
         customerAuth: true,
         env: { CHUNK_TARGET_BYTES: String(64 * 1024) },
         logger: new JsonLogger({ level: 'debug', write: (line) => logs.push(line) }),
@@ -150,22 +172,7 @@ describeWithEmulators(
       await api('GET', 'destinations');
       await api('GET', 'destinations/main');
 
-      const planned = await handleExportRequest(
-        runtime.ctx,
-        {
-          requestId: 'req-secrets',
-          accountId: ACCOUNT,
-          exportId: 'daily',
-          destinationId: 'main',
-          kind: 'events',
-          window: { from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' },
-          source: { prefixes: [`gs://${SOURCE}/events/`] },
-          createdBy: { email: 'owner@example.com', name: 'Owner' },
-        },
-        delivery(TOPICS.requests),
-      );
-      for (let chunk = 0; chunk < (planned?.chunkCount ?? 0); chunk += 1)
-        await handleChunkTask(runtime.ctx, { runId: planned?.runId, chunk }, delivery(TOPICS.chunks));
+      const planned = await exportTo('req-secrets', 'daily', 'main');
       const run = await api('GET', `runs/${planned?.runId}`);
       expect(run.json).toMatchObject({ status: 'succeeded' });
       await api('GET', 'exports');
@@ -182,6 +189,9 @@ describeWithEmulators(
         ]),
       ];
       expect(places[0]?.[1].some((doc) => doc.includes('"ciphertext":"v2.'))).toBe(true);
+      // Access tokens (the key's, exchanged at /token) never reach state, logs or answers either.
+      for (const [place, texts] of places.slice(0, 3))
+        expect({ place, token: texts.join('\n').includes('ya29.') }).toEqual({ place, token: false });
       expect(logs.length).toBeGreaterThan(10);
       for (const [place, texts] of places) {
         const all = texts.join('\n');
@@ -189,6 +199,67 @@ describeWithEmulators(
         for (const key of keys)
           for (const line of secretsOf(key))
             expect({ place, found: all.includes(line) }).toEqual({ place, found: false });
+      }
+    });
+
+    it('a destination without a key: no key exists for it anywhere, and no token of its principal leaks', async () => {
+      const before = { logs: logs.length, answers: answers.length };
+      const principal = await api('GET', `principal?bucket=${GRANTED}`);
+      expect(principal.status).toBe(200);
+      const email = String(principal.json.principal);
+      expect(email).toMatch(/^gx[a-z2-7]{28}@principals-test\.iam\.gserviceaccount\.com$/);
+      const body = JSON.stringify({
+        destinationId: 'keyless',
+        nickname: 'Keyless',
+        bucket: GRANTED,
+        auth: { type: 'grant' },
+      });
+      expect((await api('POST', 'destinations', body)).json).toMatchObject({ code: 'missingPermissions' });
+      for (const role of ['roles/storage.objectCreator', 'roles/storage.objectViewer'])
+        gcs.setBucketIamBinding(GRANTED, role, `serviceAccount:${email}`, true);
+      const saved = await api('POST', 'destinations', body);
+      expect(saved.status).toBe(201);
+      expect(saved.json).toMatchObject({ grant: { principal: email } });
+      expect((await api('POST', 'destinations/keyless/validate')).status).toBe(200);
+
+      const planned = await exportTo('req-keyless', 'keyless-daily', 'keyless');
+      expect((await api('GET', `runs/${planned?.runId}`)).json).toMatchObject({ status: 'succeeded' });
+      // Every write went out as the principal, with tokens minted for it.
+      const writes = gcs.requests.filter(
+        (r) => r.operation === 'storage.objects.insert' && r.path.includes(GRANTED),
+      );
+      expect(writes.length).toBeGreaterThan(1);
+      expect(new Set(writes.map((r) => r.principal))).toEqual(new Set([email]));
+      expect(gcs.principals.iam.impersonations.every((i) => i.email === email && i.granted)).toBe(true);
+
+      const documents = await everyDocument(runtime.firestore);
+      const destination = documents.find((doc) => doc.startsWith(`destinations/${ACCOUNT}~keyless `));
+      expect(destination).toContain(`"grant":{"principal":"${email}"}`);
+      expect(destination).not.toMatch(/"key"|ciphertext|private/);
+      const places: [string, string[]][] = [
+        [
+          'Firestore',
+          documents.filter(
+            (doc) =>
+              !doc.startsWith(`destinations/${ACCOUNT}~main `) &&
+              !doc.startsWith(`destinations/${ACCOUNT}~second `),
+          ),
+        ],
+        ['logs', logs.slice(before.logs)],
+        ['API responses', answers.slice(before.answers)],
+        [`gs://${GRANTED}`, [...gcs.objects(GRANTED)].map(([n, o]) => `${n} ${o.data.toString('latin1')}`)],
+      ];
+      for (const [place, texts] of places) {
+        const all = texts.join('\n');
+        expect({
+          place,
+          key: /PRIVATE KEY|private_key|ciphertext/.test(all),
+          token: all.includes('ya29.'),
+        }).toEqual({
+          place,
+          key: false,
+          token: false,
+        });
       }
     });
   },

@@ -9,10 +9,20 @@ import { GcsBucketStore } from '../../shared/adapters/gcp/gcs-bucket-store';
 import { PubSubBus } from '../../shared/adapters/gcp/pubsub-bus';
 import { GcsQuarantine } from '../../shared/adapters/gcp/gcs-quarantine';
 import { SendGridMailer } from '../../shared/adapters/gcp/sendgrid-mailer';
-import { SettableClock } from '../../shared/adapters/clocks';
+import { randomBytes } from 'node:crypto';
+import { SettableClock, systemClock } from '../../shared/adapters/clocks';
+import { AesGcmCipher } from '../../shared/adapters/crypto/aes-gcm-cipher';
+import { GcsDestinationStores } from '../../shared/adapters/gcp/gcs-destination-stores';
+import { IamPrincipals } from '../../shared/adapters/gcp/iam-principals';
+import { LocalPrincipals } from '../../shared/adapters/local/local-principals';
+import type { PrincipalDirectory } from '../../shared/ports/principals.port';
 import { LocalBucketStore } from '../../shared/adapters/local/local-bucket-store';
 import { LocalQuarantine } from '../../shared/adapters/local/local-quarantine';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer';
+import { OutboxWebhookSender } from '../../shared/adapters/local/outbox-webhook-sender';
+import { HttpWebhookSender } from '../../shared/adapters/http-webhook-sender';
+import type { WebhookSender } from '../../shared/ports/webhook-sender.port';
+import { startWebhookReceiver } from './webhook-receiver';
 import { z } from '../../shared/domain/zod';
 import type { Mailer } from '../../shared/ports/mailer.port';
 import type { Quarantine, QuarantinedLine } from '../../shared/ports/quarantine.port';
@@ -164,6 +174,12 @@ export const busSubjects: Subject<BusUnderTest>[] = [
 export interface BucketsUnderTest {
   store: BucketStore;
   createBucket(name: string): Promise<void>;
+  /** Account principals: created, and (Google Cloud) impersonated for tokens. */
+  principals: PrincipalDirectory;
+  /** The store as an account principal sees it (destinations without a key). */
+  asPrincipal(email: string): BucketStore;
+  /** The customer's side: a role on the bucket granted to (or revoked from) an IAM member. */
+  setBinding(bucket: string, role: string, member: string, present: boolean): Promise<void>;
 }
 
 /** Small enough that a test body of a few hundred KiB takes the resumable path, in chunks. */
@@ -179,7 +195,14 @@ export const bucketStoreSubjects: Subject<BucketsUnderTest>[] = [
       const dir = tempDir('bucket-contract');
       const store = new LocalBucketStore(dir.path);
       return Promise.resolve({
-        port: { store, createBucket: (name) => store.createBucket(name) },
+        port: {
+          store,
+          createBucket: (name) => store.createBucket(name),
+          principals: new LocalPrincipals(systemClock),
+          asPrincipal: (email) => store.actingAs(email),
+          setBinding: (bucket, role, member, present) =>
+            Promise.resolve(void store.setIamBinding(bucket, role, member, present)),
+        },
         close: () => Promise.resolve(dir.remove()),
       });
     },
@@ -193,10 +216,22 @@ export const bucketStoreSubjects: Subject<BucketsUnderTest>[] = [
         projectId: 'contract',
         retryOptions: { maxRetries: 2, maxRetryDelay: 1 },
       });
+      const principals = new IamPrincipals({ clock: systemClock, emulatorUrl: server.url });
+      const destinations = new GcsDestinationStores({
+        cipher: new AesGcmCipher(randomBytes(32)),
+        retry: { maxRetries: 2, maxRetryDelaySeconds: 1, totalTimeoutSeconds: 30 },
+        upload: CONTRACT_UPLOAD,
+        principals,
+        auth: { apiEndpoint: server.url },
+      });
       return {
         port: {
           store: new GcsBucketStore(storage, CONTRACT_UPLOAD),
           createBucket: (name) => Promise.resolve(void server.createBucket(name)),
+          principals,
+          asPrincipal: (email) => destinations.forPrincipal(email),
+          setBinding: (bucket, role, member, present) =>
+            Promise.resolve(server.setBucketIamBinding(bucket, role, member, present)),
         },
         close: () => server.close(),
       };
@@ -333,6 +368,78 @@ export const quarantineSubjects: Subject<QuarantineUnderTest>[] = [
           },
         },
         close: () => server.close(),
+      };
+    },
+  },
+];
+
+/** A webhook sender with a way to see what its receiver got, in the port's own terms. */
+export interface WebhookSenderUnderTest {
+  sender: WebhookSender;
+  /** An https URL on the subject's receiver (loopback: the subjects allow it, as WEBHOOK_ALLOW_LOOPBACK does). */
+  url: string;
+  /** The same receiver named by a host that resolves to loopback. */
+  namedUrl: string;
+  received(): Promise<{ headers: Record<string, string>; body: string }[]>;
+  /** The receiver answers the next post with this status. */
+  answerNext(status: number): void;
+  /** The same transport under the production policy: public addresses only. */
+  publicOnly: WebhookSender;
+}
+
+const WEBHOOK_HEADER_NAMES = ['content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+const headersOf = (headers: Record<string, string>) =>
+  Object.fromEntries(WEBHOOK_HEADER_NAMES.map((name) => [name, headers[name] ?? '']));
+const storedWebhookSchema = z.object({ headers: z.record(z.string(), z.string()), body: z.string() });
+
+export const webhookSenderSubjects: Subject<WebhookSenderUnderTest>[] = [
+  {
+    name: 'embedded OutboxWebhookSender',
+    make: () => {
+      const dir = tempDir('webhook-contract');
+      const clock = new SettableClock(new Date('2026-11-28T10:00:00Z'));
+      const resolve = () => Promise.resolve(['127.0.0.1']);
+      const sender = new OutboxWebhookSender(dir.path, clock, { policy: { allowLoopback: true }, resolve });
+      return Promise.resolve({
+        port: {
+          sender,
+          url: 'https://127.0.0.1:8443/hooks',
+          namedUrl: 'https://receiver.test/hooks',
+          answerNext: (status) => sender.answerNext(1, status),
+          publicOnly: new OutboxWebhookSender(dir.path, clock, { policy: { allowLoopback: false }, resolve }),
+          received: async () => {
+            const files = (await readdir(dir.path).catch(() => [])).filter((f) => f.endsWith('.json')).sort();
+            return Promise.all(
+              files.map(async (f) => {
+                const stored = storedWebhookSchema.parse(
+                  JSON.parse(await readFile(path.join(dir.path, f), 'utf8')),
+                );
+                return { headers: headersOf(stored.headers), body: stored.body };
+              }),
+            );
+          },
+        },
+        close: () => Promise.resolve(dir.remove()),
+      });
+    },
+  },
+  {
+    name: 'HttpWebhookSender (node:https) on a loopback HTTPS receiver',
+    make: async () => {
+      const receiver = await startWebhookReceiver();
+      const resolve = () => Promise.resolve(['127.0.0.1']);
+      return {
+        port: {
+          sender: new HttpWebhookSender({ policy: { allowLoopback: true }, resolve, ca: receiver.ca }),
+          url: `${receiver.url}/hooks`,
+          // The certificate names localhost: TLS checks the name while the connection goes to the resolved address.
+          namedUrl: `https://localhost:${receiver.port}/hooks`,
+          answerNext: (status) => receiver.answerNext(1, status),
+          publicOnly: new HttpWebhookSender({ policy: { allowLoopback: false }, resolve, ca: receiver.ca }),
+          received: () =>
+            Promise.resolve(receiver.received.map((r) => ({ headers: headersOf(r.headers), body: r.body }))),
+        },
+        close: () => receiver.close(),
       };
     },
   },

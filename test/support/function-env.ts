@@ -17,6 +17,9 @@ export function functionEnv(
     FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST,
     PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
     STORAGE_EMULATOR_HOST: storageUrl,
+    // Destinations without a key: account principals created and impersonated at the test server.
+    IAM_EMULATOR_URL: storageUrl,
+    PRINCIPALS_PROJECTS: 'principals-system',
     METADATA_SERVER_DETECTION: 'none',
     GCS_EXPORT_ADAPTERS: 'gcp',
     GOOGLE_CLOUD_PROJECT: projectId,

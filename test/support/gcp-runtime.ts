@@ -18,6 +18,9 @@ export interface GcpTestRuntime {
   close(): Promise<void>;
 }
 
+/** The principals project of test runtimes with customerAuth. */
+export const PRINCIPALS_PROJECT = 'principals-test';
+
 /**
  * The production composition root in the test process: Firestore and Pub/Sub on the emulators (a fresh project),
  * Cloud Storage on a test GCS server of its own reached through STORAGE_EMULATOR_HOST, and retries kept short.
@@ -46,7 +49,13 @@ export async function startGcpTestRuntime(options: {
     STORAGE_MAX_RETRY_DELAY_SECONDS: '1',
     LOG_LEVEL: 'silent',
     ...(options.customerAuth
-      ? { STORAGE_EMULATOR_HOST: gcs.url, STORAGE_EMULATOR_TOKEN_URL: `${gcs.url}/token` }
+      ? {
+          STORAGE_EMULATOR_HOST: gcs.url,
+          STORAGE_EMULATOR_TOKEN_URL: `${gcs.url}/token`,
+          // Destinations without a key: principals created and impersonated at the same server.
+          IAM_EMULATOR_URL: gcs.url,
+          PRINCIPALS_PROJECTS: PRINCIPALS_PROJECT,
+        }
       : {}),
     ...options.env,
   });

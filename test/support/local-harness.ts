@@ -1,4 +1,5 @@
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import type { WebhookRetry } from '../../shared/domain/notify/send-webhook';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { SettableClock } from '../../shared/adapters/clocks';
@@ -32,6 +33,9 @@ export interface HarnessOptions {
   wrapDestination?: (store: BucketStore) => BucketStore;
   wrapSource?: (store: BucketStore) => BucketStore;
   createDestinationBucket?: boolean;
+  /** How webhook hosts resolve (a table instead of DNS), and the webhooks' backoff. */
+  resolveHost?: (hostname: string) => Promise<string[]>;
+  webhookRetry?: WebhookRetry;
   /**
    * How the harness's destination reaches its bucket: none (the local folder as is, the default), a key, or a grant
    * (the account's principal is granted GRANT_ROLES on the bucket first, as the customer would).
@@ -91,6 +95,8 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     }),
     bus: { retryDelayMs: 1, ...options.bus },
     ...(options.wrapDestination ? { wrapDestination: options.wrapDestination } : {}),
+    ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
+    ...(options.webhookRetry ? { webhookRetry: options.webhookRetry } : {}),
   });
   if (options.wrapSource) runtime.ctx.source = options.wrapSource(runtime.ctx.source);
   await runtime.buckets.createBucket(SOURCE_BUCKET);

@@ -183,6 +183,57 @@ describeWithEmulators('system: the functions under the Functions Framework, fed 
     reference = { run, output };
   });
 
+  it('a destination without a key: refused until the bucket grants the principal, then the same bytes as with a key', async () => {
+    const bucket = 'keyless-bucket';
+    gcs.createBucket(bucket);
+    const principal = await api('GET', `principal?bucket=${bucket}`);
+    expect(principal.status).toBe(200);
+    const email = String(principal.json.principal);
+    const destination = {
+      destinationId: 'keyless',
+      nickname: 'Keyless bucket',
+      bucket,
+      auth: { type: 'grant' },
+    };
+    expect((await api('POST', 'destinations', destination)).json).toMatchObject({
+      code: 'missingPermissions',
+    });
+    for (const role of ['roles/storage.objectCreator', 'roles/storage.objectViewer'])
+      gcs.setBucketIamBinding(bucket, role, `serviceAccount:${email}`, true);
+    const created = await api('POST', 'destinations', destination);
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ grant: { principal: email } });
+    expect(created.json).not.toHaveProperty('key');
+
+    await publish(request('req-keyless', { destinationId: 'keyless' }));
+    const run = await settledRun('req-keyless');
+    expect(run).toMatchObject({ status: 'succeeded', totals: { records: 21_000, quarantined: 1 } });
+    // The writer function acted as the principal, with tokens it minted through IAM Credentials. Every upload that
+    // carried a token carried the principal's; resumable sessions do not (@google-cloud/storage 7 leaves
+    // useAuthWithCustomEndpoint out of startResumableUpload_, so against an emulator they go unauthenticated; against
+    // storage.googleapis.com they use the same client's token).
+    const writes = gcs.requests.filter(
+      (r) => r.operation === 'storage.objects.insert' && r.path.includes(bucket),
+    );
+    const simple = writes.filter((r) => r.method === 'POST' && !r.path.includes('uploadType=resumable'));
+    expect(simple.length).toBeGreaterThan(0);
+    expect(new Set(simple.map((r) => r.principal))).toEqual(new Set([email]));
+    expect(writes.every((r) => r.principal === undefined || r.principal === email)).toBe(true);
+    expect(gcs.principals.iam.impersonations.some((i) => i.email === email && i.granted)).toBe(true);
+    // Byte-identical parts to the key destination's run of the same request.
+    const parts = (objects: Map<string, { data: Buffer }>, runId: string) =>
+      new Map(
+        [...objects]
+          .filter(([name]) => name.includes(runId) && /\/part-/.test(name))
+          .map(([name, o]) => [name.replaceAll(runId, 'RUN'), o.data]),
+      );
+    const keyed = parts(gcs.objects(CUSTOMER), reference.run.runId);
+    const granted = parts(gcs.objects(bucket), run.runId);
+    expect(granted.size).toBe(keyed.size);
+    expect([...granted.keys()].sort()).toEqual([...keyed.keys()].sort());
+    for (const [name, data] of keyed) expect(granted.get(name)?.equals(data)).toBe(true);
+  });
+
   it('a Parquet run: two passes through Pub/Sub and Firestore, one schema in every file and the manifest', async () => {
     await publish(request('req-parquet', { format: 'parquet', prefix: 'parquet' }));
     const run = await settledRun('req-parquet');

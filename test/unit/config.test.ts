@@ -61,9 +61,25 @@ describe('config', () => {
       },
       /FAILURE_CHECK_ACCEPTS_TIME: may be true only/,
     ],
+    [
+      'webhooks to loopback in Google Cloud',
+      {
+        GCS_EXPORT_ADAPTERS: 'gcp',
+        GOOGLE_CLOUD_PROJECT: 'acme-exports',
+        QUARANTINE_BUCKET: 'acme-quarantine',
+        SOURCE_PREFIX_TEMPLATE: 'gs://platform-events/{accountId}/',
+        WEBHOOK_ALLOW_LOOPBACK: 'true',
+      },
+      /WEBHOOK_ALLOW_LOOPBACK: may be true only/,
+    ],
     ['an hour bound broken', { NOTICE_2_AFTER_HOURS: '0' }, /NOTICE_2_AFTER_HOURS/],
   ])('refuses %s', (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('allows webhooks to public addresses only, unless a local or emulated set-up allows loopback', () => {
+    expect(loadConfig({}).webhookPolicy).toEqual({ allowLoopback: false });
+    expect(loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'true' }).webhookPolicy).toEqual({ allowLoopback: true });
   });
 
   it('treats empty values as unset', () => {

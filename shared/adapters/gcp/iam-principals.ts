@@ -22,7 +22,15 @@ export interface IamPrincipalsOptions {
   emulatorUrl?: string;
   /** The platform's own credentials (Application Default Credentials by default). */
   auth?: Pick<GoogleAuth, 'getAccessToken'>;
+  /**
+   * The principal-creator identity (PRINCIPAL_CREATOR): service accounts are created with a short-lived token of it,
+   * minted with the platform's credentials, so the function itself never holds roles/iam.serviceAccountCreator.
+   */
+  creator?: string;
 }
+
+/** What creating a principal needs: the IAM API (cloud-platform; IAM has no narrower scope). */
+const CREATOR_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 /** An IAM or IAM Credentials call that failed: the status and Google's error status, never a token. */
 export class IamCallFailed extends Error {
@@ -60,9 +68,11 @@ export class IamPrincipals implements PrincipalDirectory {
 
   async ensure(spec: PrincipalSpec): Promise<string> {
     const email = `${spec.id}@${spec.projectId}.iam.gserviceaccount.com`;
+    const creator = this.options.creator;
     const answer = await this.call(
       `${this.iam}/v1/projects/${encodeURIComponent(spec.projectId)}/serviceAccounts`,
       { accountId: spec.id, serviceAccount: { displayName: spec.displayName } },
+      creator === undefined ? undefined : (await this.generate(creator, CREATOR_SCOPE)).token,
     );
     // 409: created before (an earlier first use that stopped before it was recorded): the same account.
     if (answer.status === 409) return email;
@@ -104,11 +114,11 @@ export class IamPrincipals implements PrincipalDirectory {
     return minted;
   }
 
-  private async generate(email: string): Promise<AccessToken> {
+  private async generate(email: string, scope = PRINCIPAL_TOKEN_SCOPE): Promise<AccessToken> {
     this.minted += 1;
     const answer = await this.call(
       `${this.credentials}/v1/projects/-/serviceAccounts/${encodeURIComponent(email)}:generateAccessToken`,
-      { scope: [PRINCIPAL_TOKEN_SCOPE], lifetime: TOKEN_LIFETIME },
+      { scope: [scope], lifetime: TOKEN_LIFETIME },
     );
     if (answer.status !== 200)
       throw new IamCallFailed(answer.status, `generateAccessToken was refused: ${answer.status}`);
@@ -116,9 +126,15 @@ export class IamPrincipals implements PrincipalDirectory {
     return { token: token.accessToken, expiresAt: new Date(token.expireTime) };
   }
 
-  private async call(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  /** A POST with the platform's credentials (none against an emulator), or with `asToken` when given. */
+  private async call(
+    url: string,
+    body: unknown,
+    asToken?: string,
+  ): Promise<{ status: number; body: unknown }> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (this.options.emulatorUrl === undefined) {
+    if (asToken !== undefined) headers.authorization = `Bearer ${asToken}`;
+    else if (this.options.emulatorUrl === undefined) {
       const token = await this.auth.getAccessToken();
       if (!token) throw new IamCallFailed(401, 'the platform has no credentials to call IAM');
       headers.authorization = `Bearer ${token}`;

@@ -52,6 +52,10 @@ function exchangeTokensAt(tokenUrl: string): TransporterOptions {
 export interface CustomerAuthSettings {
   /** Set only against an emulator (STORAGE_EMULATOR_TOKEN_URL): customer clients then authenticate to it too. */
   emulatorTokenUrl?: string;
+  /** Emulators only (IAM_EMULATOR_URL): principals' clients send their tokens to the emulator too. */
+  principalsToEmulator?: boolean;
+  /** Tests only: the Storage API's base URL for principals' clients (else Google's, or STORAGE_EMULATOR_HOST). */
+  apiEndpoint?: string;
 }
 
 /** A client that acts as the customer's service account only: the key lives in this object, in memory. */
@@ -98,9 +102,14 @@ export function principalStorage(
     const minted = await token();
     return { access_token: minted.token, expiry_date: minted.expiresAt.getTime() };
   };
+  const emulated =
+    auth.emulatorTokenUrl !== undefined ||
+    auth.principalsToEmulator === true ||
+    auth.apiEndpoint !== undefined;
   return new Storage({
     authClient: client as unknown as NonNullable<StorageOptions['authClient']>,
     retryOptions: retryOptions(retry),
-    ...(auth.emulatorTokenUrl === undefined ? {} : { useAuthWithCustomEndpoint: true }),
+    ...(auth.apiEndpoint === undefined ? {} : { apiEndpoint: auth.apiEndpoint }),
+    ...(emulated ? { useAuthWithCustomEndpoint: true } : {}),
   });
 }

@@ -15,6 +15,7 @@ import { failureRecord } from '../export/run-state';
 import { exportDocId } from '../ids';
 import { FAILING_EXPORTS, pagesOf } from '../queries';
 import { z } from '../zod';
+import type { NoticeChannels, WebhookChannel } from './deliver-notice';
 import type { SentNotice } from './escalate';
 import { escalate } from './escalate';
 import type { ExportKey } from './notice-claims';
@@ -25,6 +26,8 @@ export interface FailureCheckDeps {
   destinations: DestinationDeps;
   /** Without one (no SendGrid key), the check still sweeps and resumes, but sends no notice and so stops nothing. */
   mailer: Mailer | undefined;
+  /** The accounts' webhooks; without it notices are mailed only (and a configured webhook's miss is logged). */
+  webhook?: WebhookChannel;
   /** True once the check should take no more exports (the function's time is running out). */
   outOfTime?: () => boolean;
   /** True once the sweep should stop and leave the rest of the time to the failing exports (its share). */
@@ -112,10 +115,16 @@ async function checkExport(pass: CheckPass, doc: StoredDocument): Promise<void> 
   }
 }
 
+/** Where the check's notices leave: every notice of a check (the recovery notice too) goes through these. */
+export const noticeChannels = (deps: FailureCheckDeps, mailer: Mailer): NoticeChannels => ({
+  mailer,
+  ...(deps.webhook ? { webhook: deps.webhook } : {}),
+});
+
 async function escalateOnce(pass: CheckPass, key: ExportKey, mayStop: boolean): Promise<void> {
   const { ctx, deps, holder, outcome } = pass;
   if (!deps.mailer) return;
-  const result = await escalate(ctx, { mailer: deps.mailer }, key, holder, { mayStop });
+  const result = await escalate(ctx, noticeChannels(deps, deps.mailer), key, holder, { mayStop });
   if (result.kind === 'mailFailed') outcome.mailFailures += 1;
   if (result.kind === 'sent') outcome.notices.push(result.notice);
   if (result.kind === 'sent' && result.stopped) outcome.stopped.push(key.exportId);

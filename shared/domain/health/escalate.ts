@@ -126,6 +126,7 @@ function payloadOf(facts: NoticeFacts, doc: ExportDoc, subject: string): Webhook
   return {
     accountId: doc.accountId,
     exportId: doc.exportId,
+    ...(doc.displayName === undefined ? {} : { displayName: doc.displayName }),
     notice: facts.notice,
     errorCode: facts.errorCode,
     summary: subject,

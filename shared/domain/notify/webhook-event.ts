@@ -13,7 +13,8 @@ export const NOTICE_EVENTS = {
 export type NoticeEvent = keyof typeof NOTICE_EVENTS;
 export type WebhookEventType = (typeof NOTICE_EVENTS)[NoticeEvent];
 
-const isoTime = z.iso.datetime({ offset: true });
+/** An instant as the service writes it: ISO 8601 in UTC. */
+const isoTime = z.string().max(40).meta({ format: 'date-time' });
 
 /**
  * What a webhook event says about the export, in the customer's terms: no platform internals (no source locations,
@@ -45,3 +46,11 @@ export const webhookEventDataSchema = z
   })
   .meta({ id: 'WebhookEventData' });
 export type WebhookEventData = z.infer<typeof webhookEventDataSchema>;
+
+/** The body of a webhook request (Standard Webhooks' recommended shape): its type, when it was sent, the data. */
+export const webhookEventSchema = (type: WebhookEventType) =>
+  z.strictObject({
+    type: z.literal(type),
+    timestamp: isoTime.describe('When this attempt was sent.'),
+    data: webhookEventDataSchema,
+  });

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from '../../../shared/domain/zod';
 import { GcsError } from './errors';
 import { header } from './http';
+import { BucketIam, impersonatedToken } from './iam';
 
 /** The audiences a Google client signs its assertion for (google-auth-library's gtoken versions differ). */
 const TOKEN_AUDIENCES = ['https://oauth2.googleapis.com/token', 'https://www.googleapis.com/oauth2/v4/token'];
@@ -50,6 +51,12 @@ export class Principals {
   private readonly tokens = new Map<string, string>();
   /** Token exchanges answered, by service account e-mail (granted or refused). */
   readonly exchanges: { email: string; granted: boolean }[] = [];
+  /** Buckets' IAM policies, and service accounts created and impersonated through the IAM APIs. */
+  readonly iam = new BucketIam((email) => {
+    const token = impersonatedToken();
+    this.tokens.set(token, email);
+    return token;
+  });
 
   register(grant: ServiceAccountGrant): string {
     const key = keyFileSchema.parse(JSON.parse(grant.keyText));
@@ -103,11 +110,14 @@ export class Principals {
     return { kind: 'account', email };
   }
 
-  /** The subset of `permissions` the principal holds on the bucket. */
+  /** The subset of `permissions` the principal holds on the bucket: as registered with its key, or by the policy. */
   held(principal: Principal, bucket: string, permissions: readonly string[]): string[] {
     if (principal.kind === 'anonymous') return [...permissions];
     const granted = this.accounts.get(principal.email)?.permissions.get(bucket);
-    return permissions.filter((permission) => granted?.has(permission) ?? false);
+    const byPolicy = this.iam.held(bucket, principal.email);
+    return permissions.filter(
+      (permission) => (granted?.has(permission) ?? false) || byPolicy.has(permission),
+    );
   }
 
   /** Google's 403 when the principal lacks the permission on the bucket. */

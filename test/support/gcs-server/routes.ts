@@ -15,6 +15,10 @@ export type Route =
   | { kind: 'token' }
   | { kind: 'bucketGet'; bucket: string }
   | { kind: 'bucketTestIam'; bucket: string }
+  | { kind: 'bucketGetIam'; bucket: string }
+  | { kind: 'bucketSetIam'; bucket: string }
+  | { kind: 'iamCreateServiceAccount'; project: string }
+  | { kind: 'iamGenerateAccessToken'; email: string }
   | { kind: 'objectList'; bucket: string }
   | { kind: 'objectGet'; bucket: string; object: string; media: boolean }
   | { kind: 'objectDelete'; bucket: string; object: string }
@@ -36,6 +40,7 @@ export function matchRoute(method: string, url: URL): Route | undefined {
     return undefined;
   }
   if (first === 'token' && segments.length === 1) return method === 'POST' ? { kind: 'token' } : undefined;
+  if (first === 'v1' && second === 'projects') return matchIam(method, segments.slice(2));
   if (first === 'upload') return matchUpload(method, stripApiPrefix(segments.slice(1)));
   if (first === 'download') {
     const rest = stripApiPrefix(segments.slice(1));
@@ -67,6 +72,11 @@ export function operationOf(route: Route): Operation | undefined {
     case 'uploadInsert':
     case 'uploadPut':
       return 'storage.objects.insert';
+    // No fault injection for IAM policies and the IAM APIs (the Retry Test API names no such operation).
+    case 'bucketGetIam':
+    case 'bucketSetIam':
+    case 'iamCreateServiceAccount':
+    case 'iamGenerateAccessToken':
     case 'health':
     case 'token':
     case 'retryTestCreate':
@@ -83,6 +93,11 @@ function matchJson(method: string, url: URL, segments: string[]): Route | undefi
   const [b, iamBucket, iam, test] = segments;
   if (b === 'b' && iamBucket && iam === 'iam' && test === 'testPermissions' && segments.length === 4)
     return method === 'GET' ? { kind: 'bucketTestIam', bucket: iamBucket } : undefined;
+  if (b === 'b' && iamBucket && iam === 'iam' && segments.length === 3) {
+    if (method === 'GET') return { kind: 'bucketGetIam', bucket: iamBucket };
+    if (method === 'PUT') return { kind: 'bucketSetIam', bucket: iamBucket };
+    return undefined;
+  }
   const target = objectTarget(segments);
   if (!target) return undefined;
   const { bucket, object } = target;
@@ -100,6 +115,17 @@ function matchJson(method: string, url: URL, segments: string[]): Route | undefi
     default:
       return undefined;
   }
+}
+
+/** IAM: `{project}/serviceAccounts` (create); IAM Credentials: `-/serviceAccounts/{email}:generateAccessToken`. */
+function matchIam(method: string, segments: string[]): Route | undefined {
+  const [project, collection, name] = segments;
+  if (method !== 'POST' || !project || collection !== 'serviceAccounts') return undefined;
+  if (segments.length === 2) return { kind: 'iamCreateServiceAccount', project };
+  const suffix = ':generateAccessToken';
+  if (segments.length === 3 && name?.endsWith(suffix))
+    return { kind: 'iamGenerateAccessToken', email: name.slice(0, -suffix.length) };
+  return undefined;
 }
 
 function matchUpload(method: string, segments: string[] | undefined): Route | undefined {

@@ -40,6 +40,8 @@ export interface GcsServerOptions {
 /** The IAM permission each route needs (Cloud Storage's names). */
 const PERMISSION_OF: Partial<Record<Route['kind'], string>> = {
   bucketGet: 'storage.buckets.get',
+  bucketGetIam: 'storage.buckets.getIamPolicy',
+  bucketSetIam: 'storage.buckets.setIamPolicy',
   objectList: 'storage.objects.list',
   objectGet: 'storage.objects.get',
   objectDelete: 'storage.objects.delete',
@@ -147,6 +149,12 @@ export class GcsServer {
     return this.principals.register(grant);
   }
 
+  /** `gcloud storage buckets add-iam-policy-binding` (present) or `remove-iam-policy-binding` (absent). */
+  setBucketIamBinding(bucket: string, role: string, member: string, present: boolean): void {
+    this.store.bucket(bucket);
+    this.principals.iam.setBinding(bucket, role, member, present);
+  }
+
   /** The same as POST /retry_test. */
   createRetryTest(instructions: Record<string, string[]>): RetryTestResource {
     return this.faults.createRetryTest(instructions);
@@ -246,6 +254,29 @@ export class GcsServer {
       }
       case 'bucketGet':
         return getBucket(ctx, route.bucket);
+      case 'bucketGetIam':
+        return sendJson(ctx.res, 200, this.principals.iam.resource(route.bucket));
+      case 'bucketSetIam': {
+        const body = await readBody(ctx.req);
+        try {
+          this.principals.iam.setPolicy(route.bucket, JSON.parse(body.toString('utf8')));
+        } catch {
+          throw invalid('Invalid policy.');
+        }
+        return sendJson(ctx.res, 200, this.principals.iam.resource(route.bucket));
+      }
+      case 'iamCreateServiceAccount': {
+        const answer = this.principals.iam.createServiceAccount(route.project, await jsonOf(ctx.req));
+        return sendJson(ctx.res, answer.status, answer.body);
+      }
+      case 'iamGenerateAccessToken': {
+        const answer = this.principals.iam.generateAccessToken(
+          route.email,
+          await jsonOf(ctx.req),
+          this.now(),
+        );
+        return sendJson(ctx.res, answer.status, answer.body);
+      }
       case 'bucketTestIam': {
         const permissions = ctx.url.searchParams.getAll('permissions');
         if (permissions.length === 0) throw invalid('Required parameter: permissions');
@@ -312,6 +343,15 @@ export class GcsServer {
         log.fault = fault.text;
       },
     };
+  }
+}
+
+/** A request body as JSON, or undefined when it is none (the IAM handlers answer 400 for it). */
+async function jsonOf(req: IncomingMessage): Promise<unknown> {
+  try {
+    return JSON.parse((await readBody(req)).toString('utf8'));
+  } catch {
+    return undefined;
   }
 }
 

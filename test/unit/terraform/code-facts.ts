@@ -41,7 +41,15 @@ export interface CodeFacts {
    * Per registered function, the buckets its reachable code touches: the platform's source buckets (`ctx.source`,
    * read only) and the quarantine bucket (`ctx.quarantine`, written).
    */
-  bucketsByFunction: Record<string, { readsSources: boolean; writesQuarantine: boolean }>;
+  bucketsByFunction: Record<
+    string,
+    {
+      readsSources: boolean;
+      writesQuarantine: boolean;
+      impersonatesPrincipals: boolean;
+      createsPrincipals: boolean;
+    }
+  >;
   logEvents: string[];
   queries: readonly FirestoreQuery[];
   compositeIndexes: readonly CompositeIndex[];
@@ -175,6 +183,13 @@ function bucketsByFunction(files: Record<string, string[]>): CodeFacts['bucketsB
       {
         readsSources: uses(reached, /\bctx\.source\b/),
         writesQuarantine: uses(reached, /\bctx\.quarantine\./),
+        // Acting in a customer's bucket: a grant destination's store mints its account principal's tokens.
+        impersonatesPrincipals: uses(reached, /\.(?:forDestination|storeFor)\(/),
+        // Saving a destination or naming the principal creates it on first use (outside the module defining both).
+        createsPrincipals: uses(
+          reached.filter((file) => !file.endsWith(path.join('destinations', 'manage-destinations.ts'))),
+          /\b(?:registerDestination|accountPrincipal)\(/,
+        ),
       },
     ]),
   );

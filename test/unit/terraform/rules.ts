@@ -147,6 +147,8 @@ const publishersRule: Rule = (module, code) => {
     const pairs: [string, boolean, unknown][] = [
       ['reads_sources', buckets.readsSources, granted.reads_sources],
       ['writes_quarantine', buckets.writesQuarantine, granted.writes_quarantine],
+      ['impersonates_principals', buckets.impersonatesPrincipals, granted.impersonates_principals],
+      ['creates_principals', buckets.createsPrincipals, granted.creates_principals],
     ];
     for (const [key, does, may] of pairs)
       if (does !== may)
