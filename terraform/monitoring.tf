@@ -24,7 +24,7 @@ locals {
     exports_stopped        = { event = "exportStopped", labels = [] }
     notices_sent           = { event = "noticeSent", labels = ["notice"] }
     mail_failures          = { event = "mailFailed", labels = [] }
-    notice_delivery_failed = { event = "noticeDeliveryFailed", labels = ["channel"] }
+    notices_undelivered    = { event = "noticeUndelivered", labels = ["channel"] }
     keys_rewrapped         = { event = "keysRewrapped", labels = [] }
     api_callers_refused    = { event = "apiCallerRefused", labels = ["reason"] }
   }

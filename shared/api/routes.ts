@@ -26,7 +26,11 @@ import { exportRuns, exportStatus, listExports, runFiles, runStatus } from './st
 import { withPublicFailures } from './public-view';
 import { requireMatch } from './etags';
 import type { WrittenNotificationSettings } from '../domain/notify/notification-settings';
-import { getNotificationSettings, putNotificationSettings } from '../domain/notify/notification-settings';
+import {
+  getNotificationSettings,
+  putNotificationSettings,
+  rewrapWebhookSecrets,
+} from '../domain/notify/notification-settings';
 
 export interface RouteInput {
   /** Path parameters (`:name` segments), each a valid id. */
@@ -428,7 +432,9 @@ export const ROUTES: readonly Route[] = [
       '(API_OPERATORS): any other caller gets 403 callerForbidden.',
     ok: { status: 200, description: 'What was re-encrypted', schema: api.rewrapSchema },
     errors: [],
-    handle: (rt) =>
-      rewrapKeys({ state: rt.ctx.state, cipher: rt.destinationDeps.cipher, logger: rt.ctx.logger }),
+    handle: async (rt) => {
+      const deps = { state: rt.ctx.state, cipher: rt.destinationDeps.cipher, logger: rt.ctx.logger };
+      return { ...(await rewrapKeys(deps)), webhookSecrets: await rewrapWebhookSecrets(deps) };
+    },
   },
 ];

@@ -341,6 +341,9 @@ export const rewrapSchema = z
     rewrapped: z.number().int(),
     current: z.number().int(),
     withoutKey: z.number().int(),
+    webhookSecrets: z
+      .object({ examined: z.number().int(), rewrapped: z.number().int(), current: z.number().int() })
+      .meta({ description: "Accounts' webhook signing secrets, re-encrypted the same way." }),
   })
   .meta({ id: 'Rewrap' });
 

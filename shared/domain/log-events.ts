@@ -53,7 +53,7 @@ export const LOG_EVENTS = {
     description: 'an API request was refused: no valid caller token, or a caller that is not configured',
   },
   mailFailed: { severity: 'error', description: 'a notice e-mail could not be sent; the next check retries' },
-  noticeDeliveryFailed: {
+  noticeUndelivered: {
     severity: 'warn',
     description:
       "a notice reached the export's creator, but a contact's e-mail or the account's webhook failed (channel); not retried by the next check",

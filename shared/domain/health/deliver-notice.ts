@@ -84,7 +84,7 @@ async function mailContact(
   } catch (error) {
     const { status } = (error ?? {}) as { status?: unknown };
     // The contact is named by its place in the settings, never by its address.
-    logEvent(ctx.logger, 'noticeDeliveryFailed', {
+    logEvent(ctx.logger, 'noticeUndelivered', {
       accountId: doc.accountId,
       exportId: doc.exportId,
       noticeId: delivery.noticeId,
@@ -105,7 +105,7 @@ async function callWebhook(
   const { doc } = delivery;
   const fields = { accountId: doc.accountId, exportId: doc.exportId, noticeId: delivery.noticeId };
   if (!channels.webhook) {
-    logEvent(ctx.logger, 'noticeDeliveryFailed', { ...fields, channel: 'webhook', reason: 'noSender' });
+    logEvent(ctx.logger, 'noticeUndelivered', { ...fields, channel: 'webhook', reason: 'noSender' });
     return { delivered: false, attempts: 0, reason: 'noAnswer' };
   }
   const { sender, cipher, retry } = channels.webhook;
@@ -120,7 +120,7 @@ async function callWebhook(
     outcome = { delivered: false, attempts: 0, reason: 'noAnswer' };
   }
   if (!outcome.delivered)
-    logEvent(ctx.logger, 'noticeDeliveryFailed', {
+    logEvent(ctx.logger, 'noticeUndelivered', {
       ...fields,
       channel: 'webhook',
       attempts: outcome.attempts,
@@ -136,7 +136,7 @@ async function callWebhook(
  * that the caller keeps the claim semantics of notice-claims.ts. Once the creator's mail is taken, the account's
  * contacts (each address once, the creator's left out, compared case-insensitively) are mailed and its webhook is
  * called (Standard Webhooks, retried with backoff within WebhookRetry's bounds), at the same time. Their failures are
- * logged (noticeDeliveryFailed) and never thrown: the notice counts as sent, and the next check does not repeat it.
+ * logged (noticeUndelivered) and never thrown: the notice counts as sent, and the next check does not repeat it.
  */
 export async function deliverNotice(
   ctx: ExportContext,

@@ -3,6 +3,7 @@ import type { Clock } from '../../ports/clock.port';
 import type { SecretCipher } from '../../ports/secret-cipher.port';
 import type { StateStore } from '../../ports/state-store.port';
 import { parseDocument } from '../documents';
+import { pagesOf } from '../queries';
 import { inputError } from '../errors';
 import { parseWithSchema } from '../schema';
 import { z } from '../zod';
@@ -186,3 +187,47 @@ export const openWebhookSecret = (
   accountId: string,
   ciphertext: string,
 ): Promise<string> => cipher.decrypt(ciphertext, webhookSecretBinding(accountId));
+
+export interface SecretRewrapOutcome {
+  /** Accounts' settings looked at. */
+  examined: number;
+  /** Webhook secrets re-encrypted under the current key-encryption key. */
+  rewrapped: number;
+  /** Webhook secrets already under it. */
+  current: number;
+}
+
+const REWRAP_PAGE = 200;
+
+/**
+ * Re-encrypts every webhook secret not sealed under the current key-encryption key, as rewrapKeys does for
+ * customers' keys (the operators' `POST /v1/admin/keys/rewrap` runs both), so that the previous key can be retired.
+ * Each is re-read and replaced in a transaction that checks it did not change meanwhile. Idempotent.
+ */
+export async function rewrapWebhookSecrets(deps: {
+  state: StateStore;
+  cipher: SecretCipher;
+}): Promise<SecretRewrapOutcome> {
+  const outcome: SecretRewrapOutcome = { examined: 0, rewrapped: 0, current: 0 };
+  for await (const docs of pagesOf(deps.state, 'notificationSettings', [], REWRAP_PAGE)) {
+    for (const { id } of docs) {
+      outcome.examined += 1;
+      const path = `notificationSettings/${id}`;
+      const result = await deps.state.transaction(async (tx) => {
+        const data = await tx.get(path);
+        const doc = data === undefined ? undefined : parseDocument(settingsDocSchema, path, data);
+        if (!doc?.webhook) return undefined;
+        if (deps.cipher.isCurrent(doc.webhook.secretCiphertext)) return 'current' as const;
+        const binding = webhookSecretBinding(doc.accountId);
+        const secretCiphertext = await deps.cipher.encrypt(
+          await deps.cipher.decrypt(doc.webhook.secretCiphertext, binding),
+          binding,
+        );
+        tx.update(path, { webhook: { ...doc.webhook, secretCiphertext } });
+        return 'rewrapped' as const;
+      });
+      if (result) outcome[result] += 1;
+    }
+  }
+  return outcome;
+}

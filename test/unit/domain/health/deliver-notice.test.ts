@@ -156,7 +156,7 @@ describe('deliverNotice: contacts and the webhook', () => {
     expect((await mails(w)).map((m) => m.to).sort()).toEqual(['data@example.org', 'owner@example.com']);
     expect(w.runtime.webhooks.outbox.posted).toHaveLength(FAST.attempts);
     expect((await w.exportDoc()).noticesSent.map((n) => n.notice)).toEqual([1]);
-    expect(w.events('noticeDeliveryFailed')).toEqual([
+    expect(w.events('noticeUndelivered')).toEqual([
       expect.objectContaining({ channel: 'contactMail', contact: 0, status: 550 }),
       expect.objectContaining({
         channel: 'webhook',
@@ -165,7 +165,7 @@ describe('deliverNotice: contacts and the webhook', () => {
         reason: 'answered',
       }),
     ]);
-    expect(JSON.stringify(w.events('noticeDeliveryFailed'))).not.toContain('ops@example.com');
+    expect(JSON.stringify(w.events('noticeUndelivered'))).not.toContain('ops@example.com');
     expect(w.events('mailFailed')).toEqual([]);
   });
 
@@ -190,7 +190,7 @@ describe('deliverNotice: contacts and the webhook', () => {
     }
     expect(w.runtime.webhooks.outbox.posted).toHaveLength(0);
     expect(await mails(w)).toHaveLength(3);
-    expect(w.events('noticeDeliveryFailed')).toEqual([
+    expect(w.events('noticeUndelivered')).toEqual([
       expect.objectContaining({ channel: 'webhook', reason: 'refusedAddress' }),
     ]);
   });

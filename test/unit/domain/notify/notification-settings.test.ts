@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { AesGcmCipher } from '../../../../shared/adapters/crypto/aes-gcm-cipher';
 import { routeApiRequest } from '../../../../shared/api/router';
 import {
   getNotificationSettings,
   noticeAudience,
   notificationSettingsPath,
   openWebhookSecret,
+  rewrapWebhookSecrets,
   uniqueAddresses,
 } from '../../../../shared/domain/notify/notification-settings';
 import type { Harness } from '../../../support/local-harness';
@@ -151,6 +156,22 @@ describe('notification settings', () => {
       emails: [],
       webhook: null,
     });
+  });
+
+  it('re-wraps webhook secrets under a new key-encryption key, so that the previous one can be retired', async () => {
+    const written = await put({ emails: [], webhook: { url: 'https://hooks.example.com/gcs' } });
+    const secret = (written.body as { webhook: { secret: string } }).webhook.secret;
+    const old = (await noticeAudience(h.runtime.state, ACCOUNT)).webhook?.secretCiphertext ?? '';
+    const next = randomBytes(32);
+    const rotated = new AesGcmCipher(next, [
+      Buffer.from(readFileSync(path.join(h.dataDir, 'kek.key'), 'utf8').trim(), 'base64'),
+    ]);
+    expect(rotated.isCurrent(old)).toBe(false);
+    const deps = { state: h.runtime.state, cipher: rotated };
+    expect(await rewrapWebhookSecrets(deps)).toEqual({ examined: 1, rewrapped: 1, current: 0 });
+    expect(await rewrapWebhookSecrets(deps)).toEqual({ examined: 1, rewrapped: 0, current: 1 });
+    const sealed = (await noticeAudience(h.runtime.state, ACCOUNT)).webhook?.secretCiphertext ?? '';
+    expect(await openWebhookSecret(new AesGcmCipher(next, []), ACCOUNT, sealed)).toBe(secret);
   });
 
   it('dedupes addresses keeping the first spelling', () => {
