@@ -189,6 +189,40 @@ export const noticeClaimSchema = z.object({
 });
 export type NoticeClaim = z.infer<typeof noticeClaimSchema>;
 
+/**
+ * The recovery notice (docs/ESCALATION.md): due when an export that had been sent notice 1, 2 or 3 works again,
+ * written in the same transaction as the recovery (resume-export.ts), sent under a claim like the others
+ * (notice-claims.ts). One per episode and last notice: `afterNotice` is the notice it follows.
+ */
+export const recoveryNoticeSchema = z.object({
+  /** The episode that recovered (its health.firstFailureAt). */
+  episodeStart: z.string(),
+  /** The last notice of the episode that went out (or may have: its send was claimed) before the recovery. */
+  afterNotice: noticeNumberSchema,
+  /** Notices of the episode a recovery notice already followed (a relapse in the recovery hold keeps the episode). */
+  followed: z.array(noticeNumberSchema).default([]),
+  /** The error that notice reported: what was fixed. */
+  code: z.string().optional(),
+  recoveredAt: z.string(),
+  /** What the resume delivered: runs continued, their chunks published again, held requests caught up. */
+  delivered: z.object({
+    runs: z.number().int().nonnegative(),
+    chunks: z.number().int().nonnegative(),
+    caughtUp: z.number().int().nonnegative(),
+  }),
+  /** True until it is sent (the hourly check sends every due one it finds). */
+  due: z.boolean(),
+  /**
+   * The notice whose send was in flight (or whose answer was lost) when the export recovered: the recovery waits
+   * until that send is recorded or refused, or its lease ends, so that it never overtakes the notice it follows.
+   */
+  waitFor: z.object({ holder: z.string(), until: z.string() }).nullish(),
+  claim: z.object({ holder: z.string(), leaseUntil: z.string() }).nullish(),
+  sentAt: z.string().optional(),
+  messageId: z.string().optional(),
+});
+export type RecoveryNotice = z.infer<typeof recoveryNoticeSchema>;
+
 export const exportDocSchema = z.object({
   accountId: z.string(),
   exportId: z.string(),
@@ -219,6 +253,7 @@ export const exportDocSchema = z.object({
   noticesSent: z.array(noticeSentSchema).default([]),
   /** The notice a check is sending right now, claimed before the send so that no notice goes out twice. */
   noticeClaim: noticeClaimSchema.nullish(),
+  recoveryNotice: recoveryNoticeSchema.nullish(),
   lastRunId: z.string().optional(),
   lastSuccessAt: z.string().optional(),
   /** The columns of the export's CSV and Parquet runs so far, in order, with their (only ever widened) types. */

@@ -38,6 +38,13 @@ export const HEALTH_QUERIES: readonly QueryShape[] = [
     orderBy: BY_ID,
     usedBy: 'sweepRuns pages planning and running runs (shared/domain/health/sweep-runs.ts)',
   },
+  {
+    collectionGroup: 'exports',
+    equals: ['recoveryNotice.due'],
+    orderBy: BY_ID,
+    usedBy:
+      'checkFailingExports sends the recovery notices still due (shared/domain/health/recovery-notice.ts)',
+  },
 ];
 
 /** The management API's account-scoped lists: one account's documents, never a scan of every account's. */
@@ -62,6 +69,9 @@ export const FAILING_EXPORTS: readonly FieldEquals[] = [
   { field: 'status', equals: 'active' },
   { field: 'health.state', equals: 'failing' },
 ];
+
+/** Exports whose recovery notice is due (recovery-notice.ts). */
+export const RECOVERY_NOTICES_DUE: readonly FieldEquals[] = [{ field: 'recoveryNotice.due', equals: true }];
 
 export const runsOfExport = (accountId: string, exportId: string, status: string): FieldEquals[] => [
   { field: 'accountId', equals: accountId },

@@ -126,7 +126,7 @@ export async function createWorld(label: string, options: Partial<HarnessOptions
     outbox: async () =>
       (await outboxMails(runtime))
         .map((m): [NoticeNumber | 'R', number] => [
-          m.noticeId.endsWith('~recovery')
+          /~recovery-\d$/.test(m.noticeId)
             ? 'R'
             : (Number(/notice-(\d)$/.exec(m.noticeId)?.[1]) as NoticeNumber),
           (Date.parse(m.sentAt) - T0.getTime()) / HOUR,

@@ -1,5 +1,5 @@
 import type { ExportContext } from '../context';
-import type { ExportDoc, RunDoc } from '../documents';
+import type { ExportDoc, RecoveryNotice, RunDoc } from '../documents';
 import { exportDocSchema, parseDocument, paths, runDocSchema } from '../documents';
 import { exportDocId } from '../ids';
 import { exportStateOf } from '../lifecycle/transitions';
@@ -23,6 +23,42 @@ export interface ResumeOutcome {
    * and the next check looks at it again.
    */
   recovered: boolean;
+}
+
+type Delivered = RecoveryNotice['delivered'];
+
+/**
+ * The recovery notice this recovery makes due, if a notice of the episode went out: the last one recorded, or the
+ * one whose send was claimed (in flight, or its answer lost: it may have gone out), which the recovery then waits for.
+ * None when a recovery notice already followed that notice: one per episode and last notice.
+ */
+function recoveryNoticeFor(doc: ExportDoc, now: string, delivered: Delivered): RecoveryNotice | undefined {
+  const episodeStart = doc.health.firstFailureAt;
+  const claimed = doc.noticeClaim ?? undefined;
+  const numbers = [...doc.noticesSent.map((n) => n.notice), ...(claimed ? [claimed.notice] : [])];
+  if (episodeStart === undefined || numbers.length === 0) return undefined;
+  const afterNotice = Math.max(...numbers) as RecoveryNotice['afterNotice'];
+  const existing = doc.recoveryNotice?.episodeStart === episodeStart ? doc.recoveryNotice : undefined;
+  const followed = existing?.followed ?? [];
+  if (followed.includes(afterNotice)) return undefined;
+  // Recovered again before the notice went out (a relapse meanwhile): the same notice, confirmed from now on.
+  if (existing?.due && existing.afterNotice === afterNotice)
+    return { ...existing, recoveredAt: now, delivered };
+  const code = doc.health.lastError?.code;
+  return {
+    episodeStart,
+    afterNotice,
+    followed,
+    ...(code ? { code } : {}),
+    recoveredAt: now,
+    delivered,
+    due: true,
+    waitFor:
+      claimed && !doc.noticesSent.some((n) => n.notice === claimed.notice)
+        ? { holder: claimed.holder, until: claimed.leaseUntil }
+        : null,
+    claim: null,
+  };
 }
 
 /**
@@ -66,6 +102,7 @@ function markRecovered(
   ctx: ExportContext,
   key: { accountId: string; exportId: string },
   failuresBefore: number,
+  delivered: Delivered,
 ): Promise<'recovered' | 'restarted' | 'unchanged' | 'failedMeanwhile'> {
   const exportPath = paths.export(exportDocId(key.accountId, key.exportId));
   const now = ctx.clock.now();
@@ -77,7 +114,18 @@ function markRecovered(
     const state = exportStateOf(doc);
     if (state === 'healthy') return 'unchanged';
     if (failuresOf(doc) !== failuresBefore) return 'failedMeanwhile';
-    const cleared = { stoppedAt: null, stopReason: null, noticeClaim: null, updatedAt };
+    // The recovery notice is made due in the recovery's own transaction: no recovery without it.
+    const recoveryNotice = recoveryNoticeFor(doc, updatedAt, {
+      ...delivered,
+      caughtUp: state === 'stopped' ? delivered.caughtUp : 0,
+    });
+    const cleared = {
+      stoppedAt: null,
+      stopReason: null,
+      noticeClaim: null,
+      updatedAt,
+      ...(recoveryNotice ? { recoveryNotice } : {}),
+    };
     if (state === 'stopped') {
       transitionExport(tx, exportPath, doc, 'restarted', {
         ...cleared,
@@ -99,9 +147,17 @@ function markRecovered(
  * Requests held while the export was stopped, planned now in request order (by arrival): each becomes a planning run
  * for the export's destination, and its request goes to the planner again.
  */
-async function catchUp(ctx: ExportContext, key: { accountId: string; exportId: string }): Promise<string[]> {
+async function heldRuns(ctx: ExportContext, key: { accountId: string; exportId: string }) {
   const held: RunDoc[] = [];
   for await (const run of runsOfExportWith(ctx, key, ['held', 'skipped'])) held.push(run);
+  return held;
+}
+
+async function catchUp(
+  ctx: ExportContext,
+  key: { accountId: string; exportId: string },
+  held: RunDoc[],
+): Promise<string[]> {
   held.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId));
   const caughtUp: string[] = [];
   const exportDoc = await readExport(ctx, key);
@@ -159,9 +215,14 @@ export async function resumeExport(
     outcome.chunks += step.published;
     if (step.finalised) outcome.finalised.push(run.runId);
   }
-  const marked = await markRecovered(ctx, key, failuresBefore);
+  const held = await heldRuns(ctx, key);
+  const marked = await markRecovered(ctx, key, failuresBefore, {
+    runs: outcome.runs.length,
+    chunks: outcome.chunks,
+    caughtUp: held.length,
+  });
   outcome.recovered = marked === 'recovered' || marked === 'restarted' || marked === 'unchanged';
-  if (marked === 'restarted' || marked === 'unchanged') outcome.caughtUp = await catchUp(ctx, key);
+  if (marked === 'restarted' || marked === 'unchanged') outcome.caughtUp = await catchUp(ctx, key, held);
   if (marked === 'recovered' || marked === 'restarted')
     logEvent(ctx.logger, 'exportRecovered', { ...key, runs: outcome.runs, chunks: outcome.chunks });
   return outcome;

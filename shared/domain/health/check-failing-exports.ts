@@ -17,6 +17,8 @@ import { FAILING_EXPORTS, pagesOf } from '../queries';
 import { z } from '../zod';
 import type { NoticeChannels, WebhookChannel } from './deliver-notice';
 import type { SentNotice } from './escalate';
+import type { SentRecoveryNotice } from './recovery-notice';
+import { sendDueRecoveryNotices } from './recovery-notice';
 import { escalate } from './escalate';
 import type { ExportKey } from './notice-claims';
 import type { SweepOutcome } from './sweep-runs';
@@ -41,6 +43,8 @@ export interface FailureCheckOutcome {
   resumed: string[];
   stillFailing: { exportId: string; accountId: string; code: string; since?: string | undefined }[];
   notices: SentNotice[];
+  /** Recovery notices sent (recovery-notice.ts): exports that had been warned work again. */
+  recoveryNotices: SentRecoveryNotice[];
   stopped: string[];
   mailFailures: number;
   /** False when the time budget ran out before every failing export was checked (the next hour goes on). */
@@ -208,6 +212,7 @@ export async function checkFailingExports(
     resumed: [],
     stillFailing: [],
     notices: [],
+    recoveryNotices: [],
     stopped: [],
     mailFailures: 0,
     complete: true,
@@ -226,6 +231,16 @@ export async function checkFailingExports(
     await Promise.all(exports.map((exp) => limit(() => checkExport(pass, exp))));
     last = exports.at(-1)?.id;
   }
+  if (deps.mailer)
+    for (const result of await sendDueRecoveryNotices(
+      ctx,
+      noticeChannels(deps, deps.mailer),
+      pass.holder,
+      deps.outOfTime,
+    )) {
+      if (result.kind === 'sent') outcome.recoveryNotices.push(result.notice);
+      if (result.kind === 'mailFailed') outcome.mailFailures += 1;
+    }
   const resumeAfter = outcome.complete ? undefined : (last ?? cursor);
   if (resumeAfter !== cursor)
     await ctx.state.set(CURSOR_PATH, resumeAfter === undefined ? {} : { resumeAfter });

@@ -120,6 +120,27 @@ const statusOf = (error: unknown): number | undefined => {
   return typeof answered === 'number' && answered >= 400 && answered <= 599 ? answered : undefined;
 };
 
+/**
+ * A send that failed: a definite refusal hands the claim back (`release`: the next check sends it), an unknown outcome
+ * keeps it until its lease. Logged (mailFailed) without the mail's content.
+ */
+export async function mailFailed(
+  ctx: ExportContext,
+  fields: Record<string, unknown>,
+  error: unknown,
+  release: () => Promise<void>,
+): Promise<{ kind: 'mailFailed' }> {
+  const status = statusOf(error);
+  if (status !== undefined) await release();
+  logEvent(ctx.logger, 'mailFailed', {
+    ...fields,
+    status,
+    outcome: status === undefined ? 'unknown' : 'refused',
+    error: asExportError(error).message,
+  });
+  return { kind: 'mailFailed' };
+}
+
 /** What the notice's webhook event says: the facts of the mail, without its prose. */
 function payloadOf(facts: NoticeFacts, doc: ExportDoc, subject: string): WebhookEventData {
   const stop = facts.stopAt.toISOString();
@@ -174,15 +195,7 @@ export async function escalate(
   try {
     mail = await send(ctx, channels, doc, claim);
   } catch (error) {
-    const status = statusOf(error);
-    if (status !== undefined) await releaseNotice(ctx, key, claim);
-    logEvent(ctx.logger, 'mailFailed', {
-      ...fields,
-      status,
-      outcome: status === undefined ? 'unknown' : 'refused',
-      error: asExportError(error).message,
-    });
-    return { kind: 'mailFailed' };
+    return mailFailed(ctx, fields, error, () => releaseNotice(ctx, key, claim));
   }
   const at = ctx.clock.now().toISOString();
   const sent = { notice: claim.notice, at, messageId: mail.messageId, ...(code ? { code } : {}) };

@@ -1,7 +1,9 @@
+import type { StateTransaction } from '../../ports/state-store.port';
 import type { ExportContext } from '../context';
-import type { ExportDoc, NoticeClaim, NoticeNumber, NoticeSent } from '../documents';
+import type { ExportDoc, NoticeClaim, NoticeNumber, NoticeSent, RecoveryNotice } from '../documents';
 import { exportDocSchema, parseDocument, paths } from '../documents';
 import { exportDocId } from '../ids';
+import { exportStateOf } from '../lifecycle/transitions';
 import { transitionExport } from '../lifecycle/write';
 import type { EscalationPolicy } from './escalation-policy';
 import { dueNotice } from './escalation-policy';
@@ -25,6 +27,20 @@ export interface ExportKey {
 
 const exportPath = (key: ExportKey) => paths.export(exportDocId(key.accountId, key.exportId));
 
+/** A transaction on the export document as it is now; `absent` when the export does not exist. */
+function onExport<T>(
+  ctx: ExportContext,
+  key: ExportKey,
+  absent: T,
+  fn: (tx: StateTransaction, doc: ExportDoc, path: string) => T,
+): Promise<T> {
+  const path = exportPath(key);
+  return ctx.state.transaction(async (tx) => {
+    const data = await tx.get(path);
+    return data === undefined ? absent : fn(tx, parseDocument(exportDocSchema, path, data), path);
+  });
+}
+
 export function episodeOf(doc: ExportDoc) {
   return doc.health.firstFailureAt === undefined
     ? undefined
@@ -44,12 +60,8 @@ export function claimDueNotice(
   policy: EscalationPolicy,
   mayStop: boolean,
 ): Promise<ClaimResult> {
-  const path = exportPath(key);
   const now = ctx.clock.now();
-  return ctx.state.transaction(async (tx) => {
-    const data = await tx.get(path);
-    if (data === undefined) return { claimed: false };
-    const doc = parseDocument(exportDocSchema, path, data);
+  return onExport<ClaimResult>(ctx, key, { claimed: false }, (tx, doc, path) => {
     const episode = episodeOf(doc);
     if (doc.status !== 'active' || doc.health.state !== 'failing' || !episode) return { claimed: false };
     const live = doc.noticeClaim && Date.parse(doc.noticeClaim.leaseUntil) > now.getTime();
@@ -88,9 +100,27 @@ export function recordNotice(
     tx.update(path, {
       noticesSent: withNotice(doc.noticesSent, sent),
       ...(ours ? { noticeClaim: null } : {}),
+      ...settledWait(doc, claim.holder, true),
       updatedAt: sent.at,
     });
   });
+}
+
+/**
+ * A recovery notice that waited for this claim's send (the export recovered while it was in flight) may go now: the
+ * notice went out. If it was refused, the recovery notice follows it only if an earlier notice of the episode went
+ * out; otherwise nothing was said and nothing is due.
+ */
+function settledWait(doc: ExportDoc, holder: string, sent: boolean): Partial<ExportDoc> {
+  const r = doc.recoveryNotice;
+  if (!r || r.waitFor?.holder !== holder) return {};
+  const earlier = doc.noticesSent
+    .map((n) => n.notice)
+    .filter((n) => n < r.afterNotice && !r.followed.includes(n));
+  if (sent) return { recoveryNotice: { ...r, waitFor: null } };
+  if (earlier.length === 0) return { recoveryNotice: { ...r, waitFor: null, due: false } };
+  const afterNotice = Math.max(...earlier) as NoticeNumber;
+  return { recoveryNotice: { ...r, waitFor: null, afterNotice } };
 }
 
 const withNotice = (sent: readonly NoticeSent[], notice: NoticeSent): NoticeSent[] =>
@@ -112,7 +142,12 @@ export function stopAfterNotice3(
     const data = await tx.get(path);
     if (data === undefined) return false;
     const doc = parseDocument(exportDocSchema, path, data);
-    if (doc.noticeClaim?.holder !== claim.holder) return false;
+    if (doc.noticeClaim?.holder !== claim.holder) {
+      // A resume won while notice 3 was sent: the recovery notice that follows it may go now.
+      const settled = settledWait(doc, claim.holder, true);
+      if (settled.recoveryNotice) tx.update(path, settled);
+      return false;
+    }
     const stopped = transitionExport(tx, path, doc, 'stopped', {
       noticesSent: withNotice(doc.noticesSent, sent),
       noticeClaim: null,
@@ -126,14 +161,97 @@ export function stopAfterNotice3(
 
 /** Hands the claim back after a failed send: the next check claims the notice again. */
 export function releaseNotice(ctx: ExportContext, key: ExportKey, claim: NoticeClaim): Promise<void> {
-  const path = exportPath(key);
-  return ctx.state.transaction(async (tx) => {
-    const data = await tx.get(path);
-    if (data === undefined) return;
-    const doc = parseDocument(exportDocSchema, path, data);
-    if (doc.noticeClaim?.holder === claim.holder) tx.update(path, { noticeClaim: null });
+  return onExport(ctx, key, undefined, (tx, doc, path) => {
+    const ours = doc.noticeClaim?.holder === claim.holder;
+    const settled = settledWait(doc, claim.holder, false);
+    if (ours || settled.recoveryNotice)
+      tx.update(path, { ...(ours ? { noticeClaim: null } : {}), ...settled });
+  });
+}
+
+export type RecoveryClaim = { claimed: true; doc: ExportDoc; notice: RecoveryNotice } | { claimed: false };
+
+/**
+ * A recovery is confirmed once a run was delivered since (the export demonstrably writes again), or once the next
+ * hourly check finds it still healthy: a probe that passes while the writes are refused resumes the export and sees
+ * it fail again within the hour, and must not have said "works again".
+ */
+const CONFIRMED_AFTER_MS = 3_600_000;
+
+const confirmed = (doc: ExportDoc, r: RecoveryNotice, now: Date): boolean =>
+  (doc.lastSuccessAt !== undefined && doc.lastSuccessAt >= r.recoveredAt) ||
+  now.getTime() - Date.parse(r.recoveredAt) >= CONFIRMED_AFTER_MS;
+
+/**
+ * Claims the due recovery notice, like notices 1–3: only while the export is active and healthy (a relapse first
+ * means it does not work: the notice waits for the next recovery), only once the recovery is confirmed, only once
+ * the notice it follows has settled, and only if no live claim exists. Two checks, or a check and the customer's
+ * resume, cannot both claim.
+ */
+export function claimRecoveryNotice(
+  ctx: ExportContext,
+  key: ExportKey,
+  holder: string,
+): Promise<RecoveryClaim> {
+  const now = ctx.clock.now();
+  return onExport<RecoveryClaim>(ctx, key, { claimed: false }, (tx, doc, path) => {
+    const r = doc.recoveryNotice;
+    const live = (until: string | undefined) => until !== undefined && Date.parse(until) > now.getTime();
+    if (
+      !r?.due ||
+      exportStateOf(doc) !== 'healthy' ||
+      !confirmed(doc, r, now) ||
+      live(r.waitFor?.until) ||
+      live(r.claim?.leaseUntil)
+    )
+      return { claimed: false };
+    const lease = ctx.settings.health.noticeClaimLeaseMinutes * 60_000;
+    const notice: RecoveryNotice = {
+      ...r,
+      waitFor: null,
+      claim: { holder, leaseUntil: new Date(now.getTime() + lease).toISOString() },
+    };
+    tx.update(path, { recoveryNotice: notice });
+    return { claimed: true, doc, notice };
+  });
+}
+
+/** The recovery notice went out: recorded, no longer due (the mail is sent whoever holds the claim now). */
+export function recordRecoveryNotice(
+  ctx: ExportContext,
+  key: ExportKey,
+  notice: RecoveryNotice,
+  sent: { at: string; messageId: string },
+): Promise<void> {
+  return onExport(ctx, key, undefined, (tx, doc, path) => {
+    const r = doc.recoveryNotice;
+    if (r?.episodeStart !== notice.episodeStart || r.afterNotice !== notice.afterNotice) return;
+    tx.update(path, {
+      recoveryNotice: {
+        ...r,
+        followed: [...new Set([...r.followed, r.afterNotice])],
+        due: false,
+        claim: null,
+        sentAt: sent.at,
+        messageId: sent.messageId,
+      },
+    });
+  });
+}
+
+/** The provider refused the recovery notice: the claim is handed back, and the next check sends it. */
+export function releaseRecoveryNotice(ctx: ExportContext, key: ExportKey, holder: string): Promise<void> {
+  return onExport(ctx, key, undefined, (tx, doc, path) => {
+    const r = doc.recoveryNotice;
+    if (r?.claim?.holder === holder) tx.update(path, { recoveryNotice: { ...r, claim: null } });
   });
 }
 
 export const noticeIdOf = (key: ExportKey, episodeStart: string, notice: NoticeNumber): string =>
   `${key.accountId}~${key.exportId}~${episodeStart}~notice-${notice}`;
+
+/** The recovery notice's id: one per episode and the notice it follows. */
+export const recoveryNoticeIdOf = (
+  key: ExportKey,
+  notice: Pick<RecoveryNotice, 'episodeStart' | 'afterNotice'>,
+) => `${key.accountId}~${key.exportId}~${notice.episodeStart}~recovery-${notice.afterNotice}`;

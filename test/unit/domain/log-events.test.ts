@@ -95,7 +95,11 @@ describe('log events', () => {
 
     // The customer creates the bucket: the next check resumes the export and the run succeeds.
     await mkdir(path.join(h.runtime.buckets.root, DESTINATION_BUCKET), { recursive: true });
-    await checkFailingExports(h.runtime.ctx, { destinations: h.runtime.destinationDeps, mailer: undefined });
+    // With a mailer: the check also looks for recovery notices due (none: no notice had gone out).
+    await checkFailingExports(h.runtime.ctx, {
+      destinations: h.runtime.destinationDeps,
+      mailer: h.runtime.mailer,
+    });
     await h.runtime.bus.drain();
     expect(events(h, 'exportFailing').filter((e) => e.by === 'check')).toHaveLength(1);
     expect(events(h, 'runSucceeded')).toHaveLength(1);

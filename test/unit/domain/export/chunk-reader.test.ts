@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { ExportContext } from '../../../../shared/domain/context';
 import { chunkDocSchema, parseDocument, paths } from '../../../../shared/domain/documents';
@@ -6,6 +7,10 @@ import { chunkJob, processSlices } from '../../../../shared/domain/export/chunk-
 import { planExport } from '../../../../shared/domain/export/plan-export';
 import { loadRun, planOf } from '../../../../shared/domain/export/run-state';
 import type { QuarantinedLine } from '../../../../shared/ports/quarantine.port';
+import type { BlockResult, BlockTask } from '../../../../shared/ports/block-processor.port';
+import type { BucketStore } from '../../../../shared/ports/bucket-store.port';
+import { processBlock } from '../../../../shared/domain/records/blocks';
+import { pollUntil } from '../../../support/poll';
 import type { Harness } from '../../../support/local-harness';
 import { createHarness, eventLines } from '../../../support/local-harness';
 
@@ -55,5 +60,70 @@ describe('chunk reader', () => {
     ]);
     // The first pass observes what it read, block by block.
     expect(job.observations.reduce((sum, o) => sum + o.records, 0)).toBe(job.counts.records);
+  });
+});
+
+describe('chunk reader: read-ahead', () => {
+  let h: Harness;
+  afterAll(() => h.dispose());
+
+  it('reads the source on (several MiB of text ahead) while the block before is being processed', async () => {
+    h = await createHarness({ label: 'chunk-reader-ahead' });
+    const text = eventLines(60_000, ['Ahead Event']);
+    const whole = gzipSync(text);
+    await h.writeSource('events/ahead.ndjson.gz', whole);
+    const ctx: ExportContext = { ...h.runtime.ctx, bus: { publish: () => Promise.resolve() } };
+    const { runId } = await planExport(ctx, h.request());
+    const run = (await loadRun(h.runtime.ctx.state, runId)) as RunDoc;
+    const plan = planOf(run);
+    if (!plan) throw new Error('run has no plan');
+    const path = paths.chunk(plan, 0);
+    const chunk = parseDocument(chunkDocSchema, path, (await h.runtime.ctx.state.get(path)) ?? {});
+
+    // The source's bytes as the reader takes them, counted; the first block's processing waits until released.
+    let read = 0;
+    const inner = h.runtime.ctx.source;
+    const source = Object.create(inner) as BucketStore;
+    source.read = (bucket, name, range) =>
+      inner.read(bucket, name, range).pipe(
+        new Transform({
+          transform(piece: Buffer, _encoding, done) {
+            read += piece.length;
+            done(null, piece);
+          },
+        }),
+      );
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const blocks = {
+      concurrency: 1,
+      process: async (task: BlockTask): Promise<BlockResult> => {
+        calls += 1;
+        if (calls === 1) await held;
+        return processBlock(task);
+      },
+      close: () => Promise.resolve(),
+    };
+    const job = chunkJob({ ...h.runtime.ctx, source, blocks }, run, chunk, {
+      output: { kind: 'observe' },
+      writer: undefined,
+      quarantine: {
+        add: () => Promise.resolve(),
+        commit: () => Promise.resolve(undefined),
+        abort: () => Promise.resolve(),
+      },
+    });
+    const done = processSlices(job);
+    // With the first block (1 MiB) held, the source is read on: at least 3 MiB of text's worth of gzip beyond it.
+    // gunzip's default 16 KiB buffers stopped it a few KiB after the first block.
+    const ahead = Math.ceil(((1 + 3) * 1024 * 1024 * whole.length) / text.length);
+    expect(whole.length).toBeGreaterThan(ahead);
+    await pollUntil('the first block', () => Promise.resolve(calls === 1 ? calls : undefined), 10_000);
+    await pollUntil('the source read ahead', () => Promise.resolve(read >= ahead ? read : undefined), 10_000);
+    expect(calls).toBe(1);
+    release();
+    await done;
+    expect(job.counts.records).toBe(60_000);
   });
 });

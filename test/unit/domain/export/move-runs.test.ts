@@ -21,7 +21,11 @@ describe('moving an export to another destination', () => {
     await w.publish('req-10', D2);
     for (let hour = 10; hour <= 90; hour += 1) await w.checkAt(hour);
 
-    expect(await w.outbox()).toEqual([[1, 0]]);
+    // Notice 1, then the recovery notice: the export works again, on its new destination.
+    expect(await w.outbox()).toEqual([
+      [1, 0],
+      ['R', 10],
+    ]);
     expect(await w.exportDoc()).toMatchObject({
       status: 'active',
       destinationId: D2,

@@ -36,10 +36,14 @@ describe('checkFailingExports', () => {
     await w.checkAt(72);
     expect(await w.outbox()).toEqual([
       [1, 0],
+      ['R', 31],
       [2, 48],
     ]);
     expect(await w.exportDoc()).toMatchObject({ status: 'active', health: { state: 'healthy' } });
     expect(await w.run('req-40')).toMatchObject({ status: 'succeeded' });
+    // The relapse had notice 2: its own recovery notice follows, once the next check finds the export delivering.
+    await w.checkAt(73);
+    expect((await w.outbox()).slice(3)).toEqual([['R', 73]]);
   });
 
   it('a transient error on the probe at the deadline never advances the escalation', async () => {

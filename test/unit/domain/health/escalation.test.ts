@@ -76,7 +76,7 @@ interface Scenario {
   /** How the first failure starts (default: the bucket disappears). */
   breaks?: DestinationMode;
   expected: {
-    notices: [NoticeNumber, number][];
+    notices: [NoticeNumber | 'R', number][];
     exportStatus: ExportDoc['status'];
     runStatus: RunDoc['status'];
     firstRunStatus?: RunDoc['status'];
@@ -103,15 +103,19 @@ const SCENARIOS: Scenario[] = [
     expected: STOPPED_ON_TIME,
   },
   ...[1, 30, 47, 48, 60, 71].map((fix): Scenario => ({
-    name: `fixed at hour ${fix}: resumed, the run completes, no notice after the fix`,
+    name: `fixed at hour ${fix}: resumed, the run completes, the recovery notice and nothing else after the fix`,
     destination: { [fix]: 'ok' },
     expected: {
-      notices: (
-        [
-          [1, 0],
-          [2, 48],
-        ] as [NoticeNumber, number][]
-      ).filter(([, hour]) => hour < fix),
+      notices: [
+        ...(
+          [
+            [1, 0],
+            [2, 48],
+          ] as [NoticeNumber | 'R', number][]
+        ).filter(([, hour]) => hour < fix),
+        // Sent by the next check, once the resumed run was delivered.
+        ['R', fix + 1],
+      ],
       exportStatus: 'active',
       runStatus: 'succeeded',
     },
@@ -172,7 +176,16 @@ const SCENARIOS: Scenario[] = [
     destination: { 30: 'ok', 40: 'keyRevoked' },
     requests: [40],
     // The last run is the new one, blocked again; the first one completed after the fix.
-    expected: { ...STOPPED_ON_TIME, firstRunStatus: 'succeeded' },
+    expected: {
+      ...STOPPED_ON_TIME,
+      notices: [
+        [1, 0],
+        ['R', 31],
+        [2, 48],
+        [3, 72],
+      ],
+      firstRunStatus: 'succeeded',
+    },
   },
   {
     name: 'fixed at 10, broken again at 40 (more than a day later): a new episode starts with notice 1',
@@ -182,6 +195,7 @@ const SCENARIOS: Scenario[] = [
     expected: {
       notices: [
         [1, 0],
+        ['R', 11],
         [1, 40],
         [2, 88],
       ],
@@ -236,8 +250,8 @@ async function world(label: string): Promise<World> {
   return { h, destination, mailFails };
 }
 
-/** The notices in the outbox: number and simulated hour. */
-async function outbox(h: Harness): Promise<[NoticeNumber, number][]> {
+/** The notices in the outbox: number (the recovery notice: 'R') and simulated hour. */
+async function outbox(h: Harness): Promise<[NoticeNumber | 'R', number][]> {
   const folder = h.runtime.mailer.root;
   const files = (await readdir(folder).catch(() => [])).filter((f) => f.endsWith('.json'));
   const mails = await Promise.all(
@@ -247,11 +261,11 @@ async function outbox(h: Harness): Promise<[NoticeNumber, number][]> {
     ),
   );
   return mails
-    .map((m): [NoticeNumber, number] => [
-      Number(/notice-(\d)$/.exec(m.noticeId)?.[1]) as NoticeNumber,
+    .map((m): [NoticeNumber | 'R', number] => [
+      /~recovery-\d$/.test(m.noticeId) ? 'R' : (Number(/notice-(\d)$/.exec(m.noticeId)?.[1]) as NoticeNumber),
       (Date.parse(m.sentAt) - T0.getTime()) / HOUR,
     ])
-    .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+    .sort((a, b) => a[1] - b[1] || String(a[0]).localeCompare(String(b[0])));
 }
 
 async function exportDoc(h: Harness): Promise<ExportDoc> {
