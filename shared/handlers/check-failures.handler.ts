@@ -63,6 +63,7 @@ export async function handleCheckFailures(
     resumed: outcome.resumed.length,
     stillFailing: outcome.stillFailing.length,
     notices: outcome.notices.length,
+    recoveryNotices: outcome.recoveryNotices.length,
     stopped: outcome.stopped.length,
     mailFailures: outcome.mailFailures,
     runsExamined: outcome.sweep.examined,

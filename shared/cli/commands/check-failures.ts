@@ -23,6 +23,9 @@ export function formatCheck(outcome: FailureCheckOutcome): string {
     `failure check at ${formatUtc(new Date(outcome.at))}: ${outcome.checked} failing export(s) checked${outcome.complete ? '' : ' (out of time; the next check goes on)'}`,
     ...outcome.resumed.map((exportId) => `  resumed        ${exportId}`),
     ...outcome.notices.map((n) => `  notice ${n.notice}       ${n.exportId} → ${n.to}: "${n.subject}"`),
+    ...outcome.recoveryNotices.map(
+      (n) => `  recovery       ${n.exportId} → ${n.to.join(', ')}: "${n.subject}"`,
+    ),
     ...outcome.stopped.map((exportId) => `  stopped        ${exportId}`),
     ...outcome.stillFailing.map((f) => `  still failing  ${f.exportId}: ${f.code} since ${f.since ?? '?'}`),
   ];

@@ -30,6 +30,9 @@ interface TimelineEntry {
 }
 
 interface NoticeSummary {
+  /** Notice 1, 2 or 3; the recovery notice ("works again"). */
+  kind: 'notice' | 'recovery';
+  /** The notice's number; the recovery notice: the number of the notice it follows. */
   number: number;
   at: string;
   hour: number;
@@ -50,18 +53,21 @@ async function outboxNotices(root: string, exportId: string, start: Date): Promi
   const notices: NoticeSummary[] = [];
   for (const file of files) {
     const entry = outboxEntrySchema.safeParse(JSON.parse(await readFile(path.join(root, file), 'utf8')));
-    const number = entry.success ? /~notice-(\d)$/.exec(entry.data.noticeId)?.[1] : undefined;
-    if (!entry.success || !number || !entry.data.noticeId.includes(`~${exportId}~`)) continue;
+    const match = entry.success ? /~(notice|recovery)-(\d)$/.exec(entry.data.noticeId) : undefined;
+    if (!entry.success || !match || !entry.data.noticeId.includes(`~${exportId}~`)) continue;
     const { to, subject, sentAt } = entry.data;
     notices.push({
-      number: Number(number),
+      kind: match[1] === 'recovery' ? 'recovery' : 'notice',
+      number: Number(match[2]),
       at: sentAt,
       hour: (Date.parse(sentAt) - start.getTime()) / HOUR,
       to,
       subject,
     });
   }
-  return notices.sort((a, b) => a.at.localeCompare(b.at) || a.number - b.number);
+  return notices.sort(
+    (a, b) => a.at.localeCompare(b.at) || a.kind.localeCompare(b.kind) || a.number - b.number,
+  );
 }
 
 /** Moves the bucket folder away (the customer deleted the bucket) and back (they restored it). */
@@ -84,7 +90,7 @@ function bucketSwitch(runtime: LocalRuntime, stamp: string) {
 /**
  * `demo --failure`: an export whose bucket disappears midway, then three simulated days of hourly checks. The
  * outbox gets notices 1, 2 and 3 and the export stops; with `--fix-at-hour H` the bucket comes back at hour H, the
- * export resumes and completes, and no notice follows the fix.
+ * export resumes and completes, and the recovery notice ("works again") is the only notice after the fix.
  */
 export async function runFailureDemo(
   options: DemoOptions,
@@ -147,6 +153,8 @@ export async function runFailureDemo(
       for (const n of outcome.notices.filter((x) => x.exportId === exportId))
         note(`check: notice ${n.notice} sent to ${n.to}: "${n.subject}"`);
       if (outcome.stopped.includes(exportId)) note('check: export stopped');
+      for (const r of outcome.recoveryNotices.filter((x) => x.exportId === exportId))
+        note(`check: recovery notice sent to ${r.to.join(', ')}: "${r.subject}"`);
       if (outcome.resumed.includes(exportId))
         note(`run ${runId}: ${(await loadRun(runtime.state, runId))?.status ?? '?'}`);
     }
@@ -172,14 +180,28 @@ export async function runFailureDemo(
       chunks: chunkCount,
       brokeAfterChunks: Math.max(1, Math.floor(chunkCount / 2)),
       fixedAtHour: options.fixAtHour ?? null,
-      notices: notices.map(({ number, at, to, subject, hour }) => ({ number, at, hour, to, subject })),
+      notices: notices.map(({ kind, number, at, to, subject, hour }) => ({
+        kind,
+        number,
+        at,
+        hour,
+        to,
+        subject,
+      })),
       timeline,
       outbox: runtime.mailer.root,
     });
+    const failing = notices.filter((n) => n.kind === 'notice');
+    const recoveries = notices.filter((n) => n.kind === 'recovery');
+    const fixAt = options.fixAtHour;
     const expected =
-      options.fixAtHour === undefined || options.fixAtHour > options.hours
-        ? exportDoc.status === 'stopped' && notices.map((n) => n.number).join() === '1,2,3'
-        : run?.status === 'succeeded' && notices.every((n) => n.hour < (options.fixAtHour ?? 0));
+      fixAt === undefined || fixAt > options.hours
+        ? exportDoc.status === 'stopped' && failing.map((n) => n.number).join() === '1,2,3'
+        : run?.status === 'succeeded' &&
+          failing.every((n) => n.hour < fixAt) &&
+          // After the fix, the recovery notice (once), if a notice had gone out.
+          recoveries.length === (failing.length > 0 ? 1 : 0) &&
+          recoveries.every((n) => n.hour >= fixAt);
     if (!expected) process.exitCode = 1;
   } finally {
     await runtime.close();

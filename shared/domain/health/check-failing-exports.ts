@@ -234,7 +234,7 @@ export async function checkFailingExports(
   if (deps.mailer)
     for (const result of await sendDueRecoveryNotices(
       ctx,
-      { mailer: deps.mailer },
+      noticeChannels(deps, deps.mailer),
       pass.holder,
       deps.outOfTime,
     )) {

@@ -9,7 +9,14 @@ interface DemoSummary {
   exportId: string;
   exportStatus: string;
   runStatus: string;
-  notices: { number: number; at: string; hour: number; to: string; subject: string }[];
+  notices: {
+    kind: 'notice' | 'recovery';
+    number: number;
+    at: string;
+    hour: number;
+    to: string;
+    subject: string;
+  }[];
   outbox: string;
 }
 
@@ -42,7 +49,7 @@ describe('gcs-export demo --failure and check-failures', () => {
     expect(third).toContain('404 — The bucket demo-failing-bucket was not found.');
   });
 
-  it('demo --failure --fix-at-hour 30: the export resumes and completes, and no notice follows the fix', async () => {
+  it('demo --failure --fix-at-hour 30: the export resumes and completes, and only the recovery notice follows the fix', async () => {
     // As a person runs it: no LOG_LEVEL from the test environment.
     const level = process.env.LOG_LEVEL;
     delete process.env.LOG_LEVEL;
@@ -53,8 +60,33 @@ describe('gcs-export demo --failure and check-failures', () => {
     expect(stderr.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
     const summary = lastJson(stdout) as unknown as DemoSummary;
     expect(summary).toMatchObject({ exportStatus: 'active', runStatus: 'succeeded' });
-    expect(summary.notices.map((n) => [n.number, n.hour])).toEqual([[1, 0]]);
+    expect(summary.notices.map((n) => [n.kind, n.number, n.hour])).toEqual([
+      ['notice', 1, 0],
+      ['recovery', 1, 31],
+    ]);
     expect(stdout).toMatch(/hour {2}30 .* check: destination works again, export resumed/);
+  });
+
+  it('demo --failure --fix-at-hour 50: notices 1 and 2, then the recovery notice saying what was delivered', async () => {
+    const { stdout, code } = await cli('demo', '--failure', '--fix-at-hour', '50', '--data', data, '--json');
+    expect(code).toBe(0);
+    const summary = lastJson(stdout) as unknown as DemoSummary;
+    expect(summary).toMatchObject({ exportStatus: 'active', runStatus: 'succeeded' });
+    expect(summary.notices.map((n) => [n.kind, n.number, n.hour, n.to])).toEqual([
+      ['notice', 1, 0, 'demo.owner@example.com'],
+      ['notice', 2, 48, 'demo.owner@example.com'],
+      ['recovery', 2, 51, 'demo.owner@example.com'],
+    ]);
+    expect(summary.notices[2]?.subject).toBe(`Your data export "${summary.exportId}" works again`);
+    expect(stdout).toMatch(
+      /hour {2}51 .* check: recovery notice sent to demo.owner@example.com: ".* works again"/,
+    );
+    const eml = readdirSync(summary.outbox).find(
+      (f) => f.endsWith('.eml') && f.includes(summary.exportId) && f.includes('recovery'),
+    );
+    const mail = readFileSync(path.join(summary.outbox, eml ?? ''), 'utf8');
+    expect(mail).toContain('404 — The bucket demo-failing-bucket was not found.');
+    expect(mail).toMatch(/1 interrupted export continues where it stopped \(\d+ parts? of the data/);
   });
 
   it('check-failures --now walks a failing export through its notices one check at a time', async () => {
