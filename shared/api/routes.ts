@@ -201,7 +201,7 @@ export const ROUTES: readonly Route[] = [
       description: 'The principal, the roles and the commands',
       schema: api.principalSchema,
     },
-    errors: ['invalidQuery'],
+    errors: ['invalidQuery', 'grantsNotEnabled', 'principalUnavailable'],
     handle: async (rt, input) => {
       const { bucket } = input.query;
       if (bucket !== undefined && !bucketNameSchema.safeParse(bucket).success)

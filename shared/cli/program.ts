@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo';
 import { registerDestinations } from './commands/destinations';
 import { registerExports } from './commands/exports';
 import { registerNotices } from './commands/notices';
+import { registerNotifications } from './commands/notifications';
 import { registerOpenApi } from './commands/openapi';
 import { registerServe } from './commands/serve';
 import { registerPublish } from './commands/publish';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerPublish(program);
   registerCheckFailures(program);
   registerNotices(program);
+  registerNotifications(program);
   registerBench(program);
   return program;
 }

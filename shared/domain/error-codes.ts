@@ -37,7 +37,8 @@ export const ERROR_CODES = {
   missingPermissions: {
     kind: 'destination',
     httpStatus: 422,
-    meaning: 'the key lacks storage.objects.create or storage.objects.get on the bucket',
+    meaning:
+      'the key (or, without a key, the account principal) lacks storage.objects.create or storage.objects.get on the bucket',
   },
   tokenExchangeRefused: {
     kind: 'destination',
@@ -78,11 +79,22 @@ export const ERROR_CODES = {
     httpStatus: 503,
     meaning: 'a message still failed after its maximum number of deliveries',
   },
+  principalUnavailable: {
+    kind: 'transient',
+    httpStatus: 503,
+    meaning: "the account's principal could not be created just now (IAM refused or did not answer)",
+  },
   unexpected: { kind: 'transient', httpStatus: 500, meaning: 'an error nobody classified (a bug)' },
 
   invalidBody: { kind: 'input', httpStatus: 400, meaning: 'the body is not valid JSON or not of the schema' },
   invalidDestination: { kind: 'input', httpStatus: 400, meaning: 'the destination fields are invalid' },
   invalidKey: { kind: 'input', httpStatus: 400, meaning: 'the key file is not a valid service account key' },
+  grantsNotEnabled: {
+    kind: 'input',
+    httpStatus: 409,
+    meaning:
+      'this deployment has no principals project (PRINCIPALS_PROJECTS): destinations without a key are off',
+  },
   sourceNotFound: { kind: 'input', httpStatus: 400, meaning: "a request's source does not exist" },
   sourceOutOfScope: {
     kind: 'input',

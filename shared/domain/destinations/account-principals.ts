@@ -3,6 +3,7 @@ import type { Clock } from '../../ports/clock.port';
 import type { PrincipalDirectory } from '../../ports/principals.port';
 import type { StateStore } from '../../ports/state-store.port';
 import { parseDocument } from '../documents';
+import { inputError, transientError } from '../errors';
 import { idSchema } from '../ids';
 import { z } from '../zod';
 
@@ -81,13 +82,20 @@ export async function ensureAccountPrincipal(deps: PrincipalDeps, accountId: str
   const path = accountPrincipalPath(accountId);
   const known = await deps.state.get(path);
   if (known !== undefined) return parseDocument(accountPrincipalSchema, path, known).principal;
-  const email = principalEmailSchema.parse(
-    await deps.directory.ensure({
+  if (deps.projects.length === 0)
+    throw inputError('grantsNotEnabled', 'destinations without a key are not enabled on this deployment');
+  let created: string;
+  try {
+    created = await deps.directory.ensure({
       projectId: principalProjectOf(accountId, deps.projects),
       id: principalIdOf(accountId),
       displayName: `gcs-export account ${accountId}`.slice(0, 100),
-    }),
-  );
+    });
+  } catch (error) {
+    // Nothing is recorded: the next attempt creates it again, or finds it (409).
+    throw transientError('principalUnavailable', 'creating the account principal failed; try again', error);
+  }
+  const email = principalEmailSchema.parse(created);
   // Written only once the service account exists; two first uses at once agree on the first document written.
   return deps.state.transaction(async (tx) => {
     const current = await tx.get(path);

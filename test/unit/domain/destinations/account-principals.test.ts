@@ -62,6 +62,23 @@ describe('account principals', () => {
     await expect(directory.mintToken('someone@principals-a.iam.gserviceaccount.com')).rejects.toThrow();
   });
 
+  it('refuses without a principals project, and reports a failed creation as transient, recording nothing', async () => {
+    const clock = new SettableClock('2026-03-01T00:00:00Z');
+    const state = new MemoryStateStore();
+    const directory = new LocalPrincipals(clock);
+    await expect(
+      ensureAccountPrincipal({ state, clock, directory, projects: [] }, 'acct-1'),
+    ).rejects.toMatchObject({ code: 'grantsNotEnabled', kind: 'input' });
+    const failing = {
+      ensure: () => Promise.reject(new Error('quota exceeded')),
+      mintToken: (email: string) => directory.mintToken(email),
+    };
+    await expect(
+      ensureAccountPrincipal({ state, clock, directory: failing, projects: ['principals-a'] }, 'acct-1'),
+    ).rejects.toMatchObject({ code: 'principalUnavailable', kind: 'transient' });
+    expect(await state.get(accountPrincipalPath('acct-1'))).toBeUndefined();
+  });
+
   it('writes one gcloud command per role', () => {
     expect(grantCommands('my-bucket', 'gx@p.iam.gserviceaccount.com')).toEqual([
       'gcloud storage buckets add-iam-policy-binding gs://my-bucket --member=serviceAccount:gx@p.iam.gserviceaccount.com --role=roles/storage.objectCreator',

@@ -180,6 +180,23 @@ describe('deliverNotice: contacts and the webhook', () => {
     expect(w.runtime.webhooks.outbox.posted).toHaveLength(1);
   });
 
+  it('posts the recovery notice to the webhook too, as export.recovered, to the same contacts', async () => {
+    w = await failingWithContacts('deliver-recovered');
+    await w.checkAt(0);
+    w.destination.mode = 'ok';
+    for (let hour = 5; hour <= 8; hour += 1) await w.checkAt(hour);
+    const types = w.runtime.webhooks.outbox.posted.map(
+      (r) => (new Webhook(secret).verify(r.body, r.headers) as { type: string }).type,
+    );
+    expect(types).toEqual(['export.failing', 'export.recovered']);
+    const recovery = (await mails(w)).filter((m) => /~recovery-\d/.test(m.noticeId));
+    expect(recovery.map((m) => m.to).sort()).toEqual([
+      'data@example.org',
+      'ops@example.com',
+      'owner@example.com',
+    ]);
+  });
+
   it('checks the webhook host again at delivery: a name now resolving to a private address gets nothing', async () => {
     w = await failingWithContacts('deliver-rebound');
     HOSTS['hooks.example.com'] = ['10.0.0.8'];
