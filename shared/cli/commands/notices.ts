@@ -5,7 +5,8 @@ import { Option } from 'commander';
 import { NOTICE_NUMBERS } from '../../domain/documents';
 import type { NoticeNumber } from '../../domain/documents';
 import { ERROR_CODES } from '../../domain/error-codes';
-import { renderNotice } from '../../domain/health/notice-email';
+import type { RenderedNotice } from '../../domain/health/notice-email';
+import { renderNotice, renderRecoveryNotice } from '../../domain/health/notice-email';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -27,19 +28,20 @@ export function registerNotices(program: Command): void {
       new Option('--code <code>', 'the destination error').choices(NOTICE_CODES).default('bucketNotFound'),
     )
     .addOption(
-      new Option('--number <n>', 'notice 1 (at the failure), 2 (after 48 h) or 3 (the stop, after 72 h)')
-        .choices(NOTICE_NUMBERS.map(String))
+      new Option(
+        '--number <n>',
+        'notice 1 (at the failure), 2 (after 48 h), 3 (the stop, after 72 h), or recovery (it works again)',
+      )
+        .choices([...NOTICE_NUMBERS.map(String), 'recovery'])
         .default('1'),
     )
     .option('--bucket <name>', 'the bucket the example export writes to', 'acme-analytics-exports')
     .option('--out <dir>', 'where to write notice-N-CODE.{txt,html}', '.gcs-export/previews')
     .action(async (options: { code: string; number: string; bucket: string; out: string }) => {
-      // Commander has checked it is one of the choices.
-      const notice = Number(options.number) as NoticeNumber;
       const firstFailureAt = new Date('2026-03-02T09:00:00Z');
-      const rendered = renderNotice({
-        notice,
+      const subject = {
         exportId: 'daily-events',
+        displayName: 'Daily events',
         recipient: { email: 'owner@example.com', name: 'Ada Owner' },
         destination:
           options.code === 'destinationDeleted'
@@ -47,6 +49,22 @@ export function registerNotices(program: Command): void {
             : { nickname: 'Analytics bucket', bucket: options.bucket },
         errorCode: options.code,
         firstFailureAt,
+        fixUrl: 'https://app.example.com/integrations/gcs/analytics-bucket',
+      };
+      if (options.number === 'recovery') {
+        const recovered = renderRecoveryNotice({
+          ...subject,
+          recoveredAt: new Date(firstFailureAt.getTime() + 51 * HOUR),
+          notices: [1, 2],
+          delivered: { runs: 1, chunks: 3, caughtUp: 0 },
+        });
+        return write(options, `notice-recovery-${options.code}`, recovered);
+      }
+      // Commander has checked it is one of the choices.
+      const notice = Number(options.number) as NoticeNumber;
+      const rendered = renderNotice({
+        ...subject,
+        notice,
         now: new Date(firstFailureAt.getTime() + (notice === 1 ? 0 : notice === 2 ? 48 : 72) * HOUR),
         stopAt: new Date(firstFailureAt.getTime() + 72 * HOUR),
         undelivered:
@@ -61,12 +79,16 @@ export function registerNotices(program: Command): void {
                 },
               ]
             : [],
-        fixUrl: 'https://app.example.com/integrations/gcs/analytics-bucket',
       });
-      await mkdir(options.out, { recursive: true });
-      const base = path.join(options.out, `notice-${notice}-${options.code}`);
-      await writeFile(`${base}.txt`, `Subject: ${rendered.subject}\n\n${rendered.text}`);
-      await writeFile(`${base}.html`, rendered.html);
-      process.stdout.write(`${rendered.subject}\nwrote ${base}.txt and ${base}.html\n`);
+      await write(options, `notice-${notice}-${options.code}`, rendered);
     });
+}
+
+/** Writes the notice as `NAME.txt` (with its subject) and `NAME.html` in `--out`. */
+async function write(options: { out: string }, name: string, rendered: RenderedNotice): Promise<void> {
+  await mkdir(options.out, { recursive: true });
+  const base = path.join(options.out, name);
+  await writeFile(`${base}.txt`, `Subject: ${rendered.subject}\n\n${rendered.text}`);
+  await writeFile(`${base}.html`, rendered.html);
+  process.stdout.write(`${rendered.subject}\nwrote ${base}.txt and ${base}.html\n`);
 }

@@ -13,6 +13,7 @@ describe('gcs-export notices preview', () => {
       /paste the whole key file/,
     ],
     ['3', 'bucketNotFound', /Bucket names must match exactly/, /stopped/i],
+    ['recovery', 'retentionPolicyNotMet', /403: retentionPolicyNotMet/, /works again/],
   ])('writes notice %s for %s as text and HTML', async (number, code, words, more) => {
     const out = tempDir('previews');
     const { stdout, code: exit } = await cli(
