@@ -58,12 +58,13 @@ describeWithEmulators(
       route: string,
       body?: string,
       headers: Record<string, string> = {},
+      account = ACCOUNT,
     ) => {
       const response = await serveApiHttp(
         { ...runtime, callers: callerVerifier({ bearerToken: TOKEN }) },
         {
           method,
-          url: `/v1/accounts/${ACCOUNT}/${route}`,
+          url: `/v1/accounts/${account}/${route}`,
           headers: {
             authorization: `Bearer ${TOKEN}`,
             ...(body === undefined
@@ -221,6 +222,20 @@ describeWithEmulators(
       expect(saved.status).toBe(201);
       expect(saved.json).toMatchObject({ grant: { principal: email } });
       expect((await api('POST', 'destinations/keyless/validate')).status).toBe(200);
+      // Another account names the same bucket: its own principal was granted nothing there, so it is refused, and
+      // nothing of it reaches the bucket (the confused deputy, over HTTP with the real client).
+      const intruder = (method: string, route: string, sent?: string) =>
+        api(method, route, sent, {}, 'acct-intruder');
+      const theirs = String((await intruder('GET', `principal?bucket=${GRANTED}`)).json.principal);
+      expect(theirs).not.toBe(email);
+      const objectsBefore = gcs.objects(GRANTED).size;
+      expect((await intruder('POST', 'destinations', body)).json).toMatchObject({
+        code: 'missingPermissions',
+      });
+      expect(gcs.objects(GRANTED).size).toBe(objectsBefore);
+      expect(
+        gcs.requests.some((r) => r.principal === theirs && r.operation === 'storage.objects.insert'),
+      ).toBe(false);
 
       const planned = await exportTo('req-keyless', 'keyless-daily', 'keyless');
       expect((await api('GET', `runs/${planned?.runId}`)).json).toMatchObject({ status: 'succeeded' });
@@ -230,7 +245,9 @@ describeWithEmulators(
       );
       expect(writes.length).toBeGreaterThan(1);
       expect(new Set(writes.map((r) => r.principal))).toEqual(new Set([email]));
-      expect(gcs.principals.iam.impersonations.every((i) => i.email === email && i.granted)).toBe(true);
+      expect(
+        gcs.principals.iam.impersonations.every((i) => [email, theirs].includes(i.email) && i.granted),
+      ).toBe(true);
 
       const documents = await everyDocument(runtime.firestore);
       const destination = documents.find((doc) => doc.startsWith(`destinations/${ACCOUNT}~keyless `));

@@ -193,7 +193,13 @@ describeWithEmulators('system: three notices in three days, the stop, and the re
     expect(gcs.object(CUSTOMER, `_runs/${EXPORT}/${run.runId}/_SUCCESS`)).toBeDefined();
     const caughtUp = await runReaches('night-2', 'succeeded');
     expect(gcs.object(CUSTOMER, `_runs/${EXPORT}/${caughtUp.runId}/_SUCCESS`)).toBeDefined();
+    // The check after the restart finds it delivering: one recovery notice (issue 21), and nothing else.
     await check(90);
-    expect(sendgrid.mails).toHaveLength(3);
+    await check(91);
+    expect(sendgrid.mails).toHaveLength(4);
+    expect(sendgrid.mails[3]).toMatchObject({
+      to: [OWNER],
+      subject: `Your data export "${EXPORT}" works again`,
+    });
   });
 });

@@ -14,7 +14,8 @@ import { ACCOUNT, eventLines } from '../../../support/local-harness';
  * the embedded composition with a simulated clock, and after every command checks the rules against a small
  * reference model: who may be stopped, when, which notices went out, what may wait. At the end every destination is
  * fixed, the customer validates, and a few checks run: every request must be delivered (its run succeeded, with
- * `_SUCCESS` in the bucket it went to) or reported as not delivered (a failed run with its failure).
+ * `_SUCCESS` in the bucket it went to) or reported as not delivered (a failed run with its failure), and the last
+ * warning that went out must be followed by its recovery notice.
  *
  * A failing sequence prints its seed and path; `fc.assert` replays and shrinks it (set MODEL_SEED and MODEL_PATH to
  * replay one). MODEL_RUNS sets how many sequences run (default 1,000).
@@ -42,7 +43,16 @@ interface Model {
   nextRequest: number;
   /** Notice ids whose answer the mail provider lost (may legitimately be sent again after the claim's lease). */
   lost: Map<string, number>;
+  /** Notice ids that went out (delivered, or delivered with the answer lost), in the order they did. */
+  delivered: string[];
+  /** Rules broken at the moment a notice was sent (checked after the command): see trackMail. */
+  recoveryViolations: string[];
+  /** A worker crash was injected: a claimed notice may never have been sent (its claim ran out unsettled). */
+  crashed: boolean;
 }
+
+const RECOVERY = /^(.*)~recovery-(\d)$/;
+const WARNING = /^(.*)~notice-(\d)$/;
 
 /** The real system, with what the commands observed. */
 interface Real {
@@ -130,6 +140,9 @@ async function checkInvariants(
   const counts = new Map<string, number>();
   for (const id of sent) counts.set(id, (counts.get(id) ?? 0) + 1);
   for (const [id, count] of counts) expect(count).toBeLessThanOrEqual(1 + (m.lost.get(id) ?? 0));
+  // A recovery notice only while the export works, only after the notice it follows; once per episode and notice
+  // (its id is the episode's and the notice's, counted above).
+  expect(m.recoveryViolations).toEqual([]);
   // A request id keeps the content it was first sent with.
   for (const run of all) {
     const sentWith = m.requests.get(run.requestId);
@@ -306,19 +319,51 @@ const mail = (behaviour: 'deliver' | 'lose' | 'refuse') =>
     return Promise.resolve();
   });
 
-/** Notices sent while the provider loses answers, recorded so the model allows one more send of the same notice. */
-function trackLostAnswers(w: World, m: Model): void {
+/**
+ * Notices sent while the provider loses answers, recorded so the model allows one more send of the same notice; the
+ * order in which notices went out; and, as a recovery notice is sent, its rules: the export is active and healthy,
+ * and the notice it follows (same episode and number) went out before it (or a crash left that notice's claim
+ * unsettled, when the system cannot know whether it did).
+ */
+function trackMail(w: World, m: Model): void {
   const mailer = w.runtime.mailer;
   const send = mailer.send.bind(mailer);
+  const lease = w.runtime.ctx.settings.health.noticeClaimLeaseMinutes * 60_000;
+  const wentOut = new Map<string, number>();
   mailer.send = async (message) => {
+    const id = message.noticeId;
+    const now = w.h.clock.now().getTime();
+    // A recovery notice that went out is sent again only once its claim's lease has run out (its answer was lost).
+    // (Notices 1 and 2 may go sooner: a resume clears their claim, and a relapse warns again: one duplicate too.)
+    const before = wentOut.get(id);
+    if (RECOVERY.test(id) && before !== undefined && now - before < lease)
+      m.recoveryViolations.push(`${id} sent again ${(now - before) / 60_000} min after it went out`);
     const lose = w.mail.behaviour === 'lose';
-    if (lose) m.lost.set(message.noticeId, (m.lost.get(message.noticeId) ?? 0) + 1);
-    return send(message);
+    if (lose) m.lost.set(id, (m.lost.get(id) ?? 0) + 1);
+    const recovery = RECOVERY.exec(id);
+    if (recovery) {
+      const doc = await exportDoc(w);
+      if (doc?.status !== 'active' || doc.health.state !== 'healthy')
+        m.recoveryViolations.push(`${id} sent while the export is ${doc?.status}/${doc?.health.state}`);
+      if (!m.delivered.includes(`${recovery[1]}~notice-${recovery[2]}`) && !m.crashed)
+        m.recoveryViolations.push(`${id} sent, but its notice had not gone out`);
+    }
+    try {
+      const receipt = await send(message);
+      m.delivered.push(id);
+      wentOut.set(id, now);
+      return receipt;
+    } catch (error) {
+      if (lose) m.delivered.push(id);
+      if (lose) wentOut.set(id, now);
+      throw error;
+    }
   };
 }
 
 const crash = (afterTransactions: number) =>
-  command(`crash(after ${afterTransactions} writes)`, (_m, r) => {
+  command(`crash(after ${afterTransactions} writes)`, (m, r) => {
+    m.crashed = true;
     // The worker dies right after its n-th write is committed: the message it was handling is delivered again.
     const state = r.w.runtime.ctx.state;
     const transaction = state.transaction.bind(state);
@@ -425,6 +470,11 @@ async function fixEverythingAndSettle(m: Model, r: Real): Promise<void> {
   }
   // Every request the platform sent has its run.
   expect((await runs(r.w)).map((run) => run.requestId).sort()).toEqual([...m.requests.keys()].sort());
+  // Never none: the last warning that went out is followed by a recovery notice of its episode.
+  const last = m.delivered.findLastIndex((id) => WARNING.test(id));
+  const episode = WARNING.exec(m.delivered[last] ?? '')?.[1];
+  if (episode !== undefined && (await exportDoc(r.w))?.health.state === 'healthy')
+    expect(m.delivered.slice(last + 1).filter((id) => RECOVERY.exec(id)?.[1] === episode)).not.toEqual([]);
 }
 
 /** How the bucket is when the first request arrives. */
@@ -454,8 +504,11 @@ describe('the export lifecycle, against a reference model', () => {
           requests: new Map(),
           nextRequest: 0,
           lost: new Map(),
+          delivered: [],
+          recoveryViolations: [],
+          crashed: false,
         };
-        trackLostAnswers(w, m);
+        trackMail(w, m);
         const r: Real = {
           w,
           sentBefore: 0,
