@@ -54,7 +54,8 @@ function setGrant(runtime: LocalRuntime, principal: string, present: boolean): v
  * `demo --keyless`: a destination without a key. The demo account's principal is created and printed with the
  * commands a customer runs; the customer's grant is simulated on the local bucket's IAM policy; the destination is
  * saved and an export starts; midway the grant is revoked (the customer removed the roles), so the hourly check's
- * probe sends notice 1 naming the missing roles; an hour later the grant is back and the export resumes and completes.
+ * probe sends notice 1 naming the missing roles; an hour later the grant is back and the export resumes and completes,
+ * and the next check sends the recovery notice.
  */
 export async function runKeylessDemo(
   options: DemoOptions,
@@ -138,6 +139,15 @@ export async function runKeylessDemo(
         `run ${run?.status ?? '?'}`,
     );
     const sent = await notices(runtime.mailer.root, exportId);
+
+    // The recovery notice goes out at the next check, once the resumed run has delivered.
+    clock.set(new Date(start.getTime() + 2 * HOUR));
+    const recovery = (await runtime.fireCheck()).recoveryNotices.find((r) => r.exportId === exportId);
+    say(
+      recovery
+        ? `hour 2 check: recovery notice sent to ${recovery.to.join(', ')}: "${recovery.subject}"`
+        : 'hour 2 check: no recovery notice',
+    );
     say('');
     say(await formatOutputTree(runtime.buckets, DESTINATION.bucket, request.prefix));
     const namesRoles = GRANT_ROLES.every((role) => first?.text.includes(role) ?? false);
@@ -154,10 +164,11 @@ export async function runKeylessDemo(
         subject: n.subject,
       })),
       noticeNamesRoles: namesRoles,
+      recoveryNotice: recovery ? { afterNotice: recovery.afterNotice, subject: recovery.subject } : null,
       runStatus: run?.status,
       outbox: runtime.mailer.root,
     });
-    if (run?.status !== 'succeeded' || sent.length !== 1 || !namesRoles) process.exitCode = 1;
+    if (run?.status !== 'succeeded' || sent.length !== 1 || !namesRoles || !recovery) process.exitCode = 1;
   } finally {
     await runtime.close();
   }
