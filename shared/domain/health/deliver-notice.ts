@@ -153,7 +153,10 @@ export async function deliverNotice(
   const audience = await audienceOf(ctx, doc);
   const contacts = uniqueAddresses(audience.emails).filter((e) => !sameAddress(e, doc.createdBy.email));
   const [mailed, webhook] = await Promise.all([
-    Promise.all(contacts.map((email, index) => mailContact(ctx, channels, delivery, email, index))),
+    // Each contact by its place in the settings (uniqueAddresses keeps the first spelling), as logs name it.
+    Promise.all(
+      contacts.map((email) => mailContact(ctx, channels, delivery, email, audience.emails.indexOf(email))),
+    ),
     audience.webhook ? callWebhook(ctx, channels, delivery, audience.webhook) : undefined,
   ]);
   return {

@@ -142,6 +142,20 @@ describe('deliverNotice: contacts and the webhook', () => {
     ]);
   });
 
+  it('names a refused contact by its place in the stored settings, not among the addresses left once the creator is left out', async () => {
+    w = await failingWithContacts('deliver-contact-place');
+    const mailer = w.runtime.mailer;
+    const send = mailer.send.bind(mailer);
+    mailer.send = (message) =>
+      message.to === 'data@example.org'
+        ? Promise.reject(new MailRefused(550, 'mailbox unavailable'))
+        : send(message);
+    await w.checkAt(0);
+    expect(w.events('noticeUndelivered')).toEqual([
+      expect.objectContaining({ channel: 'contactMail', contact: 2, status: 550 }),
+    ]);
+  });
+
   it("does not let a contact's refused mail or a failing webhook undo the notice: logged, not repeated", async () => {
     w = await failingWithContacts('deliver-partial');
     const mailer = w.runtime.mailer;
