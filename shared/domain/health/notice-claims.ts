@@ -41,6 +41,10 @@ function onExport<T>(
   });
 }
 
+/** Until when a claim taken `now` belongs to its holder: NOTICE_CLAIM_LEASE_MINUTES, for notices 1–3 and recovery. */
+const leaseUntil = (ctx: ExportContext, now: Date): string =>
+  new Date(now.getTime() + ctx.settings.health.noticeClaimLeaseMinutes * 60_000).toISOString();
+
 export function episodeOf(doc: ExportDoc) {
   return doc.health.firstFailureAt === undefined
     ? undefined
@@ -67,12 +71,11 @@ export function claimDueNotice(
     const live = doc.noticeClaim && Date.parse(doc.noticeClaim.leaseUntil) > now.getTime();
     const notice = dueNotice(episode, now, policy);
     if (live || notice === undefined || (notice === 3 && !mayStop)) return { claimed: false };
-    const lease = ctx.settings.health.noticeClaimLeaseMinutes * 60_000;
     const claim: NoticeClaim = {
       notice,
       holder,
       claimedAt: now.toISOString(),
-      leaseUntil: new Date(now.getTime() + lease).toISOString(),
+      leaseUntil: leaseUntil(ctx, now),
     };
     tx.update(path, { noticeClaim: claim });
     return { claimed: true, claim, doc };
@@ -205,11 +208,10 @@ export function claimRecoveryNotice(
       live(r.claim?.leaseUntil)
     )
       return { claimed: false };
-    const lease = ctx.settings.health.noticeClaimLeaseMinutes * 60_000;
     const notice: RecoveryNotice = {
       ...r,
       waitFor: null,
-      claim: { holder, leaseUntil: new Date(now.getTime() + lease).toISOString() },
+      claim: { holder, leaseUntil: leaseUntil(ctx, now) },
     };
     tx.update(path, { recoveryNotice: notice });
     return { claimed: true, doc, notice };
