@@ -97,6 +97,14 @@ describe('deliverNotice: contacts and the webhook', () => {
     w = undefined;
   });
 
+  /** The world's mailer refuses (550) every mail to `address` and sends the others. */
+  function refuseMailTo(world: World, address: string): void {
+    const mailer = world.runtime.mailer;
+    const send = mailer.send.bind(mailer);
+    mailer.send = (message) =>
+      message.to === address ? Promise.reject(new MailRefused(550, 'mailbox unavailable')) : send(message);
+  }
+
   async function failingWithContacts(label: string): Promise<World> {
     const world = await createWorld(label, {
       resolveHost: (host) => Promise.resolve(HOSTS[host] ?? []),
@@ -144,12 +152,7 @@ describe('deliverNotice: contacts and the webhook', () => {
 
   it('names a refused contact by its place in the stored settings, not among the addresses left once the creator is left out', async () => {
     w = await failingWithContacts('deliver-contact-place');
-    const mailer = w.runtime.mailer;
-    const send = mailer.send.bind(mailer);
-    mailer.send = (message) =>
-      message.to === 'data@example.org'
-        ? Promise.reject(new MailRefused(550, 'mailbox unavailable'))
-        : send(message);
+    refuseMailTo(w, 'data@example.org');
     await w.checkAt(0);
     expect(w.events('noticeUndelivered')).toEqual([
       expect.objectContaining({ channel: 'contactMail', contact: 2, status: 550 }),
@@ -158,12 +161,7 @@ describe('deliverNotice: contacts and the webhook', () => {
 
   it("does not let a contact's refused mail or a failing webhook undo the notice: logged, not repeated", async () => {
     w = await failingWithContacts('deliver-partial');
-    const mailer = w.runtime.mailer;
-    const send = mailer.send.bind(mailer);
-    mailer.send = (message) =>
-      message.to === 'ops@example.com'
-        ? Promise.reject(new MailRefused(550, 'mailbox unavailable'))
-        : send(message);
+    refuseMailTo(w, 'ops@example.com');
     w.runtime.webhooks.outbox.answerNext(10, 503);
     await w.checkAt(0);
     await w.checkAt(1);
