@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { createLocalRuntime } from '../../composition/local';
-import { DEFAULT_UPLOAD_OPTIONS, loadConfig } from '../../config';
+import { DEFAULT_UPLOAD_OPTIONS, defaultBlockThreads, loadConfig } from '../../config';
 import { registerDestination } from '../../domain/destinations/manage-destinations';
 import type { ExportFormat } from '../../domain/export-request';
 import { EXPORT_FORMATS, parseExportRequest } from '../../domain/export-request';
@@ -27,6 +27,44 @@ export interface MemoryFigures {
   peakRssMiB: number;
   peakHeapMiB: number;
   peakBuffersMiB: number;
+}
+
+/** One format at one size over repeated fresh processes: the median peak RSS, its range, and every run. */
+export interface MemoryRow extends MemoryFigures {
+  format: string;
+  peakRssMinMiB: number;
+  peakRssMaxMiB: number;
+  runs: Omit<MemoryFigures, 'sourceMiB'>[];
+}
+
+const mib = (bytes: number): number => Math.round((bytes / MiB) * 10) / 10;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/** The run with the median peak RSS stands for the row (its other figures are that run's); min and max beside it. */
+export function memoryRow(
+  format: string,
+  sourceMiB: number,
+  runs: Omit<MemoryFigures, 'sourceMiB'>[],
+): MemoryRow {
+  const peaks = runs.map((run) => run.peakRssMiB);
+  const middle = median(peaks);
+  const representative = runs.reduce((best, run) =>
+    Math.abs(run.peakRssMiB - middle) < Math.abs(best.peakRssMiB - middle) ? run : best,
+  );
+  return {
+    format,
+    sourceMiB,
+    ...representative,
+    peakRssMiB: Math.round(middle * 10) / 10,
+    peakRssMinMiB: Math.min(...peaks),
+    peakRssMaxMiB: Math.max(...peaks),
+    runs,
+  };
 }
 
 /** How a measurement runs: the destination, threads for blocks, chunk size, chunks at once (`npm run bench`). */
@@ -119,7 +157,8 @@ export async function measure(
     const usage = process.memoryUsage();
     peak.rss = Math.max(peak.rss, usage.rss);
     peak.heap = Math.max(peak.heap, usage.heapUsed);
-    peak.buffers = Math.max(peak.buffers, usage.external + usage.arrayBuffers);
+    // `external` already includes `arrayBuffers` (every Buffer): adding both counted Buffers twice.
+    peak.buffers = Math.max(peak.buffers, usage.external);
   };
   // With --expose-gc, collecting before some samples shows the live set rather than garbage not yet collected.
   let ticks = 0;
@@ -131,7 +170,6 @@ export async function measure(
   clearInterval(timer);
   sample();
   await runtime.close();
-  const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
   // The kernel's high-water mark catches peaks between samples.
   const maxRss = Math.max(peak.rss, peakRssBytes() ?? 0);
   return {
@@ -160,6 +198,19 @@ export function peakRssBytes(): number | undefined {
   }
 }
 
+interface MemoryOptions {
+  sizes: string;
+  storageEndpoint?: string;
+  formats: string;
+  repeat: number;
+  threads?: number;
+}
+
+const wholeNumber = (value: string): number => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number (0 or more) expected');
+  return Number(value);
+};
+
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that report figures (never pass/fail)');
 
@@ -178,41 +229,66 @@ export function registerBench(program: Command): void {
       `output formats, comma-separated (${EXPORT_FORMATS.join(', ')})`,
       EXPORT_FORMATS.join(','),
     )
-    .action(async (options: { sizes: string; storageEndpoint?: string; formats: string }) => {
+    .option(
+      '--repeat <n>',
+      'fresh processes per format and size: one peak varies by tens of MiB with the timing of garbage collection',
+      positiveInt,
+      3,
+    )
+    .option(
+      '--threads <n>',
+      'worker threads for blocks (default: the deployed rule, vCPUs − 1; the writeChunk function has 1 vCPU, so 0)',
+      wholeNumber,
+    )
+    .action(async (options: MemoryOptions) => {
+      const threads = options.threads ?? defaultBlockThreads();
       const formats = options.formats.split(',').map((f) => f.trim());
       const unknown = formats.filter((f) => !(EXPORT_FORMATS as readonly string[]).includes(f));
       if (unknown.length) throw new InvalidArgumentError(`--formats: unknown ${unknown.join(', ')}`);
-      const rows: (MemoryFigures & { format: string })[] = [];
+      const rows: (MemoryRow & { threads: number })[] = [];
       for (const size of options.sizes.split(',').map((s) => positiveInt(s.trim()))) {
-        // One source per size, written once; each format is measured on it in a fresh process.
+        // One source per size, written once; each format is measured on it in fresh processes.
         const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gcs-export-bench-'));
         try {
           const bytes = await prepare(dataDir, size, options.storageEndpoint);
           const endpoint = options.storageEndpoint ? ['--storage-endpoint', options.storageEndpoint] : [];
           for (const format of formats as ExportFormat[]) {
-            const output = execFileSync(
-              process.execPath,
-              [
-                '--expose-gc',
-                process.argv[1] ?? '',
-                'bench',
-                'memory-one',
-                dataDir,
-                '--format',
-                format,
-                ...endpoint,
-              ],
-              { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-            );
-            const row = {
-              format,
-              sourceMiB: Math.round((bytes / MiB) * 10) / 10,
-              ...(JSON.parse(output.trim().split('\n').pop() ?? '{}') as Omit<MemoryFigures, 'sourceMiB'>),
-            };
+            const runs: Omit<MemoryFigures, 'sourceMiB'>[] = [];
+            for (let run = 1; run <= options.repeat; run += 1) {
+              const output = execFileSync(
+                process.execPath,
+                [
+                  '--expose-gc',
+                  process.argv[1] ?? '',
+                  'bench',
+                  'memory-one',
+                  dataDir,
+                  '--format',
+                  format,
+                  '--run',
+                  String(run),
+                  '--threads',
+                  String(threads),
+                  ...endpoint,
+                ],
+                { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+              );
+              const figures = JSON.parse(output.trim().split('\n').pop() ?? '{}') as Omit<
+                MemoryFigures,
+                'sourceMiB'
+              >;
+              runs.push(figures);
+              process.stdout.write(
+                `${format.padEnd(7)} source ${mib(bytes)} MiB, run ${run}/${options.repeat} → ${figures.records} records, ` +
+                  `${figures.files} files in ${figures.seconds} s; peak RSS ${figures.peakRssMiB} MiB, ` +
+                  `heap ${figures.peakHeapMiB} MiB, buffers ${figures.peakBuffersMiB} MiB\n`,
+              );
+            }
+            const row = { ...memoryRow(format, mib(bytes), runs), threads };
             rows.push(row);
             process.stdout.write(
-              `${format.padEnd(7)} source ${row.sourceMiB} MiB → ${row.records} records, ${row.files} files in ${row.seconds} s; ` +
-                `peak RSS ${row.peakRssMiB} MiB, heap ${row.peakHeapMiB} MiB, buffers ${row.peakBuffersMiB} MiB\n`,
+              `${format.padEnd(7)} source ${row.sourceMiB} MiB, ${threads} worker thread(s): peak RSS median ${row.peakRssMiB} MiB ` +
+                `(${row.peakRssMinMiB}–${row.peakRssMaxMiB} over ${runs.length} runs)\n`,
             );
           }
         } finally {
@@ -227,12 +303,21 @@ export function registerBench(program: Command): void {
     .argument('<data>', 'data folder prepared by `bench memory`')
     .option('--storage-endpoint <url>')
     .addOption(new Option('--format <format>').choices(EXPORT_FORMATS).default('jsonl'))
-    .action(async (dataDir: string, options: { storageEndpoint?: string; format: ExportFormat }) => {
-      const figures = await measure(dataDir, {
-        format: options.format,
-        requestId: `bench-${path.basename(dataDir)}-${options.format}`,
-        ...(options.storageEndpoint ? { storageEndpoint: options.storageEndpoint } : {}),
-      });
-      process.stdout.write(`${JSON.stringify(figures)}\n`);
-    });
+    .option('--run <n>', 'which repetition: each is a request of its own', positiveInt, 1)
+    .option('--threads <n>', 'worker threads for blocks', wholeNumber)
+    .action(
+      async (
+        dataDir: string,
+        options: { storageEndpoint?: string; format: ExportFormat; run: number; threads?: number },
+      ) => {
+        const figures = await measure(dataDir, {
+          format: options.format,
+          ...(options.threads === undefined ? {} : { blockThreads: options.threads }),
+          // A request id per repetition: a repeated id would find its run already done.
+          requestId: `bench-${path.basename(dataDir)}-${options.format}-${options.run}`,
+          ...(options.storageEndpoint ? { storageEndpoint: options.storageEndpoint } : {}),
+        });
+        process.stdout.write(`${JSON.stringify(figures)}\n`);
+      },
+    );
 }
