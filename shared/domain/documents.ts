@@ -253,6 +253,12 @@ export const exportDocSchema = z.object({
   noticesSent: z.array(noticeSentSchema).default([]),
   /** The notice a check is sending right now, claimed before the send so that no notice goes out twice. */
   noticeClaim: noticeClaimSchema.nullish(),
+  /**
+   * Notices of the current episode that may have gone out though none was recorded: a claim whose lease ran out
+   * without its send being recorded or released (its answer was lost, or its check died) was taken over by a later
+   * check, and what the first send did is unknown. A recovery notice follows them as it follows those that went out.
+   */
+  noticesMaybeSent: z.array(noticeNumberSchema).default([]),
   recoveryNotice: recoveryNoticeSchema.nullish(),
   lastRunId: z.string().optional(),
   lastSuccessAt: z.string().optional(),

@@ -35,7 +35,11 @@ type Delivered = RecoveryNotice['delivered'];
 function recoveryNoticeFor(doc: ExportDoc, now: string, delivered: Delivered): RecoveryNotice | undefined {
   const episodeStart = doc.health.firstFailureAt;
   const claimed = doc.noticeClaim ?? undefined;
-  const numbers = [...doc.noticesSent.map((n) => n.notice), ...(claimed ? [claimed.notice] : [])];
+  const numbers = [
+    ...doc.noticesSent.map((n) => n.notice),
+    ...doc.noticesMaybeSent,
+    ...(claimed ? [claimed.notice] : []),
+  ];
   if (episodeStart === undefined || numbers.length === 0) return undefined;
   const afterNotice = Math.max(...numbers) as RecoveryNotice['afterNotice'];
   const existing = doc.recoveryNotice?.episodeStart === episodeStart ? doc.recoveryNotice : undefined;
@@ -131,6 +135,7 @@ function markRecovered(
         ...cleared,
         health: { failures: doc.health.failures },
         noticesSent: [],
+        noticesMaybeSent: [],
       });
       return 'restarted';
     }

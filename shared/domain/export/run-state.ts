@@ -269,6 +269,7 @@ export function markFailing(
   transitionExport(tx, exportPath, doc, 'failed', {
     health: { firstFailureAt: failure.at, lastFailureAt: failure.at, lastError: failure, failures },
     noticesSent: [],
+    noticesMaybeSent: [],
     noticeClaim: null,
     updatedAt,
   });

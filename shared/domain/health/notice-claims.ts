@@ -51,6 +51,18 @@ export function episodeOf(doc: ExportDoc) {
     : { firstFailureAt: new Date(doc.health.firstFailureAt), sent: doc.noticesSent };
 }
 
+/**
+ * A claim taken over after its lease ran out, its send neither recorded nor released: that send may have gone out
+ * (its answer lost), so the notice is kept as maybe sent for the recovery notice, which the new claim would otherwise
+ * erase (and with it the last trace of the notice, if the new send is refused).
+ */
+function takenOver(doc: ExportDoc): Pick<ExportDoc, 'noticesMaybeSent'> | Record<string, never> {
+  const expired = doc.noticeClaim;
+  if (!expired || doc.noticesSent.some((n) => n.notice === expired.notice)) return {};
+  if (doc.noticesMaybeSent.includes(expired.notice)) return {};
+  return { noticesMaybeSent: [...doc.noticesMaybeSent, expired.notice] };
+}
+
 export type ClaimResult = { claimed: true; claim: NoticeClaim; doc: ExportDoc } | { claimed: false };
 
 /**
@@ -77,7 +89,7 @@ export function claimDueNotice(
       claimedAt: now.toISOString(),
       leaseUntil: leaseUntil(ctx, now),
     };
-    tx.update(path, { noticeClaim: claim });
+    tx.update(path, { noticeClaim: claim, ...takenOver(doc) });
     return { claimed: true, claim, doc };
   });
 }
@@ -117,9 +129,9 @@ export function recordNotice(
 function settledWait(doc: ExportDoc, holder: string, sent: boolean): Partial<ExportDoc> {
   const r = doc.recoveryNotice;
   if (!r || r.waitFor?.holder !== holder) return {};
-  const earlier = doc.noticesSent
-    .map((n) => n.notice)
-    .filter((n) => n < r.afterNotice && !r.followed.includes(n));
+  const earlier = [...doc.noticesSent.map((n) => n.notice), ...doc.noticesMaybeSent].filter(
+    (n) => n < r.afterNotice && !r.followed.includes(n),
+  );
   if (sent) return { recoveryNotice: { ...r, waitFor: null } };
   if (earlier.length === 0) return { recoveryNotice: { ...r, waitFor: null, due: false } };
   const afterNotice = Math.max(...earlier) as NoticeNumber;

@@ -29,6 +29,7 @@ async function failingExports(h: Harness, count: number): Promise<void> {
         lastError: { kind: 'destination', code: 'bucketNotFound', message: 'gone', at },
       },
       noticesSent: [],
+      noticesMaybeSent: [],
       updatedAt: at,
     };
     await h.runtime.state.set(paths.export(exportDocId(ACCOUNT, exportId)), doc);

@@ -127,6 +127,30 @@ describe('the recovery notice', () => {
     expect((await recoveries(w)).map((m) => m.sentAt)).toEqual([at(6).toISOString(), at(8).toISOString()]);
   });
 
+  it('follows a notice whose answer was lost, even when its retry after the lease was refused', async () => {
+    w = await createWorld('recovery-lost-then-refused');
+    w.destination.mode = 'bucketGone';
+    await w.publish('req-1');
+    // Notice 1 reaches the customer, but its answer is lost: the check keeps the claim for its lease.
+    w.mail.behaviour = 'lose';
+    await w.checkAt(0);
+    // The lease has passed: the next check sends notice 1 again, and that send is refused.
+    w.mail.behaviour = { refuse: 503 };
+    await w.checkAt(2);
+    expect((await w.exportDoc()).noticesSent).toEqual([]);
+    w.destination.mode = 'ok';
+    w.mail.behaviour = 'deliver';
+    for (let hour = 3; hour <= 6; hour += 1) await w.checkAt(hour);
+    expect(await w.run('req-1')).toMatchObject({ status: 'succeeded' });
+    // The customer has notice 1 (the lost answer's send went out): "works again" follows it, from the check after the
+    // one that resumed the export.
+    expect(await w.outbox()).toEqual([
+      [1, 0],
+      ['R', 4],
+    ]);
+    expect((await w.exportDoc()).recoveryNotice).toMatchObject({ afterNotice: 1, followed: [1], due: false });
+  });
+
   it('a crash between the claim and the send: the next check after the lease sends it', async () => {
     w = await createWorld('recovery-crash');
     await warnedThenFixed(w);
