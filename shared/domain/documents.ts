@@ -268,6 +268,12 @@ export const exportDocSchema = z.object({
 });
 export type ExportDoc = z.infer<typeof exportDocSchema>;
 
+/** The notices of the current episode that went out (recorded) or may have (`noticesMaybeSent`): what a recovery follows. */
+export const noticesOut = (doc: ExportDoc): NoticeNumber[] => [
+  ...doc.noticesSent.map((n) => n.notice),
+  ...doc.noticesMaybeSent,
+];
+
 export const rejectionDocSchema = z.object({
   topic: z.string(),
   receivedAt: z.string(),

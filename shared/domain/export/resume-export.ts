@@ -1,6 +1,6 @@
 import type { ExportContext } from '../context';
 import type { ExportDoc, RecoveryNotice, RunDoc } from '../documents';
-import { exportDocSchema, parseDocument, paths, runDocSchema } from '../documents';
+import { exportDocSchema, noticesOut, parseDocument, paths, runDocSchema } from '../documents';
 import { exportDocId } from '../ids';
 import { exportStateOf } from '../lifecycle/transitions';
 import { transitionExport, transitionRun } from '../lifecycle/write';
@@ -35,11 +35,7 @@ type Delivered = RecoveryNotice['delivered'];
 function recoveryNoticeFor(doc: ExportDoc, now: string, delivered: Delivered): RecoveryNotice | undefined {
   const episodeStart = doc.health.firstFailureAt;
   const claimed = doc.noticeClaim ?? undefined;
-  const numbers = [
-    ...doc.noticesSent.map((n) => n.notice),
-    ...doc.noticesMaybeSent,
-    ...(claimed ? [claimed.notice] : []),
-  ];
+  const numbers = [...noticesOut(doc), ...(claimed ? [claimed.notice] : [])];
   if (episodeStart === undefined || numbers.length === 0) return undefined;
   const afterNotice = Math.max(...numbers) as RecoveryNotice['afterNotice'];
   const existing = doc.recoveryNotice?.episodeStart === episodeStart ? doc.recoveryNotice : undefined;

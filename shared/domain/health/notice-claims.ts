@@ -1,7 +1,7 @@
 import type { StateTransaction } from '../../ports/state-store.port';
 import type { ExportContext } from '../context';
 import type { ExportDoc, NoticeClaim, NoticeNumber, NoticeSent, RecoveryNotice } from '../documents';
-import { exportDocSchema, parseDocument, paths } from '../documents';
+import { exportDocSchema, noticesOut, parseDocument, paths } from '../documents';
 import { exportDocId } from '../ids';
 import { exportStateOf } from '../lifecycle/transitions';
 import { transitionExport } from '../lifecycle/write';
@@ -56,7 +56,7 @@ export function episodeOf(doc: ExportDoc) {
  * (its answer lost), so the notice is kept as maybe sent for the recovery notice, which the new claim would otherwise
  * erase (and with it the last trace of the notice, if the new send is refused).
  */
-function takenOver(doc: ExportDoc): Pick<ExportDoc, 'noticesMaybeSent'> | Record<string, never> {
+function takenOver(doc: ExportDoc): Partial<ExportDoc> {
   const expired = doc.noticeClaim;
   if (!expired || doc.noticesSent.some((n) => n.notice === expired.notice)) return {};
   if (doc.noticesMaybeSent.includes(expired.notice)) return {};
@@ -129,9 +129,7 @@ export function recordNotice(
 function settledWait(doc: ExportDoc, holder: string, sent: boolean): Partial<ExportDoc> {
   const r = doc.recoveryNotice;
   if (!r || r.waitFor?.holder !== holder) return {};
-  const earlier = [...doc.noticesSent.map((n) => n.notice), ...doc.noticesMaybeSent].filter(
-    (n) => n < r.afterNotice && !r.followed.includes(n),
-  );
+  const earlier = noticesOut(doc).filter((n) => n < r.afterNotice && !r.followed.includes(n));
   if (sent) return { recoveryNotice: { ...r, waitFor: null } };
   if (earlier.length === 0) return { recoveryNotice: { ...r, waitFor: null, due: false } };
   const afterNotice = Math.max(...earlier) as NoticeNumber;
