@@ -12,7 +12,7 @@ import { EXPORT_FORMATS, parseExportRequest } from '../../domain/export-request'
 import type { BucketStore } from '../../ports/bucket-store.port';
 import { generateDemoSource } from '../demo-data';
 import { runRequestLocally } from '../run-local';
-import { positiveInt } from './demo';
+import { positiveInt, wholeNumber } from './demo';
 
 const MiB = 1024 * 1024;
 const AVERAGE_LINE_BYTES = 360;
@@ -29,12 +29,15 @@ export interface MemoryFigures {
   peakBuffersMiB: number;
 }
 
+/** What one measuring process reports: the figures of a size without the source's own size. */
+export type RunFigures = Omit<MemoryFigures, 'sourceMiB'>;
+
 /** One format at one size over repeated fresh processes: the median peak RSS, its range, and every run. */
 export interface MemoryRow extends MemoryFigures {
   format: string;
   peakRssMinMiB: number;
   peakRssMaxMiB: number;
-  runs: Omit<MemoryFigures, 'sourceMiB'>[];
+  runs: RunFigures[];
 }
 
 const mib = (bytes: number): number => Math.round((bytes / MiB) * 10) / 10;
@@ -46,11 +49,7 @@ function median(values: readonly number[]): number {
 }
 
 /** The run with the median peak RSS stands for the row (its other figures are that run's); min and max beside it. */
-export function memoryRow(
-  format: string,
-  sourceMiB: number,
-  runs: Omit<MemoryFigures, 'sourceMiB'>[],
-): MemoryRow {
+export function memoryRow(format: string, sourceMiB: number, runs: RunFigures[]): MemoryRow {
   const peaks = runs.map((run) => run.peakRssMiB);
   const middle = median(peaks);
   const representative = runs.reduce((best, run) =>
@@ -134,10 +133,7 @@ export async function prepare(dataDir: string, sourceMiB: number, storageEndpoin
   return generated.bytes;
 }
 
-export async function measure(
-  dataDir: string,
-  options: MeasureOptions = {},
-): Promise<Omit<MemoryFigures, 'sourceMiB'>> {
+export async function measure(dataDir: string, options: MeasureOptions = {}): Promise<RunFigures> {
   const runtime = await runtimeFor(dataDir, options);
   const parsed = parseExportRequest({
     // A fresh request per measurement: a Cloud Storage endpoint keeps the objects of earlier sizes.
@@ -209,11 +205,6 @@ interface MemoryOptions {
   collect?: boolean;
 }
 
-const wholeNumber = (value: string): number => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number (0 or more) expected');
-  return Number(value);
-};
-
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that report figures (never pass/fail)');
 
@@ -260,7 +251,7 @@ export function registerBench(program: Command): void {
           const bytes = await prepare(dataDir, size, options.storageEndpoint);
           const endpoint = options.storageEndpoint ? ['--storage-endpoint', options.storageEndpoint] : [];
           for (const format of formats as ExportFormat[]) {
-            const runs: Omit<MemoryFigures, 'sourceMiB'>[] = [];
+            const runs: RunFigures[] = [];
             for (let run = 1; run <= options.repeat; run += 1) {
               const output = execFileSync(
                 process.execPath,
@@ -280,10 +271,7 @@ export function registerBench(program: Command): void {
                 ],
                 { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
               );
-              const figures = JSON.parse(output.trim().split('\n').pop() ?? '{}') as Omit<
-                MemoryFigures,
-                'sourceMiB'
-              >;
+              const figures = JSON.parse(output.trim().split('\n').pop() ?? '{}') as RunFigures;
               runs.push(figures);
               process.stdout.write(
                 `${format.padEnd(7)} source ${mib(bytes)} MiB, run ${run}/${options.repeat} → ${figures.records} records, ` +

@@ -28,10 +28,10 @@ export const positiveInt = (value: string): number => {
   return parsed;
 };
 
-const wholeNumber = (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
-  return parsed;
+/** Digits only: Number() alone would also take '', ' 5', '1e2' and '0x10'. */
+export const wholeNumber = (value: string): number => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return Number(value);
 };
 
 export function registerDemo(program: Command): void {
