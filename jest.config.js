@@ -28,6 +28,8 @@ const WHOLE = [
   '<rootDir>/test/unit/domain/health/escalation.test.ts',
   '<rootDir>/test/unit/cli/failure-demo.test.ts',
   '<rootDir>/test/unit/cli/main.test.ts',
+  // Builds what Cloud Functions deploys: the worker thread exists only in a build.
+  '<rootDir>/test/unit/adapters/threads/piscina-block-processor.test.ts',
 ];
 
 /** @type {import('jest').Config} */

@@ -15,6 +15,37 @@ const DAY_MS = 86_400_000;
 const NEWLINE = 0x0a;
 /** A group's first buffer; it doubles as needed (a block has about 1 MiB of lines over its groups). */
 const GROUP_BYTES = 16 * 1024;
+/** Group buffers kept for the next block: about two blocks' lines in all (a buffer keeps the size it grew to). */
+const POOLED_BYTES = 2 * 1024 * 1024;
+/** Scratch larger than this (a long record's) is not kept for the next block. */
+const SCRATCH_BYTES = 1024 * 1024;
+
+/**
+ * The group buffers of a scanner, reused from block to block once a block's output has been copied out of them
+ * (`BlockScanner.processPacked`). Fresh buffers per group and block could outlive a worker's young-generation
+ * collections while its block was processed, be promoted, and wait as garbage outside the heap for a full
+ * collection (docs/PERFORMANCE.md, "Worker heap").
+ */
+class GroupBuffers {
+  private readonly free: ByteSink[] = [];
+  private freeBytes = 0;
+
+  take(): ByteSink {
+    const sink = this.free.pop();
+    if (!sink) return new ByteSink(GROUP_BYTES);
+    this.freeBytes -= sink.bytes.length;
+    sink.length = 0;
+    return sink;
+  }
+
+  give(sinks: readonly ByteSink[]): void {
+    for (const sink of sinks) {
+      if (this.freeBytes + sink.bytes.length > POOLED_BYTES) continue;
+      this.free.push(sink);
+      this.freeBytes += sink.bytes.length;
+    }
+  }
+}
 const NOT_BLANK = /\S/;
 
 interface OpenGroup {
@@ -30,7 +61,10 @@ class Groups {
   private readonly byName = new Map<string, Map<number, OpenGroup>>();
   readonly inOrder: OpenGroup[] = [];
 
-  constructor(private readonly task: BlockTask) {}
+  constructor(
+    private readonly task: BlockTask,
+    private readonly buffers: GroupBuffers,
+  ) {}
 
   /** `terminated`: the record already ends with its newline (a CSV row's CRLF). */
   add(eventName: string | undefined, time: number, record: ByteSink, terminated = false): void {
@@ -40,7 +74,7 @@ class Groups {
     let group = byDay.get(day);
     if (!group) {
       const key = partitionFor(this.task.kind, this.task.prefix, new Date(time), eventName);
-      group = { folder: key.folder, dt: key.dt, eventName, lines: new ByteSink(GROUP_BYTES), records: 0 };
+      group = { folder: key.folder, dt: key.dt, eventName, lines: this.buffers.take(), records: 0 };
       byDay.set(day, group);
       this.inOrder.push(group);
     }
@@ -97,7 +131,7 @@ const excerpt = (src: Buffer, start: number, end: number): string =>
  * Where a selected record goes: its partition's group as a JSON line (the record path's text, digits kept) or as a
  * CSV row on the run's columns; or, in the first pass of a CSV or Parquet chunk, only into the column observer.
  */
-function recordOutput(task: BlockTask, groups: Groups) {
+function recordOutput(task: BlockTask, groups: Groups, row: ByteSink) {
   const output = task.output;
   if (output?.kind === 'observe') {
     const observer = new SchemaObserver(MAX_COLUMNS);
@@ -113,7 +147,6 @@ function recordOutput(task: BlockTask, groups: Groups) {
   }
   if (output?.kind === 'csv') {
     const csv = csvEncoder(output.columns);
-    const row = new ByteSink();
     return {
       add: (name: string | undefined, time: number, record: ByteSink) => {
         row.length = 0;
@@ -136,16 +169,35 @@ function recordOutput(task: BlockTask, groups: Groups) {
  */
 export class BlockScanner {
   private readonly rewriter = new RecordRewriter();
+  /** Scratch for one record, and for its CSV row: each is copied into its group before the next record. */
+  private record = new ByteSink();
+  private row = new ByteSink();
+  private readonly buffers = new GroupBuffers();
 
+  /** The block's result; its groups' bytes are views of buffers of their own, which nothing reuses. */
   process(task: BlockTask): BlockResult {
-    const { rewriter } = this;
+    return this.scan(task).result;
+  }
+
+  /**
+   * The block's result with its groups' bytes copied into one buffer (`packed`), to cross to another thread; the
+   * group buffers then serve the next block, as nothing else can see them.
+   */
+  processPacked(task: BlockTask): BlockResult {
+    const { result, groups } = this.scan(task);
+    const copied = packed(result);
+    this.buffers.give(groups.inOrder.map((group) => group.lines));
+    return copied;
+  }
+
+  private scan(task: BlockTask): { result: BlockResult; groups: Groups } {
+    const { rewriter, record } = this;
     const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
     // Checked once per block (natively); a line with invalid UTF-8 is decoded with U+FFFD as before, then used.
     const validUtf8 = isUtf8(bytes);
     const events = task.events ? new Set(task.events) : undefined;
-    const groups = new Groups(task);
-    const output = recordOutput(task, groups);
-    const record = new ByteSink();
+    const groups = new Groups(task, this.buffers);
+    const output = recordOutput(task, groups, this.row);
     const result: Omit<BlockResult, 'groups'> = {
       lines: 0,
       sourceLines: 0,
@@ -189,7 +241,13 @@ export class BlockScanner {
       output.add(eventName, time, record);
     });
     const observation = output.observation();
-    return { ...result, groups: groups.toResult(), ...(observation ? { observation } : {}) };
+    // A long record grew the scratch: it is not kept for the blocks after (a line may take up to 8 MiB).
+    if (this.record.bytes.length > SCRATCH_BYTES) this.record = new ByteSink();
+    if (this.row.bytes.length > SCRATCH_BYTES) this.row = new ByteSink();
+    return {
+      result: { ...result, groups: groups.toResult(), ...(observation ? { observation } : {}) },
+      groups,
+    };
   }
 }
 

@@ -8,10 +8,10 @@ import { duckdbRows, sqlString } from '../../../support/duckdb';
 import { useTempDirs } from '../../../support/temp-dir';
 
 const columns: Column[] = [
-  { name: 'name', type: 'string', nullable: false },
-  { name: 'n', type: 'int64', nullable: true },
-  { name: 'text', type: 'string', nullable: true },
-  { name: 'flag', type: 'boolean', nullable: true },
+  { name: 'name', path: ['name'], type: 'string', nullable: false },
+  { name: 'n', path: ['n'], type: 'int64', nullable: true },
+  { name: 'text', path: ['text'], type: 'string', nullable: true },
+  { name: 'flag', path: ['flag'], type: 'boolean', nullable: true },
 ];
 
 /** A row group's cells: low-cardinality names, integers with nulls, text that does not compress, booleans. */

@@ -1,4 +1,4 @@
-import { inlineBlockProcessor, processBlock } from '../../../../shared/domain/records/blocks';
+import { BlockScanner, inlineBlockProcessor, processBlock } from '../../../../shared/domain/records/blocks';
 import type { BlockResult, BlockTask } from '../../../../shared/domain/records/blocks';
 
 const task = (lines: (string | Buffer)[], overrides: Partial<BlockTask> = {}): BlockTask => ({
@@ -124,5 +124,44 @@ describe('inlineBlockProcessor: scanner state owned by one processor', () => {
     const [gotA, gotB] = await Promise.all([run(sourceA, 1), run(sourceB, 2)]);
     expect(gotA).toEqual(expectedA);
     expect(gotB).toEqual(expectedB);
+  });
+});
+
+describe('BlockScanner.processPacked: group buffers reused from block to block', () => {
+  const lines = Array.from({ length: 400 }, (_, i) =>
+    i % 50 === 7
+      ? `{"name":"long","time":${i},"pad":"${'z'.repeat(600 + i)}"}`
+      : `{"name":"e${i % 11}","time":${1_700_000_000 + i * 40_000},"n":${i},"s":"é${'x'.repeat(i % 90)}"}`,
+  );
+  const blocks = Array.from({ length: 20 }, (_, i) =>
+    task(lines.slice(i * 20, i * 20 + 20 + (i % 3) * 7), { maxLineBytes: 4096 }),
+  );
+  const text = (result: BlockResult) => ({
+    ...result,
+    groups: result.groups.map((g) => ({ ...g, data: Buffer.from(g.data).toString('utf8') })),
+  });
+
+  it('gives every block what a fresh scanner gives, and a result stays as it was while later blocks are scanned', () => {
+    const scanner = new BlockScanner();
+    // Every result is kept until the end: a reused buffer that a result still viewed would show as changed output.
+    const results = blocks.map((block) => scanner.processPacked(block));
+    results.forEach((result, i) => expect(text(result)).toEqual(text(processBlock(blocks[i]))));
+    // Each result's groups are views of one buffer of its own (it crosses to the main thread as one transfer).
+    for (const result of results) expect(new Set(result.groups.map((g) => g.data.buffer)).size).toBe(1);
+  });
+
+  it('gives the same for the CSV rows and the observations of a first pass', () => {
+    const columns = [
+      { name: 'name', path: ['name'], type: 'string' as const, nullable: false },
+      { name: 'time', path: ['time'], type: 'timestamp' as const, nullable: false },
+      { name: '_overflow', path: [''], type: 'json' as const, nullable: true },
+    ];
+    for (const output of [{ kind: 'csv' as const, columns }, { kind: 'observe' as const }]) {
+      const scanner = new BlockScanner();
+      const results = blocks.map((block) => scanner.processPacked({ ...block, output }));
+      results.forEach((result, i) =>
+        expect(text(result)).toEqual(text(processBlock({ ...(blocks[i]), output }))),
+      );
+    }
   });
 });
