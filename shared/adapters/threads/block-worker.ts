@@ -9,7 +9,8 @@ const scanner = new BlockScanner();
  * Lets an ArrayBuffer's memory go now: transferring it detaches it, and the clone that takes the memory is garbage
  * from birth, freed by the next young-generation collection. Left alone, a block could outlive the worker's young
  * collections while it was processed, be promoted, and keep its 1 MiB outside the heap until a full collection
- * (docs/PERFORMANCE.md, "Worker heap"). (`ArrayBuffer.prototype.transfer` would say it directly; Node 20 has none.)
+ * (docs/PERFORMANCE.md, "the worker's buffers"). `ArrayBuffer.prototype.transfer` would say it directly; Node 20
+ * has none.
  */
 function release(buffer: ArrayBufferLike): void {
   if (buffer instanceof ArrayBuffer) structuredClone(buffer, { transfer: [buffer] });

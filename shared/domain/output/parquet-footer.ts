@@ -30,10 +30,10 @@ const ownString = (text: string): string => JSON.parse(JSON.stringify(text)) as 
 
 /**
  * The footer of one Parquet file, its row groups serialised as they are written. hyparquet-writer keeps every row
- * group's metadata as JavaScript objects until the footer (about 1 KiB per column per row group, 437 bytes after
- * compaction): memory that grew with the chunk, and the larger live heap let V8 grow its heap further before
- * collecting (docs/PERFORMANCE.md, "Parquet memory flat in the chunk"). Here each row group becomes its Thrift bytes
- * (about 100 per column) as soon as the writer made it, and the objects are dropped.
+ * group's metadata as JavaScript objects until the footer (about 1 KiB per column chunk): memory that grew with the
+ * chunk, and the larger live heap let V8 grow its heap further before collecting (docs/PERFORMANCE.md, "Parquet
+ * memory flat in the chunk"). Here each row group becomes its Thrift bytes (77 bytes per column chunk, measured with
+ * 24 columns) as soon as the writer made it, and the objects are dropped.
  *
  * The bytes come from hyparquet-writer's own `writeMetadata`: a footer with no row group and one with this row group
  * differ exactly by the list's header byte and the row group's bytes, so the row group is cut out of the second. The

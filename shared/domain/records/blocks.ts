@@ -24,7 +24,7 @@ const SCRATCH_BYTES = 1024 * 1024;
  * The group buffers of a scanner, reused from block to block once a block's output has been copied out of them
  * (`BlockScanner.processPacked`). Fresh buffers per group and block could outlive a worker's young-generation
  * collections while its block was processed, be promoted, and wait as garbage outside the heap for a full
- * collection (docs/PERFORMANCE.md, "Worker heap").
+ * collection (docs/PERFORMANCE.md, "the worker's buffers").
  */
 class GroupBuffers {
   private readonly free: ByteSink[] = [];
