@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { BlockResult, BlockTask } from '../../domain/records/blocks';
+import { BlockScanner } from '../../domain/records/blocks';
 import type { BlockProcessor } from '../../ports/block-processor.port';
 
 /** The compiled worker; it exists only in a build (dist/), not when the TypeScript sources run under ts-jest. */
@@ -15,7 +16,10 @@ export const canUseWorkerThreads = (): boolean => existsSync(BLOCK_WORKER);
  * worker, a 1 GiB chunk peaked at 336 MiB RSS against 190 MiB on the main thread alone. A small old generation
  * makes the worker collect as it goes (docs/PERFORMANCE.md, "Memory").
  */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
+export const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
+
+/** What a worker thread dies of when a block needs more heap than its limits give (Node's error code). */
+const WORKER_OUT_OF_MEMORY = 'ERR_WORKER_OUT_OF_MEMORY';
 
 /**
  * Block processing on worker threads, so that one instance uses all its vCPUs (Cloud Functions gen2 instances have
@@ -25,23 +29,41 @@ const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16
 export class PiscinaBlockProcessor implements BlockProcessor {
   private readonly pool: Piscina<BlockTask, BlockResult>;
   readonly concurrency: number;
+  /** For the rare block a worker's heap cannot hold: made on first use, kept for the next. */
+  private mainThreadScanner: BlockScanner | undefined;
+  /** Blocks processed on the main thread because a worker ran out of heap (for tests and logs). */
+  fellBack = 0;
 
-  constructor(readonly threads: number) {
+  constructor(
+    readonly threads: number,
+    limits: typeof WORKER_LIMITS = WORKER_LIMITS,
+  ) {
     this.pool = new Piscina({
       filename: BLOCK_WORKER,
       minThreads: threads,
       maxThreads: threads,
-      resourceLimits: WORKER_LIMITS,
+      resourceLimits: limits,
     });
     // Enough blocks in flight to keep every thread busy while the main thread writes the previous results.
     this.concurrency = threads * 2;
   }
 
-  process(task: BlockTask): Promise<BlockResult> {
-    const { bytes } = task;
-    // The block's memory moves to the worker instead of being copied, when the block owns all of it.
-    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    return this.pool.run(task, owned ? { transferList: [bytes.buffer as ArrayBuffer] } : {});
+  /**
+   * The worker's heap limits keep its memory down; they must not decide whether a block can be exported. A block
+   * that runs a worker out of heap (one line of up to 8 MiB of deeply nested values, as CSV, needed more than the
+   * worker's 96 MiB in a test) is processed again on the main thread, whose heap is the instance's; piscina replaces
+   * the worker. So the block is copied to the worker (about 0.1 ms per MiB), not transferred, which would leave
+   * nothing here to process again.
+   */
+  async process(task: BlockTask): Promise<BlockResult> {
+    try {
+      return await this.pool.run(task);
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== WORKER_OUT_OF_MEMORY) throw error;
+      this.fellBack += 1;
+      this.mainThreadScanner ??= new BlockScanner();
+      return this.mainThreadScanner.process(task);
+    }
   }
 
   close(): Promise<void> {
