@@ -160,7 +160,7 @@ describe('BlockScanner.processPacked: group buffers reused from block to block',
       const scanner = new BlockScanner();
       const results = blocks.map((block) => scanner.processPacked({ ...block, output }));
       results.forEach((result, i) =>
-        expect(text(result)).toEqual(text(processBlock({ ...(blocks[i]), output }))),
+        expect(text(result)).toEqual(text(processBlock({ ...blocks[i], output }))),
       );
     }
   });
