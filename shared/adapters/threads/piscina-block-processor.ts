@@ -52,8 +52,8 @@ export class PiscinaBlockProcessor implements BlockProcessor {
    * The worker's heap limits keep its memory down; they must not decide whether a block can be exported. A block
    * that runs a worker out of heap (one line of up to 8 MiB of deeply nested values, as CSV, needed more than the
    * worker's 96 MiB in a test) is processed again on the main thread, whose heap is the instance's; piscina replaces
-   * the worker. So the block is copied to the worker (about 0.1 ms per MiB), not transferred, which would leave
-   * nothing here to process again.
+   * the worker. So the block is copied to the worker (0.29 ms per MiB measured for a message of 1 MiB), not
+   * transferred, which would leave nothing here to process again.
    */
   async process(task: BlockTask): Promise<BlockResult> {
     try {
