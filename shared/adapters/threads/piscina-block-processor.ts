@@ -16,7 +16,7 @@ export const canUseWorkerThreads = (): boolean => existsSync(BLOCK_WORKER);
  * worker, a 1 GiB chunk peaked at 336 MiB RSS against 190 MiB on the main thread alone. A small old generation
  * makes the worker collect as it goes (docs/PERFORMANCE.md, "Memory").
  */
-export const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
 
 /** What a worker thread dies of when a block needs more heap than its limits give (Node's error code). */
 const WORKER_OUT_OF_MEMORY = 'ERR_WORKER_OUT_OF_MEMORY';
@@ -31,7 +31,7 @@ export class PiscinaBlockProcessor implements BlockProcessor {
   readonly concurrency: number;
   /** For the rare block a worker's heap cannot hold: made on first use, kept for the next. */
   private mainThreadScanner: BlockScanner | undefined;
-  /** Blocks processed on the main thread because a worker ran out of heap (for tests and logs). */
+  /** Blocks processed on the main thread because a worker ran out of heap (read by the tests). */
   fellBack = 0;
 
   constructor(

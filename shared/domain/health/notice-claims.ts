@@ -58,8 +58,7 @@ export function episodeOf(doc: ExportDoc) {
  */
 function takenOver(doc: ExportDoc): Partial<ExportDoc> {
   const expired = doc.noticeClaim;
-  if (!expired || doc.noticesSent.some((n) => n.notice === expired.notice)) return {};
-  if (doc.noticesMaybeSent.includes(expired.notice)) return {};
+  if (!expired || noticesOut(doc).includes(expired.notice)) return {};
   return { noticesMaybeSent: [...doc.noticesMaybeSent, expired.notice] };
 }
 

@@ -15,6 +15,7 @@ const DAY_MS = 86_400_000;
 const NEWLINE = 0x0a;
 /** A group's first buffer; it doubles as needed (a block has about 1 MiB of lines over its groups). */
 const GROUP_BYTES = 16 * 1024;
+const NOT_BLANK = /\S/;
 /** Group buffers kept for the next block: about two blocks' lines in all (a buffer keeps the size it grew to). */
 const POOLED_BYTES = 2 * 1024 * 1024;
 /** Scratch larger than this (a long record's) is not kept for the next block. */
@@ -46,7 +47,6 @@ class GroupBuffers {
     }
   }
 }
-const NOT_BLANK = /\S/;
 
 interface OpenGroup {
   folder: string;
@@ -99,7 +99,7 @@ class Groups {
  * The groups' bytes packed into one buffer, so that a result crosses to another thread as one copy (a view is
  * cloned with its whole buffer, and a group's buffer has room to spare).
  */
-export function packed(result: BlockResult): BlockResult {
+function packed(result: BlockResult): BlockResult {
   const total = result.groups.reduce((sum, g) => sum + g.data.length, 0);
   const output = Buffer.allocUnsafeSlow(total);
   let at = 0;
