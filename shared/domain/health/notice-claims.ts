@@ -122,16 +122,17 @@ export function recordNotice(
 
 /**
  * A recovery notice that waited for this claim's send (the export recovered while it was in flight) may go now: the
- * notice went out. If it was refused, the recovery notice follows it only if an earlier notice of the episode went
- * out; otherwise nothing was said and nothing is due.
+ * notice went out. If it was refused, the recovery notice follows the last notice of the episode that went out or
+ * may have, not yet followed: the same notice, when this send was a retry after an earlier send's lost answer (that
+ * send is in `noticesMaybeSent`), or an earlier one. If none did, nothing was said and nothing is due.
  */
 function settledWait(doc: ExportDoc, holder: string, sent: boolean): Partial<ExportDoc> {
   const r = doc.recoveryNotice;
   if (!r || r.waitFor?.holder !== holder) return {};
-  const earlier = noticesOut(doc).filter((n) => n < r.afterNotice && !r.followed.includes(n));
+  const out = noticesOut(doc).filter((n) => n <= r.afterNotice && !r.followed.includes(n));
   if (sent) return { recoveryNotice: { ...r, waitFor: null } };
-  if (earlier.length === 0) return { recoveryNotice: { ...r, waitFor: null, due: false } };
-  const afterNotice = Math.max(...earlier) as NoticeNumber;
+  if (out.length === 0) return { recoveryNotice: { ...r, waitFor: null, due: false } };
+  const afterNotice = Math.max(...out) as NoticeNumber;
   return { recoveryNotice: { ...r, waitFor: null, afterNotice } };
 }
 
@@ -141,7 +142,8 @@ const withNotice = (sent: readonly NoticeSent[], notice: NoticeSent): NoticeSent
 /**
  * Notice 3 went out: the export stops, in one conditional transition. It happens only if this check still holds the
  * claim and the export is still failing: a customer's resume or a passing validate clears the claim and wins (the
- * notice is then not recorded, so that a relapse in the recovery hold warns again before any stop). True if stopped.
+ * notice is then not recorded; for the customer the export was stopped and restarted, and a failure after that opens
+ * a new episode: `markFailing`). True if stopped.
  */
 export function stopAfterNotice3(
   ctx: ExportContext,

@@ -204,6 +204,38 @@ describe('the recovery notice', () => {
     expect((await world.exportDoc()).recoveryNotice).toMatchObject({ due: false });
   });
 
+  it('follows a notice whose answer was lost, when its retry after the lease was in flight at the recovery and refused', async () => {
+    // Found by the lifecycle model (seed -766385539): the refused retry was taken for the only send of notice 1.
+    w = await createWorld('recovery-lost-retry-in-flight-refused');
+    w.destination.mode = 'bucketGone';
+    await w.publish('req-1');
+    // Notice 1 reaches the customer, but its answer is lost: the check keeps the claim for its lease.
+    w.mail.behaviour = 'lose';
+    await w.checkAt(0);
+    // The lease has passed: the next check sends notice 1 again; during that send the customer fixes the bucket and
+    // resumes, and the send is refused.
+    const world = w;
+    world.mail.behaviour = { refuse: 503 };
+    world.mail.during = async () => {
+      world.destination.mode = 'ok';
+      expect(await world.api('POST', `/exports/${EXPORT}/resume`)).toMatchObject({ status: 200 });
+    };
+    await world.checkAt(24);
+    world.mail.during = undefined;
+    world.mail.behaviour = 'deliver';
+    for (let hour = 25; hour <= 27; hour += 1) await world.checkAt(hour);
+    // The customer has notice 1 (the lost answer's send went out): "works again" follows it.
+    expect(await world.outbox()).toEqual([
+      [1, 0],
+      ['R', 25],
+    ]);
+    expect((await world.exportDoc()).recoveryNotice).toMatchObject({
+      afterNotice: 1,
+      followed: [1],
+      due: false,
+    });
+  });
+
   it('no "works again" while the writes are still refused (the probe passes, the export fails again within the hour)', async () => {
     w = await createWorld('recovery-writes-refused');
     w.destination.mode = 'writesRefused';
