@@ -231,9 +231,24 @@ export function blockChunk(
 }
 
 /**
+ * The last recovery followed notice 3, which says the export was stopped: it went out (or may have) while the
+ * customer's resume won over the stop. The recovery notice then says "restarted and works again". For the customer
+ * the export was stopped and restarted, and a restarted export starts afresh. Continuing the episode would send
+ * notice 3 again under the same id, and after that stop and a restart no recovery notice could follow (one per
+ * episode and notice). A recovery notice refused with the notice it followed is not due and does not count.
+ */
+const toldStopped = (doc: ExportDoc): boolean => {
+  const r = doc.recoveryNotice;
+  return (
+    r?.episodeStart === doc.health.firstFailureAt && r?.afterNotice === 3 && (r.due || r.followed.includes(3))
+  );
+};
+
+/**
  * The export's failure episode, in the caller's transaction. A failure while failing, or soon after a resume (the fix
  * did not hold), continues it with its first-failure time and the notices already sent, so that the three-day
- * escalation cannot be reset by a resume that fails again. Any other failure opens a new episode. Every failure counts
+ * escalation cannot be reset by a resume that fails again; unless that resume followed notice 3 (`toldStopped`).
+ * Any other failure opens a new episode. Every failure counts
  * in `health.failures`, so that a resume can tell whether anything blocked while it worked. Returns true when this
  * failure opened the episode.
  */
@@ -259,7 +274,7 @@ export function markFailing(
       break;
   }
   const relapse = health.relapseUntil !== undefined && Date.parse(health.relapseUntil) > now.getTime();
-  if (relapse && health.firstFailureAt !== undefined) {
+  if (relapse && health.firstFailureAt !== undefined && !toldStopped(doc)) {
     transitionExport(tx, exportPath, doc, 'failed', {
       health: { ...noted, relapseUntil: undefined },
       updatedAt,

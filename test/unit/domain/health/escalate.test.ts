@@ -1,5 +1,5 @@
 import type { World } from '../../../support/lifecycle-world';
-import { createWorld, EXPORT } from '../../../support/lifecycle-world';
+import { at, createWorld, EXPORT } from '../../../support/lifecycle-world';
 
 async function failingForTwoDays(w: World): Promise<void> {
   w.destination.mode = 'keyRevoked';
@@ -34,11 +34,47 @@ describe('escalate', () => {
     await world.runtime.bus.drain();
     const doc = await world.exportDoc();
     expect(doc).toMatchObject({ status: 'active', health: { state: 'healthy' }, stoppedAt: null });
-    // The episode is kept through the recovery hold; notice 3 is not recorded, so a relapse warns before any stop.
+    // Notice 3 is not recorded: the stop lost to the resume (a relapse opens a new episode: the next test).
     expect(doc.noticesSent.map((n) => n.notice)).toEqual([1, 2]);
     expect(await world.run('req-1')).toMatchObject({ status: 'succeeded' });
     expect(world.events('exportStopped')).toEqual([]);
     await world.publish('req-2');
+    expect(await world.run('req-2')).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('a relapse after notice 3 went out to a resume that won opens a new episode: warned from notice 1, never "stopped" twice', async () => {
+    // Found by the lifecycle model (seed -2059473294): the relapse continued the episode, sent notice 3 again under
+    // the same id, and after that stop and a restart no recovery notice could follow (one per episode and notice).
+    w = await createWorld('notice3-race-relapse');
+    await failingForTwoDays(w);
+    const world = w;
+    world.mail.during = async () => {
+      world.destination.mode = 'ok';
+      expect(await world.api('POST', `/exports/${EXPORT}/resume`)).toMatchObject({ status: 200 });
+    };
+    await world.checkAt(72);
+    world.mail.during = undefined;
+    await world.runtime.bus.drain();
+    // For the customer the export stopped (notice 3) and was restarted: the failure an hour later is a new problem.
+    world.destination.mode = 'keyRevoked';
+    world.h.clock.set(at(72.5));
+    await world.publish('req-2');
+    for (let hour = 73; hour <= 75; hour += 1) await world.checkAt(hour);
+    expect(await world.outbox()).toEqual([
+      [1, 0],
+      [2, 48],
+      [3, 72],
+      [1, 73],
+    ]);
+    const doc = await world.exportDoc();
+    expect(doc).toMatchObject({
+      status: 'active',
+      health: { state: 'failing', firstFailureAt: at(72.5).toISOString() },
+    });
+    // Fixed: the new episode's notice 1 is followed by its recovery notice.
+    world.destination.mode = 'ok';
+    for (let hour = 76; hour <= 78; hour += 1) await world.checkAt(hour);
+    expect((await world.outbox()).slice(4)).toEqual([['R', 77]]);
     expect(await world.run('req-2')).toMatchObject({ status: 'succeeded' });
   });
 
