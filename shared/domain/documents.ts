@@ -190,6 +190,19 @@ export const noticeClaimSchema = z.object({
 export type NoticeClaim = z.infer<typeof noticeClaimSchema>;
 
 /**
+ * An earlier episode's recovery notice, still due when a later episode's recovery replaced it (`instead`). Its claim
+ * is kept with it, so that a send in flight is neither repeated before its lease ends nor lost.
+ */
+export const supersededRecoverySchema = z.object({
+  episodeStart: z.string(),
+  afterNotice: noticeNumberSchema,
+  followed: z.array(noticeNumberSchema).default([]),
+  code: z.string().optional(),
+  claim: z.object({ holder: z.string(), leaseUntil: z.string() }).nullish(),
+});
+export type SupersededRecovery = z.infer<typeof supersededRecoverySchema>;
+
+/**
  * The recovery notice (docs/ESCALATION.md): due when an export that had been sent notice 1, 2 or 3 works again,
  * written in the same transaction as the recovery (resume-export.ts), sent under a claim like the others
  * (notice-claims.ts). One per episode and last notice: `afterNotice` is the notice it follows.
@@ -217,6 +230,12 @@ export const recoveryNoticeSchema = z.object({
    * until that send is recorded or refused, or its lease ends, so that it never overtakes the notice it follows.
    */
   waitFor: z.object({ holder: z.string(), until: z.string() }).nullish(),
+  /**
+   * While `waitFor` holds: the earlier episode's recovery notice this one replaced while it was still due. It is due
+   * again if the send waited for is refused and nothing else of this episode went out: the customer's last warning is
+   * then the earlier episode's, and nothing was said in this one.
+   */
+  instead: supersededRecoverySchema.nullish(),
   claim: z.object({ holder: z.string(), leaseUntil: z.string() }).nullish(),
   sentAt: z.string().optional(),
   messageId: z.string().optional(),

@@ -1,5 +1,5 @@
 import type { ExportContext } from '../context';
-import type { ExportDoc, RecoveryNotice, RunDoc } from '../documents';
+import type { ExportDoc, RecoveryNotice, RunDoc, SupersededRecovery } from '../documents';
 import { exportDocSchema, noticesOut, parseDocument, paths, runDocSchema } from '../documents';
 import { exportDocId } from '../ids';
 import { exportStateOf } from '../lifecycle/transitions';
@@ -45,6 +45,10 @@ function recoveryNoticeFor(doc: ExportDoc, now: string, delivered: Delivered): R
   if (existing?.due && existing.afterNotice === afterNotice)
     return { ...existing, recoveredAt: now, delivered };
   const code = doc.health.lastError?.code;
+  const waitFor =
+    claimed && !doc.noticesSent.some((n) => n.notice === claimed.notice)
+      ? { holder: claimed.holder, until: claimed.leaseUntil }
+      : null;
   return {
     episodeStart,
     afterNotice,
@@ -53,11 +57,25 @@ function recoveryNoticeFor(doc: ExportDoc, now: string, delivered: Delivered): R
     recoveredAt: now,
     delivered,
     due: true,
-    waitFor:
-      claimed && !doc.noticesSent.some((n) => n.notice === claimed.notice)
-        ? { holder: claimed.holder, until: claimed.leaseUntil }
-        : null,
+    waitFor,
+    instead: waitFor ? supersededBy(doc.recoveryNotice, episodeStart) : null,
     claim: null,
+  };
+}
+
+/**
+ * The recovery notice a new one replaces while it is still due, from an earlier episode (or the one that notice had
+ * replaced in turn): kept as `instead`, in case nothing of the new episode reaches the customer.
+ */
+function supersededBy(r: RecoveryNotice | null | undefined, episodeStart: string): SupersededRecovery | null {
+  if (!r) return null;
+  if (r.episodeStart === episodeStart || !r.due) return r.instead ?? null;
+  return {
+    episodeStart: r.episodeStart,
+    afterNotice: r.afterNotice,
+    followed: r.followed,
+    ...(r.code === undefined ? {} : { code: r.code }),
+    claim: r.claim ?? null,
   };
 }
 

@@ -1,6 +1,13 @@
 import type { StateTransaction } from '../../ports/state-store.port';
 import type { ExportContext } from '../context';
-import type { ExportDoc, NoticeClaim, NoticeNumber, NoticeSent, RecoveryNotice } from '../documents';
+import type {
+  ExportDoc,
+  NoticeClaim,
+  NoticeNumber,
+  NoticeSent,
+  RecoveryNotice,
+  SupersededRecovery,
+} from '../documents';
 import { exportDocSchema, noticesOut, parseDocument, paths } from '../documents';
 import { exportDocId } from '../ids';
 import { exportStateOf } from '../lifecycle/transitions';
@@ -130,10 +137,30 @@ function settledWait(doc: ExportDoc, holder: string, sent: boolean): Partial<Exp
   const r = doc.recoveryNotice;
   if (!r || r.waitFor?.holder !== holder) return {};
   const out = noticesOut(doc).filter((n) => n <= r.afterNotice && !r.followed.includes(n));
-  if (sent) return { recoveryNotice: { ...r, waitFor: null } };
-  if (out.length === 0) return { recoveryNotice: { ...r, waitFor: null, due: false } };
+  if (sent) return { recoveryNotice: { ...r, waitFor: null, instead: null } };
+  if (out.length === 0)
+    return { recoveryNotice: r.instead ? restored(r, r.instead) : { ...r, waitFor: null, due: false } };
   const afterNotice = Math.max(...out) as NoticeNumber;
-  return { recoveryNotice: { ...r, waitFor: null, afterNotice } };
+  return { recoveryNotice: { ...r, waitFor: null, instead: null, afterNotice } };
+}
+
+/**
+ * Nothing of this episode reached the customer: the earlier episode's recovery notice it replaced is due again, with
+ * this recovery's time and what it delivered (the export works since then).
+ */
+function restored(r: RecoveryNotice, earlier: SupersededRecovery): RecoveryNotice {
+  const { code: _code, ...rest } = r;
+  return {
+    ...rest,
+    episodeStart: earlier.episodeStart,
+    afterNotice: earlier.afterNotice,
+    followed: earlier.followed,
+    ...(earlier.code === undefined ? {} : { code: earlier.code }),
+    due: true,
+    waitFor: null,
+    instead: null,
+    claim: earlier.claim ?? null,
+  };
 }
 
 const withNotice = (sent: readonly NoticeSent[], notice: NoticeSent): NoticeSent[] =>
@@ -238,6 +265,11 @@ export function recordRecoveryNotice(
 ): Promise<void> {
   return onExport(ctx, key, undefined, (tx, doc, path) => {
     const r = doc.recoveryNotice;
+    // The notice a later recovery replaced while its send was in flight: it went out, nothing to restore.
+    if (r?.instead?.episodeStart === notice.episodeStart && r.instead.afterNotice === notice.afterNotice) {
+      tx.update(path, { recoveryNotice: { ...r, instead: null } });
+      return;
+    }
     if (r?.episodeStart !== notice.episodeStart || r.afterNotice !== notice.afterNotice) return;
     tx.update(path, {
       recoveryNotice: {
@@ -257,6 +289,8 @@ export function releaseRecoveryNotice(ctx: ExportContext, key: ExportKey, holder
   return onExport(ctx, key, undefined, (tx, doc, path) => {
     const r = doc.recoveryNotice;
     if (r?.claim?.holder === holder) tx.update(path, { recoveryNotice: { ...r, claim: null } });
+    else if (r?.instead?.claim?.holder === holder)
+      tx.update(path, { recoveryNotice: { ...r, instead: { ...r.instead, claim: null } } });
   });
 }
 

@@ -236,6 +236,40 @@ describe('the recovery notice', () => {
     });
   });
 
+  it('a due recovery notice survives a later episode in which nothing was said', async () => {
+    // Found by the lifecycle model (seed 763521120): the later episode's recovery replaced it, and when that episode's
+    // only notice was refused, the customer who had notice 1 never heard that the export works again.
+    w = await createWorld('recovery-survives-silent-episode');
+    const world = w;
+    world.destination.mode = 'bucketGone';
+    await world.publish('req-1');
+    await world.checkAt(0);
+    // Fixed; the check at 1 resumes the export, and its recovery notice is refused.
+    world.destination.mode = 'ok';
+    world.mail.behaviour = { refuse: 503 };
+    await world.checkAt(1);
+    // After the recovery hold, a new episode: its notice 1 is refused while the customer fixes it and resumes.
+    world.destination.mode = 'bucketGone';
+    world.h.clock.set(at(30));
+    await world.publish('req-2');
+    world.mail.during = async () => {
+      world.destination.mode = 'ok';
+      expect(await world.api('POST', `/exports/${EXPORT}/resume`)).toMatchObject({ status: 200 });
+    };
+    await world.checkAt(31);
+    world.mail.during = undefined;
+    world.mail.behaviour = 'deliver';
+    for (let hour = 32; hour <= 34; hour += 1) await world.checkAt(hour);
+    // The customer had notice 1 of the first episode: its recovery notice follows it.
+    expect(await world.outbox()).toEqual([
+      [1, 0],
+      ['R', 32],
+    ]);
+    const [first, recovery] = await world.mails();
+    expect(recovery?.noticeId).toBe(first?.noticeId.replace(/notice-1$/, 'recovery-1'));
+    expect(await world.run('req-2')).toMatchObject({ status: 'succeeded' });
+  });
+
   it('no "works again" while the writes are still refused (the probe passes, the export fails again within the hour)', async () => {
     w = await createWorld('recovery-writes-refused');
     w.destination.mode = 'writesRefused';
