@@ -19,7 +19,7 @@ import { ACCOUNT, eventLines } from '../../../support/local-harness';
  *
  * A failing sequence prints its seed and path; `fc.assert` replays and shrinks it (set MODEL_SEED and MODEL_PATH to
  * replay one, and MODEL_REPLAY to the `replayPath` printed in the counterexample). MODEL_RUNS sets how many sequences
- * run (default 1,000).
+ * run (default 1,000), MODEL_COMMANDS their longest (default 30): a longer hunt than CI's finds rarer interleavings.
  */
 
 // Temporary folders in memory when the machine has them: a run writes a few hundred small files.
@@ -503,7 +503,7 @@ const START = fc.constantFrom<DestinationMode>(
 
 const RUNS = Number(process.env.MODEL_RUNS ?? 1000);
 const SEQUENCES = fc.commands(commands, {
-  maxCommands: 30,
+  maxCommands: Number(process.env.MODEL_COMMANDS ?? 30),
   ...(process.env.MODEL_REPLAY ? { replayPath: process.env.MODEL_REPLAY } : {}),
 });
 
