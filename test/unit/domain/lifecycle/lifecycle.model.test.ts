@@ -424,9 +424,19 @@ const resumeWithFastWorkers = () =>
   command('customer resume, workers handling each task at once', async (_m, r) => {
     const bus = r.w.runtime.bus;
     const publish = bus.publish.bind(bus);
+    // Only the resume's own publishes wait: a worker that publishes chunk tasks while the bus drains (the planner,
+    // for a run reopened before it had a plan) must not wait for the drain that is running it (a deadlock of the
+    // harness, found by the model's timeout, seed 1105965667).
+    let draining = false;
     bus.publish = async (topic, messages) => {
       await publish(topic, messages);
-      if (topic === r.w.runtime.ctx.settings.topics.chunks) await bus.drain();
+      if (topic !== r.w.runtime.ctx.settings.topics.chunks || draining) return;
+      draining = true;
+      try {
+        await bus.drain();
+      } finally {
+        draining = false;
+      }
     };
     try {
       const answer = await asCustomer(r, () => r.w.api('POST', `/exports/${EXPORT}/resume`));
