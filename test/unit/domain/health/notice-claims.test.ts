@@ -1,4 +1,12 @@
-import { claimDueNotice, stopAfterNotice3 } from '../../../../shared/domain/health/notice-claims';
+import {
+  claimDueNotice,
+  claimRecoveryNotice,
+  recordRecoveryNotice,
+  releaseNotice,
+  releaseRecoveryNotice,
+  stopAfterNotice3,
+} from '../../../../shared/domain/health/notice-claims';
+import type { NoticeClaim, RecoveryNotice } from '../../../../shared/domain/documents';
 import type { World } from '../../../support/lifecycle-world';
 import { at, createWorld, EXPORT } from '../../../support/lifecycle-world';
 import { ACCOUNT } from '../../../support/local-harness';
@@ -59,5 +67,68 @@ describe('notice claims', () => {
     const doc = await w.exportDoc();
     expect(doc).toMatchObject({ status: 'stopped', stoppedAt: sent.at, noticeClaim: null });
     expect(doc.noticesSent.map((n) => n.notice)).toEqual([1, 2, 3]);
+  });
+
+  describe("a recovery notice replaced by a later episode's while its own send was in flight", () => {
+    /**
+     * Episode 1 (hour 0) warned and recovered at hour 1; at hour 2 a check claims its recovery notice ('check-a').
+     * Episode 2 opens at hour 30 and recovers at hour 31 while its notice 1 is in flight ('check-b'): the new recovery
+     * notice waits for that send and keeps episode 1's beside it, with its claim.
+     */
+    async function replacedInFlight(world: World): Promise<{ first: RecoveryNotice; claimB: NoticeClaim }> {
+      const ctx = world.runtime.ctx;
+      world.destination.mode = 'bucketGone';
+      await world.publish('req-1');
+      await world.checkAt(0);
+      world.destination.mode = 'ok';
+      world.mail.behaviour = { refuse: 503 };
+      await world.checkAt(1);
+      world.h.clock.set(at(2));
+      const claimedA = await claimRecoveryNotice(ctx, KEY, 'check-a');
+      if (!claimedA.claimed) throw new Error('recovery notice not claimed');
+      world.destination.mode = 'bucketGone';
+      world.h.clock.set(at(30));
+      await world.publish('req-2');
+      world.h.clock.set(at(31));
+      const claimedB = await claimDueNotice(ctx, KEY, 'check-b', ctx.settings.health, false);
+      if (!claimedB.claimed) throw new Error('notice 1 not claimed');
+      world.destination.mode = 'ok';
+      expect(await world.api('POST', `/exports/${EXPORT}/resume`)).toMatchObject({ status: 200 });
+      expect((await world.exportDoc()).recoveryNotice).toMatchObject({
+        episodeStart: at(30).toISOString(),
+        waitFor: { holder: 'check-b' },
+        instead: { episodeStart: at(0).toISOString(), afterNotice: 1, claim: { holder: 'check-a' } },
+      });
+      return { first: claimedA.notice, claimB: claimedB.claim };
+    }
+
+    it('went out: nothing is restored when the later notice is refused', async () => {
+      w = await createWorld('replaced-recovery-sent');
+      const { first, claimB } = await replacedInFlight(w);
+      const ctx = w.runtime.ctx;
+      await recordRecoveryNotice(ctx, KEY, first, { at: at(31).toISOString(), messageId: 'r1' });
+      expect((await w.exportDoc()).recoveryNotice).toMatchObject({ instead: null });
+      await releaseNotice(ctx, KEY, claimB);
+      expect((await w.exportDoc()).recoveryNotice).toMatchObject({
+        episodeStart: at(30).toISOString(),
+        due: false,
+      });
+    });
+
+    it('refused: due again, unclaimed, when the later notice is refused too', async () => {
+      w = await createWorld('replaced-recovery-refused');
+      const { claimB } = await replacedInFlight(w);
+      const ctx = w.runtime.ctx;
+      await releaseRecoveryNotice(ctx, KEY, 'check-a');
+      await releaseNotice(ctx, KEY, claimB);
+      expect((await w.exportDoc()).recoveryNotice).toMatchObject({
+        episodeStart: at(0).toISOString(),
+        afterNotice: 1,
+        due: true,
+        waitFor: null,
+        instead: null,
+        claim: null,
+      });
+    });
   });
 });
