@@ -247,10 +247,9 @@ const toldStopped = (doc: ExportDoc): boolean => {
 /**
  * The export's failure episode, in the caller's transaction. A failure while failing, or soon after a resume (the fix
  * did not hold), continues it with its first-failure time and the notices already sent, so that the three-day
- * escalation cannot be reset by a resume that fails again; unless that resume followed notice 3 (`toldStopped`).
- * Any other failure opens a new episode. Every failure counts
- * in `health.failures`, so that a resume can tell whether anything blocked while it worked. Returns true when this
- * failure opened the episode.
+ * escalation cannot be reset by a resume that fails again, unless that resume followed notice 3 (`toldStopped`).
+ * Any other failure opens a new episode. Every failure counts in `health.failures`, so that a resume can tell
+ * whether anything blocked while it worked. Returns true when this failure opened the episode.
  */
 export function markFailing(
   tx: StateTransaction,
