@@ -41,6 +41,8 @@ export interface World {
     /** Runs while a send is in flight (after the claim, before the answer): a customer acting meanwhile. */
     during?: (message: MailMessage) => Promise<void>;
   };
+  /** While the next send is in flight, the customer fixes the bucket and resumes, and the API answers 200. */
+  fixDuringNextSend(): void;
   /** The hourly check at a simulated hour (the clock is set first). */
   checkAt(hour: number, ticks?: number): Promise<void>;
   /** Publishes a request (to D1 unless told) and drains the bus. */
@@ -66,6 +68,19 @@ async function outboxMails(runtime: LocalRuntime) {
     ),
   );
   return mails.sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.noticeId.localeCompare(b.noticeId));
+}
+
+/**
+ * Notice 1 at hour 0 (the bucket is gone); fixed, the check at hour 1 resumes the export, and the provider refuses
+ * its recovery notice, which stays due. The provider still refuses after.
+ */
+export async function recoveredWithRecoveryNoticeRefused(w: World): Promise<void> {
+  w.destination.mode = 'bucketGone';
+  await w.publish('req-1');
+  await w.checkAt(0);
+  w.destination.mode = 'ok';
+  w.mail.behaviour = { refuse: 503 };
+  await w.checkAt(1);
 }
 
 export async function createWorld(label: string, options: Partial<HarnessOptions> = {}): Promise<World> {
@@ -111,6 +126,12 @@ export async function createWorld(label: string, options: Partial<HarnessOptions
     runtime,
     destination: switchable,
     mail,
+    fixDuringNextSend: () => {
+      mail.during = async () => {
+        switchable.mode = 'ok';
+        expect(await world.api('POST', `/exports/${EXPORT}/resume`)).toMatchObject({ status: 200 });
+      };
+    },
     checkAt: async (hour, ticks = 1) => {
       h.clock.set(at(hour));
       const messages = Array.from({ length: ticks }, () => ({ data: {} }));

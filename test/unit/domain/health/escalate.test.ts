@@ -48,12 +48,8 @@ describe('escalate', () => {
     w = await createWorld('notice3-race-relapse');
     await failingForTwoDays(w);
     const world = w;
-    world.mail.during = async () => {
-      world.destination.mode = 'ok';
-      expect(await world.api('POST', `/exports/${EXPORT}/resume`)).toMatchObject({ status: 200 });
-    };
+    world.fixDuringNextSend();
     await world.checkAt(72);
-    world.mail.during = undefined;
     await world.runtime.bus.drain();
     // For the customer the export stopped (notice 3) and was restarted: the failure an hour later is a new problem.
     world.destination.mode = 'keyRevoked';

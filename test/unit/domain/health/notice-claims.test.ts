@@ -8,7 +8,12 @@ import {
 } from '../../../../shared/domain/health/notice-claims';
 import type { NoticeClaim, RecoveryNotice } from '../../../../shared/domain/documents';
 import type { World } from '../../../support/lifecycle-world';
-import { at, createWorld, EXPORT } from '../../../support/lifecycle-world';
+import {
+  at,
+  createWorld,
+  EXPORT,
+  recoveredWithRecoveryNoticeRefused,
+} from '../../../support/lifecycle-world';
 import { ACCOUNT } from '../../../support/local-harness';
 
 const KEY = { accountId: ACCOUNT, exportId: EXPORT };
@@ -77,12 +82,7 @@ describe('notice claims', () => {
      */
     async function replacedInFlight(world: World): Promise<{ first: RecoveryNotice; claimB: NoticeClaim }> {
       const ctx = world.runtime.ctx;
-      world.destination.mode = 'bucketGone';
-      await world.publish('req-1');
-      await world.checkAt(0);
-      world.destination.mode = 'ok';
-      world.mail.behaviour = { refuse: 503 };
-      await world.checkAt(1);
+      await recoveredWithRecoveryNoticeRefused(world);
       world.h.clock.set(at(2));
       const claimedA = await claimRecoveryNotice(ctx, KEY, 'check-a');
       if (!claimedA.claimed) throw new Error('recovery notice not claimed');

@@ -1,6 +1,11 @@
 import { ACCOUNT } from '../../../support/local-harness';
 import type { World } from '../../../support/lifecycle-world';
-import { at, createWorld, EXPORT } from '../../../support/lifecycle-world';
+import {
+  at,
+  createWorld,
+  EXPORT,
+  recoveredWithRecoveryNoticeRefused,
+} from '../../../support/lifecycle-world';
 import { claimRecoveryNotice } from '../../../../shared/domain/health/notice-claims';
 import { resumeExport } from '../../../../shared/domain/export/resume-export';
 
@@ -176,10 +181,7 @@ describe('the recovery notice', () => {
     w.destination.mode = 'bucketGone';
     await w.publish('req-1');
     const world = w;
-    world.mail.during = async () => {
-      world.destination.mode = 'ok';
-      expect(await world.api('POST', `/exports/${EXPORT}/resume`)).toMatchObject({ status: 200 });
-    };
+    world.fixDuringNextSend();
     await world.checkAt(0);
     await world.checkAt(1);
     await world.checkAt(2);
@@ -216,12 +218,8 @@ describe('the recovery notice', () => {
     // resumes, and the send is refused.
     const world = w;
     world.mail.behaviour = { refuse: 503 };
-    world.mail.during = async () => {
-      world.destination.mode = 'ok';
-      expect(await world.api('POST', `/exports/${EXPORT}/resume`)).toMatchObject({ status: 200 });
-    };
+    world.fixDuringNextSend();
     await world.checkAt(24);
-    world.mail.during = undefined;
     world.mail.behaviour = 'deliver';
     for (let hour = 25; hour <= 27; hour += 1) await world.checkAt(hour);
     // The customer has notice 1 (the lost answer's send went out): "works again" follows it.
@@ -241,23 +239,13 @@ describe('the recovery notice', () => {
     // only notice was refused, the customer who had notice 1 never heard that the export works again.
     w = await createWorld('recovery-survives-silent-episode');
     const world = w;
-    world.destination.mode = 'bucketGone';
-    await world.publish('req-1');
-    await world.checkAt(0);
-    // Fixed; the check at 1 resumes the export, and its recovery notice is refused.
-    world.destination.mode = 'ok';
-    world.mail.behaviour = { refuse: 503 };
-    await world.checkAt(1);
+    await recoveredWithRecoveryNoticeRefused(world);
     // After the recovery hold, a new episode: its notice 1 is refused while the customer fixes it and resumes.
     world.destination.mode = 'bucketGone';
     world.h.clock.set(at(30));
     await world.publish('req-2');
-    world.mail.during = async () => {
-      world.destination.mode = 'ok';
-      expect(await world.api('POST', `/exports/${EXPORT}/resume`)).toMatchObject({ status: 200 });
-    };
+    world.fixDuringNextSend();
     await world.checkAt(31);
-    world.mail.during = undefined;
     world.mail.behaviour = 'deliver';
     for (let hour = 32; hour <= 34; hour += 1) await world.checkAt(hour);
     // The customer had notice 1 of the first episode: its recovery notice follows it.
