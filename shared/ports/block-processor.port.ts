@@ -74,5 +74,11 @@ export interface BlockProcessor {
   /** Blocks worth keeping in flight at once (about twice the threads). */
   readonly concurrency: number;
   process(task: BlockTask): Promise<BlockResult>;
+  /**
+   * The caller is done with a result's bytes: nothing reads its groups' data any more, so the processor may reuse
+   * their buffers for a later block (fewer fresh Buffers, fewer full collections: docs/PERFORMANCE.md). Calling it is
+   * optional; calling it while a view of those bytes is still kept is a bug, so a consumer copies what it keeps.
+   */
+  release(result: BlockResult): void;
   close(): Promise<void>;
 }

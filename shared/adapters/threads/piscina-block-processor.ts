@@ -66,6 +66,11 @@ export class PiscinaBlockProcessor implements BlockProcessor {
     }
   }
 
+  /** A worker's result arrives as a copy of its own, which nothing here reuses; a fallback's goes back to its scanner. */
+  release(result: BlockResult): void {
+    this.mainThreadScanner?.release(result);
+  }
+
   close(): Promise<void> {
     return this.pool.destroy();
   }

@@ -6,7 +6,7 @@ import type { BlockOutput, BlockProcessor } from '../../ports/block-processor.po
 import type { ExportContext } from '../context';
 import type { ChunkCounts, ChunkDoc, RunDoc, Slice } from '../documents';
 import type { BlockItem, LongLine } from '../records/lines';
-import { splitBlocks } from '../records/lines';
+import { BlockBuffers, splitBlocks } from '../records/lines';
 import type { BlockResult, BlockTask } from '../records/blocks';
 import { RAW_EXCERPT_CHARS, inlineBlockProcessor } from '../records/blocks';
 import type { PartitionWriter } from '../output/partition-writer';
@@ -34,6 +34,8 @@ export interface ChunkJob {
   /** The blocks' observations, in block order (first pass). */
   observations: ChunkObservation[];
   blocks: BlockProcessor;
+  /** The blocks' buffers, reused from block to block. */
+  blockBuffers: BlockBuffers;
   counts: ChunkCounts;
 }
 
@@ -49,6 +51,8 @@ interface InFlight {
   offset: number;
   bytes: number;
   result: Promise<BlockResult>;
+  /** The block's own bytes, reused once its result is used (undefined for a long line). */
+  block?: Buffer;
 }
 
 /**
@@ -107,7 +111,12 @@ function dispatch(job: ChunkJob, item: BlockItem): InFlight {
     return { offset: item.offset, bytes: item.bytes, result: Promise.resolve(longLineResult(job, item)) };
   }
   const bytes = item.bytes.length;
-  return { offset: item.offset, bytes, result: job.blocks.process({ ...job.task, bytes: item.bytes }) };
+  return {
+    offset: item.offset,
+    bytes,
+    result: job.blocks.process({ ...job.task, bytes: item.bytes }),
+    block: item.bytes,
+  };
 }
 
 /** Uses one block's result, in block order: counts, quarantined lines with their place, output lines to parts. */
@@ -141,6 +150,10 @@ async function settle(job: ChunkJob, cursor: SliceCursor, block: InFlight): Prom
     const { data } = group;
     await job.writer.write(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), group.records);
   }
+  // The writer copies what it keeps (PartitionWriter.write), so the output buffer can serve a later block; the
+  // block's own bytes were read (or copied to a thread) before its result came.
+  job.blocks.release(result);
+  if (block.block) job.blockBuffers.give(block.block);
   cursor.lines += result.lines;
 }
 
@@ -150,7 +163,12 @@ const isCorruptGzip = (error: unknown): boolean =>
 
 /** Streams a slice's blocks through the processor, keeping up to `concurrency` of them in flight. */
 async function processSlice(job: ChunkJob, cursor: SliceCursor, inFlight: InFlight[]): Promise<void> {
-  const blocks = splitBlocks(openSlice(job.ctx.source, cursor.slice), job.ctx.settings.maxLineBytes);
+  const blocks = splitBlocks(
+    openSlice(job.ctx.source, cursor.slice),
+    job.ctx.settings.maxLineBytes,
+    undefined,
+    job.blockBuffers,
+  );
   for await (const item of blocks) {
     inFlight.push(dispatch(job, item));
     if (inFlight.length >= job.blocks.concurrency) await settle(job, cursor, inFlight.shift() as InFlight);
@@ -195,6 +213,7 @@ export function chunkJob(
     quarantine: QuarantineWriter;
   },
 ): ChunkJob {
+  const blocks = ctx.blocks ?? inlineBlockProcessor();
   return {
     ctx,
     task: requestTask(run.request, ctx.settings.maxLineBytes, pass.output),
@@ -203,7 +222,8 @@ export function chunkJob(
     quarantine: pass.quarantine,
     writer: pass.writer,
     observations: [],
-    blocks: ctx.blocks ?? inlineBlockProcessor(),
+    blocks,
+    blockBuffers: new BlockBuffers(blocks.concurrency + 1),
     counts: {
       sourceLines: 0,
       records: 0,

@@ -52,7 +52,8 @@ export class PartitionSpill {
       spilled = { key, segments: [], staged: [], stagedBytes: 0, compressedBytes: 0 };
       this.partitions.set(key.folder, spilled);
     }
-    spilled.staged.push(lines);
+    // A copy: the caller's lines may be a block processor's buffer, reused once the write returns.
+    spilled.staged.push(Buffer.from(lines));
     spilled.stagedBytes += lines.length;
     this.stagedBytes += lines.length;
     if (this.stagedBytes >= this.stageBytes) await this.compressStaged();

@@ -1,50 +1,51 @@
 import { isUtf8 } from 'node:buffer';
-import type { BlockGroup, BlockProcessor, BlockResult, BlockTask } from '../../ports/block-processor.port';
+import type {
+  BlockColumn,
+  BlockGroup,
+  BlockObservation,
+  BlockProcessor,
+  BlockRejection,
+  BlockResult,
+  BlockTask,
+} from '../../ports/block-processor.port';
 
 export type { BlockGroup, BlockRejection, BlockResult, BlockTask } from '../../ports/block-processor.port';
-import { forEachLine } from './lines';
 import { partitionFor } from '../output/layout';
 import { RecordRewriter } from './parse-record';
 import { ByteSink } from './record-line';
 import { csvEncoder } from '../output/csv-format';
+import type { CsvEncoder } from '../output/csv-format';
 import { SchemaObserver } from '../output/record-fields';
 import { MAX_COLUMNS } from '../output/run-schema';
 
 export const RAW_EXCERPT_CHARS = 4096;
 const DAY_MS = 86_400_000;
 const NEWLINE = 0x0a;
-/** A group's first buffer; it doubles as needed (a block has about 1 MiB of lines over its groups). */
-const GROUP_BYTES = 16 * 1024;
+const CARRIAGE_RETURN = 0x0d;
 const NOT_BLANK = /\S/;
-/** Group buffers kept for the next block: about two blocks' lines in all (a buffer keeps the size it grew to). */
-const POOLED_BYTES = 2 * 1024 * 1024;
-/** Scratch larger than this (a long record's) is not kept for the next block. */
-const SCRATCH_BYTES = 1024 * 1024;
+/** Scratch larger than this (a long record's, or a block's records) is not kept for the next block. */
+const SCRATCH_BYTES = 4 * 1024 * 1024;
+/** Output buffers kept for later blocks: one is lent with each result until it is released. */
+const SPARE_OUTPUTS = 2;
+/** Room an output buffer is made with beyond its first block's bytes, so that later blocks fit it too. */
+const OUTPUT_SLACK = 1.25;
 
 /**
- * The group buffers of a scanner, reused from block to block once a block's output has been copied out of them
- * (`BlockScanner.processPacked`). Fresh buffers per group and block could outlive a worker's young-generation
- * collections while its block was processed, be promoted, and wait as garbage outside the heap for a full
- * collection (docs/PERFORMANCE.md, "the worker's buffers").
+ * The packed outputs of a scanner's blocks, reused once a result is released (or, on a worker thread, once it has
+ * been copied out). A fresh set of growing group buffers per block made most of a chunk's Buffer churn, and that
+ * churn, not the heap, set off most full garbage collections (docs/PERFORMANCE.md, "Buffers reused").
  */
-class GroupBuffers {
-  private readonly free: ByteSink[] = [];
-  private freeBytes = 0;
+class OutputBuffers {
+  private readonly spare: Buffer[] = [];
 
-  take(): ByteSink {
-    const sink = this.free.pop();
-    if (!sink) return new ByteSink(GROUP_BYTES);
-    this.freeBytes -= sink.bytes.length;
-    sink.length = 0;
-    return sink;
+  take(bytes: number): Buffer {
+    const index = this.spare.findIndex((buffer) => buffer.length >= bytes);
+    if (index !== -1) return this.spare.splice(index, 1)[0];
+    return Buffer.allocUnsafeSlow(Math.ceil(bytes * OUTPUT_SLACK));
   }
 
-  give(sinks: readonly ByteSink[]): void {
-    for (const sink of sinks) {
-      if (this.freeBytes + sink.bytes.length > POOLED_BYTES) continue;
-      this.free.push(sink);
-      this.freeBytes += sink.bytes.length;
-    }
+  give(buffer: Buffer): void {
+    if (this.spare.length < SPARE_OUTPUTS && buffer.length <= SCRATCH_BYTES) this.spare.push(buffer);
   }
 }
 
@@ -52,52 +53,106 @@ interface OpenGroup {
   folder: string;
   dt: string;
   eventName: string | undefined;
-  lines: ByteSink;
   records: number;
+  bytes: number;
+  /** Its place in `inOrder`. */
+  index: number;
+  /** Where the group's bytes start in the packed output (set by `pack`). */
+  at: number;
 }
 
-/** Groups by raw event name, then by UTC day number: two lookups per record, no key string built. */
+/**
+ * The selected records of one block, by partition. Each record is appended once to the scanner's arena (the record
+ * path writes a JSON line straight there; a CSV row is appended after it is made), and its group noted; `pack` then
+ * copies them into one buffer, partition after partition, in record order within each.
+ */
 class Groups {
   private readonly byName = new Map<string, Map<number, OpenGroup>>();
   readonly inOrder: OpenGroup[] = [];
+  /** Per record: its group's index in `inOrder` and its first byte in the arena; it ends where the next begins. */
+  private count = 0;
 
   constructor(
     private readonly task: BlockTask,
-    private readonly buffers: GroupBuffers,
-  ) {}
+    private readonly arena: ByteSink,
+    private marks: Int32Array,
+  ) {
+    arena.length = 0;
+  }
 
-  /** `terminated`: the record already ends with its newline (a CSV row's CRLF). */
-  add(eventName: string | undefined, time: number, record: ByteSink, terminated = false): void {
+  /** The scanner keeps the marks it grew for the next block. */
+  get grownMarks(): Int32Array {
+    return this.marks;
+  }
+
+  /**
+   * The record is the arena's bytes from `start` to its end. `terminated`: it already ends with its newline (a CSV
+   * row's CRLF); otherwise one is appended.
+   */
+  add(eventName: string | undefined, time: number, start: number, terminated = false): void {
     let byDay = this.byName.get(eventName ?? '');
     if (!byDay) this.byName.set(eventName ?? '', (byDay = new Map<number, OpenGroup>()));
     const day = Math.floor(time / DAY_MS);
     let group = byDay.get(day);
     if (!group) {
       const key = partitionFor(this.task.kind, this.task.prefix, new Date(time), eventName);
-      group = { folder: key.folder, dt: key.dt, eventName, lines: this.buffers.take(), records: 0 };
+      const index = this.inOrder.length;
+      group = { folder: key.folder, dt: key.dt, eventName, records: 0, bytes: 0, index, at: 0 };
       byDay.set(day, group);
       this.inOrder.push(group);
     }
-    group.lines.copy(record.bytes, 0, record.length);
-    if (!terminated) group.lines.byte(NEWLINE);
+    if (!terminated) this.arena.byte(NEWLINE);
     group.records += 1;
+    group.bytes += this.arena.length - start;
+    if (this.count * 2 + 2 > this.marks.length) {
+      const grown = new Int32Array(this.marks.length * 2);
+      grown.set(this.marks);
+      this.marks = grown;
+    }
+    this.marks[this.count * 2] = group.index;
+    this.marks[this.count * 2 + 1] = start;
+    this.count += 1;
   }
 
-  /** Two groups can share a folder (raw names that sanitise alike): the writer routes by folder, not here. */
-  toResult(): BlockGroup[] {
-    return this.inOrder.map((g) => ({
+  /**
+   * The groups' bytes copied into `take(total)`, partition after partition: consecutive records of one group are
+   * one copy. Two groups can share a folder (raw names that sanitise alike): the writer routes by folder, not here.
+   */
+  pack(take: (bytes: number) => Buffer): { groups: BlockGroup[]; output: Buffer | undefined } {
+    const { inOrder, marks, arena } = this;
+    if (this.count === 0) return { groups: [], output: undefined };
+    let total = 0;
+    for (const group of inOrder) {
+      group.at = total;
+      total += group.bytes;
+    }
+    const output = take(total);
+    const positions = inOrder.map((group) => group.at);
+    let runGroup = marks[0];
+    let runStart = marks[1];
+    for (let i = 1; i <= this.count; i += 1) {
+      const group = i < this.count ? marks[i * 2] : -1;
+      if (group === runGroup) continue;
+      const runEnd = i < this.count ? marks[i * 2 + 1] : arena.length;
+      const at = positions[runGroup];
+      positions[runGroup] = at + arena.bytes.copy(output, at, runStart, runEnd);
+      runGroup = group;
+      runStart = runEnd;
+    }
+    const groups = inOrder.map((g) => ({
       folder: g.folder,
       dt: g.dt,
       ...(g.eventName === undefined ? {} : { eventName: g.eventName }),
-      data: g.lines.bytes.subarray(0, g.lines.length),
+      data: output.subarray(g.at, g.at + g.bytes),
       records: g.records,
     }));
+    return { groups, output };
   }
 }
 
 /**
- * The groups' bytes packed into one buffer, so that a result crosses to another thread as one copy (a view is
- * cloned with its whole buffer, and a group's buffer has room to spare).
+ * The groups' bytes copied into one buffer of their exact size, so that a result crosses to another thread as one
+ * copy of just its bytes (a view is cloned with its whole buffer, and a packed output has room to spare).
  */
 function packed(result: BlockResult): BlockResult {
   const total = result.groups.reduce((sum, g) => sum + g.data.length, 0);
@@ -130,36 +185,161 @@ const excerpt = (src: Buffer, start: number, end: number): string =>
 /**
  * Where a selected record goes: its partition's group as a JSON line (the record path's text, digits kept) or as a
  * CSV row on the run's columns; or, in the first pass of a CSV or Parquet chunk, only into the column observer.
+ * Classes, not closures made per block: the JIT's code for a class's methods serves every block, while a closure
+ * made per block was compiled again for each one (docs/PERFORMANCE.md, "Code compiled once").
  */
-function recordOutput(task: BlockTask, groups: Groups, row: ByteSink) {
+interface RecordOutput {
+  /** Where the record path writes each record: the arena itself for JSON lines, a scratch record otherwise. */
+  readonly target: ByteSink;
+  /** The record is `target` from `start` to its end. */
+  add(eventName: string | undefined, time: number, start: number): void;
+  observation(): BlockObservation | undefined;
+}
+
+class LinesOutput implements RecordOutput {
+  constructor(
+    private readonly groups: Groups,
+    readonly target: ByteSink,
+  ) {}
+
+  add(eventName: string | undefined, time: number, start: number): void {
+    this.groups.add(eventName, time, start);
+  }
+
+  observation(): undefined {
+    return undefined;
+  }
+}
+
+class CsvRowsOutput implements RecordOutput {
+  private readonly csv: CsvEncoder;
+
+  constructor(
+    private readonly groups: Groups,
+    private readonly arena: ByteSink,
+    readonly target: ByteSink,
+    columns: readonly BlockColumn[],
+  ) {
+    this.csv = csvEncoder(columns);
+  }
+
+  add(eventName: string | undefined, time: number, start: number): void {
+    const { target, arena } = this;
+    const row = arena.length;
+    arena.text(this.csv.row(target.bytes.toString('utf8', start, target.length)));
+    target.length = start;
+    this.groups.add(eventName, time, row, true);
+  }
+
+  observation(): undefined {
+    return undefined;
+  }
+}
+
+class ObserveOutput implements RecordOutput {
+  private readonly observer = new SchemaObserver(MAX_COLUMNS);
+
+  constructor(readonly target: ByteSink) {}
+
+  add(_eventName: string | undefined, _time: number, start: number): void {
+    const { target } = this;
+    this.observer.observe(target.bytes.toString('utf8', start, target.length));
+    target.length = start;
+  }
+
+  observation(): BlockObservation {
+    const { observer } = this;
+    return { records: observer.records, columns: observer.columns(), overflow: observer.overflow };
+  }
+}
+
+function recordOutput(task: BlockTask, groups: Groups, arena: ByteSink, record: ByteSink): RecordOutput {
   const output = task.output;
-  if (output?.kind === 'observe') {
-    const observer = new SchemaObserver(MAX_COLUMNS);
-    return {
-      add: (_name: string | undefined, _time: number, record: ByteSink) =>
-        observer.observe(record.bytes.toString('utf8', 0, record.length)),
-      observation: () => ({
-        records: observer.records,
-        columns: observer.columns(),
-        overflow: observer.overflow,
-      }),
-    };
+  record.length = 0;
+  if (output?.kind === 'observe') return new ObserveOutput(record);
+  if (output?.kind === 'csv') return new CsvRowsOutput(groups, arena, record, output.columns);
+  return new LinesOutput(groups, arena);
+}
+
+/** The counts of a block's result as it is scanned. */
+interface Counts {
+  lines: number;
+  sourceLines: number;
+  records: number;
+  filteredOut: number;
+  rejected: BlockRejection[];
+}
+
+/**
+ * One block's scan: what each line needs (the task, the block's bytes, where records go), held as fields so that the
+ * per-line step is a method, compiled once for all blocks.
+ */
+class BlockScan {
+  readonly counts: Counts = { lines: 0, sourceLines: 0, records: 0, filteredOut: 0, rejected: [] };
+  /** Checked once per block (natively); a line with invalid UTF-8 is decoded with U+FFFD as before, then used. */
+  private readonly validUtf8: boolean;
+  private readonly events: Set<string> | undefined;
+
+  constructor(
+    private readonly task: BlockTask,
+    private readonly bytes: Buffer,
+    private readonly rewriter: RecordRewriter,
+    private readonly output: RecordOutput,
+  ) {
+    this.validUtf8 = isUtf8(bytes);
+    this.events = task.events ? new Set(task.events) : undefined;
   }
-  if (output?.kind === 'csv') {
-    const csv = csvEncoder(output.columns);
-    return {
-      add: (name: string | undefined, time: number, record: ByteSink) => {
-        row.length = 0;
-        row.text(csv.row(record.bytes.toString('utf8', 0, record.length)));
-        groups.add(name, time, row, true);
-      },
-      observation: () => undefined,
-    };
+
+  /** Every line of the block; a line's end excludes its terminator ("\n" or "\r\n"), as forEachLine's. */
+  run(): void {
+    const { bytes } = this;
+    let start = 0;
+    for (let newline = bytes.indexOf(NEWLINE); newline !== -1; newline = bytes.indexOf(NEWLINE, start)) {
+      this.line(start, newline > start && bytes[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline);
+      start = newline + 1;
+    }
+    if (start < bytes.length) this.line(start, bytes.length);
   }
-  return {
-    add: (name: string | undefined, time: number, record: ByteSink) => groups.add(name, time, record),
-    observation: () => undefined,
-  };
+
+  private line(start: number, end: number): void {
+    const { task, bytes, counts, output } = this;
+    counts.lines += 1;
+    if (end - start > task.maxLineBytes) {
+      counts.sourceLines += 1;
+      const raw = excerpt(bytes, start, start + task.maxLineBytes);
+      this.reject(start, `line longer than ${task.maxLineBytes} bytes`, raw);
+      return;
+    }
+    let src = bytes;
+    let from = start;
+    let to = end;
+    if (!this.validUtf8 && !isUtf8(bytes.subarray(start, end))) {
+      src = Buffer.from(bytes.toString('utf8', start, end), 'utf8');
+      from = 0;
+      to = src.length;
+    }
+    if (isBlank(src, from, to)) return;
+    counts.sourceLines += 1;
+    const target = output.target;
+    const recordStart = target.length;
+    const rewritten = this.rewriter.rewrite(task.kind, src, from, to, target);
+    if (!rewritten.ok) {
+      this.reject(start, rewritten.reason, excerpt(src, from, to));
+      return;
+    }
+    const { time, eventName } = rewritten;
+    if (time < task.from || time >= task.to || (this.events && !this.events.has(eventName ?? ''))) {
+      target.length = recordStart;
+      counts.filteredOut += 1;
+      return;
+    }
+    counts.records += 1;
+    output.add(eventName, time, recordStart);
+  }
+
+  private reject(offset: number, reason: string, raw: string): void {
+    this.counts.rejected.push({ line: this.counts.lines, offset, reason, raw });
+  }
 }
 
 /**
@@ -169,84 +349,59 @@ function recordOutput(task: BlockTask, groups: Groups, row: ByteSink) {
  */
 export class BlockScanner {
   private readonly rewriter = new RecordRewriter();
-  /** Scratch for one record, and for its CSV row: each is copied into its group before the next record. */
+  /** A block's selected records as they are written (see Groups), and each record's group and place in it. */
+  private arena = new ByteSink(2 * 1024 * 1024);
+  private marks: Int32Array = new Int32Array(16 * 1024);
+  /** Scratch for one record of a CSV or Parquet chunk, which becomes a row or an observation. */
   private record = new ByteSink();
-  private row = new ByteSink();
-  private readonly buffers = new GroupBuffers();
+  private readonly outputs = new OutputBuffers();
+  /** The output buffer behind each result of `process` not yet released. */
+  private readonly lent = new WeakMap<BlockResult, Buffer>();
 
-  /** The block's result; its groups' bytes are views of buffers of their own, which nothing reuses. */
+  /**
+   * The block's result; its groups' bytes are views of one output buffer of the scanner's, which serves a later
+   * block once the result is released (`release`). Never released, it is the garbage collector's.
+   */
   process(task: BlockTask): BlockResult {
-    return this.scan(task).result;
+    const { result, output } = this.scan(task);
+    if (output) this.lent.set(result, output);
+    return result;
+  }
+
+  /** The caller no longer reads the result's bytes: its output buffer serves a later block. Once per result. */
+  release(result: BlockResult): void {
+    const output = this.lent.get(result);
+    if (!output) return;
+    this.lent.delete(result);
+    this.outputs.give(output);
   }
 
   /**
-   * The block's result with its groups' bytes copied into one buffer (`packed`), to cross to another thread; the
-   * group buffers then serve the next block, as nothing else can see them.
+   * The block's result with its groups' bytes copied into one buffer of their own (`packed`), to cross to another
+   * thread; the scanner's output buffer then serves the next block, as nothing else can see it.
    */
   processPacked(task: BlockTask): BlockResult {
-    const { result, groups } = this.scan(task);
+    const { result, output } = this.scan(task);
     const copied = packed(result);
-    this.buffers.give(groups.inOrder.map((group) => group.lines));
+    if (output) this.outputs.give(output);
     return copied;
   }
 
-  private scan(task: BlockTask): { result: BlockResult; groups: Groups } {
-    const { rewriter, record } = this;
+  private scan(task: BlockTask): { result: BlockResult; output: Buffer | undefined } {
     const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
-    // Checked once per block (natively); a line with invalid UTF-8 is decoded with U+FFFD as before, then used.
-    const validUtf8 = isUtf8(bytes);
-    const events = task.events ? new Set(task.events) : undefined;
-    const groups = new Groups(task, this.buffers);
-    const output = recordOutput(task, groups, this.row);
-    const result: Omit<BlockResult, 'groups'> = {
-      lines: 0,
-      sourceLines: 0,
-      records: 0,
-      filteredOut: 0,
-      rejected: [],
-    };
-    const reject = (offset: number, reason: string, raw: string): void => {
-      result.rejected.push({ line: result.lines, offset, reason, raw });
-    };
-    forEachLine(bytes, (start, end) => {
-      result.lines += 1;
-      if (end - start > task.maxLineBytes) {
-        result.sourceLines += 1;
-        const raw = excerpt(bytes, start, start + task.maxLineBytes);
-        reject(start, `line longer than ${task.maxLineBytes} bytes`, raw);
-        return;
-      }
-      let src = bytes;
-      let from = start;
-      let to = end;
-      if (!validUtf8 && !isUtf8(bytes.subarray(start, end))) {
-        src = Buffer.from(bytes.toString('utf8', start, end), 'utf8');
-        from = 0;
-        to = src.length;
-      }
-      if (isBlank(src, from, to)) return;
-      result.sourceLines += 1;
-      record.length = 0;
-      const rewritten = rewriter.rewrite(task.kind, src, from, to, record);
-      if (!rewritten.ok) {
-        reject(start, rewritten.reason, excerpt(src, from, to));
-        return;
-      }
-      const { time, eventName } = rewritten;
-      if (time < task.from || time >= task.to || (events && !events.has(eventName ?? ''))) {
-        result.filteredOut += 1;
-        return;
-      }
-      result.records += 1;
-      output.add(eventName, time, record);
-    });
+    const groups = new Groups(task, this.arena, this.marks);
+    const output = recordOutput(task, groups, this.arena, this.record);
+    const scan = new BlockScan(task, bytes, this.rewriter, output);
+    scan.run();
     const observation = output.observation();
-    // A long record grew the scratch: it is not kept for the blocks after (a line may take up to 8 MiB).
+    const packedGroups = groups.pack((size) => this.outputs.take(size));
+    this.marks = groups.grownMarks;
+    // Scratch grown by long records is not kept for the blocks after (a line may take up to 8 MiB).
+    if (this.arena.bytes.length > SCRATCH_BYTES) this.arena = new ByteSink(2 * 1024 * 1024);
     if (this.record.bytes.length > SCRATCH_BYTES) this.record = new ByteSink();
-    if (this.row.bytes.length > SCRATCH_BYTES) this.row = new ByteSink();
     return {
-      result: { ...result, groups: groups.toResult(), ...(observation ? { observation } : {}) },
-      groups,
+      result: { ...scan.counts, groups: packedGroups.groups, ...(observation ? { observation } : {}) },
+      output: packedGroups.output,
     };
   }
 }
@@ -265,6 +420,7 @@ export function inlineBlockProcessor(): BlockProcessor {
   return {
     concurrency: 1,
     process: (task) => Promise.resolve(scanner.process(task)),
+    release: (result) => scanner.release(result),
     close: () => Promise.resolve(),
   };
 }

@@ -45,6 +45,36 @@ export function forEachLine(bytes: Buffer, visit: (start: number, end: number) =
   if (start < bytes.length) visit(start, bytes.length);
 }
 
+/** Room a block buffer is made with beyond `DEFAULT_BLOCK_BYTES`: a block ends at the first line end past it. */
+const BLOCK_ROOM = 512 * 1024;
+
+/**
+ * Buffers for blocks, reused once the caller has used a block (`give`). A new Buffer per block was a fifth of a
+ * chunk's Buffer churn, which sets off full garbage collections (docs/PERFORMANCE.md, "Buffers reused").
+ */
+export class BlockBuffers {
+  private readonly spare: Buffer[] = [];
+
+  /** `keep`: spare buffers kept at most (the blocks a caller has in flight, plus one). */
+  constructor(private readonly keep: number) {}
+
+  take(bytes: number): Buffer {
+    const index = this.spare.findIndex((buffer) => buffer.length >= bytes);
+    const buffer =
+      index === -1
+        ? Buffer.allocUnsafeSlow(Math.max(bytes, DEFAULT_BLOCK_BYTES + BLOCK_ROOM))
+        : this.spare.splice(index, 1)[0];
+    return buffer.subarray(0, bytes);
+  }
+
+  /** A block from `take` that nothing reads any more (a block sent to a thread and transferred is not kept). */
+  give(block: Buffer): void {
+    const whole = block.buffer.byteLength;
+    if (whole === 0 || whole > DEFAULT_BLOCK_BYTES + BLOCK_ROOM || this.spare.length >= this.keep) return;
+    this.spare.push(Buffer.from(block.buffer, 0, whole));
+  }
+}
+
 /** The first `limit` bytes of some buffers, as one. */
 function headOf(pieces: readonly Buffer[], limit: number): Buffer {
   const all = pieces.length === 1 ? (pieces[0] ?? Buffer.alloc(0)) : Buffer.concat(pieces);
@@ -60,6 +90,7 @@ export async function* splitBlocks(
   source: AsyncIterable<Buffer>,
   maxBytes: number,
   blockBytes = DEFAULT_BLOCK_BYTES,
+  buffers?: BlockBuffers,
 ): AsyncGenerator<BlockItem> {
   let pieces: Buffer[] = [];
   let piecesBytes = 0;
@@ -70,11 +101,18 @@ export async function* splitBlocks(
   let long = false;
 
   const block = (): LineBlock => {
-    const item: LineBlock = { kind: 'block', bytes: Buffer.concat(pieces, piecesBytes), offset };
+    const item: LineBlock = { kind: 'block', bytes: joined(pieces, piecesBytes), offset };
     offset += piecesBytes;
     pieces = [];
     piecesBytes = 0;
     return item;
+  };
+  const joined = (list: Buffer[], bytes: number): Buffer => {
+    if (!buffers) return Buffer.concat(list, bytes);
+    const out = buffers.take(bytes);
+    let at = 0;
+    for (const piece of list) at += piece.copy(out, at);
+    return out;
   };
   const longLine = (terminatorBytes: number): LongLine => {
     const item: LongLine = {

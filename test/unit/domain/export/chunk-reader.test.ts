@@ -63,22 +63,34 @@ describe('chunk reader', () => {
   });
 });
 
+/** A harness whose source holds one gzip object, planned: its run and its first chunk. */
+async function plannedChunk(
+  label: string,
+  name: string,
+  text: string,
+): Promise<{ h: Harness; run: RunDoc; chunk: ChunkDoc }> {
+  const h = await createHarness({ label });
+  await h.writeSource(name, gzipSync(text));
+  const ctx: ExportContext = { ...h.runtime.ctx, bus: { publish: () => Promise.resolve() } };
+  const { runId } = await planExport(ctx, h.request());
+  const run = (await loadRun(h.runtime.ctx.state, runId)) as RunDoc;
+  const plan = planOf(run);
+  if (!plan) throw new Error('run has no plan');
+  const path = paths.chunk(plan, 0);
+  const chunk = parseDocument(chunkDocSchema, path, (await h.runtime.ctx.state.get(path)) ?? {});
+  return { h, run, chunk };
+}
+
 describe('chunk reader: read-ahead', () => {
   let h: Harness;
   afterAll(() => h.dispose());
 
   it('reads the source on (several MiB of text ahead) while the block before is being processed', async () => {
-    h = await createHarness({ label: 'chunk-reader-ahead' });
     const text = eventLines(60_000, ['Ahead Event']);
     const whole = gzipSync(text);
-    await h.writeSource('events/ahead.ndjson.gz', whole);
-    const ctx: ExportContext = { ...h.runtime.ctx, bus: { publish: () => Promise.resolve() } };
-    const { runId } = await planExport(ctx, h.request());
-    const run = (await loadRun(h.runtime.ctx.state, runId)) as RunDoc;
-    const plan = planOf(run);
-    if (!plan) throw new Error('run has no plan');
-    const path = paths.chunk(plan, 0);
-    const chunk = parseDocument(chunkDocSchema, path, (await h.runtime.ctx.state.get(path)) ?? {});
+    const planned = await plannedChunk('chunk-reader-ahead', 'events/ahead.ndjson.gz', text);
+    h = planned.h;
+    const { run, chunk } = planned;
 
     // The source's bytes as the reader takes them, counted; the first block's processing waits until released.
     let read = 0;
@@ -103,6 +115,7 @@ describe('chunk reader: read-ahead', () => {
         if (calls === 1) await held;
         return processBlock(task);
       },
+      release: () => undefined,
       close: () => Promise.resolve(),
     };
     const job = chunkJob({ ...h.runtime.ctx, source, blocks }, run, chunk, {
@@ -125,5 +138,51 @@ describe('chunk reader: read-ahead', () => {
     release();
     await done;
     expect(job.counts.records).toBe(60_000);
+  });
+});
+
+describe('chunk reader: block buffers', () => {
+  let h: Harness;
+  afterAll(() => h.dispose());
+
+  it('reuses a block buffer only once its result is used, with several blocks in flight', async () => {
+    const text = eventLines(40_000, ['Block Event', 'Other Event']);
+    const planned = await plannedChunk('chunk-reader-blocks', 'events/many.ndjson.gz', text);
+    h = planned.h;
+    const { run, chunk } = planned;
+
+    // A processor that reads its block late, as a worker thread with a queue does: the bytes it is given must still
+    // be the block's when it reads them, whatever the reader has split since.
+    let blocks = 0;
+    let changed = 0;
+    const slow = {
+      concurrency: 3,
+      process: async (task: BlockTask): Promise<BlockResult> => {
+        const mine = (blocks += 1);
+        const copy = Buffer.from(task.bytes);
+        // Until the reader has split the next block (or, for the last, a while): its buffer could be this one's.
+        const until = Date.now() + 300;
+        while (blocks === mine && Date.now() < until)
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!copy.equals(task.bytes)) changed += 1;
+        return processBlock(task);
+      },
+      release: () => undefined,
+      close: () => Promise.resolve(),
+    };
+    const pass = {
+      output: { kind: 'observe' as const },
+      writer: undefined,
+      quarantine: {
+        add: () => Promise.resolve(),
+        commit: () => Promise.resolve(undefined),
+        abort: () => Promise.resolve(),
+      },
+    };
+    const job = chunkJob({ ...h.runtime.ctx, blocks: slow }, run, chunk, pass);
+    await processSlices(job);
+    expect(blocks).toBeGreaterThan(3);
+    expect(changed).toBe(0);
+    expect(job.counts.records).toBe(40_000);
   });
 });

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { LocalBucketStore } from '../../../../shared/adapters/local/local-bucket-store';
 import { destinationError } from '../../../../shared/domain/errors';
 import { PartSink } from '../../../../shared/domain/output/part-sink';
@@ -6,7 +6,10 @@ import { useTempDirs } from '../../../support/temp-dir';
 
 const BUCKET = 'parts';
 
-async function sinkIn(root: string, gzip: boolean): Promise<{ sink: PartSink; read: () => Promise<Buffer> }> {
+async function sinkIn(
+  root: string,
+  gzip: boolean,
+): Promise<{ sink: PartSink; read: () => Promise<Buffer>; stored: () => Promise<Buffer> }> {
   const store = new LocalBucketStore(root);
   await store.createBucket(BUCKET);
   const name = gzip ? 'part.jsonl.gz' : 'part.jsonl';
@@ -18,13 +21,13 @@ async function sinkIn(root: string, gzip: boolean): Promise<{ sink: PartSink; re
     gzip,
     classify: (e) => destinationError('destinationRejected', e.message),
   });
-  const read = async () => {
+  const stored = async () => {
     const chunks: Buffer[] = [];
     for await (const c of store.read(BUCKET, name)) chunks.push(c as Buffer);
-    const bytes = Buffer.concat(chunks);
-    return gzip ? gunzipSync(bytes) : bytes;
+    return Buffer.concat(chunks);
   };
-  return { sink, read };
+  const read = async () => (gzip ? gunzipSync(await stored()) : stored());
+  return { sink, read, stored };
 }
 
 describe('PartSink', () => {
@@ -40,6 +43,19 @@ describe('PartSink', () => {
     block.fill(0x2a);
     await sink.close();
     expect((await read()).toString()).toBe('{"a":1}\n');
+  });
+
+  it('reuses a batch only once the compressor has consumed it: the object is gzip of exactly the lines written', async () => {
+    const { sink, stored } = await sinkIn(dir('reuse'), true);
+    const lines = Array.from({ length: 40_000 }, (_, i) => `{"i":${i},"s":"${'q'.repeat((i * 7) % 97)}"}\n`);
+    // Pieces of every size around a batch (64 KiB), so that batches fill, overflow and are sent while others fill.
+    for (let at = 0, n = 1; at < lines.length; at += n, n = (n * 5 + 3) % 900) {
+      await sink.write(Buffer.from(lines.slice(at, at + n).join('')), Math.min(n, lines.length - at));
+    }
+    const part = await sink.close();
+    // Byte for byte what gzip of the whole text gives, however it was cut into writes and batches.
+    expect((await stored()).equals(gzipSync(lines.join(''), { level: 6 }))).toBe(true);
+    expect(part.records).toBe(lines.length);
   });
 
   it('writes lines larger than its batch, and many small ones, whole and in order', async () => {

@@ -165,3 +165,44 @@ describe('BlockScanner.processPacked: group buffers reused from block to block',
     }
   });
 });
+
+describe('BlockScanner.process: an output buffer lent with each result until it is released', () => {
+  const lines = Array.from(
+    { length: 300 },
+    (_, i) =>
+      `{"name":"e${i % 7}","time":${1_700_000_000 + i * 50_000},"n":${i},"s":"${'y'.repeat(i % 70)}"}`,
+  );
+  const blocks = Array.from({ length: 12 }, (_, i) => task(lines.slice(i * 25, i * 25 + 25 + (i % 4) * 5)));
+  const text = (result: BlockResult) => result.groups.map((g) => [g.folder, Buffer.from(g.data).toString()]);
+
+  it('keeps a result as it was until it is released, then lends its buffer to a later block', () => {
+    const scanner = new BlockScanner();
+    const expected = blocks.map((block) => text(processBlock(block)));
+    // Nothing released: every result keeps its bytes while later blocks are scanned, each on a buffer of its own.
+    const held = blocks.map((block) => scanner.process(block));
+    held.forEach((result, i) => expect(text(result)).toEqual(expected[i]));
+    const buffersOf = (results: BlockResult[]) => results.map((r) => r.groups[0]?.data.buffer);
+    expect(new Set(buffersOf(held)).size).toBe(held.length);
+
+    // Released (twice: the second is a no-op), a result's buffer serves the next block its size fits.
+    const first = held[0];
+    scanner.release(first);
+    scanner.release(first);
+    const next = scanner.process(blocks[0]);
+    expect(next.groups[0]?.data.buffer === first.groups[0]?.data.buffer).toBe(true);
+    // The buffer was released once, so it is lent once: the block after gets another.
+    const after = scanner.process(blocks[0]);
+    expect(after.groups[0]?.data.buffer === next.groups[0]?.data.buffer).toBe(false);
+    expect(text(next)).toEqual(expected[0]);
+    expect(text(after)).toEqual(expected[0]);
+  });
+
+  it('gives each block what a fresh scanner gives when every result is released at once', () => {
+    const scanner = new BlockScanner();
+    for (const [i, block] of [...blocks, ...blocks].entries()) {
+      const result = scanner.process(block);
+      expect(text(result)).toEqual(text(processBlock(blocks[i % blocks.length])));
+      scanner.release(result);
+    }
+  });
+});
