@@ -56,14 +56,17 @@ interface InFlight {
 }
 
 /**
- * Read-ahead: gunzip writes 256 KiB at a time (not 16 KiB) and keeps up to 4 MiB decompressed ahead of the record
- * work, taking compressed input up to 1 MiB ahead. zlib inflates on libuv's threads, but each piece it finishes
- * waits for the main thread to hand it the next: with 16 KiB pieces and a 16 KiB buffer, it made 16 KiB of progress
- * per block the main thread processed, and the main thread waited for it (28 % of a run, issue 19).
+ * Read-ahead: gunzip writes 256 KiB at a time (not 16 KiB) and keeps up to 1 MiB decompressed ahead of the record
+ * work, taking compressed input up to 1 MiB ahead (several MiB of text). zlib inflates on libuv's threads, but each
+ * piece it finishes waits for the main thread to hand it the next: with 16 KiB pieces and a 16 KiB buffer, it made
+ * 16 KiB of progress per block the main thread processed, and the main thread waited for it (28 % of a run, issue
+ * 19). 4 MiB decompressed ahead cost the same CPU time and kept pieces long enough to outlive young-generation
+ * collections: garbage outside the heap that grew the peak with the chunk (195 against 149 MiB at 1 GiB,
+ * docs/PERFORMANCE.md, "Buffers reused").
  */
 const GUNZIP_OPTIONS = {
   chunkSize: 256 * 1024,
-  readableHighWaterMark: 4 * 1024 * 1024,
+  readableHighWaterMark: 1024 * 1024,
   writableHighWaterMark: 1024 * 1024,
 };
 
