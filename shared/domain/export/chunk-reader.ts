@@ -6,7 +6,8 @@ import type { BlockOutput, BlockProcessor } from '../../ports/block-processor.po
 import type { ExportContext } from '../context';
 import type { ChunkCounts, ChunkDoc, RunDoc, Slice } from '../documents';
 import type { BlockItem, LongLine } from '../records/lines';
-import { BlockBuffers, splitBlocks } from '../records/lines';
+import { blockBuffers, splitBlocks } from '../records/lines';
+import type { SpareBuffers } from '../records/spare-buffers';
 import type { BlockResult, BlockTask } from '../records/blocks';
 import { RAW_EXCERPT_CHARS, inlineBlockProcessor } from '../records/blocks';
 import type { PartitionWriter } from '../output/partition-writer';
@@ -35,7 +36,7 @@ export interface ChunkJob {
   observations: ChunkObservation[];
   blocks: BlockProcessor;
   /** The blocks' buffers, reused from block to block. */
-  blockBuffers: BlockBuffers;
+  blockBuffers: SpareBuffers;
   counts: ChunkCounts;
 }
 
@@ -226,7 +227,7 @@ export function chunkJob(
     writer: pass.writer,
     observations: [],
     blocks,
-    blockBuffers: new BlockBuffers(blocks.concurrency + 1),
+    blockBuffers: blockBuffers(blocks.concurrency + 1),
     counts: {
       sourceLines: 0,
       records: 0,

@@ -42,7 +42,10 @@ export interface WrittenPart {
 // Gzip output must be byte-identical across retries: fixed level, no timestamp (Node writes mtime 0).
 const GZIP_LEVEL = 6;
 const BATCH_BYTES = 64 * 1024;
-/** Batches kept for reuse per part: the one being filled, one with the compressor, one spare. */
+/**
+ * Spare batches kept per part, beside the one being filled: with 2, more than a quarter of a chunk's batches were new
+ * (several can wait for zlib at once); with 4, under a tenth (docs/PERFORMANCE.md, "Buffers reused").
+ */
 const SPARE_BATCHES = 4;
 
 /**

@@ -13,6 +13,9 @@ export type { BlockGroup, BlockRejection, BlockResult, BlockTask } from '../../p
 import { partitionFor } from '../output/layout';
 import { RecordRewriter } from './parse-record';
 import { ByteSink } from './record-line';
+import { forEachLine } from './lines';
+import type { LineVisitor } from './lines';
+import { SpareBuffers } from './spare-buffers';
 import { csvEncoder } from '../output/csv-format';
 import type { CsvEncoder } from '../output/csv-format';
 import { SchemaObserver } from '../output/record-fields';
@@ -21,33 +24,9 @@ import { MAX_COLUMNS } from '../output/run-schema';
 export const RAW_EXCERPT_CHARS = 4096;
 const DAY_MS = 86_400_000;
 const NEWLINE = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
 const NOT_BLANK = /\S/;
 /** Scratch larger than this (a long record's, or a block's records) is not kept for the next block. */
 const SCRATCH_BYTES = 4 * 1024 * 1024;
-/** Output buffers kept for later blocks: one is lent with each result until it is released. */
-const SPARE_OUTPUTS = 2;
-/** Room an output buffer is made with beyond its first block's bytes, so that later blocks fit it too. */
-const OUTPUT_SLACK = 1.25;
-
-/**
- * The packed outputs of a scanner's blocks, reused once a result is released (or, on a worker thread, once it has
- * been copied out). A fresh set of growing group buffers per block made most of a chunk's Buffer churn, and that
- * churn, not the heap, set off most full garbage collections (docs/PERFORMANCE.md, "Buffers reused").
- */
-class OutputBuffers {
-  private readonly spare: Buffer[] = [];
-
-  take(bytes: number): Buffer {
-    const index = this.spare.findIndex((buffer) => buffer.length >= bytes);
-    if (index !== -1) return this.spare.splice(index, 1)[0];
-    return Buffer.allocUnsafeSlow(Math.ceil(bytes * OUTPUT_SLACK));
-  }
-
-  give(buffer: Buffer): void {
-    if (this.spare.length < SPARE_OUTPUTS && buffer.length <= SCRATCH_BYTES) this.spare.push(buffer);
-  }
-}
 
 interface OpenGroup {
   folder: string;
@@ -274,7 +253,7 @@ interface Counts {
  * One block's scan: what each line needs (the task, the block's bytes, where records go), held as fields so that the
  * per-line step is a method, compiled once for all blocks.
  */
-class BlockScan {
+class BlockScan implements LineVisitor {
   readonly counts: Counts = { lines: 0, sourceLines: 0, records: 0, filteredOut: 0, rejected: [] };
   /** Checked once per block (natively); a line with invalid UTF-8 is decoded with U+FFFD as before, then used. */
   private readonly validUtf8: boolean;
@@ -290,18 +269,11 @@ class BlockScan {
     this.events = task.events ? new Set(task.events) : undefined;
   }
 
-  /** Every line of the block; a line's end excludes its terminator ("\n" or "\r\n"), as forEachLine's. */
   run(): void {
-    const { bytes } = this;
-    let start = 0;
-    for (let newline = bytes.indexOf(NEWLINE); newline !== -1; newline = bytes.indexOf(NEWLINE, start)) {
-      this.line(start, newline > start && bytes[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline);
-      start = newline + 1;
-    }
-    if (start < bytes.length) this.line(start, bytes.length);
+    forEachLine(this.bytes, this);
   }
 
-  private line(start: number, end: number): void {
+  line(start: number, end: number): void {
     const { task, bytes, counts, output } = this;
     counts.lines += 1;
     if (end - start > task.maxLineBytes) {
@@ -354,7 +326,11 @@ export class BlockScanner {
   private marks: Int32Array = new Int32Array(16 * 1024);
   /** Scratch for one record of a CSV or Parquet chunk, which becomes a row or an observation. */
   private record = new ByteSink();
-  private readonly outputs = new OutputBuffers();
+  /**
+   * The packed outputs of its blocks, reused once a result is released (or, on a worker thread, once it has been
+   * copied out): one is lent with each result until it is released.
+   */
+  private readonly outputs = new SpareBuffers({ keep: 2, smallest: 0, largest: SCRATCH_BYTES });
   /** The output buffer behind each result of `process` not yet released. */
   private readonly lent = new WeakMap<BlockResult, Buffer>();
 

@@ -1,3 +1,5 @@
+import { SpareBuffers } from './spare-buffers';
+
 /** One line of a source object, without its terminator ("\n" or "\r\n"). */
 export interface SourceLine {
   text: Buffer;
@@ -35,44 +37,30 @@ const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
 
-/** Calls `visit(start, end)` for each line of a block; `end` excludes the terminator ("\n" or "\r\n"). */
-export function forEachLine(bytes: Buffer, visit: (start: number, end: number) => void): void {
-  let start = 0;
-  for (let newline = bytes.indexOf(NEWLINE); newline !== -1; newline = bytes.indexOf(NEWLINE, start)) {
-    visit(start, newline > start && bytes[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline);
-    start = newline + 1;
-  }
-  if (start < bytes.length) visit(start, bytes.length);
+/** What reads the lines of a block: `line(start, end)` once per line, `end` excluding its terminator. */
+export interface LineVisitor {
+  line(start: number, end: number): void;
 }
 
-/** Room a block buffer is made with beyond `DEFAULT_BLOCK_BYTES`: a block ends at the first line end past it. */
-const BLOCK_ROOM = 512 * 1024;
-
 /**
- * Buffers for blocks, reused once the caller has used a block (`give`). A new Buffer per block was a fifth of a
- * chunk's Buffer churn, which sets off full garbage collections (docs/PERFORMANCE.md, "Buffers reused").
+ * Calls `visitor.line(start, end)` for each line of a block; `end` excludes the terminator ("\n" or "\r\n"). A
+ * visitor rather than a callback: the record path's visitor is one class's instance per block, whose method is
+ * compiled once, where a closure made per block was compiled again for each (docs/PERFORMANCE.md, "Code compiled
+ * once").
  */
-export class BlockBuffers {
-  private readonly spare: Buffer[] = [];
-
-  /** `keep`: spare buffers kept at most (the blocks a caller has in flight, plus one). */
-  constructor(private readonly keep: number) {}
-
-  take(bytes: number): Buffer {
-    const index = this.spare.findIndex((buffer) => buffer.length >= bytes);
-    const buffer =
-      index === -1
-        ? Buffer.allocUnsafeSlow(Math.max(bytes, DEFAULT_BLOCK_BYTES + BLOCK_ROOM))
-        : this.spare.splice(index, 1)[0];
-    return buffer.subarray(0, bytes);
+export function forEachLine(bytes: Buffer, visitor: LineVisitor): void {
+  let start = 0;
+  for (let newline = bytes.indexOf(NEWLINE); newline !== -1; newline = bytes.indexOf(NEWLINE, start)) {
+    visitor.line(start, newline > start && bytes[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline);
+    start = newline + 1;
   }
+  if (start < bytes.length) visitor.line(start, bytes.length);
+}
 
-  /** A block from `take` that nothing reads any more (a block sent to a thread and transferred is not kept). */
-  give(block: Buffer): void {
-    const whole = block.buffer.byteLength;
-    if (whole === 0 || whole > DEFAULT_BLOCK_BYTES + BLOCK_ROOM || this.spare.length >= this.keep) return;
-    this.spare.push(Buffer.from(block.buffer, 0, whole));
-  }
+/** Spare block buffers, made with room beyond `DEFAULT_BLOCK_BYTES`: a block ends at the first line end past it. */
+export function blockBuffers(keep: number): SpareBuffers {
+  const room = DEFAULT_BLOCK_BYTES + 512 * 1024;
+  return new SpareBuffers({ keep, smallest: room, largest: room });
 }
 
 /** The first `limit` bytes of some buffers, as one. */
@@ -90,7 +78,7 @@ export async function* splitBlocks(
   source: AsyncIterable<Buffer>,
   maxBytes: number,
   blockBytes = DEFAULT_BLOCK_BYTES,
-  buffers?: BlockBuffers,
+  buffers?: SpareBuffers,
 ): AsyncGenerator<BlockItem> {
   let pieces: Buffer[] = [];
   let piecesBytes = 0;
@@ -195,11 +183,13 @@ export async function* splitLines(
       continue;
     }
     const lines: SourceLine[] = [];
-    forEachLine(item.bytes, (start, end) => {
-      number += 1;
-      const tooLong = end - start > maxBytes;
-      const text = item.bytes.subarray(start, tooLong ? start + maxBytes : end);
-      lines.push({ text, number, offset: item.offset + start, tooLong });
+    forEachLine(item.bytes, {
+      line: (start, end) => {
+        number += 1;
+        const tooLong = end - start > maxBytes;
+        const text = item.bytes.subarray(start, tooLong ? start + maxBytes : end);
+        lines.push({ text, number, offset: item.offset + start, tooLong });
+      },
     });
     yield* lines;
   }
