@@ -32,7 +32,8 @@ describe('SpareBuffers', () => {
     expect(spares.take(100).buffer === huge.buffer).toBe(false);
 
     const moved = spares.take(100);
-    structuredClone(moved.buffer, { transfer: [moved.buffer] });
+    const whole = moved.buffer as ArrayBuffer;
+    structuredClone(whole, { transfer: [whole] });
     spares.give(moved);
     expect(spares.take(10).buffer.byteLength).toBeGreaterThan(0);
   });
