@@ -9,6 +9,7 @@ import { runFields } from './run-events';
 import { finaliseRun } from './finalise-run';
 import { fileExtension, partObjectName } from '../output/layout';
 import { PartSink } from '../output/part-sink';
+import { CompressorQueue } from '../output/compressor-queue';
 import { PartitionWriter } from '../output/partition-writer';
 import { getDestination } from '../destinations/manage-destinations';
 import { claimChunk, completeChunk, loadRun, planOf } from './run-state';
@@ -36,6 +37,8 @@ function partitionWriter(
   const extension = fileExtension(request.format, request.compression);
   const classify = (e: Parameters<typeof classifyDestinationFailure>[0]) =>
     classifyDestinationFailure(e, bucket);
+  // One queue for all the chunk's parts: the batches waiting for compressors are bounded per chunk, not per part.
+  const queue = new CompressorQueue();
   return new PartitionWriter({
     chunk: chunk.index,
     maxPartBytes: ctx.settings.maxPartBytes,
@@ -52,6 +55,7 @@ function partitionWriter(
         contentType: format.contentType,
         gzip: format.gzip,
         classify,
+        queue,
         ...(existing ? { existing } : {}),
         ...(format.header === undefined ? {} : { header: format.header }),
         ...(format.columnar ? { columnar: format.columnar } : {}),

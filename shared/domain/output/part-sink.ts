@@ -4,6 +4,7 @@ import { createGzip } from 'node:zlib';
 import type { BucketStore, ObjectInfo } from '../../ports/bucket-store.port';
 import { StorageFailure } from '../../ports/bucket-store.port';
 import { ChecksumTap } from './checksum';
+import { BATCH_BYTES, CompressorQueue } from './compressor-queue';
 import type { ExportError } from '../errors';
 import { integrityError, transientError } from '../errors';
 
@@ -20,6 +21,8 @@ export interface PartTarget {
   header?: string;
   /** A columnar format (Parquet) takes the records and sends the bytes it encodes itself. */
   columnar?: (send: (bytes: Buffer) => Promise<void>) => ColumnarEncoder;
+  /** The chunk's queue of batches waiting for compressors, shared by its parts (a queue of its own when absent). */
+  queue?: CompressorQueue;
 }
 
 /** Encodes records (JSON lines) into the bytes of one object, in blocks of its own choosing. */
@@ -41,12 +44,6 @@ export interface WrittenPart {
 
 // Gzip output must be byte-identical across retries: fixed level, no timestamp (Node writes mtime 0).
 const GZIP_LEVEL = 6;
-const BATCH_BYTES = 64 * 1024;
-/**
- * Spare batches kept per part, beside the one being filled: with 2, more than a quarter of a chunk's batches were new
- * (several can wait for zlib at once); with 4, under a tenth (docs/PERFORMANCE.md, "Buffers reused").
- */
-const SPARE_BATCHES = 4;
 
 /**
  * One output object, streamed: lines → (gzip) → CRC32C tap → write-once upload. Memory is a batch buffer plus the
@@ -61,10 +58,13 @@ export class PartSink {
   /** Full batches waiting to be sent (append is synchronous; write and flush send them). */
   private pending: Buffer[] = [];
   /**
-   * Batches the compressor has consumed, for the next ones: a fresh 64 KiB Buffer per batch made a third of a
-   * chunk's Buffer churn, and that churn, not the heap, set off most full garbage collections (docs/PERFORMANCE.md).
+   * Where batches come from and wait for the compressor, chunk-wide. Batches the compressor has consumed serve the
+   * next ones: a fresh 64 KiB Buffer per batch made a third of a chunk's Buffer churn, and that churn, not the heap,
+   * set off most full garbage collections (docs/PERFORMANCE.md, "Buffers reused").
    */
-  private readonly spare: Buffer[] = [];
+  private readonly queue: CompressorQueue;
+  /** This part's batches in the queue; given back at once when the compressor stops (see `giveBack`). */
+  private queued = 0;
   /** The first stage: the compressor itself, so that a write's callback means zlib has consumed the batch. */
   private readonly input: Duplex;
   private readonly tap = new ChecksumTap();
@@ -73,8 +73,12 @@ export class PartSink {
   private readonly encoder: ColumnarEncoder | undefined;
 
   constructor(private readonly target: PartTarget) {
+    this.queue = target.queue ?? new CompressorQueue();
+    // The chunk's queue bounds the batches waiting for compressors; the stream's own mark would stop at one.
+    const options = { level: GZIP_LEVEL, writableHighWaterMark: this.queue.maxQueued * BATCH_BYTES };
     // pipeline() tears every stage down when one fails, so an aborted part never lingers half-uploaded.
-    this.input = target.gzip ? createGzip({ level: GZIP_LEVEL }) : new PassThrough();
+    this.input = target.gzip ? createGzip(options) : new PassThrough();
+    this.input.once('close', () => this.giveBack());
     pipeline([this.input, this.tap], () => undefined);
     const body = this.tap;
     this.done = target.existing
@@ -114,7 +118,7 @@ export class PartSink {
     this.uncompressedBytes += bytes.length;
     let from = 0;
     while (from < bytes.length) {
-      this.batch ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES);
+      this.batch ??= this.queue.batch();
       const copied = bytes.copy(this.batch, this.batchBytes, from);
       this.batchBytes += copied;
       from += copied;
@@ -146,19 +150,52 @@ export class PartSink {
   }
 
   /**
-   * `batch`: one of the part's own batches, reused once the compressor has consumed it (zlib calls a write back
-   * when its input is used up, and keeps none of it). Without gzip, the upload may still hold the bytes: not reused.
+   * `batch`: one of the part's batches, queued for the compressor and reused once it has consumed it (zlib calls a
+   * write back when its input is used up, and keeps none of it). Without gzip, the upload may still hold the bytes:
+   * not queued, not reused. The part waits only when the chunk's queue is full (or its stream's mark is reached).
    */
   private async send(data: Buffer, batch = false): Promise<void> {
     if (this.failure !== undefined) throw this.uploadFailure(this.failure);
-    const reuse = batch && this.target.gzip;
-    const written = reuse
-      ? this.input.write(data, (error?: Error | null) => {
-          if (!error && this.spare.length < SPARE_BATCHES)
-            this.spare.push(Buffer.from(data.buffer, data.byteOffset, BATCH_BYTES));
-        })
-      : this.input.write(data);
+    if (!(batch && this.target.gzip)) {
+      if (!this.input.write(data)) await this.drained();
+      return;
+    }
+    this.queue.sent();
+    this.queued += 1;
+    const written = this.input.write(data, (error?: Error | null) => {
+      if (this.queued === 0) return; // already given back: the compressor had stopped
+      this.queued -= 1;
+      this.queue.left(1, error ? undefined : data);
+    });
     if (!written) await this.drained();
+    const room = this.queue.room();
+    if (room) await this.whileOpen(room);
+  }
+
+  /** This part's queued batches leave the queue when its compressor stops, consumed or not. */
+  private giveBack(): void {
+    const count = this.queued;
+    this.queued = 0;
+    if (count > 0) this.queue.left(count);
+  }
+
+  /** `room`, unless the part's stream closes first (it failed, or was aborted): that is this part's failure. */
+  private whileOpen(room: Promise<void>): Promise<void> {
+    if (this.input.destroyed) return Promise.reject(this.stopped());
+    return new Promise<void>((resolve, reject) => {
+      const onClose = (): void => reject(this.stopped());
+      this.input.once('close', onClose);
+      void room.then(() => {
+        this.input.off('close', onClose);
+        resolve();
+      });
+    });
+  }
+
+  private stopped(): Error {
+    return this.failure === undefined
+      ? transientError('uploadAborted', `upload of ${this.target.name} stopped`)
+      : this.uploadFailure(this.failure);
   }
 
   private drained(): Promise<void> {
@@ -169,11 +206,7 @@ export class PartSink {
       };
       const onClose = (): void => {
         this.input.off('drain', onDrain);
-        reject(
-          this.failure === undefined
-            ? transientError('uploadAborted', `upload of ${this.target.name} stopped`)
-            : this.uploadFailure(this.failure),
-        );
+        reject(this.stopped());
       };
       this.input.once('drain', onDrain);
       this.input.once('close', onClose);
