@@ -4,6 +4,9 @@ import { Piscina } from 'piscina';
 import type { BlockResult, BlockTask } from '../../domain/records/blocks';
 import { BlockScanner } from '../../domain/records/blocks';
 import type { BlockProcessor } from '../../ports/block-processor.port';
+import { DEFAULT_BLOCK_BYTES } from '../../domain/records/lines';
+import { SpareBuffers } from '../../domain/records/spare-buffers';
+import type { WorkerReply } from './worker-reply';
 
 /** The compiled worker; it exists only in a build (dist/), not when the TypeScript sources run under ts-jest. */
 export const BLOCK_WORKER = path.join(__dirname, 'block-worker.js');
@@ -14,9 +17,17 @@ export const canUseWorkerThreads = (): boolean => existsSync(BLOCK_WORKER);
  * A worker's heap. Its live set is one block's records and the scanner's caches (~20 MiB), but with V8's default
  * limits a worker collects so lazily that the garbage of blocks it has finished piled up as the chunk grew: with one
  * worker, a 1 GiB chunk peaked at 336 MiB RSS against 190 MiB on the main thread alone. A small old generation
- * makes the worker collect as it goes (docs/PERFORMANCE.md, "Memory").
+ * makes the worker collect as it goes (docs/PERFORMANCE.md, "Memory"). A young generation of 8 MiB instead of 16: the
+ * worker's heap committed 28 instead of 35 MiB when a Parquet chunk peaked, its old space the same (18 MiB, 9 used),
+ * since nothing it makes per block outlives a block any more (docs/PERFORMANCE.md, "Parquet with a worker").
  */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 };
+
+/**
+ * The size of the buffers that carry blocks to the workers and their outputs back: a block (about
+ * DEFAULT_BLOCK_BYTES, up to the end of its last line) with room to spare, as the source's block buffers have.
+ */
+const CROSSING_BYTES = DEFAULT_BLOCK_BYTES + 512 * 1024;
 
 /** What a worker thread dies of when a block needs more heap than its limits give (Node's error code). */
 const WORKER_OUT_OF_MEMORY = 'ERR_WORKER_OUT_OF_MEMORY';
@@ -27,12 +38,19 @@ const WORKER_OUT_OF_MEMORY = 'ERR_WORKER_OUT_OF_MEMORY';
  * flight. Built once per instance by the composition root.
  */
 export class PiscinaBlockProcessor implements BlockProcessor {
-  private readonly pool: Piscina<BlockTask, BlockResult>;
+  private readonly pool: Piscina<BlockTask, WorkerReply>;
   readonly concurrency: number;
   /** For the rare block a worker's heap cannot hold: made on first use, kept for the next. */
   private mainThreadScanner: BlockScanner | undefined;
   /** Blocks processed on the main thread because a worker ran out of heap (read by the tests). */
   fellBack = 0;
+  /** The buffer each result from a worker came in (moved here whole), until the result is released. */
+  private readonly fromWorkers = new WeakMap<BlockResult, ArrayBuffer>();
+  /**
+   * Buffers of one size that go back and forth: a block is copied into one and transferred to a worker, which writes
+   * a later block's output into it and moves that back; released, it carries another block.
+   */
+  private readonly crossing: SpareBuffers;
 
   constructor(
     readonly threads: number,
@@ -46,18 +64,31 @@ export class PiscinaBlockProcessor implements BlockProcessor {
     });
     // Enough blocks in flight to keep every thread busy while the main thread writes the previous results.
     this.concurrency = threads * 2;
+    this.crossing = new SpareBuffers({
+      keep: this.concurrency + 1,
+      smallest: CROSSING_BYTES,
+      largest: CROSSING_BYTES,
+    });
   }
 
   /**
    * The worker's heap limits keep its memory down; they must not decide whether a block can be exported. A block
    * that runs a worker out of heap (one line of up to 8 MiB of deeply nested values, as CSV, needed more than the
    * worker's 96 MiB in a test) is processed again on the main thread, whose heap is the instance's; piscina replaces
-   * the worker. So the block is copied to the worker (0.29 ms per MiB measured for a message of 1 MiB), not
-   * transferred, which would leave nothing here to process again.
+   * the worker. So the worker gets a copy of the block (in a buffer of `crossing`, transferred), and the block stays
+   * here to be processed again.
    */
   async process(task: BlockTask): Promise<BlockResult> {
+    const copy = this.crossing.take(task.bytes.length);
+    copy.set(task.bytes);
     try {
-      return await this.pool.run(task);
+      const { result, buffer } = await this.pool.run(
+        { ...task, bytes: copy },
+        { transferList: [copy.buffer as ArrayBuffer] },
+      );
+      if (buffer && result.groups.length > 0) this.fromWorkers.set(result, buffer);
+      else if (buffer) this.keep(buffer);
+      return result;
     } catch (error) {
       if ((error as { code?: unknown } | null)?.code !== WORKER_OUT_OF_MEMORY) throw error;
       this.fellBack += 1;
@@ -66,9 +97,25 @@ export class PiscinaBlockProcessor implements BlockProcessor {
     }
   }
 
-  /** A worker's result arrives as a copy of its own, which nothing here reuses; a fallback's goes back to its scanner. */
+  /**
+   * A worker's result came in a buffer of its own: released, the buffer carries a later block to a worker. A fresh
+   * buffer per result, left here as garbage, was up to 37 MiB of the main thread's memory outside its heap when a
+   * chunk written as Parquet with one worker peaked (docs/PERFORMANCE.md, "Parquet with a worker"). A fallback's
+   * result goes back to its scanner.
+   */
   release(result: BlockResult): void {
-    this.mainThreadScanner?.release(result);
+    const buffer = this.fromWorkers.get(result);
+    if (!buffer) {
+      this.mainThreadScanner?.release(result);
+      return;
+    }
+    this.fromWorkers.delete(result);
+    this.keep(buffer);
+  }
+
+  /** Only buffers of the crossing size are kept: a worker's first outputs are smaller and might never fit a block. */
+  private keep(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === CROSSING_BYTES) this.crossing.give(Buffer.from(buffer));
   }
 
   close(): Promise<void> {

@@ -129,23 +129,6 @@ class Groups {
   }
 }
 
-/**
- * The groups' bytes copied into one buffer of their exact size, so that a result crosses to another thread as one
- * copy of just its bytes (a view is cloned with its whole buffer, and a packed output has room to spare).
- */
-function packed(result: BlockResult): BlockResult {
-  const total = result.groups.reduce((sum, g) => sum + g.data.length, 0);
-  const output = Buffer.allocUnsafeSlow(total);
-  let at = 0;
-  const groups = result.groups.map((g) => {
-    output.set(g.data, at);
-    const data = output.subarray(at, at + g.data.length);
-    at += g.data.length;
-    return { ...g, data };
-  });
-  return { ...result, groups };
-}
-
 /** White space only (JavaScript's \s, as before): not a record, neither exported nor quarantined. */
 function isBlank(src: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i += 1) {
@@ -327,8 +310,8 @@ export class BlockScanner {
   /** Scratch for one record of a CSV or Parquet chunk, which becomes a row or an observation. */
   private record = new ByteSink();
   /**
-   * The packed outputs of its blocks, reused once a result is released (or, on a worker thread, once it has been
-   * copied out): one is lent with each result until it is released.
+   * The packed outputs of its blocks, reused once a result is released (`process`), or handed back (`processPacked`,
+   * `reuse`): one goes with each result.
    */
   private readonly outputs = new SpareBuffers({ keep: 2, smallest: 0, largest: SCRATCH_BYTES });
   /** The output buffer behind each result of `process` not yet released. */
@@ -353,14 +336,22 @@ export class BlockScanner {
   }
 
   /**
-   * The block's result with its groups' bytes copied into one buffer of their own (`packed`), to cross to another
-   * thread; the scanner's output buffer then serves the next block, as nothing else can see it.
+   * The block's result, its groups' bytes views of one buffer that the result takes with it: the scanner keeps no
+   * reference to it, so the buffer can cross to another thread (transferred, not copied: its room beyond the bytes
+   * costs nothing) and later results never touch it. Handed back (`reuse`) once its reader is done, it serves a later
+   * block; otherwise it is the garbage collector's.
    */
   processPacked(task: BlockTask): BlockResult {
-    const { result, output } = this.scan(task);
-    const copied = packed(result);
-    if (output) this.outputs.give(output);
-    return copied;
+    return this.scan(task).result;
+  }
+
+  /**
+   * A buffer that carried an earlier result of `processPacked` (possibly back from another thread), which nothing
+   * reads any more: it serves a later block's output instead of a new Buffer (docs/PERFORMANCE.md, "Parquet with a
+   * worker").
+   */
+  reuse(buffer: ArrayBuffer): void {
+    this.outputs.give(Buffer.from(buffer));
   }
 
   private scan(task: BlockTask): { result: BlockResult; output: Buffer | undefined } {

@@ -166,6 +166,34 @@ describe('BlockScanner.processPacked: group buffers reused from block to block',
   });
 });
 
+describe('BlockScanner.reuse: a buffer handed back serves a later block of processPacked', () => {
+  const lines = Array.from(
+    { length: 240 },
+    // Blocks of about one size, so that each output fits the one before it (made with a quarter to spare).
+    (_, i) => `{"name":"e${i % 5}","time":${1_700_000_000 + i * 30_000},"s":"${'w'.repeat(40 + (i % 3))}"}`,
+  );
+  const blocks = Array.from({ length: 8 }, (_, i) => task(lines.slice(i * 30, i * 30 + 30)));
+  const text = (result: BlockResult) => result.groups.map((g) => [g.folder, Buffer.from(g.data).toString()]);
+
+  it('writes the next output into the buffer handed back, as a fresh scanner would, once per hand-back', () => {
+    const scanner = new BlockScanner();
+    let previous = scanner.processPacked(blocks[0]);
+    for (const block of blocks.slice(1)) {
+      const buffer = previous.groups[0]?.data.buffer as ArrayBuffer;
+      scanner.reuse(buffer);
+      const result = scanner.processPacked(block);
+      expect(result.groups[0]?.data.buffer === buffer).toBe(true);
+      expect(text(result)).toEqual(text(processBlock(block)));
+      previous = result;
+    }
+    // Nothing handed back: the next result gets a buffer of its own, and the last one is left as it was.
+    const kept = text(previous);
+    const next = scanner.processPacked(blocks[0]);
+    expect(next.groups[0]?.data.buffer === previous.groups[0]?.data.buffer).toBe(false);
+    expect(text(previous)).toEqual(kept);
+  });
+});
+
 describe('BlockScanner.process: an output buffer lent with each result until it is released', () => {
   const lines = Array.from(
     { length: 300 },
