@@ -92,7 +92,9 @@ function holdsExactly(literal: string): boolean {
   const value = Number(literal);
   if (!Number.isFinite(value)) return false;
   if (value === 0) return true;
-  return decimalKey(literal) === decimalKey(String(value));
+  // The shortest spelling of the double is the literal itself (most literals): exact, without comparing keys.
+  const shortest = String(value);
+  return shortest === literal || decimalKey(literal) === decimalKey(shortest);
 }
 
 /** A canonical spelling of a decimal value: sign, significant digits, position of the decimal point. */

@@ -1,6 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
+import { ByteSink } from '../records/record-line';
 import type { Column } from './column-types';
-import { rowShaper, textCell } from './row-shape';
+import { VALUE } from './record-cells';
+import { ColumnPlaces, bytesString, rowShaper, textCell } from './row-shape';
 
 /**
  * CSV as RFC 4180 writes it: CRLF between records, a field quoted when it holds a comma, a quote, CR or LF, quotes
@@ -18,6 +20,8 @@ export interface CsvEncoder {
   header: string;
   /** One record (the record path's JSON text) as one CSV row, with its CRLF. */
   row: (json: string) => string;
+  /** One record as the record path wrote it (src[start, end), UTF-8 JSON text), appended to `out` as a CSV row. */
+  write: (src: Buffer, start: number, end: number, out: ByteSink) => void;
 }
 
 const NEEDS_QUOTES = /[",\r\n]/;
@@ -30,15 +34,108 @@ export function csvField(value: string | null): string {
 }
 
 export function csvEncoder(columns: readonly Column[]): CsvEncoder {
-  const shape = rowShaper(columns, textCell);
-  const width = columns.length;
+  const rows = new CsvRows(columns);
+  const scratch = new ByteSink(1024);
   return {
     header: stringify([columns.map((c) => c.name)], CSV_OPTIONS),
     row: (json) => {
-      const cells = shape(json);
-      let row = csvField(cells[0] ?? null);
-      for (let i = 1; i < width; i++) row += `,${csvField(cells[i] ?? null)}`;
-      return `${row}\r\n`;
+      const bytes = Buffer.from(json);
+      scratch.length = 0;
+      rows.write(bytes, 0, bytes.length, scratch);
+      return scratch.bytes.toString('utf8', 0, scratch.length);
     },
+    write: (src, start, end, out) => rows.write(src, start, end, out),
   };
+}
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * Rows on the bytes of the record path's text (record-bytes.ts): each cell is copied from the record, quoted where
+ * csvField would quote it, and only strings with escapes are decoded. A record ColumnPlaces does not place (a value
+ * with no column, for the overflow column, or one its column cannot hold, refused) is written, or refused, by the
+ * string path (rowShaper), whose rules both share.
+ */
+class CsvRows {
+  private readonly places: ColumnPlaces;
+  private readonly slow: (json: string) => (string | null)[];
+
+  constructor(private readonly columns: readonly Column[]) {
+    this.places = new ColumnPlaces(columns);
+    this.slow = rowShaper(columns, textCell);
+  }
+
+  write(src: Buffer, start: number, end: number, out: ByteSink): void {
+    const { places } = this;
+    if (!places.place(src, start, end)) return this.writeSlowly(src, start, end, out);
+    const { at, types } = places;
+    for (let column = 0; column < at.length; column += 1) {
+      if (column > 0) out.byte(COMMA);
+      const n = at[column] ?? -1;
+      if (n >= 0) this.cell(n, types[column] === 'json', out);
+    }
+    out.byte(CR);
+    out.byte(LF);
+  }
+
+  /** Value `n` as csvField writes textCell's text of it. */
+  private cell(n: number, json: boolean, out: ByteSink): void {
+    const { reader } = this.places;
+    const src = reader.src;
+    const tag = reader.tags[n];
+    const from = reader.starts[n] ?? 0;
+    const to = reader.ends[n] ?? 0;
+    if (tag === VALUE.null) return;
+    if (json || tag === VALUE.nested) return quoted(src, from, to, out);
+    if (tag !== VALUE.string) return out.copy(src, from, to);
+    if (reader.escaped[n] === 1) return out.text(csvField(bytesString(reader, n)));
+    // A string without escapes holds no quote, CR or LF (JSON has them escaped): only a comma needs quotes.
+    if (to - from === 2) {
+      out.byte(QUOTE);
+      out.byte(QUOTE);
+      return;
+    }
+    for (let i = from + 1; i < to - 1; i += 1) {
+      if (src[i] === COMMA) {
+        out.byte(QUOTE);
+        out.copy(src, from + 1, to - 1);
+        out.byte(QUOTE);
+        return;
+      }
+    }
+    out.copy(src, from + 1, to - 1);
+  }
+
+  private writeSlowly(src: Buffer, start: number, end: number, out: ByteSink): void {
+    const cells = this.slow(src.toString('utf8', start, end));
+    let row = csvField(cells[0] ?? null);
+    for (let i = 1; i < this.columns.length; i++) row += `,${csvField(cells[i] ?? null)}`;
+    out.text(`${row}\r\n`);
+  }
+}
+
+/** JSON text as csvField writes it: quoted, quotes doubled, when it holds a quote or a comma (it has no CR or LF). */
+function quoted(src: Buffer, from: number, to: number, out: ByteSink): void {
+  let quotes = 0;
+  let comma = false;
+  for (let i = from; i < to; i += 1) {
+    const c = src[i];
+    if (c === QUOTE) quotes += 1;
+    else if (c === COMMA) comma = true;
+  }
+  if (quotes === 0 && !comma) return out.copy(src, from, to);
+  out.reserve(to - from + quotes + 2);
+  const bytes = out.bytes;
+  let at = out.length;
+  bytes[at++] = QUOTE;
+  for (let i = from; i < to; i += 1) {
+    const c = src[i] ?? 0;
+    bytes[at++] = c;
+    if (c === QUOTE) bytes[at++] = QUOTE;
+  }
+  bytes[at++] = QUOTE;
+  out.length = at;
 }

@@ -1,7 +1,7 @@
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Column, ColumnType } from './column-types';
 import { ParquetFooter } from './parquet-footer';
-import { parquetCell, rowShaper } from './row-shape';
+import { ParquetCells } from './row-shape';
 
 /**
  * Parquet through hyparquet-writer (chosen by measurement: docs/FORMATS.md). Typed columns from the run's schema:
@@ -191,25 +191,30 @@ class LineBuffer {
   }
 
   /**
-   * Every line, in order, emptying the buffer; each block goes back to the pool once its lines are read. JSON text
-   * never holds a raw newline, so "\n" ends each line.
+   * Every line, in order, as where it lies (the same array each time, read before the next), emptying the buffer;
+   * each block goes back to the pool once its lines are read. JSON text never holds a raw newline, so "\n" ends each
+   * line.
    */
-  *drain(): Generator<string> {
+  *drain(): Generator<[block: Buffer, start: number, end: number]> {
     this.seal();
     const blocks = this.blocks;
     this.blocks = [];
     this.count = 0;
-    // Each line decoded on its own, not sliced from its block's text: a cell is a slice of its line, and the writer
-    // keeps some cells (each column's min and max per row group), which would otherwise keep whole 64 KiB blocks
-    // alive, row group after row group (a 256 MiB chunk held 140 MiB of them). The strings are copies: the block
-    // can be reused as soon as its lines are read.
+    // Lines are read where they lie, and every cell taken from a line is a copy (ParquetCells): the writer keeps some
+    // cells (each column's min and max per row group), which as slices would keep whole blocks alive, row group
+    // after row group (a 256 MiB chunk held 140 MiB of them). So the block can be reused once its lines are read.
+    const line: [Buffer, number, number] = [Buffer.alloc(0), 0, 0];
     for (const block of blocks) {
+      line[0] = block;
       for (
         let start = 0, end = block.indexOf(0x0a);
         end !== -1;
         start = end + 1, end = block.indexOf(0x0a, start)
-      )
-        yield block.toString('utf8', start, end);
+      ) {
+        line[1] = start;
+        line[2] = end;
+        yield line;
+      }
       this.pool.give(Buffer.from(block.buffer));
     }
   }
@@ -229,7 +234,7 @@ export class ParquetPartEncoder {
   private readonly lines: LineBuffer;
   private readonly writer: EmittingWriter;
   private readonly parquet: ParquetWriter;
-  private readonly shape: (json: string) => (string | bigint | number | boolean | null)[];
+  private readonly cells: ParquetCells;
   private readonly footer: ParquetFooter;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -247,7 +252,7 @@ export class ParquetPartEncoder {
       createdBy: 'gcs-export (hyparquet-writer)',
     });
     this.footer = new ParquetFooter(this.parquet);
-    this.shape = rowShaper(columns, parquetCell);
+    this.cells = new ParquetCells(columns);
     this.lines = new LineBuffer(budget.blocks);
     budget.join(this);
   }
@@ -273,12 +278,10 @@ export class ParquetPartEncoder {
     if (rows === 0) return;
     this.budget.total -= this.bufferedBytes;
     this.bufferedBytes = 0;
-    const width = this.columns.length;
     const data = this.columns.map(() => new Array<string | bigint | number | boolean | null>(rows));
     let r = 0;
-    for (const line of this.lines.drain()) {
-      const row = this.shape(line);
-      for (let c = 0; c < width; c++) (data[c] as unknown[])[r] = row[c];
+    for (const [block, start, end] of this.lines.drain()) {
+      this.cells.fill(block, start, end, data, r);
       r += 1;
     }
     const columnData = this.columns.map((column, c) => ({ name: column.name, data: data[c] }));

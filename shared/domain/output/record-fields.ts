@@ -1,13 +1,13 @@
 import type { ExportKind } from '../export-request';
 import type { ObservedColumn } from './column-types';
 import { KIND } from './column-types';
-import { RecordCells } from './record-cells';
+import { RecordBytes } from './record-bytes';
 
 /**
  * The record path writes each record as sanitised JSON text whose numbers keep the source's digits. The columnar
- * formats read that text with RecordCells (record-cells.ts), which reports each column-level value with its kind
- * and its literal, so 9007199254740993 reaches an INT64 column, and 1e400 a text cell, without passing through a
- * double.
+ * formats read that text with RecordBytes (record-bytes.ts) or RecordCells (record-cells.ts), which report each
+ * column-level value with its kind and its literal, so 9007199254740993 reaches an INT64 column, and 1e400 a text
+ * cell, without passing through a double.
  */
 
 /** The envelope: the fields every record of a kind has, first in every file, never nullable. */
@@ -42,13 +42,25 @@ export class SchemaObserver {
   private readonly order: Seen[] = [];
   private readonly tops = new Map<string, Seen>();
   private readonly subs = new Map<string, Map<string, Seen>>();
-  private readonly cells = new RecordCells();
+  private readonly reader = new RecordBytes();
 
   constructor(private readonly maxColumns: number) {}
 
+  /** One record, as the record path's JSON text. */
   observe(json: string): void {
+    const bytes = Buffer.from(json);
+    this.observeBytes(bytes, 0, bytes.length);
+  }
+
+  /** One record, as the record path wrote it: src[start, end), its UTF-8 JSON text. */
+  observeBytes(src: Buffer, start: number, end: number): void {
     this.records += 1;
-    this.cells.read(json, (top, sub, value) => {
+    const reader = this.reader;
+    reader.read(src, start, end);
+    const { tops, subs: subNames } = reader;
+    for (let n = 0; n < reader.count; n += 1) {
+      const top = tops[n] ?? '';
+      const sub = subNames[n];
       let column: Seen | undefined;
       let subs: Map<string, Seen> | undefined;
       if (sub === undefined) column = this.tops.get(top);
@@ -59,7 +71,7 @@ export class SchemaObserver {
       if (!column) {
         if (this.order.length >= this.maxColumns) {
           this.overflow = true;
-          return;
+          continue;
         }
         column = { path: sub === undefined ? [top] : [top, sub], kinds: 0, present: 0, nulls: false };
         this.order.push(column);
@@ -70,10 +82,10 @@ export class SchemaObserver {
         }
       }
       column.present += 1;
-      const kind = this.cells.kind(value, sub === undefined && top === 'time');
+      const kind = reader.kind(n, sub === undefined && top === 'time');
       if (kind === 0) column.nulls = true;
       column.kinds |= kind;
-    });
+    }
   }
 
   columns(): ObservedColumn[] {

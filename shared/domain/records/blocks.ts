@@ -188,7 +188,7 @@ class CsvRowsOutput implements RecordOutput {
   add(eventName: string | undefined, time: number, start: number): void {
     const { target, arena } = this;
     const row = arena.length;
-    arena.text(this.csv.row(target.bytes.toString('utf8', start, target.length)));
+    this.csv.write(target.bytes, start, target.length, arena);
     target.length = start;
     this.groups.add(eventName, time, row, true);
   }
@@ -205,7 +205,7 @@ class ObserveOutput implements RecordOutput {
 
   add(_eventName: string | undefined, _time: number, start: number): void {
     const { target } = this;
-    this.observer.observe(target.bytes.toString('utf8', start, target.length));
+    this.observer.observeBytes(target.bytes, start, target.length);
     target.length = start;
   }
 

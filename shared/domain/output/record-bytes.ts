@@ -1,0 +1,293 @@
+import { KIND, numberKind } from './column-types';
+import { VALUE } from './record-cells';
+import type { ValueTag } from './record-cells';
+
+/**
+ * The columnar formats' reader of a record on its UTF-8 bytes: the record path's own text (compact JSON it wrote
+ * itself, numbers as the source's literals), read where the record path wrote it, with no string made of the
+ * record. RecordCells (record-cells.ts) reads the same text as a JavaScript string; this reader serves the hot
+ * paths (the schema pass, CSV rows), which then never decode a record into a string and encode the row back
+ * (docs/PERFORMANCE.md, "Columnar cells from bytes"). test/unit/domain/output/record-bytes.test.ts holds both
+ * readers to the same values on random source lines.
+ *
+ * A read fills a table of the record's column-level values (a top-level field, or a field one level into a
+ * top-level object; an empty object has none), in the text's order: value `i` is `tops[i]` (and `subs[i]` one
+ * level in, else undefined), its JSON text `src[starts[i], ends[i])`, its `tags[i]`, and `escaped[i]` when a
+ * backslash escape is inside. Names come from a cache by their bytes, so a name read again is the same string,
+ * found in a Map by its cached hash: no string is made per key.
+ *
+ * The text must be what the record path writes: anything else is a defect (the record path and this reader
+ * disagree) and throws, never a guess.
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/** A direct-mapped cache of names by the low bits of their bytes' hash; a name evicts another of its slot. */
+const NAME_SLOTS = 1024;
+/** Longer names are decoded every time: the cache stays small, and long names are rare. */
+const NAME_CACHE_BYTES = 128;
+
+interface NameEntry {
+  /** The name's text between its quotes, as written (escapes included). */
+  bytes: Uint8Array;
+  name: string;
+}
+
+const malformed = (at: number): Error =>
+  new Error(`the record path wrote text the columnar reader cannot read (at byte ${at})`);
+
+export class RecordBytes {
+  /** How many values the last record has. */
+  count = 0;
+  /** The text last read. */
+  src: Buffer = Buffer.alloc(0);
+  readonly tops: string[] = [];
+  readonly subs: (string | undefined)[] = [];
+  tags = new Uint8Array(64);
+  starts = new Int32Array(64);
+  ends = new Int32Array(64);
+  escaped = new Uint8Array(64);
+  /** Whether the string or nested value last scanned holds an escape. */
+  private escapedNow = false;
+  private readonly names: (NameEntry | undefined)[] = new Array<NameEntry | undefined>(NAME_SLOTS).fill(
+    undefined,
+  );
+
+  /** Reads the record src[start, end) into the table. */
+  read(src: Buffer, start: number, end: number): void {
+    this.src = src;
+    this.count = 0;
+    let i = start;
+    if (src[i] !== OPEN_OBJECT || end - start < 2) throw malformed(i);
+    i += 1;
+    if (src[i] === CLOSE_OBJECT) return this.end(i + 1, end);
+    for (;;) {
+      const keyEnd = this.stringEnd(i, end);
+      const top = this.name(i, keyEnd);
+      i = keyEnd;
+      if (src[i] !== COLON) throw malformed(i);
+      i += 1;
+      if (src[i] === OPEN_OBJECT) {
+        i += 1;
+        if (src[i] === CLOSE_OBJECT) i += 1;
+        else
+          for (;;) {
+            const subEnd = this.stringEnd(i, end);
+            const sub = this.name(i, subEnd);
+            i = subEnd;
+            if (src[i] !== COLON) throw malformed(i);
+            i = this.value(top, sub, i + 1, end);
+            const c = src[i];
+            i += 1;
+            if (c === CLOSE_OBJECT) break;
+            if (c !== COMMA) throw malformed(i - 1);
+          }
+      } else {
+        i = this.value(top, undefined, i, end);
+      }
+      const c = src[i];
+      i += 1;
+      if (c === CLOSE_OBJECT) return this.end(i, end);
+      if (c !== COMMA) throw malformed(i - 1);
+    }
+  }
+
+  private end(i: number, end: number): void {
+    if (i !== end) throw malformed(i);
+  }
+
+  /** The index after the string starting at `i` (a quote); sets `escapedNow`. */
+  private stringEnd(i: number, end: number): number {
+    const src = this.src;
+    if (src[i] !== QUOTE) throw malformed(i);
+    let escaped = false;
+    for (let j = i + 1; j < end;) {
+      const c = src[j];
+      if (c === QUOTE) {
+        this.escapedNow = escaped;
+        return j + 1;
+      }
+      if (c === BACKSLASH) {
+        escaped = true;
+        j += 2;
+      } else j += 1;
+    }
+    throw malformed(i);
+  }
+
+  /** The name whose JSON text (quotes included) is src[start, end). */
+  private name(start: number, end: number): string {
+    const { src } = this;
+    const length = end - start - 2;
+    if (length > NAME_CACHE_BYTES) return this.decode(start, end);
+    let hash = 0x811c9dc5;
+    for (let i = start + 1; i < end - 1; i += 1) hash = Math.imul(hash ^ (src[i] ?? 0), 0x01000193);
+    const slot = (hash >>> 0) & (NAME_SLOTS - 1);
+    const entry = this.names[slot];
+    if (entry?.bytes.length === length) {
+      const bytes = entry.bytes;
+      let same = true;
+      for (let i = 0; i < length; i += 1)
+        if (bytes[i] !== src[start + 1 + i]) {
+          same = false;
+          break;
+        }
+      if (same) return entry.name;
+    }
+    const name = this.decode(start, end);
+    this.names[slot] = { bytes: Uint8Array.prototype.slice.call(src, start + 1, end - 1), name };
+    return name;
+  }
+
+  private decode(start: number, end: number): string {
+    return this.escapedNow
+      ? (JSON.parse(this.src.toString('utf8', start, end)) as string)
+      : this.src.toString('utf8', start + 1, end - 1);
+  }
+
+  /** Reads the value at `i` into the table; returns the index after it. */
+  private value(top: string, sub: string | undefined, i: number, end: number): number {
+    const src = this.src;
+    const c = src[i];
+    let to: number;
+    let tag: ValueTag;
+    let escaped = false;
+    if (c === QUOTE) {
+      to = this.stringEnd(i, end);
+      tag = VALUE.string;
+      escaped = this.escapedNow;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      to = this.nestedEnd(i, end);
+      tag = VALUE.nested;
+      escaped = this.escapedNow;
+    } else if (c === 0x74) {
+      to = i + 4;
+      tag = VALUE.true;
+    } else if (c === 0x66) {
+      to = i + 5;
+      tag = VALUE.false;
+    } else if (c === 0x6e) {
+      to = i + 4;
+      tag = VALUE.null;
+    } else {
+      to = i;
+      for (; to < end; to += 1) {
+        const d = src[to] ?? 0;
+        // Digits, '-', '+', '.', 'e', 'E'.
+        if (!(
+          (d >= ZERO && d <= NINE) ||
+          d === MINUS ||
+          d === 0x2b ||
+          d === 0x2e ||
+          d === 0x65 ||
+          d === 0x45
+        ))
+          break;
+      }
+      if (to === i) throw malformed(i);
+      tag = VALUE.number;
+    }
+    if (to > end) throw malformed(i);
+    const n = this.count;
+    if (n === this.tags.length) this.grow();
+    this.tops[n] = top;
+    this.subs[n] = sub;
+    this.tags[n] = tag;
+    this.starts[n] = i;
+    this.ends[n] = to;
+    this.escaped[n] = escaped ? 1 : 0;
+    this.count = n + 1;
+    return to;
+  }
+
+  private grow(): void {
+    const size = this.tags.length * 2;
+    const tags = new Uint8Array(size);
+    tags.set(this.tags);
+    this.tags = tags;
+    const starts = new Int32Array(size);
+    starts.set(this.starts);
+    this.starts = starts;
+    const ends = new Int32Array(size);
+    ends.set(this.ends);
+    this.ends = ends;
+    const escaped = new Uint8Array(size);
+    escaped.set(this.escaped);
+    this.escaped = escaped;
+  }
+
+  /** The index after the object or array starting at `i`; sets `escapedNow` when a string inside has an escape. */
+  private nestedEnd(i: number, end: number): number {
+    const src = this.src;
+    let depth = 0;
+    let escaped = false;
+    let j = i;
+    while (j < end) {
+      const c = src[j];
+      if (c === QUOTE) {
+        j = this.stringEnd(j, end);
+        escaped ||= this.escapedNow;
+        continue;
+      }
+      if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth += 1;
+      else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+        depth -= 1;
+        if (depth === 0) {
+          this.escapedNow = escaped;
+          return j + 1;
+        }
+      }
+      j += 1;
+    }
+    throw malformed(i);
+  }
+
+  /** The kind bit of value `n` (0 for null); a string counts as a timestamp where `timestamp` says so. */
+  kind(n: number, timestamp: boolean): number {
+    switch (this.tags[n]) {
+      case VALUE.string:
+        return timestamp ? KIND.timestamp : KIND.string;
+      case VALUE.number:
+        return literalKind(this.src, this.starts[n] ?? 0, this.ends[n] ?? 0);
+      case VALUE.true:
+      case VALUE.false:
+        return KIND.boolean;
+      case VALUE.null:
+        return 0;
+      default:
+        return KIND.nested;
+    }
+  }
+
+  /** Value `n`'s JSON text, as a string (the slow paths: an escape, an overflow column). */
+  text(n: number): string {
+    return this.src.toString('utf8', this.starts[n], this.ends[n]);
+  }
+}
+
+/** A number literal's kind: the common short integers on their bytes, the rest by numberKind. */
+function literalKind(src: Buffer, start: number, end: number): number {
+  let i = src[start] === MINUS ? start + 1 : start;
+  // Up to 15 digits, no leading zero (or a lone 0): well within ±2^53.
+  if (end - i <= 15 && end > i && (src[i] !== ZERO || end - i === 1)) {
+    for (; i < end; i++) {
+      const d = src[i] ?? 0;
+      if (d < ZERO || d > NINE) return numberKind(src.toString('latin1', start, end));
+    }
+    // "-0" is a double (a negative zero), not an integer.
+    return end - start === 2 && src[start] === MINUS && src[start + 1] === ZERO
+      ? numberKind('-0')
+      : KIND.safeInteger;
+  }
+  return numberKind(src.toString('latin1', start, end));
+}

@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { parseSourceLine } from '../../shared/domain/records/parse-record';
+
+/**
+ * Random event source lines for the columnar readers' differential tests (record-cells.test.ts,
+ * record-bytes.test.ts): number literals that keep their digits, strings with escapes, keys that sanitise, objects
+ * flattened one level, nested values below.
+ */
+
+// Source JSON text, written by hand so that number literals keep their digits and strings their escapes.
+export const numberText = fc.oneof(
+  fc.integer().map(String),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? '-0' : String(d))),
+  fc.constantFrom(
+    '9007199254740993',
+    '-9223372036854775808',
+    '9223372036854775808',
+    '18446744073709551617',
+    '1e400',
+    '-0',
+    '0.1',
+    '1E3',
+    '3.14159265358979323846',
+    '123456789012345',
+    '1234567890123456',
+    '-123456789012345',
+    '0',
+    '-1',
+  ),
+);
+export const stringText = fc.oneof(
+  fc.string({ maxLength: 12 }).map((s) => JSON.stringify(s)),
+  fc.constantFrom(
+    '"a\\u00e9b"',
+    '"x\\/y"',
+    '"tab\\there"',
+    '"q\\"uote,comma"',
+    '"cr\\r\\nlf"',
+    '""',
+    '"😀\\ud83d\\ude00"',
+  ),
+);
+// Column-level keys (top level and one level in) are never array indices: JavaScript objects list those first,
+// so the old path ordered such columns first, where the new one keeps the source's order (tested below). Deeper
+// keys include them: there only JSON text is compared, and compared as values (see jsonCells).
+const COLUMN_KEYS = ['a', 'b', 'props', 'n', 'x y', 'k\\u00e9', 'deep', 'a.b'];
+const DEEP_KEYS = [...COLUMN_KEYS, '1', '10', '__proto__'];
+const objectOf = (keys: string[], value: fc.Arbitrary<string>) =>
+  fc
+    .uniqueArray(fc.tuple(fc.constantFrom(...keys), value), { maxLength: 4, selector: ([k]) => k })
+    .map((fields) => `{${fields.map(([k, v]) => `"${k}": ${v}`).join(', ')}}`);
+const scalarText = fc.oneof(numberText, stringText, fc.constantFrom('true', 'false', 'null'));
+
+const { value: deepText } = fc.letrec<{ value: string }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalarText,
+    objectOf(DEEP_KEYS, tie('value')),
+    fc.array(tie('value'), { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
+  ),
+}));
+/** A top-level value: a scalar, an array, or an object flattened into columns one level deep. */
+const valueText = fc.oneof(
+  scalarText,
+  fc.array(deepText, { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
+  objectOf(COLUMN_KEYS, deepText),
+);
+const keyText = fc.constantFrom(...COLUMN_KEYS).map((k) => `"${k}"`);
+
+export const eventLine = fc
+  .tuple(
+    fc.constantFrom('"Charged"', '"App Launched"', '"\\u0041pp"'),
+    fc.constantFrom('"2026-01-05T10:00:00Z"', '1764287999', '1717236000123'),
+    fc.uniqueArray(fc.tuple(keyText, valueText), { maxLength: 6, selector: ([k]) => k }),
+  )
+  .map(
+    ([name, time, extra]) =>
+      `{"name":${name}, "time":${time}${extra.map(([k, v]) => `, ${k}:${v}`).join('')}}`,
+  );
+
+/** The record path's text of each line it accepts. */
+export const recordsOf = (lines: string[]): string[] =>
+  lines.flatMap((line) => {
+    const parsed = parseSourceLine('events', line);
+    return parsed.ok ? [parsed.value.json] : [];
+  });

@@ -1,0 +1,157 @@
+import fc from 'fast-check';
+import type { Column } from '../../../../shared/domain/output/column-types';
+import { csvEncoder, csvField } from '../../../../shared/domain/output/csv-format';
+import { RecordBytes } from '../../../../shared/domain/output/record-bytes';
+import { RecordCells } from '../../../../shared/domain/output/record-cells';
+import { SchemaObserver } from '../../../../shared/domain/output/record-fields';
+import { ParquetCells, parquetCell, rowShaper, textCell } from '../../../../shared/domain/output/row-shape';
+import { resolveRunSchema } from '../../../../shared/domain/output/run-schema';
+import { ByteSink } from '../../../../shared/domain/records/record-line';
+import { eventLine, recordsOf } from '../../../support/event-lines';
+
+/**
+ * Differential: the bytes path (RecordBytes, and the CSV rows and Parquet cells made on it) against the string path
+ * (RecordCells, rowShaper), which record-cells.test.ts holds to the lossless-json oracle. On random source lines
+ * sent through the real record path, both read the same values, and write the same CSV rows byte for byte and the
+ * same Parquet cells, or both refuse the record.
+ */
+
+const RUNS = Number(process.env.RECORD_CELLS_RUNS ?? 300);
+
+/** What the string path reads of a record: name, sub-name, kind, JSON text and escape of every value. */
+function stringValues(json: string) {
+  const cells = new RecordCells();
+  const values: unknown[] = [];
+  cells.read(json, (top, sub, value) =>
+    values.push([top, sub, value.tag, cells.kind(value, false), cells.json(value), value.escaped]),
+  );
+  return values;
+}
+
+function bytesValues(reader: RecordBytes, json: string) {
+  const bytes = Buffer.from(`  ${json}  `);
+  reader.read(bytes, 2, bytes.length - 2);
+  const values: unknown[] = [];
+  for (let n = 0; n < reader.count; n++)
+    values.push([
+      reader.tops[n],
+      reader.subs[n],
+      reader.tags[n],
+      reader.kind(n, false),
+      reader.text(n),
+      reader.escaped[n] === 1,
+    ]);
+  return values;
+}
+
+/** The string path's CSV row: rowShaper's text cells, through csvField. */
+function stringCsvRow(columns: readonly Column[]): (json: string) => string {
+  const shape = rowShaper(columns, textCell);
+  return (json) => `${shape(json).map(csvField).join(',')}\r\n`;
+}
+
+function outcome<T>(fn: () => T): T | 'refused' {
+  try {
+    return fn();
+  } catch {
+    return 'refused';
+  }
+}
+
+function schemaOf(records: string[], max: number): Column[] {
+  const observer = new SchemaObserver(max);
+  records.forEach((r) => observer.observe(r));
+  return resolveRunSchema('events', undefined, [
+    { records: observer.records, columns: observer.columns(), overflow: observer.overflow },
+  ]).columns;
+}
+
+describe('RecordBytes against RecordCells', () => {
+  it('reads the same values, names, kinds and texts (one reader across records, as a writer keeps it)', () => {
+    const reader = new RecordBytes();
+    fc.assert(
+      fc.property(fc.array(eventLine, { minLength: 1, maxLength: 10 }), (lines) => {
+        for (const record of recordsOf(lines))
+          expect(bytesValues(reader, record)).toEqual(stringValues(record));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('writes the same CSV rows byte for byte and the same Parquet cells, or refuses the same records', () => {
+    fc.assert(
+      fc.property(
+        fc.array(eventLine, { minLength: 1, maxLength: 12 }),
+        fc.array(eventLine, { maxLength: 4 }),
+        fc.integer({ min: 3, max: 12 }),
+        (schemaLines, laterLines, max) => {
+          const records = recordsOf(schemaLines);
+          const columns = schemaOf(records, max);
+          const csv = csvEncoder(columns);
+          const stringCsv = stringCsvRow(columns);
+          const parquet = new ParquetCells(columns);
+          const stringParquet = rowShaper(columns, parquetCell);
+          const out = new ByteSink(16);
+          // The records the schema was made from, and later ones it may not hold (a changed source).
+          for (const record of [...records, ...recordsOf(laterLines)]) {
+            const bytes = Buffer.from(`{}\n${record}\n`);
+            const before = out.length;
+            const row = outcome(() => {
+              csv.write(bytes, 3, bytes.length - 1, out);
+              return out.bytes.toString('utf8', before, out.length);
+            });
+            expect(row).toEqual(outcome(() => stringCsv(record)));
+            const data = columns.map(() => [] as unknown[]);
+            const cells = outcome(() => {
+              parquet.fill(bytes, 3, bytes.length - 1, data, 0);
+              return data.map((column) => column[0]);
+            });
+            expect(cells).toEqual(outcome(() => stringParquet(record)));
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('quotes what csvField quotes, decodes only strings with escapes, and writes empty strings as ""', () => {
+    const [record = ''] = recordsOf([
+      '{"name":"a,b","time":"2026-01-05T10:00:00Z","e":"","q":"say \\"hi\\"","c":"x\\r\\ny","n":-1.50,' +
+        '"j":[1,"2,3"],"p":{"k":{"z":"\\"q\\""},"s":"plain"},"t":true,"f":false,"u":null}',
+    ]);
+    const columns = schemaOf([record], 20);
+    const row = csvEncoder(columns).row(record);
+    expect(row).toBe(stringCsvRow(columns)(record));
+    expect(row).toBe(
+      // The record path writes a value's control characters as "?".
+      '"a,b",2026-01-05T10:00:00.000Z,"","say ""hi""",x??y,-1.50,"[1,""2,3""]","{""z"":""\\""q\\""""}",plain,' +
+        'true,false,\r\n',
+    );
+  });
+
+  it('keeps every name right when more names than its cache holds share its slots', () => {
+    const reader = new RecordBytes();
+    for (let i = 0; i < 3000; i += 1) {
+      const record = `{"k${i}":${i},"p":{"k${i % 7}":"v","é${i}":1}}`;
+      expect(bytesValues(reader, record)).toEqual(stringValues(record));
+    }
+  });
+
+  it('refuses text the record path does not write, rather than guessing', () => {
+    const reader = new RecordBytes();
+    for (const text of [
+      '',
+      '[]',
+      '{"a":1',
+      '{"a":1}x',
+      '{"a" :1}',
+      '{"a":}',
+      '{"a":"unterminated}',
+      '{"a":tru',
+    ])
+      expect(() => {
+        const bytes = Buffer.from(text);
+        reader.read(bytes, 0, bytes.length);
+      }).toThrow(/columnar reader cannot read/);
+  });
+});
