@@ -37,6 +37,9 @@ const NAME_SLOTS = 1024;
 /** Longer names are decoded every time: the cache stays small, and long names are rare. */
 const NAME_CACHE_BYTES = 128;
 
+/** Values of one record the table keeps room for between records. */
+const KEPT_VALUES = 4096;
+
 interface NameEntry {
   /** The name's text between its quotes, as written (escapes included). */
   bytes: Uint8Array;
@@ -67,6 +70,8 @@ export class RecordBytes {
   read(src: Buffer, start: number, end: number): void {
     this.src = src;
     this.count = 0;
+    // A table grown by a record of many values (a line may take up to 8 MiB) is not kept for the records after.
+    if (this.tags.length > KEPT_VALUES) this.shrink();
     let i = start;
     if (src[i] !== OPEN_OBJECT || end - start < 2) throw malformed(i);
     i += 1;
@@ -208,6 +213,15 @@ export class RecordBytes {
     this.escaped[n] = escaped ? 1 : 0;
     this.count = n + 1;
     return to;
+  }
+
+  private shrink(): void {
+    this.tags = new Uint8Array(64);
+    this.starts = new Int32Array(64);
+    this.ends = new Int32Array(64);
+    this.escaped = new Uint8Array(64);
+    this.tops.length = 0;
+    this.subs.length = 0;
   }
 
   private grow(): void {

@@ -137,6 +137,16 @@ describe('RecordBytes against RecordCells', () => {
     }
   });
 
+  it('keeps no room for a record of many values once the next record is read', () => {
+    const reader = new RecordBytes();
+    const many = `{${Array.from({ length: 20_000 }, (_, i) => `"k${i}":${i}`).join(',')}}`;
+    expect(bytesValues(reader, many)).toHaveLength(20_000);
+    expect(reader.tags.length).toBeGreaterThanOrEqual(20_000);
+    expect(bytesValues(reader, '{"a":1}')).toEqual(stringValues('{"a":1}'));
+    expect(reader.tags.length).toBeLessThan(20_000);
+    expect(reader.tops.length).toBeLessThan(20_000);
+  });
+
   it('refuses text the record path does not write, rather than guessing', () => {
     const reader = new RecordBytes();
     for (const text of [
