@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { ByteSink } from '../records/record-line';
 import type { Column } from './column-types';
+import type { RecordBytes } from './record-bytes';
 import { VALUE } from './record-cells';
 import { ColumnPlaces, bytesString, rowShaper, textCell } from './row-shape';
 
@@ -22,6 +23,8 @@ export interface CsvEncoder {
   row: (json: string) => string;
   /** One record as the record path wrote it (src[start, end), UTF-8 JSON text), appended to `out` as a CSV row. */
   write: (src: Buffer, start: number, end: number, out: ByteSink) => void;
+  /** The same, with the record's values as the record path reported them (`values.complete` called). */
+  writeValues: (values: RecordBytes, start: number, end: number, out: ByteSink) => void;
 }
 
 const NEEDS_QUOTES = /[",\r\n]/;
@@ -45,6 +48,7 @@ export function csvEncoder(columns: readonly Column[]): CsvEncoder {
       return scratch.bytes.toString('utf8', 0, scratch.length);
     },
     write: (src, start, end, out) => rows.write(src, start, end, out),
+    writeValues: (values, start, end, out) => rows.writeValues(values, start, end, out),
   };
 }
 
@@ -69,9 +73,18 @@ class CsvRows {
   }
 
   write(src: Buffer, start: number, end: number, out: ByteSink): void {
-    const { places } = this;
-    if (!places.place(src, start, end)) return this.writeSlowly(src, start, end, out);
-    const { at, types } = places;
+    if (!this.places.place(src, start, end)) return this.writeSlowly(src, start, end, out);
+    this.writeRow(out);
+  }
+
+  writeValues(values: RecordBytes, start: number, end: number, out: ByteSink): void {
+    if (!this.places.placeValues(values)) return this.writeSlowly(values.src, start, end, out);
+    this.writeRow(out);
+  }
+
+  /** The row of the record last placed. */
+  private writeRow(out: ByteSink): void {
+    const { at, types } = this.places;
     for (let column = 0; column < at.length; column += 1) {
       if (column > 0) out.byte(COMMA);
       const n = at[column] ?? -1;

@@ -1,6 +1,7 @@
 import { KIND, numberKind } from './column-types';
 import { VALUE } from './record-cells';
 import type { ValueTag } from './record-cells';
+import type { ValueSink } from '../records/record-line';
 
 /**
  * The columnar formats' reader of a record on its UTF-8 bytes: the record path's own text (compact JSON it wrote
@@ -49,7 +50,7 @@ interface NameEntry {
 const malformed = (at: number): Error =>
   new Error(`the record path wrote text the columnar reader cannot read (at byte ${at})`);
 
-export class RecordBytes {
+export class RecordBytes implements ValueSink {
   /** How many values the last record has. */
   count = 0;
   /** The text last read. */
@@ -66,12 +67,37 @@ export class RecordBytes {
     undefined,
   );
 
-  /** Reads the record src[start, end) into the table. */
-  read(src: Buffer, start: number, end: number): void {
-    this.src = src;
+  /**
+   * The record path's side (ValueSink): it reports each value as it writes the record, so that the record is never
+   * read again. `complete` then gives the text and works out the tags.
+   */
+  begin(): void {
     this.count = 0;
     // A table grown by a record of many values (a line may take up to 8 MiB) is not kept for the records after.
     if (this.tags.length > KEPT_VALUES) this.shrink();
+  }
+
+  add(top: string, sub: string | undefined, start: number, end: number, escaped: boolean): void {
+    const n = this.count;
+    if (n === this.tags.length) this.grow();
+    this.tops[n] = top;
+    this.subs[n] = sub;
+    this.starts[n] = start;
+    this.ends[n] = end;
+    this.escaped[n] = escaped ? 1 : 0;
+    this.count = n + 1;
+  }
+
+  /** The record the reported values lie in, now written: each value's tag is its first byte's. */
+  complete(src: Buffer): void {
+    this.src = src;
+    for (let n = 0; n < this.count; n += 1) this.tags[n] = tagOf(src[this.starts[n] ?? 0] ?? 0);
+  }
+
+  /** Reads the record src[start, end) into the table. */
+  read(src: Buffer, start: number, end: number): void {
+    this.src = src;
+    this.begin();
     let i = start;
     if (src[i] !== OPEN_OBJECT || end - start < 2) throw malformed(i);
     i += 1;
@@ -203,15 +229,8 @@ export class RecordBytes {
       tag = VALUE.number;
     }
     if (to > end) throw malformed(i);
-    const n = this.count;
-    if (n === this.tags.length) this.grow();
-    this.tops[n] = top;
-    this.subs[n] = sub;
-    this.tags[n] = tag;
-    this.starts[n] = i;
-    this.ends[n] = to;
-    this.escaped[n] = escaped ? 1 : 0;
-    this.count = n + 1;
+    this.add(top, sub, i, to, escaped);
+    this.tags[this.count - 1] = tag;
     return to;
   }
 
@@ -286,6 +305,25 @@ export class RecordBytes {
   /** Value `n`'s JSON text, as a string (the slow paths: an escape, an overflow column). */
   text(n: number): string {
     return this.src.toString('utf8', this.starts[n], this.ends[n]);
+  }
+}
+
+/** A value's tag by its first byte (the record path's text: a number starts with a digit or "-"). */
+function tagOf(first: number): ValueTag {
+  switch (first) {
+    case QUOTE:
+      return VALUE.string;
+    case OPEN_OBJECT:
+    case OPEN_ARRAY:
+      return VALUE.nested;
+    case 0x74:
+      return VALUE.true;
+    case 0x66:
+      return VALUE.false;
+    case 0x6e:
+      return VALUE.null;
+    default:
+      return VALUE.number;
   }
 }
 

@@ -54,9 +54,13 @@ export class SchemaObserver {
 
   /** One record, as the record path wrote it: src[start, end), its UTF-8 JSON text. */
   observeBytes(src: Buffer, start: number, end: number): void {
+    this.reader.read(src, start, end);
+    this.observeValues(this.reader);
+  }
+
+  /** One record, as the table of its values (read, or reported by the record path as it wrote the record). */
+  observeValues(reader: RecordBytes): void {
     this.records += 1;
-    const reader = this.reader;
-    reader.read(src, start, end);
     const { tops, subs: subNames } = reader;
     for (let n = 0; n < reader.count; n += 1) {
       const top = tops[n] ?? '';

@@ -112,7 +112,9 @@ const ALL_KINDS = Object.values(KIND);
  * is left to the string path, rowShaper, which writes or refuses it: the two paths never disagree on a row.
  */
 export class ColumnPlaces {
-  readonly reader = new RecordBytes();
+  private readonly own = new RecordBytes();
+  /** The table of the record last placed. */
+  reader: RecordBytes = this.own;
   /** Per column: the placed record's value in it (an index into the reader's table), or -1. */
   readonly at: Int32Array;
   readonly types: readonly ColumnType[];
@@ -148,8 +150,14 @@ export class ColumnPlaces {
 
   /** Reads src[start, end) and places its values; false when the string path must take the record. */
   place(src: Buffer, start: number, end: number): boolean {
-    const { reader, at } = this;
-    reader.read(src, start, end);
+    this.own.read(src, start, end);
+    return this.placeValues(this.own);
+  }
+
+  /** Places the values of a record's table (read, or reported by the record path as it wrote the record). */
+  placeValues(reader: RecordBytes): boolean {
+    this.reader = reader;
+    const { at } = this;
     at.fill(-1);
     const { tops, subs } = reader;
     for (let n = 0; n < reader.count; n += 1) {

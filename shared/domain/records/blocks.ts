@@ -19,6 +19,7 @@ import { SpareBuffers } from './spare-buffers';
 import { csvEncoder } from '../output/csv-format';
 import type { CsvEncoder } from '../output/csv-format';
 import { SchemaObserver } from '../output/record-fields';
+import { RecordBytes } from '../output/record-bytes';
 import { MAX_COLUMNS } from '../output/run-schema';
 
 export const RAW_EXCERPT_CHARS = 4096;
@@ -153,12 +154,16 @@ const excerpt = (src: Buffer, start: number, end: number): string =>
 interface RecordOutput {
   /** Where the record path writes each record: the arena itself for JSON lines, a scratch record otherwise. */
   readonly target: ByteSink;
+  /** Where the record path reports each record's column-level values as it writes them (CSV rows, observations). */
+  readonly values: RecordBytes | undefined;
   /** The record is `target` from `start` to its end. */
   add(eventName: string | undefined, time: number, start: number): void;
   observation(): BlockObservation | undefined;
 }
 
 class LinesOutput implements RecordOutput {
+  readonly values = undefined;
+
   constructor(
     private readonly groups: Groups,
     readonly target: ByteSink,
@@ -175,6 +180,7 @@ class LinesOutput implements RecordOutput {
 
 class CsvRowsOutput implements RecordOutput {
   private readonly csv: CsvEncoder;
+  readonly values = new RecordBytes();
 
   constructor(
     private readonly groups: Groups,
@@ -188,7 +194,9 @@ class CsvRowsOutput implements RecordOutput {
   add(eventName: string | undefined, time: number, start: number): void {
     const { target, arena } = this;
     const row = arena.length;
-    this.csv.write(target.bytes, start, target.length, arena);
+    const { values } = this;
+    values.complete(target.bytes);
+    this.csv.writeValues(values, start, target.length, arena);
     target.length = start;
     this.groups.add(eventName, time, row, true);
   }
@@ -200,12 +208,15 @@ class CsvRowsOutput implements RecordOutput {
 
 class ObserveOutput implements RecordOutput {
   private readonly observer = new SchemaObserver(MAX_COLUMNS);
+  readonly values = new RecordBytes();
 
   constructor(readonly target: ByteSink) {}
 
   add(_eventName: string | undefined, _time: number, start: number): void {
     const { target } = this;
-    this.observer.observeBytes(target.bytes, start, target.length);
+    const { values } = this;
+    values.complete(target.bytes);
+    this.observer.observeValues(values);
     target.length = start;
   }
 
@@ -277,7 +288,7 @@ class BlockScan implements LineVisitor {
     counts.sourceLines += 1;
     const target = output.target;
     const recordStart = target.length;
-    const rewritten = this.rewriter.rewrite(task.kind, src, from, to, target);
+    const rewritten = this.rewriter.rewrite(task.kind, src, from, to, target, output.values);
     if (!rewritten.ok) {
       this.reject(start, rewritten.reason, excerpt(src, from, to));
       return;

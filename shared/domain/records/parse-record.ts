@@ -1,5 +1,5 @@
 import type { ExportKind } from '../export-request';
-import type { FieldHooks, FieldValue } from './record-line';
+import type { FieldHooks, FieldValue, ValueSink } from './record-line';
 import { ByteSink, LineScanner, LineSyntaxError } from './record-line';
 
 /**
@@ -280,15 +280,23 @@ export class RecordRewriter {
 
   /**
    * Validates the line src[start, end) (valid UTF-8) and appends the record as it is written to `out`, without a
-   * newline. A rejected line leaves `out` as it was.
+   * newline. A rejected line leaves `out` as it was. `values`, when given, is told the record's column-level values
+   * as they are written (record-line.ts, ValueSink).
    */
-  rewrite(kind: ExportKind, src: Buffer, start: number, end: number, out: ByteSink): RecordRewrite {
+  rewrite(
+    kind: ExportKind,
+    src: Buffer,
+    start: number,
+    end: number,
+    out: ByteSink,
+    values?: ValueSink,
+  ): RecordRewrite {
     const fields = this.lineFields[kind];
     fields.reset();
     const before = out.length;
     let topLevel;
     try {
-      topLevel = this.scanner.rewrite(src, start, end, out, fields);
+      topLevel = this.scanner.rewrite(src, start, end, out, fields, values);
     } catch (error) {
       out.length = before;
       if (!(error instanceof LineSyntaxError)) throw error;

@@ -45,6 +45,19 @@ export interface FieldHooks {
   seen(field: number, value: FieldValue): string | Buffer | undefined;
 }
 
+/**
+ * Where the scanner reports a record's column-level values as it writes them (a top-level field, or a field one level
+ * into a top-level object; an empty object has none): the columnar formats' table (output/record-bytes.ts), which
+ * then needs no second read of the record. `top` and `sub` are the names as written (sanitised, made unique), and
+ * out[start, end) the value's text in the output, valid once the line is rewritten (a watched field's value may be
+ * replaced, a number by a string). `escaped`, read of strings only, is true for a string that may hold an escape
+ * (never false for one that does).
+ */
+export interface ValueSink {
+  begin(): void;
+  add(top: string, sub: string | undefined, start: number, end: number, escaped: boolean): void;
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const SLASH = 0x2f;
@@ -206,6 +219,11 @@ class Scanner {
     throw new LineSyntaxError(`${what}, found ${found} at byte ${this.pos}`);
   }
 
+  /** Where the byte at pos lands in the output: the stretch from copyFrom is copied as it is, before pos. */
+  outAt(): number {
+    return this.out.length + (this.pos - this.copyFrom);
+  }
+
   /** Appends the unchanged stretch of the source up to `end`. */
   flush(end: number): void {
     if (end > this.copyFrom) this.out.copy(this.src, this.copyFrom, end);
@@ -235,6 +253,8 @@ class Scanner {
   plain = true;
   /** Set by scanString: a hash of the string's bytes. */
   hash = 0;
+  /** Set by key: the name the last key was written as (sanitised, made unique in its object). */
+  name = '';
 
   /** Scans the string at pos (an opening quote), leaving pos after its closing quote; sets clean, plain, hash. */
   private scanString(): void {
@@ -396,6 +416,7 @@ class Scanner {
     const keys = this.keySets[depth] ?? (this.keySets[depth] = new KeySet());
     if (!keys.has(entry.name)) {
       keys.add(entry.name);
+      this.name = entry.name;
       if (entry.json !== undefined) this.replace(start, this.pos, entry.json);
       return entry.raw;
     }
@@ -403,6 +424,7 @@ class Scanner {
     let name = entry.name;
     for (let n = 2; keys.has(name); n += 1) name = withSuffix(entry.name, n);
     keys.add(name);
+    this.name = name;
     if (!(this.clean && name === entry.raw)) this.replace(start, this.pos, JSON.stringify(name));
     return entry.raw;
   }
@@ -489,20 +511,48 @@ export class LineScanner {
    * LineSyntaxError when the line is not JSON or nested deeper than MAX_RECORD_DEPTH (`out` then holds a partial
    * line: the caller resets it).
    */
-  rewrite(src: Buffer, start: number, end: number, out: ByteSink, hooks: FieldHooks): TopLevel {
+  rewrite(
+    src: Buffer,
+    start: number,
+    end: number,
+    out: ByteSink,
+    hooks: FieldHooks,
+    values?: ValueSink,
+  ): TopLevel {
     const { containers, keySets } = this;
     const from = hasByteOrderMark(src, start, end) ? start + 3 : start;
     const s = this.scanner.begin(src, from, end, out);
     const topLevel: TopLevel = s.peek() === OPEN_OBJECT ? 'object' : 'other';
+    values?.begin();
     let depth = 0;
     let watched = -1;
     // The state machine: `afterValue` false means a value is expected at pos.
     let afterValue = false;
+    // For `values`: the name of the top-level field being read, and the nested value being read (its container's
+    // depth, 0 when none), with its names and start in the output.
+    let top = '';
+    let nestedDepth = 0;
+    let nestedTop = '';
+    let nestedSub: string | undefined;
+    let nestedStart = 0;
     for (;;) {
       if (!afterValue) {
         const c = s.peek();
         const field = watched;
         watched = -1;
+        // A column-level value: a top-level field's (sub undefined), or a field's of a top-level object.
+        let column = false;
+        let sub: string | undefined;
+        if (values !== undefined && containers[1] === OBJECT) {
+          if (depth === 1) {
+            top = s.name;
+            column = true;
+          } else if (depth === 2 && containers[2] === OBJECT) {
+            sub = s.name;
+            column = true;
+          }
+        }
+        const valueStart = column ? s.outAt() : 0;
         if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
           if (field >= 0) hooks.seen(field, { type: c === OPEN_OBJECT ? 'object' : 'array' });
           if (depth >= MAX_RECORD_DEPTH)
@@ -510,9 +560,20 @@ export class LineScanner {
           depth += 1;
           containers[depth] = c === OPEN_OBJECT ? OBJECT : ARRAY;
           s.pos += 1;
+          // A top-level field's object is flattened into columns; any other container is one nested value.
+          if (column && (sub !== undefined || c === OPEN_ARRAY)) {
+            nestedDepth = depth;
+            nestedTop = top;
+            nestedSub = sub;
+            nestedStart = valueStart;
+          }
           if (c === OPEN_OBJECT) (keySets[depth] ?? (keySets[depth] = new KeySet())).reset();
           if (s.peek() === (c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
             s.pos += 1;
+            if (depth === nestedDepth) {
+              values?.add(nestedTop, nestedSub, nestedStart, s.outAt(), false);
+              nestedDepth = 0;
+            }
             depth -= 1;
             afterValue = true;
           } else if (c === OPEN_OBJECT) {
@@ -529,6 +590,7 @@ export class LineScanner {
           s.literal();
           if (field >= 0) hooks.seen(field, { type: 'literal' });
         }
+        if (column) values?.add(top, sub, valueStart, s.outAt(), c === QUOTE && !s.clean);
         afterValue = true;
       }
       if (depth === 0) break;
@@ -540,6 +602,10 @@ export class LineScanner {
         if (object) watched = member(s, depth, hooks);
       } else if (c === (object ? CLOSE_OBJECT : CLOSE_ARRAY)) {
         s.pos += 1;
+        if (depth === nestedDepth) {
+          values?.add(nestedTop, nestedSub, nestedStart, s.outAt(), false);
+          nestedDepth = 0;
+        }
         depth -= 1;
       } else {
         s.fail(object ? 'a "," or "}" expected' : 'a "," or "]" expected');

@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import type { Column } from '../../../../shared/domain/output/column-types';
 import { csvEncoder, csvField } from '../../../../shared/domain/output/csv-format';
 import { RecordBytes } from '../../../../shared/domain/output/record-bytes';
-import { RecordCells } from '../../../../shared/domain/output/record-cells';
+import { RecordCells, VALUE } from '../../../../shared/domain/output/record-cells';
 import { SchemaObserver } from '../../../../shared/domain/output/record-fields';
 import { ParquetCells, parquetCell, rowShaper, textCell } from '../../../../shared/domain/output/row-shape';
 import { resolveRunSchema } from '../../../../shared/domain/output/run-schema';
+import { RecordRewriter } from '../../../../shared/domain/records/parse-record';
 import { ByteSink } from '../../../../shared/domain/records/record-line';
 import { eventLine, recordsOf } from '../../../support/event-lines';
 
@@ -108,6 +109,23 @@ describe('RecordBytes against RecordCells', () => {
             });
             expect(cells).toEqual(outcome(() => stringParquet(record)));
           }
+          // The write pass's own way: the values as the record path reported them while writing each record.
+          const rewriter = new RecordRewriter();
+          const told = new RecordBytes();
+          for (const line of [...schemaLines, ...laterLines]) {
+            const src = Buffer.from(line);
+            const sink = new ByteSink(16);
+            sink.byte(0x0a);
+            if (!rewriter.rewrite('events', src, 0, src.length, sink, told).ok) continue;
+            told.complete(sink.bytes);
+            const record = sink.bytes.toString('utf8', 1, sink.length);
+            const row = outcome(() => {
+              const rows = new ByteSink(16);
+              csv.writeValues(told, 1, sink.length, rows);
+              return rows.bytes.toString('utf8', 0, rows.length);
+            });
+            expect(row).toEqual(outcome(() => stringCsv(record)));
+          }
         },
       ),
       { numRuns: RUNS },
@@ -135,6 +153,40 @@ describe('RecordBytes against RecordCells', () => {
       const record = `{"k${i}":${i},"p":{"k${i % 7}":"v","é${i}":1}}`;
       expect(bytesValues(reader, record)).toEqual(stringValues(record));
     }
+  });
+
+  it('is told by the record path, as it writes a record, the values a read of the record finds', () => {
+    const rewriter = new RecordRewriter();
+    const told = new RecordBytes();
+    const reader = new RecordBytes();
+    const out = new ByteSink(16);
+    const check = (line: string) => {
+      const src = Buffer.from(line);
+      out.length = 0;
+      out.byte(0x0a);
+      const rewritten = rewriter.rewrite('events', src, 0, src.length, out, told);
+      if (!rewritten.ok) return;
+      told.complete(out.bytes);
+      reader.read(out.bytes, 1, out.length);
+      const table = (t: RecordBytes) =>
+        Array.from({ length: t.count }, (_, n) => [t.tops[n], t.subs[n], t.tags[n], t.starts[n], t.ends[n]]);
+      expect(table(told)).toEqual(table(reader));
+      // A string's escape is never missed (one reported as possibly escaped is decoded, which is always right); the
+      // flag is read of strings only.
+      for (let n = 0; n < reader.count; n++)
+        if (reader.escaped[n] === 1 && reader.tags[n] === VALUE.string) expect(told.escaped[n]).toBe(1);
+    };
+    [
+      '\ufeff {"name" : "a\\u0062", "time":1764287999, "p":{"x y":[1,{"q":2}],"x-y":{},"z":{"d":[]}}, "e":{}, "f":[]}',
+      '{"name":"a","time":"2026-01-05T10:00:00Z","a b":1,"a-b":2,"a/b":{"1":{"2":{"3":4}}},"t":true,"n":null}',
+      '{"name":"a","time":1717236000123,"p":{"s":"q\\"uote","u":"\\u00e9","c":"\\u0001"},"arr":[[],[{}]]}',
+      '[{"name":"a","time":1764287999}]',
+      '{"name":"a","time":1764287999,"x":{"y":1},"x":{"y":2}}',
+    ].forEach(check);
+    fc.assert(
+      fc.property(fc.array(eventLine, { minLength: 1, maxLength: 10 }), (lines) => lines.forEach(check)),
+      { numRuns: RUNS },
+    );
   });
 
   it('keeps no room for a record of many values once the next record is read', () => {
