@@ -51,7 +51,8 @@ export interface FieldHooks {
  * then needs no second read of the record. `top` and `sub` are the names as written (sanitised, made unique), and
  * out[start, end) the value's text in the output, valid once the line is rewritten (a watched field's value may be
  * replaced, a number by a string). `escaped`, read of strings only, is true for a string that may hold an escape
- * (never false for one that does).
+ * (never false for one that does): it is the source string's, as the only replacement a hook makes is an ISO time,
+ * which holds none (record-bytes.test.ts checks every reported string against a read of the output).
  */
 export interface ValueSink {
   begin(): void;
