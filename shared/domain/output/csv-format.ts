@@ -11,8 +11,9 @@ import { ColumnPlaces, bytesString, rowShaper, textCell } from './row-shape';
  * apart (DuckDB does) gets both back. Every file of a run starts with the same header (csv-stringify's).
  *
  * Rows are written here rather than by one csv-stringify call per row, which cost more than the rest of the row's
- * path (docs/PERFORMANCE.md, "Columnar formats"); test/unit/domain/output/csv-format.test.ts holds every row to
- * csv-stringify's output with these options, as the oracle.
+ * path (docs/PERFORMANCE.md, "Columnar formats"). test/unit/domain/output/csv-format.test.ts holds every field
+ * without CR or LF to csv-stringify's output with these options, as the oracle; a field with CR or LF is quoted, as
+ * RFC 4180 asks (csv-stringify with these options leaves it bare), and csv-parse reads every field back.
  */
 export const CSV_OPTIONS = { record_delimiter: 'windows', quoted_match: /^$/ } as const;
 

@@ -81,7 +81,6 @@ const WITHOUT_OWN_TEST: Record<string, string> = {
   'shared/domain/ids.ts': 'test/unit/docs/exports-doc.test.ts',
   'shared/domain/output/checksum.ts': 'test/contract/bucket-store.test.ts',
   'shared/domain/output/column-types.ts': 'test/unit/domain/output/columnar-formats.test.ts',
-  'shared/domain/output/csv-format.ts': 'test/unit/domain/output/columnar-formats.test.ts',
   'shared/domain/output/manifest.ts': 'test/unit/domain/export/pipeline.test.ts',
   'shared/domain/output/partition-spill.ts': 'test/unit/domain/output/partition-writer.test.ts',
   'shared/domain/output/record-fields.ts': 'test/unit/domain/output/columnar-formats.test.ts',
