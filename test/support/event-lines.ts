@@ -1,9 +1,12 @@
 import fc from 'fast-check';
+import type { Column } from '../../shared/domain/output/column-types';
+import { SchemaObserver } from '../../shared/domain/output/record-fields';
+import { resolveRunSchema } from '../../shared/domain/output/run-schema';
 import { parseSourceLine } from '../../shared/domain/records/parse-record';
 
 /**
- * Random event source lines for the columnar readers' differential tests (record-cells.test.ts,
- * record-bytes.test.ts): number literals that keep their digits, strings with escapes, keys that sanitise, objects
+ * Random event source lines for the columnar formats' differential tests (row-shape.test.ts, record-bytes.test.ts,
+ * csv-format.test.ts): number literals that keep their digits, strings with escapes, keys that sanitise, objects
  * flattened one level, nested values below.
  */
 
@@ -84,3 +87,31 @@ export const recordsOf = (lines: string[]): string[] =>
     const parsed = parseSourceLine('events', line);
     return parsed.ok ? [parsed.value.json] : [];
   });
+
+/**
+ * Lines a run's schema is made from, later lines it may not hold (a changed source), and the schema's most columns:
+ * the case of the columnar writers' differential tests.
+ */
+export const columnarCase = fc.tuple(
+  fc.array(eventLine, { minLength: 1, maxLength: 12 }),
+  fc.array(eventLine, { maxLength: 4 }),
+  fc.integer({ min: 3, max: 12 }),
+);
+
+/** The columns of a run whose only records are these (the record path's texts), with at most `max` of them. */
+export function schemaOf(records: readonly string[], max: number): Column[] {
+  const observer = new SchemaObserver(max);
+  records.forEach((r) => observer.observe(r));
+  return resolveRunSchema('events', undefined, [
+    { records: observer.records, columns: observer.columns(), overflow: observer.overflow },
+  ]).columns;
+}
+
+/** What a call returns, or the fact that it threw (two paths compared must refuse the same records). */
+export function outcome<T>(fn: () => T): T | 'refused' {
+  try {
+    return fn();
+  } catch {
+    return 'refused';
+  }
+}

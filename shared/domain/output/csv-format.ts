@@ -2,8 +2,8 @@ import { stringify } from 'csv-stringify/sync';
 import { ByteSink } from '../records/record-line';
 import type { Column } from './column-types';
 import type { RecordBytes } from './record-bytes';
-import { VALUE } from './record-cells';
-import { ColumnPlaces, bytesString, rowShaper, textCell } from './row-shape';
+import { VALUE } from './record-bytes';
+import { ColumnPlaces } from './row-shape';
 
 /**
  * CSV as RFC 4180 writes it: CRLF between records, a field quoted when it holds a comma, a quote, CR or LF, quotes
@@ -25,7 +25,7 @@ export interface CsvEncoder {
   /** One record as the record path wrote it (src[start, end), UTF-8 JSON text), appended to `out` as a CSV row. */
   write: (src: Buffer, start: number, end: number, out: ByteSink) => void;
   /** The same, with the record's values as the record path reported them (`values.complete` called). */
-  writeValues: (values: RecordBytes, start: number, end: number, out: ByteSink) => void;
+  writeValues: (values: RecordBytes, out: ByteSink) => void;
 }
 
 const NEEDS_QUOTES = /[",\r\n]/;
@@ -49,7 +49,7 @@ export function csvEncoder(columns: readonly Column[]): CsvEncoder {
       return scratch.bytes.toString('utf8', 0, scratch.length);
     },
     write: (src, start, end, out) => rows.write(src, start, end, out),
-    writeValues: (values, start, end, out) => rows.writeValues(values, start, end, out),
+    writeValues: (values, out) => rows.writeValues(values, out),
   };
 }
 
@@ -60,36 +60,34 @@ const LF = 0x0a;
 
 /**
  * Rows on the bytes of the record path's text (record-bytes.ts): each cell is copied from the record, quoted where
- * csvField would quote it, and only strings with escapes are decoded. A record ColumnPlaces does not place (a value
- * with no column, for the overflow column, or one its column cannot hold, refused) is written, or refused, by the
- * string path (rowShaper), whose rules both share.
+ * csvField would quote it, and only strings with escapes are decoded. ColumnPlaces decides where each value goes, or
+ * refuses the record, by the same rules as Parquet's rows (row-shape.ts).
  */
 class CsvRows {
   private readonly places: ColumnPlaces;
-  private readonly slow: (json: string) => (string | null)[];
 
-  constructor(private readonly columns: readonly Column[]) {
+  constructor(columns: readonly Column[]) {
     this.places = new ColumnPlaces(columns);
-    this.slow = rowShaper(columns, textCell);
   }
 
   write(src: Buffer, start: number, end: number, out: ByteSink): void {
-    if (!this.places.place(src, start, end)) return this.writeSlowly(src, start, end, out);
+    this.places.place(src, start, end);
     this.writeRow(out);
   }
 
-  writeValues(values: RecordBytes, start: number, end: number, out: ByteSink): void {
-    if (!this.places.placeValues(values)) return this.writeSlowly(values.src, start, end, out);
+  writeValues(values: RecordBytes, out: ByteSink): void {
+    this.places.placeValues(values);
     this.writeRow(out);
   }
 
   /** The row of the record last placed. */
   private writeRow(out: ByteSink): void {
-    const { at, types } = this.places;
+    const { at, types, overflowAt, overflow } = this.places;
     for (let column = 0; column < at.length; column += 1) {
       if (column > 0) out.byte(COMMA);
       const n = at[column] ?? -1;
-      if (n >= 0) this.cell(n, types[column] === 'json', out);
+      if (column === overflowAt) out.text(csvField(overflow));
+      else if (n >= 0) this.cell(n, types[column] === 'json', out);
     }
     out.byte(CR);
     out.byte(LF);
@@ -105,7 +103,7 @@ class CsvRows {
     if (tag === VALUE.null) return;
     if (json || tag === VALUE.nested) return quoted(src, from, to, out);
     if (tag !== VALUE.string) return out.copy(src, from, to);
-    if (reader.escaped[n] === 1) return out.text(csvField(bytesString(reader, n)));
+    if (reader.escaped[n] === 1) return out.text(csvField(reader.string(n)));
     // A string without escapes holds no quote, CR or LF (JSON has them escaped): only a comma needs quotes.
     if (to - from === 2) {
       out.byte(QUOTE);
@@ -121,13 +119,6 @@ class CsvRows {
       }
     }
     out.copy(src, from + 1, to - 1);
-  }
-
-  private writeSlowly(src: Buffer, start: number, end: number, out: ByteSink): void {
-    const cells = this.slow(src.toString('utf8', start, end));
-    let row = csvField(cells[0] ?? null);
-    for (let i = 1; i < this.columns.length; i++) row += `,${csvField(cells[i] ?? null)}`;
-    out.text(`${row}\r\n`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Column, ColumnType } from './column-types';
 import { ParquetFooter } from './parquet-footer';
-import { ParquetCells } from './row-shape';
+import { RowShaper, parquetCell } from './row-shape';
 
 /**
  * Parquet through hyparquet-writer (chosen by measurement: docs/FORMATS.md). Typed columns from the run's schema:
@@ -200,7 +200,7 @@ class LineBuffer {
     const blocks = this.blocks;
     this.blocks = [];
     this.count = 0;
-    // Lines are read where they lie, and every cell taken from a line is a copy (ParquetCells): the writer keeps some
+    // Lines are read where they lie, and every cell taken from a line is a copy (RowShaper): the writer keeps some
     // cells (each column's min and max per row group), which as slices would keep whole blocks alive, row group
     // after row group (a 256 MiB chunk held 140 MiB of them). So the block can be reused once its lines are read.
     const line: [Buffer, number, number] = [Buffer.alloc(0), 0, 0];
@@ -234,7 +234,7 @@ export class ParquetPartEncoder {
   private readonly lines: LineBuffer;
   private readonly writer: EmittingWriter;
   private readonly parquet: ParquetWriter;
-  private readonly cells: ParquetCells;
+  private readonly cells: RowShaper<string | bigint | number | boolean>;
   private readonly footer: ParquetFooter;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -252,7 +252,7 @@ export class ParquetPartEncoder {
       createdBy: 'gcs-export (hyparquet-writer)',
     });
     this.footer = new ParquetFooter(this.parquet);
-    this.cells = new ParquetCells(columns);
+    this.cells = new RowShaper(columns, parquetCell);
     this.lines = new LineBuffer(budget.blocks);
     budget.join(this);
   }

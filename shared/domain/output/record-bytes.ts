@@ -1,15 +1,13 @@
 import { KIND, numberKind } from './column-types';
-import { VALUE } from './record-cells';
-import type { ValueTag } from './record-cells';
 import type { ValueSink } from '../records/record-line';
 
 /**
  * The columnar formats' reader of a record on its UTF-8 bytes: the record path's own text (compact JSON it wrote
  * itself, numbers as the source's literals), read where the record path wrote it, with no string made of the
- * record. RecordCells (record-cells.ts) reads the same text as a JavaScript string; this reader serves the hot
- * paths (the schema pass, CSV rows), which then never decode a record into a string and encode the row back
- * (docs/PERFORMANCE.md, "Columnar cells from bytes"). test/unit/domain/output/record-bytes.test.ts holds both
- * readers to the same values on random source lines.
+ * record, so neither the schema pass nor CSV rows decode a record into a string and encode the row back
+ * (docs/PERFORMANCE.md, "Columnar cells from bytes"). It replaced two full lossless-json parses per record, and
+ * then a reader of the same text as a JavaScript string; test/unit/domain/output/row-shape.test.ts holds what is
+ * made of it to the lossless-json path, kept as the oracle (test/support/columnar-oracle.ts).
  *
  * A read fills a table of the record's column-level values (a top-level field, or a field one level into a
  * top-level object; an empty object has none), in the text's order: value `i` is `tops[i]` (and `subs[i]` one
@@ -20,6 +18,10 @@ import type { ValueSink } from '../records/record-line';
  * The text must be what the record path writes: anything else is a defect (the record path and this reader
  * disagree) and throws, never a guess.
  */
+
+/** What a value is, by its first character. */
+export const VALUE = { string: 1, number: 2, true: 3, false: 4, null: 5, nested: 6 } as const;
+export type ValueTag = (typeof VALUE)[keyof typeof VALUE];
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -245,18 +247,10 @@ export class RecordBytes implements ValueSink {
 
   private grow(): void {
     const size = this.tags.length * 2;
-    const tags = new Uint8Array(size);
-    tags.set(this.tags);
-    this.tags = tags;
-    const starts = new Int32Array(size);
-    starts.set(this.starts);
-    this.starts = starts;
-    const ends = new Int32Array(size);
-    ends.set(this.ends);
-    this.ends = ends;
-    const escaped = new Uint8Array(size);
-    escaped.set(this.escaped);
-    this.escaped = escaped;
+    this.tags = grown(this.tags, new Uint8Array(size));
+    this.starts = grown(this.starts, new Int32Array(size));
+    this.ends = grown(this.ends, new Int32Array(size));
+    this.escaped = grown(this.escaped, new Uint8Array(size));
   }
 
   /** The index after the object or array starting at `i`; sets `escapedNow` when a string inside has an escape. */
@@ -302,10 +296,25 @@ export class RecordBytes implements ValueSink {
     }
   }
 
-  /** Value `n`'s JSON text, as a string (the slow paths: an escape, an overflow column). */
+  /** Value `n`'s JSON text (a number's literal, as the source wrote it). */
   text(n: number): string {
     return this.src.toString('utf8', this.starts[n], this.ends[n]);
   }
+
+  /** String value `n`, decoded. */
+  string(n: number): string {
+    const from = this.starts[n] ?? 0;
+    const to = this.ends[n] ?? 0;
+    return this.escaped[n] === 1
+      ? (JSON.parse(this.src.toString('utf8', from, to)) as string)
+      : this.src.toString('utf8', from + 1, to - 1);
+  }
+}
+
+/** `into`, holding `from` at its start. */
+function grown<T extends Uint8Array | Int32Array>(from: T, into: T): T {
+  into.set(from);
+  return into;
 }
 
 /** A value's tag by its first byte (the record path's text: a number starts with a digit or "-"). */

@@ -5,8 +5,8 @@ import { RecordBytes } from './record-bytes';
 
 /**
  * The record path writes each record as sanitised JSON text whose numbers keep the source's digits. The columnar
- * formats read that text with RecordBytes (record-bytes.ts) or RecordCells (record-cells.ts), which report each
- * column-level value with its kind and its literal, so 9007199254740993 reaches an INT64 column, and 1e400 a text
+ * formats read that text with RecordBytes (record-bytes.ts), which reports each column-level value with its kind
+ * and its literal, so 9007199254740993 reaches an INT64 column, and 1e400 a text
  * cell, without passing through a double.
  */
 

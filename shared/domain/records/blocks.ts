@@ -196,7 +196,7 @@ class CsvRowsOutput implements RecordOutput {
     const row = arena.length;
     const { values } = this;
     values.complete(target.bytes);
-    this.csv.writeValues(values, start, target.length, arena);
+    this.csv.writeValues(values, arena);
     target.length = start;
     this.groups.add(eventName, time, row, true);
   }

@@ -84,7 +84,6 @@ const WITHOUT_OWN_TEST: Record<string, string> = {
   'shared/domain/output/manifest.ts': 'test/unit/domain/export/pipeline.test.ts',
   'shared/domain/output/partition-spill.ts': 'test/unit/domain/output/partition-writer.test.ts',
   'shared/domain/output/record-fields.ts': 'test/unit/domain/output/columnar-formats.test.ts',
-  'shared/domain/output/row-shape.ts': 'test/unit/domain/output/columnar-formats.test.ts',
   'shared/domain/output/write-once.ts': 'test/unit/domain/export/exact-export.test.ts',
   'shared/domain/queries.ts': 'test/unit/domain/health/queries.test.ts',
   'shared/domain/schema.ts': 'test/unit/domain/export-request.test.ts',

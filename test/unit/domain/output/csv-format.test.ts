@@ -1,23 +1,12 @@
 import fc from 'fast-check';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import type { Column } from '../../../../shared/domain/output/column-types';
 import { CSV_OPTIONS, csvEncoder, csvField } from '../../../../shared/domain/output/csv-format';
-import { SchemaObserver } from '../../../../shared/domain/output/record-fields';
-import { resolveRunSchema } from '../../../../shared/domain/output/run-schema';
 import { ByteSink } from '../../../../shared/domain/records/record-line';
-import { eventLine, recordsOf } from '../../../support/event-lines';
+import { eventLine, recordsOf, schemaOf } from '../../../support/event-lines';
 
 /** csv-stringify's row of these fields, with the options the export writes CSV with: the oracle of every row. */
 const stringifyRow = (fields: (string | null)[]): string => stringify([fields], CSV_OPTIONS);
-
-function schemaOf(records: string[]): Column[] {
-  const observer = new SchemaObserver(12);
-  records.forEach((r) => observer.observe(r));
-  return resolveRunSchema('events', undefined, [
-    { records: observer.records, columns: observer.columns(), overflow: observer.overflow },
-  ]).columns;
-}
 
 describe('csvField', () => {
   const text = fc.oneof(
@@ -59,7 +48,7 @@ describe('csvField', () => {
 
 describe('csvEncoder', () => {
   it("heads every file with the columns' names, as csv-stringify writes them", () => {
-    const columns = schemaOf(recordsOf(['{"name":"a","time":1764287999,"p":{"x,y":1,"q\\"z":2}}']));
+    const columns = schemaOf(recordsOf(['{"name":"a","time":1764287999,"p":{"x,y":1,"q\\"z":2}}']), 12);
     expect(csvEncoder(columns).header).toBe(stringifyRow(columns.map((c) => c.name)));
   });
 
@@ -67,7 +56,7 @@ describe('csvEncoder', () => {
     fc.assert(
       fc.property(fc.array(eventLine, { minLength: 1, maxLength: 10 }), (lines) => {
         const records = recordsOf(lines);
-        const encoder = csvEncoder(schemaOf(records));
+        const encoder = csvEncoder(schemaOf(records, 12));
         const sink = new ByteSink(8);
         for (const record of records) {
           const before = sink.length;

@@ -6,9 +6,8 @@ import {
   RowGroupBudget,
   parquetSchema,
 } from '../../../../shared/domain/output/parquet-format';
-import { SchemaObserver } from '../../../../shared/domain/output/record-fields';
 import { parquetCell, rowShaper } from '../../../../shared/domain/output/row-shape';
-import { resolveRunSchema } from '../../../../shared/domain/output/run-schema';
+import { schemaOf } from '../../../support/event-lines';
 import { duckdbRows, sqlString } from '../../../support/duckdb';
 import { useTempDirs } from '../../../support/temp-dir';
 
@@ -27,18 +26,10 @@ function records(count: number, seed = 1): string[] {
   });
 }
 
-const columnsOf = (lines: readonly string[]) => {
-  const observer = new SchemaObserver(1000);
-  lines.forEach((line) => observer.observe(line));
-  return resolveRunSchema('events', undefined, [
-    { records: observer.records, columns: observer.columns(), overflow: observer.overflow },
-  ]).columns;
-};
-
 describe('ParquetPartEncoder', () => {
   const dir = useTempDirs();
   const lines = records(4000);
-  const columns = columnsOf(lines);
+  const columns = schemaOf(lines, 1000);
 
   /** The file as hyparquet-writer writes it into one ByteWriter, from the same cells: the reference. */
   function reference(rowGroups: string[][]): Buffer {
