@@ -8,9 +8,10 @@ import { OVERFLOW_PATH } from '../../shared/domain/output/run-schema';
 import { stringify as csvStringify } from 'csv-stringify/sync';
 
 /**
- * The columnar formats' reader as it was before shared/domain/output/record-cells.ts: every record parsed with
- * lossless-json, twice (the schema pass and the rows), and one csv-stringify call per row. Kept only as the oracle of
- * the differential test (test/unit/domain/output/record-cells.test.ts); the product never uses it.
+ * The columnar formats' reader as it was before the record path's text was read directly (now
+ * shared/domain/output/record-bytes.ts): every record parsed with lossless-json, twice (the schema pass and the rows),
+ * and one csv-stringify call per row. Kept only as the oracle of the differential test
+ * (test/unit/domain/output/row-shape.test.ts); the product never uses it.
  */
 
 /**
