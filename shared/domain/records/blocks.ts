@@ -12,6 +12,7 @@ import type {
 export type { BlockGroup, BlockRejection, BlockResult, BlockTask } from '../../ports/block-processor.port';
 import { partitionFor } from '../output/layout';
 import { RecordRewriter } from './parse-record';
+import { copyBytes, viewOf } from './byte-copy';
 import { ByteSink } from './record-line';
 import { forEachLine } from './lines';
 import type { LineVisitor } from './lines';
@@ -108,6 +109,9 @@ class Groups {
     }
     const output = take(total);
     const positions = inOrder.map((group) => group.at);
+    const from = arena.bytes;
+    const fromView = viewOf(from);
+    const outputView = viewOf(output);
     let runGroup = marks[0];
     let runStart = marks[1];
     for (let i = 1; i <= this.count; i += 1) {
@@ -115,7 +119,7 @@ class Groups {
       if (group === runGroup) continue;
       const runEnd = i < this.count ? marks[i * 2 + 1] : arena.length;
       const at = positions[runGroup];
-      positions[runGroup] = at + arena.bytes.copy(output, at, runStart, runEnd);
+      positions[runGroup] = at + copyBytes(from, fromView, runStart, runEnd, output, outputView, at);
       runGroup = group;
       runStart = runEnd;
     }

@@ -1,5 +1,5 @@
 import type { ExportKind } from '../export-request';
-import type { FieldHooks, FieldValue, ValueSink } from './record-line';
+import type { FieldHooks, FieldValue, NumberValue, ValueSink } from './record-line';
 import { ByteSink, LineScanner, LineSyntaxError } from './record-line';
 
 /**
@@ -62,6 +62,12 @@ function epochMillis(literal: string): number {
   return Number(whole);
 }
 
+/** epochMillis of a number field: from its digits when it is a whole number of epoch seconds, with no string. */
+function numberMillis(value: NumberValue): number {
+  if (value.integer >= 0 && value.digits <= EPOCH_SECONDS_DIGITS) return value.integer * 1000;
+  return epochMillis(value.literal());
+}
+
 // ISO-8601 with an explicit zone only: a zone-less time would be read in whatever zone the server runs in.
 const ISO_WITH_ZONE =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))$/i;
@@ -75,12 +81,49 @@ const daysInMonth = (year: number, month: number): number =>
       ? 30
       : 31;
 
+/** The number written by the digits text[from, from + count), or -1 when one of them is not a digit. */
+function digitsAt(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i += 1) {
+    const c = text.charCodeAt(i) - ZERO;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
+  }
+  return value;
+}
+
+/**
+ * isoMillis of the form most sources write and this exporter writes, `YYYY-MM-DDTHH:MM:SSZ` or with `.mmm` before
+ * the Z, read without a regular expression; undefined for any other form (isoMillis then reads it as before).
+ */
+function utcMillis(text: string): number | undefined {
+  const { length } = text;
+  if (length !== 20 && length !== 24) return undefined;
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':')
+    return undefined;
+  if (text[length - 1] !== 'Z' || (length === 24 && text[19] !== '.')) return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  const millis = length === 24 ? digitsAt(text, 20, 3) : 0;
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || millis < 0)
+    return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+  if (hour > 23 || minute > 59 || second > 59 || year < 100) return Number.NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+}
+
 /**
  * An ISO-8601 date-time with a zone as epoch milliseconds (the fraction floored to a millisecond), or NaN. An
  * impossible date or time (February 30th, 24:00, a 60th second or minute) is not a time: Date.parse would roll it
  * over into the next month or day.
  */
 function isoMillis(text: string): number {
+  const utc = utcMillis(text);
+  if (utc !== undefined) return utc;
   const m = ISO_WITH_ZONE.exec(text);
   if (m === null) return Number.NaN;
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(
@@ -240,7 +283,7 @@ class LineFields implements FieldHooks {
       this.issues[field] = TIME_TYPE;
       return undefined;
     }
-    const millis = value.type === 'number' ? epochMillis(value.literal) : isoMillis(value.value);
+    const millis = value.type === 'number' ? numberMillis(value) : isoMillis(value.value);
     if (!Number.isFinite(millis) || millis < MIN_TIME || millis >= MAX_TIME) {
       this.issues[field] = BAD_TIME;
       return undefined;
@@ -261,9 +304,16 @@ class LineFields implements FieldHooks {
   }
 }
 
-/** A line rewritten into a ByteSink: the record's time (epoch ms) and raw event name, or why it was rejected. */
-export type RecordRewrite =
-  { ok: true; time: number; eventName: string | undefined } | { ok: false; reason: string };
+/**
+ * A line rewritten into a ByteSink: the record's time (epoch ms) and raw event name, or why it was rejected. An
+ * accepted line's result is one object per RecordRewriter, valid until its next call.
+ */
+export type RecordRewrite = Accepted | { ok: false; reason: string };
+interface Accepted {
+  readonly ok: true;
+  time: number;
+  eventName: string | undefined;
+}
 
 /**
  * Validates and rewrites source lines. Everything it keeps between lines (the scanner's tables, the fields of the
@@ -273,6 +323,7 @@ export type RecordRewrite =
 export class RecordRewriter {
   private readonly scanner = new LineScanner();
   private readonly times = new IsoTimeWriter();
+  private readonly accepted: Accepted = { ok: true, time: 0, eventName: undefined };
   private readonly lineFields: Record<ExportKind, LineFields> = {
     events: new LineFields(KIND_RULES.events, this.times),
     profiles: new LineFields(KIND_RULES.profiles, this.times),
@@ -307,7 +358,10 @@ export class RecordRewriter {
       out.length = before;
       return { ok: false, reason: problems ?? '' };
     }
-    return { ok: true, time: fields.time, eventName: kind === 'events' ? fields.identity : undefined };
+    const { accepted } = this;
+    accepted.time = fields.time;
+    accepted.eventName = kind === 'events' ? fields.identity : undefined;
+    return accepted;
   }
 }
 

@@ -1,3 +1,4 @@
+import { copyBytes, viewOf } from './byte-copy';
 import { sanitizeName, sanitizeValue, withSuffix } from './sanitize';
 
 /**
@@ -29,14 +30,31 @@ export class LineSyntaxError extends Error {
   }
 }
 
-/** What the scanner found as the value of a top-level field the caller watches. */
+/**
+ * What the scanner found as the value of a top-level field the caller watches. The scanner reuses these objects from
+ * one field to the next: a hook reads what it needs during `seen` and keeps no reference.
+ */
 export type FieldValue =
-  | { type: 'string'; value: string }
-  | { type: 'number'; literal: string }
-  | { type: 'object' | 'array' | 'literal' };
+  | { readonly type: 'string'; readonly value: string }
+  | NumberValue
+  | { readonly type: 'object' | 'array' | 'literal' };
+
+/** A number: its literal's text on demand, and its value read from its digits when that is exact and quick. */
+export interface NumberValue {
+  readonly type: 'number';
+  /** The literal as written in the source. */
+  literal(): string;
+  /** The literal's value when it is an unsigned integer of at most MAX_SAFE_DIGITS digits (exact), else -1. */
+  readonly integer: number;
+  /** How many digits that integer has (0 when `integer` is -1). */
+  readonly digits: number;
+}
 
 export interface FieldHooks {
-  /** Index of a watched top-level field (>= 0), or -1 for any other key. Called with the raw (decoded) key. */
+  /**
+   * Index of a watched top-level field (>= 0), or -1 for any other key. Called with the raw (decoded) key. It must
+   * depend on the key alone: the scanner remembers the answer with the key (for these hooks).
+   */
   watch(key: string): number;
   /**
    * The value of a watched field. A string or bytes (e.g. a normalised time) replace the value in the output, as
@@ -85,7 +103,6 @@ const ARRAY = 2;
 /** Objects with more keys than this track their names in a Set rather than by linear search. */
 const LINEAR_KEYS = 32;
 const MAX_PLAIN_NAME = 200;
-const SMALL_COPY = 48;
 /**
  * What one key's source bytes (between its quotes) become. Keys repeat on every record, so a key is decoded,
  * sanitised and encoded once, then found by a hash of its bytes: no string is allocated per key.
@@ -99,6 +116,11 @@ interface KeyEntry {
   name: string;
   /** The name as JSON text, or undefined when the source's text of the key is already that. */
   json: Buffer | undefined;
+  /** The slot of `name`. */
+  slot: NameSlot;
+  /** The hooks that last answered `watch` for this key at the top level, and their answer. */
+  watchedBy: FieldHooks | undefined;
+  watched: number;
 }
 /**
  * A direct-mapped table by the low bits of the hash (an array read is cheaper than a Map lookup): a key evicts
@@ -107,65 +129,166 @@ interface KeyEntry {
 const KEY_SLOTS = 4096;
 /** Longer keys are worked out every time: the cache stays small, and long keys are rare. */
 const KEY_CACHE_BYTES = 256;
+/** A watched string's bytes and its decoded value. */
+interface CachedString {
+  bytes: Uint8Array;
+  value: string;
+}
+const STRING_SLOTS = 1024;
+/** Longer watched strings are decoded every time. */
+const STRING_CACHE_BYTES = 128;
+/** Distinct names kept (with the stamps of the objects that used them) before all are dropped. */
+const NAME_SLOTS = 16_384;
 
 const isWhiteSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
 
-/** The names already used in one object, for the collision rule (a later key that sanitises alike gets -2, -3…). */
+/** One distinct name a LineScanner has written: which object, at each depth, used it last (by its stamp). */
+interface NameSlot {
+  readonly name: string;
+  readonly usedBy: number[];
+}
+
+/**
+ * The names of one LineScanner, one slot per distinct name (two keys that sanitise alike share one), and the stamps
+ * that tell its objects apart: every object opened gets a new one.
+ */
+class Names {
+  private readonly slots = new Map<string, NameSlot>();
+  private stamps = 0;
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  slotOf(name: string): NameSlot {
+    let slot = this.slots.get(name);
+    if (slot === undefined) {
+      slot = { name, usedBy: [] };
+      this.slots.set(name, slot);
+    }
+    return slot;
+  }
+
+  find(name: string): NameSlot | undefined {
+    return this.slots.get(name);
+  }
+
+  nextStamp(): number {
+    this.stamps += 1;
+    return this.stamps;
+  }
+
+  /** Only between lines: an object of the line being read would lose the names it used. */
+  clear(): void {
+    this.slots.clear();
+  }
+}
+
+/**
+ * The names already used in one object, for the collision rule (a later key that sanitises alike gets -2, -3…):
+ * a name's slot carries the stamp of the object at this depth that used it, so a key costs one comparison, and
+ * opening an object costs a new stamp. A name the collision rule makes (`name-2`) may have no slot: such names are
+ * listed (`extra`), and only an object that made one looks there.
+ */
 class KeySet {
+  private stamp = 0;
   // A count rather than `list.length = 0`: setting an array's length is a runtime call, made once per object.
-  private readonly list: string[] = [];
+  private readonly extra: string[] = [];
   private count = 0;
   private set: Set<string> | undefined;
 
+  constructor(
+    private readonly names: Names,
+    private readonly depth: number,
+  ) {}
+
   reset(): void {
+    this.stamp = this.names.nextStamp();
     this.count = 0;
     this.set = undefined;
   }
 
+  /** Whether the object has used the slot's name. */
+  hasSlot(slot: NameSlot): boolean {
+    return slot.usedBy[this.depth] === this.stamp || (this.count > 0 && this.hasExtra(slot.name));
+  }
+
+  addSlot(slot: NameSlot): void {
+    slot.usedBy[this.depth] = this.stamp;
+  }
+
   has(name: string): boolean {
-    if (this.set) return this.set.has(name);
-    for (let i = 0; i < this.count; i += 1) if (this.list[i] === name) return true;
-    return false;
+    const slot = this.names.find(name);
+    return slot !== undefined ? this.hasSlot(slot) : this.hasExtra(name);
   }
 
   add(name: string): void {
+    const slot = this.names.find(name);
+    if (slot !== undefined) return this.addSlot(slot);
     if (this.set) {
       this.set.add(name);
       return;
     }
-    this.list[this.count] = name;
+    this.extra[this.count] = name;
     this.count += 1;
-    if (this.count > LINEAR_KEYS) this.set = new Set(this.list.slice(0, this.count));
+    if (this.count > LINEAR_KEYS) this.set = new Set(this.extra.slice(0, this.count));
+  }
+
+  private hasExtra(name: string): boolean {
+    if (this.set) return this.set.has(name);
+    for (let i = 0; i < this.count; i += 1) if (this.extra[i] === name) return true;
+    return false;
   }
 }
 
-/** Where rewritten lines go: a growable byte buffer, reused between lines. */
+/**
+ * Where rewritten lines go: a growable byte buffer, reused between lines. Stretches are copied by copyBytes, with a
+ * view of the source kept while the source stays the same (a block, copied from for all its lines).
+ */
 export class ByteSink {
-  bytes: Buffer;
+  private buffer: Buffer;
+  private view: DataView;
+  /** The source last copied from and a view of it. */
+  private source: Buffer | undefined;
+  private sourceView: DataView;
   length = 0;
 
   constructor(initialBytes = 64 * 1024) {
-    this.bytes = Buffer.allocUnsafe(initialBytes);
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+    this.view = viewOf(this.buffer);
+    this.sourceView = this.view;
+  }
+
+  /** The bytes written so far are bytes[0, length); a later write may move them to a larger buffer. */
+  get bytes(): Buffer {
+    return this.buffer;
   }
 
   reserve(extra: number): void {
-    if (this.length + extra <= this.bytes.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.length + extra));
-    this.bytes.copy(grown, 0, 0, this.length);
-    this.bytes = grown;
+    if (this.length + extra <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + extra));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+    this.view = viewOf(grown);
   }
 
+  /** Appends source[start, end). */
   copy(source: Buffer, start: number, end: number): void {
     this.reserve(end - start);
-    if (end - start > SMALL_COPY) {
-      this.length += source.copy(this.bytes, this.length, start, end);
-      return;
+    if (source !== this.source) {
+      this.source = source;
+      this.sourceView = viewOf(source);
     }
-    // Most stretches between changes are short: a loop costs less than Buffer#copy's per-call overhead.
-    const { bytes } = this;
+    this.length += copyBytes(source, this.sourceView, start, end, this.buffer, this.view, this.length);
+  }
+
+  /** Appends all of `bytes`, a short text made elsewhere (a key's name, a time), by a loop: no view of it is kept. */
+  append(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    const { buffer } = this;
     let at = this.length;
-    for (let i = start; i < end; i += 1) bytes[at++] = source[i] ?? 0;
+    for (let i = 0; i < bytes.length; i += 1) buffer[at++] = bytes[i] ?? 0;
     this.length = at;
   }
 
@@ -195,6 +318,7 @@ class Scanner {
   constructor(
     private readonly keyEntries: (KeyEntry | undefined)[],
     private readonly keySets: KeySet[],
+    private readonly names: Names,
   ) {}
 
   /** Starts the line src[start, end), written to `out`. */
@@ -234,7 +358,7 @@ class Scanner {
   replace(from: number, to: number, replacement: string | Buffer): void {
     this.flush(from);
     if (typeof replacement === 'string') this.out.text(replacement);
-    else this.out.copy(replacement, 0, replacement.length);
+    else this.out.append(replacement);
     this.copyFrom = to;
   }
 
@@ -256,6 +380,13 @@ class Scanner {
   hash = 0;
   /** Set by key: the name the last key was written as (sanitised, made unique in its object). */
   name = '';
+  /** Watched strings by the low bits of their hash: a direct-mapped cache, like the keys'. */
+  private readonly strings: (CachedString | undefined)[] = new Array<CachedString | undefined>(
+    STRING_SLOTS,
+  ).fill(undefined);
+  /** What a watched field's hook is shown, reused from field to field (see FieldValue). */
+  private readonly seenString = { type: 'string' as const, value: '' };
+  readonly seenNumber = new SeenNumber(this);
 
   /** Scans the string at pos (an opening quote), leaving pos after its closing quote; sets clean, plain, hash. */
   private scanString(): void {
@@ -318,7 +449,26 @@ class Scanner {
     const name = plain ? raw : sanitizeName(raw);
     // A clean key that stays the same is already in the output as the source wrote it.
     const json = clean && name === raw ? undefined : Buffer.from(JSON.stringify(name));
-    return { bytes: Uint8Array.from(this.src.subarray(from, from + length)), raw, name, json };
+    const bytes = Uint8Array.from(this.src.subarray(from, from + length));
+    return { bytes, raw, name, json, slot: this.names.slotOf(name), watchedBy: undefined, watched: -1 };
+  }
+
+  /**
+   * The clean string [start, pos) just scanned, decoded once and then found by the hash of its bytes: a watched field
+   * (the event name above all) mostly repeats, and the same string object also makes the groups' lookup by name
+   * cheaper (its hash is kept with it).
+   */
+  private cachedString(start: number): string {
+    const from = start + 1;
+    const length = this.pos - 1 - from;
+    if (length > STRING_CACHE_BYTES) return this.decode(start, true);
+    const slot = this.hash & (STRING_SLOTS - 1);
+    const { strings } = this;
+    const cached = strings[slot];
+    if (cached !== undefined && this.sameBytes(cached.bytes, from, length)) return cached.value;
+    const value = this.decode(start, true);
+    strings[slot] = { bytes: Uint8Array.from(this.src.subarray(from, from + length)), value };
+    return value;
   }
 
   /** The decoded value of the string [start, pos). */
@@ -340,8 +490,10 @@ class Scanner {
     const start = this.pos;
     this.scanString();
     const { clean } = this;
-    const value = this.decode(start, clean);
-    const replacement = hooks.seen(field, { type: 'string', value });
+    const value = clean ? this.cachedString(start) : this.decode(start, false);
+    const seen = this.seenString;
+    seen.value = value;
+    const replacement = hooks.seen(field, seen);
     if (replacement !== undefined) this.replace(start, this.pos, replacement);
     else if (!clean) this.replace(start, this.pos, JSON.stringify(sanitizeValue(value)));
   }
@@ -408,18 +560,18 @@ class Scanner {
     return this.at(this.pos);
   }
 
-  /** Writes the object key at pos as a sanitised, unique name of the object at `depth`; returns the raw key. */
-  key(depth: number): string {
+  /** Writes the object key at pos as a sanitised, unique name of the object at `depth`; returns the key's entry. */
+  key(depth: number): KeyEntry {
     if (this.at(this.pos) !== QUOTE) this.fail('a key (a string in double quotes) expected');
     const start = this.pos;
     this.scanString();
     const entry = this.keyEntry(start);
-    const keys = this.keySets[depth] ?? (this.keySets[depth] = new KeySet());
-    if (!keys.has(entry.name)) {
-      keys.add(entry.name);
+    const keys = this.keySets[depth] ?? (this.keySets[depth] = new KeySet(this.names, depth));
+    if (!keys.hasSlot(entry.slot)) {
+      keys.addSlot(entry.slot);
       this.name = entry.name;
       if (entry.json !== undefined) this.replace(start, this.pos, entry.json);
-      return entry.raw;
+      return entry;
     }
     // The collision rule: a later key that sanitises like an earlier one of the object gets -2, -3…
     let name = entry.name;
@@ -427,7 +579,7 @@ class Scanner {
     keys.add(name);
     this.name = name;
     if (!(this.clean && name === entry.raw)) this.replace(start, this.pos, JSON.stringify(name));
-    return entry.raw;
+    return entry;
   }
 
   private isDots(start: number, length: number): boolean {
@@ -503,9 +655,16 @@ export class LineScanner {
   );
   /** The names used so far in each open object of the line, by depth. */
   private readonly keySets: KeySet[] = [];
+  private readonly names = new Names();
   /** Whether each open container of the line, by depth, is an object or an array. */
   private readonly containers = new Uint8Array(MAX_RECORD_DEPTH + 1);
-  private readonly scanner = new Scanner(this.keyEntries, this.keySets);
+  private readonly scanner = new Scanner(this.keyEntries, this.keySets, this.names);
+
+  /** Drops every name and the keys that point at them (between lines): names are bounded by NAME_SLOTS. */
+  private forget(): void {
+    this.names.clear();
+    this.keyEntries.fill(undefined);
+  }
 
   /**
    * Rewrites the line src[start, end) into `out` (appended). Returns whether the top level was an object; throws
@@ -521,6 +680,7 @@ export class LineScanner {
     values?: ValueSink,
   ): TopLevel {
     const { containers, keySets } = this;
+    if (this.names.size > NAME_SLOTS) this.forget();
     const from = hasByteOrderMark(src, start, end) ? start + 3 : start;
     const s = this.scanner.begin(src, from, end, out);
     const topLevel: TopLevel = s.peek() === OPEN_OBJECT ? 'object' : 'other';
@@ -555,7 +715,7 @@ export class LineScanner {
         }
         const valueStart = column ? s.outAt() : 0;
         if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-          if (field >= 0) hooks.seen(field, { type: c === OPEN_OBJECT ? 'object' : 'array' });
+          if (field >= 0) hooks.seen(field, c === OPEN_OBJECT ? SEEN_OBJECT : SEEN_ARRAY);
           if (depth >= MAX_RECORD_DEPTH)
             throw new LineSyntaxError(`nested deeper than ${MAX_RECORD_DEPTH} levels`, 'depth');
           depth += 1;
@@ -568,7 +728,7 @@ export class LineScanner {
             nestedSub = sub;
             nestedStart = valueStart;
           }
-          if (c === OPEN_OBJECT) (keySets[depth] ?? (keySets[depth] = new KeySet())).reset();
+          if (c === OPEN_OBJECT) (keySets[depth] ?? (keySets[depth] = new KeySet(this.names, depth))).reset();
           if (s.peek() === (c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
             s.pos += 1;
             if (depth === nestedDepth) {
@@ -589,7 +749,7 @@ export class LineScanner {
           watchedNumber(s, field, hooks);
         } else {
           s.literal();
-          if (field >= 0) hooks.seen(field, { type: 'literal' });
+          if (field >= 0) hooks.seen(field, SEEN_LITERAL);
         }
         if (column) values?.add(top, sub, valueStart, s.outAt(), c === QUOTE && !s.clean);
         afterValue = true;
@@ -620,9 +780,14 @@ export class LineScanner {
 /** Reads `"key":` of an object member; returns the watched field's index for a top-level key, else -1. */
 function member(s: Scanner, depth: number, hooks: FieldHooks): number {
   s.skipWhiteSpace();
-  const raw = s.key(depth);
+  const entry = s.key(depth);
   s.expect(COLON, 'a ":" expected after the key');
-  return depth === 1 ? hooks.watch(raw) : -1;
+  if (depth !== 1) return -1;
+  if (entry.watchedBy !== hooks) {
+    entry.watched = hooks.watch(entry.raw);
+    entry.watchedBy = hooks;
+  }
+  return entry.watched;
 }
 
 /** A number, copied as written unless it is a watched field whose hook replaces it. */
@@ -630,6 +795,43 @@ function watchedNumber(s: Scanner, field: number, hooks: FieldHooks): void {
   const start = s.pos;
   s.numberEnd();
   if (field < 0) return;
-  const replacement = hooks.seen(field, { type: 'number', literal: s.latin1(start, s.pos) });
+  const replacement = hooks.seen(field, s.seenNumber.of(start, s.pos));
   if (replacement !== undefined) s.replace(start, s.pos, replacement);
+}
+
+const SEEN_OBJECT: FieldValue = Object.freeze({ type: 'object' });
+const SEEN_ARRAY: FieldValue = Object.freeze({ type: 'array' });
+const SEEN_LITERAL: FieldValue = Object.freeze({ type: 'literal' });
+
+/** Integers of up to this many digits are below 2^53: exact as doubles. */
+const MAX_SAFE_DIGITS = 15;
+
+/** A watched number as its hook sees it: one per Scanner, set to each watched number in turn. */
+class SeenNumber implements NumberValue {
+  readonly type = 'number';
+  integer = -1;
+  digits = 0;
+  private start = 0;
+  private end = 0;
+
+  constructor(private readonly scanner: Scanner) {}
+
+  /** The number src[start, end) of the scanner's line. */
+  of(start: number, end: number): this {
+    this.start = start;
+    this.end = end;
+    const digits = end - start;
+    let integer = digits <= MAX_SAFE_DIGITS ? 0 : -1;
+    for (let i = start; integer >= 0 && i < end; i += 1) {
+      const c = this.scanner.at(i);
+      integer = isDigit(c) ? integer * 10 + (c - ZERO) : -1;
+    }
+    this.integer = integer;
+    this.digits = integer >= 0 ? digits : 0;
+    return this;
+  }
+
+  literal(): string {
+    return this.scanner.latin1(this.start, this.end);
+  }
 }

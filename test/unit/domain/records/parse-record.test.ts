@@ -5,8 +5,8 @@ import { mulberry32 } from '../../../../shared/cli/seeded-random';
 import { parseServiceAccountKey } from '../../../../shared/domain/destinations/destination.schema';
 import type { ServiceAccountKey } from '../../../../shared/domain/destinations/destination.schema';
 import { MAX_RECORD_DEPTH } from '../../../../shared/domain/records/record-line';
-import { parseSourceLine } from '../../../../shared/domain/records/parse-record';
-import { sanitizeRecord } from '../../../../shared/domain/records/sanitize';
+import { parseSourceLine, RecordRewriter } from '../../../../shared/domain/records/parse-record';
+import { sanitizeName, sanitizeRecord, withSuffix } from '../../../../shared/domain/records/sanitize';
 import type { LineParse, SourceRecord } from '../../../../shared/domain/records/parse-record';
 import type { ExportKind } from '../../../../shared/domain/export-request';
 
@@ -171,6 +171,39 @@ describe('parseSourceLine: exact times', () => {
   ])('quarantines the impossible time %s instead of rolling it over', (time) => {
     expect(reasonOf(parseSourceLine('events', eventLine({ name: 'x', time })))).toBe(
       'time: is not a valid time (epoch or ISO-8601 with a time zone)',
+    );
+  });
+
+  // `…Z` and `….mmmZ` are read without the regular expression; `+00:00` is the same time through it.
+  it('reads YYYY-MM-DDTHH:MM:SS(.mmm)Z as it reads the same time with +00:00, possible or not', () => {
+    // Each field from just below its range to just above it.
+    const field = (max: number): fc.Arbitrary<string> =>
+      fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+    const year = fc.oneof(
+      fc.constantFrom('0099', '0100', '1969', '1970', '2000', '2024', '2100', '9999'),
+      fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+    );
+    const fraction = fc.option(
+      fc.integer({ min: 0, max: 999 }).map((n) => `.${String(n).padStart(3, '0')}`),
+      { nil: '' },
+    );
+    fc.assert(
+      fc.property(
+        year,
+        field(13),
+        field(32),
+        field(24),
+        field(60),
+        field(60),
+        fraction,
+        (y, mo, d, h, mi, sec, f) => {
+          const local = `${y}-${mo}-${d}T${h}:${mi}:${sec}${f}`;
+          const utc = parseSourceLine('events', eventLine({ name: 'x', time: `${local}Z` }));
+          const offset = parseSourceLine('events', eventLine({ name: 'x', time: `${local}+00:00` }));
+          expect(utc).toEqual(offset);
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 
@@ -483,6 +516,7 @@ describe('parseSourceLine: the record is written losslessly', () => {
         fc.dictionary(text, tie('value'), { maxKeys: 5 }),
       ),
     })).value;
+    const shared = new RecordRewriter();
     fc.assert(
       fc.property(
         text,
@@ -502,9 +536,65 @@ describe('parseSourceLine: the record is written losslessly', () => {
             }),
           );
           expect(parsed(parseSourceLine('events', line)).json).toBe(expected);
+          // The same line through a rewriter that has seen every line before: its caches (keys by their bytes, the
+          // key expected next, the names used per object) must not change what it writes.
+          expect(parsed(parseSourceLine('events', line, shared)).json).toBe(expected);
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+/** A JSON value with its objects as lists of members, so that an object can hold a key twice. */
+type Tree = number | string | Tree[] | { members: [string, Tree][] };
+
+describe('parseSourceLine: one rewriter over many lines whose keys repeat, collide and nest', () => {
+  /** Keys that sanitise alike ("a b", "a-b", "a\tb", "a/b"), that a suffix produces ("a-2"), and others. */
+  const key = fc.constantFrom('a', 'a b', 'a-b', 'a\tb', 'a/b', 'a-2', 'a-b-2', '-', ' ', 'b', 'c d');
+  const tree: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
+    tree: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.integer({ min: 0, max: 99 }),
+      fc.constantFrom('v', 'w x'),
+      fc.array(tie('tree'), { maxLength: 3 }),
+      fc.record({ members: fc.array(fc.tuple(key, tie('tree')), { maxLength: 6 }) }),
+    ),
+  })).tree;
+
+  /** The source's text (keys as they are), or the expected text (keys as the collision rule names them). */
+  const text = (t: Tree, rule: boolean): string => {
+    if (typeof t === 'number' || typeof t === 'string') return JSON.stringify(t);
+    if (Array.isArray(t)) return `[${t.map((v) => text(v, rule)).join(',')}]`;
+    const used = new Set<string>();
+    const members = t.members.map(([raw, v]) => {
+      let name = rule ? sanitizeName(raw) : raw;
+      for (let n = 2; rule && used.has(name); n += 1) name = withSuffix(sanitizeName(raw), n);
+      used.add(name);
+      return `${JSON.stringify(name)}:${text(v, rule)}`;
+    });
+    return `{${members.join(',')}}`;
+  };
+
+  it('writes, line after line and on a fresh rewriter, what the collision rule writes for each object', () => {
+    const rewriter = new RecordRewriter();
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(key, tree), { maxLength: 5 }),
+        fc.array(fc.tuple(key, tree), { maxLength: 6 }),
+        fc.boolean(),
+        (top, props, fresh) => {
+          const record = (at: Tree): Tree => ({
+            members: [['name', 'x'], ...top, ['time', at], ['props', { members: props }]],
+          });
+          const line = text(record(0), false);
+          const expected = text(record('1970-01-01T00:00:00.000Z'), true);
+          // A fresh rewriter meets each name for the first time (a suffixed name may have no slot yet).
+          const used = fresh ? new RecordRewriter() : rewriter;
+          expect(parsed(parseSourceLine('events', line, used)).json).toBe(expected);
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

@@ -65,6 +65,25 @@ describe('LineScanner: state owned by one instance', () => {
   });
 });
 
+describe('LineScanner: the caches it keeps between lines', () => {
+  it('shows each watched string as its own text, across more strings than its cache holds', () => {
+    const seen: string[] = [];
+    const hooks: FieldHooks = {
+      watch: (key) => (key === 'name' ? 0 : -1),
+      seen: (_field, value) => {
+        if (value.type === 'string') seen.push(value.value);
+        return undefined;
+      },
+    };
+    const scanner = new LineScanner();
+    // 3,000 names over a cache of 1,024 places, twice each, in an order that mixes them; escaped ones included.
+    const names = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? `n\u00e9${i}` : `n${i}`));
+    const order = [...names, ...names.map((_, i) => names[(i * 7919) % names.length] ?? '')];
+    for (const name of order) rewritten(scanner, `{"name":"${name}","time":0}`, hooks);
+    expect(seen).toEqual(order.map((name) => JSON.parse(`"${name}"`) as string));
+  });
+});
+
 /**
  * A mutable value declared at a module's top level in the record path: a `let`, or a `const` holding a new Map,
  * Set, array, typed array, Buffer or class instance. Such state is shared by every processor of a thread; it must
