@@ -116,8 +116,8 @@ interface KeyEntry {
   name: string;
   /** The name as JSON text, or undefined when the source's text of the key is already that. */
   json: Buffer | undefined;
-  /** The slot of `name`. */
-  slot: NameSlot;
+  /** The stamps of `name` (shared by the keys that sanitise to it). */
+  stamps: NameStamps;
   /** The hooks that last answered `watch` for this key at the top level, and their answer. */
   watchedBy: FieldHooks | undefined;
   watched: number;
@@ -138,57 +138,57 @@ const STRING_SLOTS = 1024;
 /** Longer watched strings are decoded every time. */
 const STRING_CACHE_BYTES = 128;
 /** Distinct names kept (with the stamps of the objects that used them) before all are dropped. */
-const NAME_SLOTS = 16_384;
+const MAX_NAMES = 16_384;
 
 const isWhiteSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
 
 /** One distinct name a LineScanner has written: which object, at each depth, used it last (by its stamp). */
-interface NameSlot {
+interface NameStamps {
   readonly name: string;
   readonly usedBy: number[];
 }
 
 /**
- * The names of one LineScanner, one slot per distinct name (two keys that sanitise alike share one), and the stamps
- * that tell its objects apart: every object opened gets a new one.
+ * The names of one LineScanner, one NameStamps per distinct name (two keys that sanitise alike share one), and the
+ * stamps that tell its objects apart: every object opened gets a new one.
  */
 class Names {
-  private readonly slots = new Map<string, NameSlot>();
-  private stamps = 0;
+  private readonly byName = new Map<string, NameStamps>();
+  private lastStamp = 0;
 
   get size(): number {
-    return this.slots.size;
+    return this.byName.size;
   }
 
-  slotOf(name: string): NameSlot {
-    let slot = this.slots.get(name);
-    if (slot === undefined) {
-      slot = { name, usedBy: [] };
-      this.slots.set(name, slot);
+  stampsOf(name: string): NameStamps {
+    let stamps = this.byName.get(name);
+    if (stamps === undefined) {
+      stamps = { name, usedBy: [] };
+      this.byName.set(name, stamps);
     }
-    return slot;
+    return stamps;
   }
 
-  find(name: string): NameSlot | undefined {
-    return this.slots.get(name);
+  find(name: string): NameStamps | undefined {
+    return this.byName.get(name);
   }
 
   nextStamp(): number {
-    this.stamps += 1;
-    return this.stamps;
+    this.lastStamp += 1;
+    return this.lastStamp;
   }
 
   /** Only between lines: an object of the line being read would lose the names it used. */
   clear(): void {
-    this.slots.clear();
+    this.byName.clear();
   }
 }
 
 /**
  * The names already used in one object, for the collision rule (a later key that sanitises alike gets -2, -3…):
- * a name's slot carries the stamp of the object at this depth that used it, so a key costs one comparison, and
- * opening an object costs a new stamp. A name the collision rule makes (`name-2`) may have no slot: such names are
+ * a name's NameStamps carry the stamp of the object at this depth that used it, so a key costs one comparison, and
+ * opening an object costs a new stamp. A name the collision rule makes (`name-2`) may have none yet: such names are
  * listed (`extra`), and only an object that made one looks there.
  */
 class KeySet {
@@ -209,23 +209,23 @@ class KeySet {
     this.set = undefined;
   }
 
-  /** Whether the object has used the slot's name. */
-  hasSlot(slot: NameSlot): boolean {
-    return slot.usedBy[this.depth] === this.stamp || (this.count > 0 && this.hasExtra(slot.name));
+  /** Whether the object has used the name. */
+  hasName(stamps: NameStamps): boolean {
+    return stamps.usedBy[this.depth] === this.stamp || (this.count > 0 && this.hasExtra(stamps.name));
   }
 
-  addSlot(slot: NameSlot): void {
-    slot.usedBy[this.depth] = this.stamp;
+  addName(stamps: NameStamps): void {
+    stamps.usedBy[this.depth] = this.stamp;
   }
 
   has(name: string): boolean {
-    const slot = this.names.find(name);
-    return slot !== undefined ? this.hasSlot(slot) : this.hasExtra(name);
+    const stamps = this.names.find(name);
+    return stamps !== undefined ? this.hasName(stamps) : this.hasExtra(name);
   }
 
   add(name: string): void {
-    const slot = this.names.find(name);
-    if (slot !== undefined) return this.addSlot(slot);
+    const stamps = this.names.find(name);
+    if (stamps !== undefined) return this.addName(stamps);
     if (this.set) {
       this.set.add(name);
       return;
@@ -450,7 +450,7 @@ class Scanner {
     // A clean key that stays the same is already in the output as the source wrote it.
     const json = clean && name === raw ? undefined : Buffer.from(JSON.stringify(name));
     const bytes = Uint8Array.from(this.src.subarray(from, from + length));
-    return { bytes, raw, name, json, slot: this.names.slotOf(name), watchedBy: undefined, watched: -1 };
+    return { bytes, raw, name, json, stamps: this.names.stampsOf(name), watchedBy: undefined, watched: -1 };
   }
 
   /**
@@ -567,8 +567,8 @@ class Scanner {
     this.scanString();
     const entry = this.keyEntry(start);
     const keys = this.keySets[depth] ?? (this.keySets[depth] = new KeySet(this.names, depth));
-    if (!keys.hasSlot(entry.slot)) {
-      keys.addSlot(entry.slot);
+    if (!keys.hasName(entry.stamps)) {
+      keys.addName(entry.stamps);
       this.name = entry.name;
       if (entry.json !== undefined) this.replace(start, this.pos, entry.json);
       return entry;
@@ -660,7 +660,7 @@ export class LineScanner {
   private readonly containers = new Uint8Array(MAX_RECORD_DEPTH + 1);
   private readonly scanner = new Scanner(this.keyEntries, this.keySets, this.names);
 
-  /** Drops every name and the keys that point at them (between lines): names are bounded by NAME_SLOTS. */
+  /** Drops every name and the keys that point at them (between lines): names are bounded by MAX_NAMES. */
   private forget(): void {
     this.names.clear();
     this.keyEntries.fill(undefined);
@@ -680,7 +680,7 @@ export class LineScanner {
     values?: ValueSink,
   ): TopLevel {
     const { containers, keySets } = this;
-    if (this.names.size > NAME_SLOTS) this.forget();
+    if (this.names.size > MAX_NAMES) this.forget();
     const from = hasByteOrderMark(src, start, end) ? start + 3 : start;
     const s = this.scanner.begin(src, from, end, out);
     const topLevel: TopLevel = s.peek() === OPEN_OBJECT ? 'object' : 'other';
