@@ -30,6 +30,25 @@ const NOT_BLANK = /\S/;
 /** Scratch larger than this (a long record's, or a block's records) is not kept for the next block. */
 const SCRATCH_BYTES = 4 * 1024 * 1024;
 
+/**
+ * What the per-line work reads of a block's task, in one shape for every block. A task arrives as a spread per block
+ * (`{ ...task, bytes }`), whose hidden class varies from block to block, and reading it per line made the per-line
+ * step and the groups' `add` deoptimise and compile again, several times per chunk.
+ */
+interface LineRules {
+  kind: BlockTask['kind'];
+  prefix: string;
+  from: number;
+  to: number;
+  maxLineBytes: number;
+  events: Set<string> | undefined;
+}
+
+function lineRules(task: BlockTask): LineRules {
+  const { kind, prefix, from, to, maxLineBytes } = task;
+  return { kind, prefix, from, to, maxLineBytes, events: task.events ? new Set(task.events) : undefined };
+}
+
 interface OpenGroup {
   folder: string;
   dt: string;
@@ -54,7 +73,7 @@ class Groups {
   private count = 0;
 
   constructor(
-    private readonly task: BlockTask,
+    private readonly rules: LineRules,
     private readonly arena: ByteSink,
     private marks: Int32Array,
   ) {
@@ -76,7 +95,7 @@ class Groups {
     const day = Math.floor(time / DAY_MS);
     let group = byDay.get(day);
     if (!group) {
-      const key = partitionFor(this.task.kind, this.task.prefix, new Date(time), eventName);
+      const key = partitionFor(this.rules.kind, this.rules.prefix, new Date(time), eventName);
       const index = this.inOrder.length;
       group = { folder: key.folder, dt: key.dt, eventName, records: 0, bytes: 0, index, at: 0 };
       byDay.set(day, group);
@@ -255,16 +274,14 @@ class BlockScan implements LineVisitor {
   readonly counts: Counts = { lines: 0, sourceLines: 0, records: 0, filteredOut: 0, rejected: [] };
   /** Checked once per block (natively); a line with invalid UTF-8 is decoded with U+FFFD as before, then used. */
   private readonly validUtf8: boolean;
-  private readonly events: Set<string> | undefined;
 
   constructor(
-    private readonly task: BlockTask,
+    private readonly task: LineRules,
     private readonly bytes: Buffer,
     private readonly rewriter: RecordRewriter,
     private readonly output: RecordOutput,
   ) {
     this.validUtf8 = isUtf8(bytes);
-    this.events = task.events ? new Set(task.events) : undefined;
   }
 
   run(): void {
@@ -298,7 +315,7 @@ class BlockScan implements LineVisitor {
       return;
     }
     const { time, eventName } = rewritten;
-    if (time < task.from || time >= task.to || (this.events && !this.events.has(eventName ?? ''))) {
+    if (time < task.from || time >= task.to || (task.events && !task.events.has(eventName ?? ''))) {
       target.length = recordStart;
       counts.filteredOut += 1;
       return;
@@ -371,9 +388,10 @@ export class BlockScanner {
 
   private scan(task: BlockTask): { result: BlockResult; output: Buffer | undefined } {
     const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
-    const groups = new Groups(task, this.arena, this.marks);
+    const rules = lineRules(task);
+    const groups = new Groups(rules, this.arena, this.marks);
     const output = recordOutput(task, groups, this.arena, this.record);
-    const scan = new BlockScan(task, bytes, this.rewriter, output);
+    const scan = new BlockScan(rules, bytes, this.rewriter, output);
     scan.run();
     const observation = output.observation();
     const packedGroups = groups.pack((size) => this.outputs.take(size));
