@@ -116,8 +116,11 @@ interface KeyEntry {
   name: string;
   /** The name as JSON text, or undefined when the source's text of the key is already that. */
   json: Buffer | undefined;
-  /** The stamps of `name` (shared by the keys that sanitise to it). */
-  stamps: NameStamps;
+  /**
+   * The stamps of `name` (shared by the keys that sanitise to it); undefined when the scanner already held MAX_NAMES
+   * names as the key was first read, and the key's objects then list the name (KeySet's `extra`).
+   */
+  stamps: NameStamps | undefined;
   /** The hooks that last answered `watch` for this key at the top level, and their answer. */
   watchedBy: FieldHooks | undefined;
   watched: number;
@@ -137,7 +140,10 @@ interface CachedString {
 const STRING_SLOTS = 1024;
 /** Longer watched strings are decoded every time. */
 const STRING_CACHE_BYTES = 128;
-/** Distinct names kept (with the stamps of the objects that used them) before all are dropped. */
+/**
+ * Distinct names given stamps: past it, a line's new names are listed per object (as before stamps), and all are
+ * dropped before the next line. A line of many distinct keys (up to the line's bound) costs no more than its names.
+ */
 const MAX_NAMES = 16_384;
 
 const isWhiteSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -161,9 +167,10 @@ class Names {
     return this.byName.size;
   }
 
-  stampsOf(name: string): NameStamps {
+  /** The name's stamps, made if there is room for them (MAX_NAMES). */
+  stampsOf(name: string): NameStamps | undefined {
     let stamps = this.byName.get(name);
-    if (stamps === undefined) {
+    if (stamps === undefined && this.byName.size < MAX_NAMES) {
       stamps = { name, usedBy: [] };
       this.byName.set(name, stamps);
     }
@@ -567,8 +574,10 @@ class Scanner {
     this.scanString();
     const entry = this.keyEntry(start);
     const keys = this.keySets[depth] ?? (this.keySets[depth] = new KeySet(this.names, depth));
-    if (!keys.hasName(entry.stamps)) {
-      keys.addName(entry.stamps);
+    const { stamps } = entry;
+    if (stamps !== undefined ? !keys.hasName(stamps) : !keys.has(entry.name)) {
+      if (stamps !== undefined) keys.addName(stamps);
+      else keys.add(entry.name);
       this.name = entry.name;
       if (entry.json !== undefined) this.replace(start, this.pos, entry.json);
       return entry;
@@ -680,7 +689,7 @@ export class LineScanner {
     values?: ValueSink,
   ): TopLevel {
     const { containers, keySets } = this;
-    if (this.names.size > MAX_NAMES) this.forget();
+    if (this.names.size >= MAX_NAMES) this.forget();
     const from = hasByteOrderMark(src, start, end) ? start + 3 : start;
     const s = this.scanner.begin(src, from, end, out);
     const topLevel: TopLevel = s.peek() === OPEN_OBJECT ? 'object' : 'other';

@@ -576,6 +576,20 @@ describe('parseSourceLine: one rewriter over many lines whose keys repeat, colli
     return `{${members.join(',')}}`;
   };
 
+  it('applies the rule past the names it keeps stamps for (16,384), in that line and the next', () => {
+    const rewriter = new RecordRewriter();
+    const many = Array.from({ length: 17_000 }, (_, i) => `"k${i}":0`).join(',');
+    const line = `{"name":"x","time":0,"props":{${many},"z a":1,"z-a":2,"z/a":3,"k5":4}}`;
+    const tail = ',"z-a":1,"z-a-2":2,"z-a-3":3,"k5-2":4}}';
+    for (let round = 0; round < 2; round += 1) {
+      const json = parsed(parseSourceLine('events', line, rewriter)).json;
+      expect(json.slice(-tail.length)).toBe(tail);
+      expect(json.length).toBe(
+        line.length + '"1970-01-01T00:00:00.000Z"'.length - 1 + 'z-a-2z-a-3k5-2'.length - 'z-az/ak5'.length,
+      );
+    }
+  });
+
   it('writes, line after line and on a fresh rewriter, what the collision rule writes for each object', () => {
     const rewriter = new RecordRewriter();
     fc.assert(
