@@ -116,6 +116,8 @@ interface KeyEntry {
   name: string;
   /** The name as JSON text, or undefined when the source's text of the key is already that. */
   json: Buffer | undefined;
+  /** A view of `json`, for copying it (byte-copy.ts). */
+  jsonView: DataView | undefined;
   /**
    * The stamps of `name` (shared by the keys that sanitise to it); undefined when the scanner already held MAX_NAMES
    * names as the key was first read, and the key's objects then list the name (KeySet's `extra`).
@@ -290,13 +292,10 @@ export class ByteSink {
     this.length += copyBytes(source, this.sourceView, start, end, this.buffer, this.view, this.length);
   }
 
-  /** Appends all of `bytes`, a short text made elsewhere (a key's name, a time), by a loop: no view of it is kept. */
-  append(bytes: Uint8Array): void {
+  /** Appends all of `bytes`, a short text made elsewhere (a key's name, a time), given a view of it. */
+  append(bytes: Buffer, view: DataView): void {
     this.reserve(bytes.length);
-    const { buffer } = this;
-    let at = this.length;
-    for (let i = 0; i < bytes.length; i += 1) buffer[at++] = bytes[i] ?? 0;
-    this.length = at;
+    this.length += copyBytes(bytes, view, 0, bytes.length, this.buffer, this.view, this.length);
   }
 
   text(value: string): void {
@@ -362,12 +361,24 @@ class Scanner {
   }
 
   /** Replaces source[from, to) by `replacement` (text, or its UTF-8 bytes) in the output. */
-  replace(from: number, to: number, replacement: string | Buffer): void {
+  replace(from: number, to: number, replacement: string | Buffer, view?: DataView): void {
     this.flush(from);
     if (typeof replacement === 'string') this.out.text(replacement);
-    else this.out.append(replacement);
+    else this.out.append(replacement, view ?? this.viewOfReplacement(replacement));
     this.copyFrom = to;
   }
+
+  /** A view of a hook's replacement bytes: the same buffer each time (the time's text), so its view is kept. */
+  private viewOfReplacement(bytes: Buffer): DataView {
+    if (bytes !== this.replacement) {
+      this.replacement = bytes;
+      this.replacementView = viewOf(bytes);
+    }
+    return this.replacementView;
+  }
+
+  private replacement: Buffer | undefined;
+  private replacementView = viewOf(Buffer.alloc(0));
 
   /** White space is dropped from the output (JSON.stringify writes none). */
   skipWhiteSpace(): void {
@@ -457,7 +468,9 @@ class Scanner {
     // A clean key that stays the same is already in the output as the source wrote it.
     const json = clean && name === raw ? undefined : Buffer.from(JSON.stringify(name));
     const bytes = Uint8Array.from(this.src.subarray(from, from + length));
-    return { bytes, raw, name, json, stamps: this.names.stampsOf(name), watchedBy: undefined, watched: -1 };
+    const jsonView = json === undefined ? undefined : viewOf(json);
+    const stamps = this.names.stampsOf(name);
+    return { bytes, raw, name, json, jsonView, stamps, watchedBy: undefined, watched: -1 };
   }
 
   /**
@@ -557,12 +570,17 @@ class Scanner {
   }
 
   expect(code: number, what: string): void {
-    this.skipWhiteSpace();
-    if (this.at(this.pos) !== code) this.fail(what);
+    if (this.at(this.pos) !== code) {
+      this.skipWhiteSpace();
+      if (this.at(this.pos) !== code) this.fail(what);
+    }
     this.pos += 1;
   }
 
   peek(): number {
+    const c = this.at(this.pos);
+    // Every byte that starts a token is above the space; compact JSON has no white space to skip.
+    if (c > SPACE) return c;
     this.skipWhiteSpace();
     return this.at(this.pos);
   }
@@ -579,7 +597,7 @@ class Scanner {
       if (stamps !== undefined) keys.addName(stamps);
       else keys.add(entry.name);
       this.name = entry.name;
-      if (entry.json !== undefined) this.replace(start, this.pos, entry.json);
+      if (entry.json !== undefined) this.replace(start, this.pos, entry.json, entry.jsonView);
       return entry;
     }
     // The collision rule: a later key that sanitises like an earlier one of the object gets -2, -3…
