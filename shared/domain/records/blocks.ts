@@ -267,8 +267,8 @@ interface Counts {
 }
 
 /**
- * One block's scan: what each line needs (the task, the block's bytes, where records go), held as fields so that the
- * per-line step is a method, compiled once for all blocks.
+ * One block's scan: what each line needs (the task's rules, the block's bytes, where records go), held as fields so
+ * that the per-line step is a method, compiled once for all blocks.
  */
 class BlockScan implements LineVisitor {
   readonly counts: Counts = { lines: 0, sourceLines: 0, records: 0, filteredOut: 0, rejected: [] };
@@ -276,7 +276,7 @@ class BlockScan implements LineVisitor {
   private readonly validUtf8: boolean;
 
   constructor(
-    private readonly task: LineRules,
+    private readonly rules: LineRules,
     private readonly bytes: Buffer,
     private readonly rewriter: RecordRewriter,
     private readonly output: RecordOutput,
@@ -289,12 +289,12 @@ class BlockScan implements LineVisitor {
   }
 
   line(start: number, end: number): void {
-    const { task, bytes, counts, output } = this;
+    const { rules, bytes, counts, output } = this;
     counts.lines += 1;
-    if (end - start > task.maxLineBytes) {
+    if (end - start > rules.maxLineBytes) {
       counts.sourceLines += 1;
-      const raw = excerpt(bytes, start, start + task.maxLineBytes);
-      this.reject(start, `line longer than ${task.maxLineBytes} bytes`, raw);
+      const raw = excerpt(bytes, start, start + rules.maxLineBytes);
+      this.reject(start, `line longer than ${rules.maxLineBytes} bytes`, raw);
       return;
     }
     let src = bytes;
@@ -309,13 +309,13 @@ class BlockScan implements LineVisitor {
     counts.sourceLines += 1;
     const target = output.target;
     const recordStart = target.length;
-    const rewritten = this.rewriter.rewrite(task.kind, src, from, to, target, output.values);
+    const rewritten = this.rewriter.rewrite(rules.kind, src, from, to, target, output.values);
     if (!rewritten.ok) {
       this.reject(start, rewritten.reason, excerpt(src, from, to));
       return;
     }
     const { time, eventName } = rewritten;
-    if (time < task.from || time >= task.to || (task.events && !task.events.has(eventName ?? ''))) {
+    if (time < rules.from || time >= rules.to || (rules.events && !rules.events.has(eventName ?? ''))) {
       target.length = recordStart;
       counts.filteredOut += 1;
       return;

@@ -18,15 +18,6 @@ const EPOCH_SECONDS_DIGITS = 11;
 /** More integer digits than MAX_TIME has in milliseconds: out of range, whatever they are. */
 const MAX_TIME_DIGITS = String(MAX_TIME).length;
 
-/** Whether the text is only ASCII digits: the common integer epoch, exact as a double. */
-function isDigits(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return false;
-  }
-  return true;
-}
-
 const EPOCH_LITERAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
 /**
@@ -34,7 +25,6 @@ const EPOCH_LITERAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
  * 1764287999.9999999 and would round it up into the next day. NaN when negative (before 1970) or beyond MAX_TIME.
  */
 function epochMillis(literal: string): number {
-  if (literal.length <= EPOCH_SECONDS_DIGITS && isDigits(literal)) return Number(literal) * 1000;
   const match = EPOCH_LITERAL.exec(literal);
   if (match === null) return Number.NaN;
   const [, minus = '', int = '', fraction = '', exponent = '0'] = match;
@@ -62,7 +52,10 @@ function epochMillis(literal: string): number {
   return Number(whole);
 }
 
-/** epochMillis of a number field: from its digits when it is a whole number of epoch seconds, with no string. */
+/**
+ * epochMillis of a number field. The common epoch, a whole number of seconds (11 digits at most), is read from its
+ * digits with no string; any other literal goes through epochMillis.
+ */
 function numberMillis(value: NumberValue): number {
   if (value.integer >= 0 && value.digits <= EPOCH_SECONDS_DIGITS) return value.integer * 1000;
   return epochMillis(value.literal());
@@ -111,9 +104,27 @@ function utcMillis(text: string): number | undefined {
   const millis = length === 24 ? digitsAt(text, 20, 3) : 0;
   if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || millis < 0)
     return undefined;
+  return fieldsMillis(year, month, day, hour, minute, second, millis, 0);
+}
+
+/**
+ * The epoch milliseconds of a date-time's fields, `offset` milliseconds ahead of UTC, or NaN for an impossible one:
+ * February 30th, 24:00, a 60th second or minute (Date.UTC would roll it over into the next month or day), or a year
+ * before 100 (Date.UTC reads 0–99 as 1900–1999; they are before 1970 anyway).
+ */
+function fieldsMillis(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  millis: number,
+  offset: number,
+): number {
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
   if (hour > 23 || minute > 59 || second > 59 || year < 100) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset;
 }
 
 /**
@@ -130,13 +141,10 @@ function isoMillis(text: string): number {
     Number,
   ) as [number, number, number, number, number, number];
   const [offsetHours, offsetMinutes] = [Number(m[10] ?? 0), Number(m[11] ?? 0)];
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
-  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return Number.NaN;
+  if (offsetHours > 23 || offsetMinutes > 59) return Number.NaN;
   const millis = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
   const offset = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
-  // Date.UTC reads years 0–99 as 1900–1999: they are before 1970 anyway.
-  if (year < 100) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset;
+  return fieldsMillis(year, month, day, hour, minute, second, millis, offset);
 }
 
 const TIME_TYPE = 'must be epoch seconds, epoch milliseconds or an ISO-8601 string';
