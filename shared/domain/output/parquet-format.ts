@@ -1,12 +1,15 @@
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Column, ColumnType } from './column-types';
+import { ColumnChunkWriter } from './parquet-chunks';
+import { RowGroupColumns } from './parquet-columns';
 import { ParquetFooter } from './parquet-footer';
-import { RowShaper, parquetCell } from './row-shape';
+import { ColumnPlaces } from './row-shape';
 
 /**
- * Parquet through hyparquet-writer (chosen by measurement: docs/FORMATS.md). Typed columns from the run's schema:
- * int64 as INT64 from the literal's digits, timestamps as TIMESTAMP(MILLIS, UTC), nested values as JSON text,
- * SNAPPY pages. Records are buffered as their JSON text (compact, and its size is known) and turned into columns
+ * Parquet in hyparquet-writer's layout (chosen by measurement: docs/FORMATS.md): its header and footer, and its rules
+ * for pages, which parquet-chunks.ts applies to typed columns (parquet-columns.ts) instead of JavaScript values.
+ * Typed columns from the run's schema: int64 as INT64 from the literal's digits, timestamps as TIMESTAMP(MILLIS, UTC),
+ * nested values as JSON text, SNAPPY pages. Records are buffered as their JSON text (compact, and its size is known) and turned into columns
  * one row group at a time, so a part holds at most one row group, and all parts of a chunk share one budget.
  * A row group closes at 4 MiB of JSON (about 12,000 demo events): larger groups would read a little faster, but
  * turning one into columns costs a few times its size in JavaScript values, and an instance stays under 256 MiB.
@@ -81,9 +84,20 @@ export class BlockPool {
   }
 }
 
-/** Shared by the Parquet parts of one chunk: when their buffered rows exceed it, the largest flushes early. */
+/** A row group's typed columns and the writer of their chunks: buffers that grow to a row group and are reused. */
+interface RowGroupEncoder {
+  readonly columns: RowGroupColumns;
+  readonly chunks: ColumnChunkWriter;
+}
+
+/**
+ * Shared by the Parquet parts of one chunk: when their buffered rows exceed it, the largest flushes early. It lends
+ * the parts the encoders of their row groups, so that a chunk of many parts keeps the buffers of one row group, not
+ * one per part; a part holds an encoder only while it encodes, and one that finds none free gets its own.
+ */
 export class RowGroupBudget {
   private readonly parts = new Set<ParquetPartEncoder>();
+  private readonly idle: RowGroupEncoder[] = [];
   /** JSON bytes buffered by all parts, kept as they add and flush so that a record costs no scan of the parts. */
   total = 0;
   /** Enough free blocks to hold the budget again (its blocks in use are those the parts hold). */
@@ -101,6 +115,22 @@ export class RowGroupBudget {
     this.parts.delete(part);
   }
 
+  takeEncoder(columns: readonly Column[], codec: ParquetOptions['codec']): RowGroupEncoder {
+    const at = this.idle.findIndex(
+      (encoder) => encoder.columns.columns === columns && encoder.chunks.codec === codec,
+    );
+    if (at >= 0) return this.idle.splice(at, 1)[0];
+    return {
+      columns: new RowGroupColumns(columns, new ColumnPlaces(columns)),
+      chunks: new ColumnChunkWriter(codec),
+    };
+  }
+
+  giveEncoder(encoder: RowGroupEncoder): void {
+    encoder.columns.reset();
+    if (this.idle.length < IDLE_ENCODERS) this.idle.push(encoder);
+  }
+
   async enforce(): Promise<void> {
     while (this.total > this.maxBytes) {
       let largest: ParquetPartEncoder | undefined;
@@ -111,6 +141,9 @@ export class RowGroupBudget {
     }
   }
 }
+
+/** Encoders a budget keeps between row groups: one per set of columns a chunk's parts write, usually one. */
+const IDLE_ENCODERS = 2;
 
 const WRITER_BYTES = 64 * 1024;
 
@@ -234,7 +267,6 @@ export class ParquetPartEncoder {
   private readonly lines: LineBuffer;
   private readonly writer: EmittingWriter;
   private readonly parquet: ParquetWriter;
-  private readonly cells: RowShaper<string | bigint | number | boolean>;
   private readonly footer: ParquetFooter;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -252,7 +284,6 @@ export class ParquetPartEncoder {
       createdBy: 'gcs-export (hyparquet-writer)',
     });
     this.footer = new ParquetFooter(this.parquet);
-    this.cells = new RowShaper(columns, parquetCell);
     this.lines = new LineBuffer(budget.blocks);
     budget.join(this);
   }
@@ -274,21 +305,19 @@ export class ParquetPartEncoder {
   }
 
   private async writeRowGroup(): Promise<void> {
-    const rows = this.lines.count;
-    if (rows === 0) return;
+    if (this.lines.count === 0) return;
     this.budget.total -= this.bufferedBytes;
     this.bufferedBytes = 0;
-    const data = this.columns.map(() => new Array<string | bigint | number | boolean | null>(rows));
-    let r = 0;
-    for (const [block, start, end] of this.lines.drain()) {
-      this.cells.fill(block, start, end, data, r);
-      r += 1;
+    // Encoding runs synchronously, from the lines to the row group's bytes; only sending them is awaited.
+    const encoder = this.budget.takeEncoder(this.columns, this.options.codec);
+    try {
+      for (const [block, start, end] of this.lines.drain()) encoder.columns.add(block, start, end);
+      encoder.chunks.writeRowGroup(this.parquet, encoder.columns.values);
+    } finally {
+      this.budget.giveEncoder(encoder);
     }
-    const columnData = this.columns.map((column, c) => ({ name: column.name, data: data[c] }));
-    // Encoding runs synchronously inside write(); only sending its bytes is awaited.
-    const written = this.parquet.write({ columnData, rowGroupSize: rows });
     this.footer.seal();
-    await written;
+    await this.writer.flush();
   }
 
   /** The last row group and the footer. */

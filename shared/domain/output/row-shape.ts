@@ -1,14 +1,15 @@
 import { integrityError } from '../errors';
 import type { Column, ColumnType } from './column-types';
 import { KIND, kindsOfType, typeOfKinds } from './column-types';
-import { RecordBytes, VALUE } from './record-bytes';
+import { RecordBytes } from './record-bytes';
 import { OVERFLOW_PATH } from './run-schema';
 
 const ALL_KINDS = Object.values(KIND);
 
 /**
  * The run's columns, and where each value of a record goes (record-bytes.ts reads the record, or the record path
- * reports its values as it writes it). `place` puts each value in its column (`at`, one cell per column, null where
+ * reports its values as it writes it): what CSV rows (csv-format.ts) and Parquet's typed columns (parquet-columns.ts)
+ * are written from. `place` puts each value in its column (`at`, one cell per column, null where
  * the record has none). A value the schema has no room for (no column, or a kind its column's type cannot hold)
  * means the source changed between the first pass and this one: the run cannot keep one schema, so it fails instead
  * of writing a file that disagrees with its manifest. Values without a column go, as JSON text, into the overflow
@@ -99,84 +100,3 @@ const objectText = (fields: Record<string, string>): string =>
 
 const sourceChanged = (detail: string) =>
   integrityError('sourceChanged', `the source changed after the run's schema was decided: ${detail}`);
-
-/** Turns value `n` of the reader's record into a format's cell; called only for values that are not null. */
-export type CellOf<T> = (reader: RecordBytes, n: number, type: ColumnType) => T;
-
-/** A cell as text (CSV): numbers as their literals, nested values as JSON. */
-export const textCell: CellOf<string> = (reader, n, type) => {
-  if (type === 'json') return reader.text(n);
-  switch (reader.tags[n]) {
-    case VALUE.string:
-      return reader.string(n);
-    case VALUE.true:
-      return 'true';
-    case VALUE.false:
-      return 'false';
-    default:
-      return reader.text(n);
-  }
-};
-
-/** A cell as the Parquet writer takes it for the column's physical type. */
-export const parquetCell: CellOf<string | bigint | number | boolean> = (reader, n, type) => {
-  switch (type) {
-    case 'int64':
-      return BigInt(reader.text(n));
-    case 'double':
-      return Number(reader.text(n));
-    case 'boolean':
-      return reader.tags[n] === VALUE.true;
-    case 'timestamp':
-      return BigInt(Date.parse(reader.string(n)));
-    case 'json':
-      return reader.text(n);
-    case 'string':
-      return textCell(reader, n, type);
-  }
-};
-
-/**
- * Lays records out on the run's columns, one cell per column (null where the record has none), each made by the
- * format's `cell`; the overflow column holds its JSON text.
- */
-export class RowShaper<T> {
-  private readonly places: ColumnPlaces;
-
-  constructor(
-    columns: readonly Column[],
-    private readonly cell: CellOf<T>,
-  ) {
-    this.places = new ColumnPlaces(columns);
-  }
-
-  /** Puts the cells of the record src[start, end) in row `r` of `data` (one array per column). */
-  fill(src: Buffer, start: number, end: number, data: (T | string | null)[][], r: number): void {
-    const { places, cell } = this;
-    places.place(src, start, end);
-    const { reader, at, types, overflowAt } = places;
-    for (let c = 0; c < data.length; c++) {
-      const n = at[c] ?? -1;
-      data[c][r] =
-        c === overflowAt
-          ? places.overflow
-          : n < 0 || reader.tags[n] === VALUE.null
-            ? null
-            : cell(reader, n, types[c] ?? 'string');
-    }
-  }
-}
-
-/** One record (the record path's JSON text) as its row of cells. */
-export function rowShaper<T>(
-  columns: readonly Column[],
-  cell: CellOf<T>,
-): (json: string) => (T | string | null)[] {
-  const shaper = new RowShaper(columns, cell);
-  return (json) => {
-    const bytes = Buffer.from(json);
-    const data = columns.map(() => [] as (T | string | null)[]);
-    shaper.fill(bytes, 0, bytes.length, data, 0);
-    return data.map((column) => column[0] ?? null);
-  };
-}

@@ -1,12 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import {
-  ParquetPartEncoder,
-  RowGroupBudget,
-  parquetSchema,
-} from '../../../../shared/domain/output/parquet-format';
-import { parquetCell, rowShaper } from '../../../../shared/domain/output/row-shape';
+import { ParquetPartEncoder, RowGroupBudget } from '../../../../shared/domain/output/parquet-format';
+import { hyparquetFile } from '../../../support/row-cells';
 import { schemaOf } from '../../../support/event-lines';
 import { duckdbRows, sqlString } from '../../../support/duckdb';
 import { useTempDirs } from '../../../support/temp-dir';
@@ -32,23 +27,7 @@ describe('ParquetPartEncoder', () => {
   const columns = schemaOf(lines, 1000);
 
   /** The file as hyparquet-writer writes it into one ByteWriter, from the same cells: the reference. */
-  function reference(rowGroups: string[][]): Buffer {
-    const writer = new ByteWriter();
-    const parquet = new ParquetWriter({
-      writer,
-      schema: parquetSchema(columns),
-      codec: 'SNAPPY',
-      createdBy: 'gcs-export (hyparquet-writer)',
-    });
-    const shape = rowShaper(columns, parquetCell);
-    for (const group of rowGroups) {
-      const rows = group.map(shape);
-      const columnData = columns.map((column, c) => ({ name: column.name, data: rows.map((row) => row[c]) }));
-      void parquet.write({ columnData, rowGroupSize: group.length });
-    }
-    void parquet.finish();
-    return Buffer.from(writer.getBytes());
-  }
+  const reference = (rowGroups: string[][]): Buffer => hyparquetFile(columns, rowGroups, 'SNAPPY');
 
   it('sends each row group in pieces of at most 64 KiB (or one page), byte for byte the file one growing buffer holds', async () => {
     const pieces: Buffer[] = [];

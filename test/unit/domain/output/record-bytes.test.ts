@@ -3,7 +3,7 @@ import type { Column } from '../../../../shared/domain/output/column-types';
 import { KIND } from '../../../../shared/domain/output/column-types';
 import { csvEncoder, csvField } from '../../../../shared/domain/output/csv-format';
 import { RecordBytes, VALUE } from '../../../../shared/domain/output/record-bytes';
-import { rowShaper, textCell } from '../../../../shared/domain/output/row-shape';
+import { rowShaper, textCell } from '../../../support/row-cells';
 import { RecordRewriter } from '../../../../shared/domain/records/parse-record';
 import { ByteSink } from '../../../../shared/domain/records/record-line';
 import { columnarCase, eventLine, recordsOf, outcome, schemaOf } from '../../../support/event-lines';

@@ -4,7 +4,7 @@ import { parse as parseLossless } from 'lossless-json';
 import type { Column } from '../../../../shared/domain/output/column-types';
 import { csvEncoder } from '../../../../shared/domain/output/csv-format';
 import { SchemaObserver } from '../../../../shared/domain/output/record-fields';
-import { parquetCell, rowShaper } from '../../../../shared/domain/output/row-shape';
+import { parquetCell, rowShaper } from '../../../support/row-cells';
 import { resolveRunSchema } from '../../../../shared/domain/output/run-schema';
 import {
   OracleSchemaObserver,
