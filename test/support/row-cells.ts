@@ -8,7 +8,7 @@ import { ColumnPlaces } from '../../shared/domain/output/row-shape';
 /**
  * Records as rows of JavaScript cells, the way the columnar writers took them before CSV was written from the bytes
  * (csv-format.ts) and Parquet from typed columns (parquet-columns.ts): the cells the differential tests hold both to,
- * hyparquet-writer writing `parquetCell`'s cells being the reference file (parquet-chunks.test.ts). The product never
+ * hyparquet-writer writing `parquetCell`'s cells being the reference file (parquet-pages.test.ts). The product never
  * uses it.
  */
 

@@ -6,14 +6,14 @@ import { VALUE } from './record-bytes';
 
 /**
  * One row group's cells, column by column, in typed arrays and byte arenas that the next row group reuses: the
- * Parquet writer's input (parquet-chunks.ts). They replaced an array of JavaScript values per column (a string per
+ * Parquet writer's input (parquet-pages.ts). They replaced an array of JavaScript values per column (a string per
  * text cell, a BigInt per integer), which hyparquet-writer then encoded to UTF-8 again, a TextEncoder per cell: about
  * 1 GB of heap garbage per 64 MiB chunk (docs/PERFORMANCE.md, "Parquet pages from typed columns").
  *
  * A column holds its non-null values in order (value `k`), and per row whether it has one (`defs`). Each kind of
  * column answers what the writer asks of its values: their plain encoding, a hash and an equality for the dictionary,
  * the size hyparquet-writer estimates for them (its dictionary and page rules are kept exactly, so the files are the
- * ones it writes: parquet-chunks.test.ts), and their minimum and maximum.
+ * ones it writes: parquet-pages.test.ts), and their minimum and maximum.
  */
 
 /** What `ColumnValues.statistics` finds: the minimum and maximum values' indexes (-1 without a value). */

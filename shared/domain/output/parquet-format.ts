@@ -1,13 +1,13 @@
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Column, ColumnType } from './column-types';
-import { ColumnChunkWriter } from './parquet-chunks';
+import { ParquetPageWriter } from './parquet-pages';
 import { RowGroupColumns } from './parquet-columns';
 import { ParquetFooter } from './parquet-footer';
 import { ColumnPlaces } from './row-shape';
 
 /**
  * Parquet in hyparquet-writer's layout (chosen by measurement: docs/FORMATS.md): its header and footer, and its rules
- * for pages, which parquet-chunks.ts applies to typed columns (parquet-columns.ts) instead of JavaScript values.
+ * for pages, which parquet-pages.ts applies to typed columns (parquet-columns.ts) instead of JavaScript values.
  * Typed columns from the run's schema: int64 as INT64 from the literal's digits, timestamps as TIMESTAMP(MILLIS, UTC),
  * nested values as JSON text, SNAPPY pages. Records are buffered as their JSON text (compact, and its size is known) and turned into columns
  * one row group at a time, so a part holds at most one row group, and all parts of a chunk share one budget.
@@ -84,10 +84,10 @@ export class BlockPool {
   }
 }
 
-/** A row group's typed columns and the writer of their chunks: buffers that grow to a row group and are reused. */
+/** A row group's typed columns and the writer of their Parquet pages: buffers that grow to a row group and are reused. */
 interface RowGroupEncoder {
   readonly columns: RowGroupColumns;
-  readonly chunks: ColumnChunkWriter;
+  readonly pages: ParquetPageWriter;
 }
 
 /**
@@ -117,12 +117,12 @@ export class RowGroupBudget {
 
   takeEncoder(columns: readonly Column[], codec: ParquetOptions['codec']): RowGroupEncoder {
     const at = this.idle.findIndex(
-      (encoder) => encoder.columns.columns === columns && encoder.chunks.codec === codec,
+      (encoder) => encoder.columns.columns === columns && encoder.pages.codec === codec,
     );
     if (at >= 0) return this.idle.splice(at, 1)[0];
     return {
       columns: new RowGroupColumns(columns, new ColumnPlaces(columns)),
-      chunks: new ColumnChunkWriter(codec),
+      pages: new ParquetPageWriter(codec),
     };
   }
 
@@ -312,7 +312,7 @@ export class ParquetPartEncoder {
     const encoder = this.budget.takeEncoder(this.columns, this.options.codec);
     try {
       for (const [block, start, end] of this.lines.drain()) encoder.columns.add(block, start, end);
-      encoder.chunks.writeRowGroup(this.parquet, encoder.columns.values);
+      encoder.pages.writeRowGroup(this.parquet, encoder.columns.values);
     } finally {
       this.budget.giveEncoder(encoder);
     }

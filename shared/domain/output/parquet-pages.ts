@@ -12,7 +12,7 @@ import { BooleanValues, DoubleValues } from './parquet-columns';
  * footer (parquet-footer.ts), from the row groups this module adds to its list.
  *
  * Its rules are hyparquet-writer 0.17's, kept exactly, so that a file is byte for byte the one hyparquet-writer writes
- * from the same cells (parquet-chunks.test.ts compares them): a column chunk is dictionary-encoded when a sample of
+ * from the same cells (parquet-pages.test.ts compares them): a column chunk is dictionary-encoded when a sample of
  * 1,000 values does not rule it out and the dictionary with its bit-packed indexes is at most half the plain values;
  * pages of DATA_PAGE_V2 split at 1 MiB of estimated values; definition levels and indexes in the RLE/bit-packed
  * hybrid; statistics with each chunk; each page compressed alone.
@@ -153,7 +153,7 @@ class PageBuffer extends ByteWriter {
 }
 
 /** Writes row groups' column chunks; one per encoder of a chunk, its buffers reused. */
-export class ColumnChunkWriter {
+export class ParquetPageWriter {
   private readonly dictionary = new Dictionary();
   private readonly levels = new PageBuffer();
   private readonly page = new PageBuffer();

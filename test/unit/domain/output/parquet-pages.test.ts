@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ByteWriter } from 'hyparquet-writer';
 import { ExportError } from '../../../../shared/domain/errors';
 import type { Column } from '../../../../shared/domain/output/column-types';
-import { writeHybrid } from '../../../../shared/domain/output/parquet-chunks';
+import { writeHybrid } from '../../../../shared/domain/output/parquet-pages';
 import { ParquetPartEncoder, RowGroupBudget } from '../../../../shared/domain/output/parquet-format';
 import { hyparquetFile } from '../../../support/row-cells';
 import { duckdbRows, sqlString } from '../../../support/duckdb';
@@ -12,7 +12,7 @@ import { eventLine, outcome, recordsOf, schemaOf } from '../../../support/event-
 import { useTempDirs } from '../../../support/temp-dir';
 
 /**
- * Differential: parquet-chunks.ts writes a row group's pages from typed columns by hyparquet-writer 0.17's rules,
+ * Differential: parquet-pages.ts writes a row group's pages from typed columns by hyparquet-writer 0.17's rules,
  * which wrote them from JavaScript values (one per cell). The reference is hyparquet-writer itself, fed the cells the
  * old path made (`parquetCell`): every file must be the same, byte for byte (dictionary or plain, page splits, levels,
  * statistics, compression, footer), or both paths must refuse the records.
@@ -57,7 +57,7 @@ async function expectSameFile(
   return ours;
 }
 
-describe('parquet-chunks: the pages hyparquet-writer writes, from typed columns', () => {
+describe('parquet-pages: the pages hyparquet-writer writes, from typed columns', () => {
   const dir = useTempDirs();
 
   it('writes the same file as hyparquet-writer from the same random records, or refuses them too', async () => {
