@@ -16,7 +16,7 @@ import { VALUE } from './record-bytes';
  * ones it writes: parquet-pages.test.ts), and their minimum and maximum.
  */
 
-/** What `ColumnValues.statistics` finds: the minimum and maximum values' indexes (-1 without a value). */
+/** What `ColumnValues.extremes` finds: the minimum and maximum values' indexes (-1 without a value). */
 export interface Extremes {
   min: number;
   max: number;
@@ -85,6 +85,7 @@ export abstract class ColumnValues {
   plainSize(k: number): number {
     return this.size(k);
   }
+
   abstract hash(k: number): number;
   abstract same(k: number, j: number): boolean;
   /** Value `k` in PLAIN encoding. */
@@ -115,9 +116,10 @@ export abstract class ColumnValues {
   }
 
   /** Whether value `k` takes part in the statistics (a NaN does not). */
-  protected ordered(k: number): boolean {
-    return k >= 0;
+  protected ordered(_k: number): boolean {
+    return true;
   }
+
   /** A value as a statistic for hyparquet-writer's metadata writer (a copy: the column's buffers are reused). */
   abstract statistic(k: number): bigint | number | boolean | Uint8Array;
 
@@ -485,10 +487,6 @@ export class RowGroupColumns {
     this.values = columns.map(columnValues);
     const overflow = this.values[places.overflowAt];
     this.overflow = overflow instanceof ByteArrayValues ? overflow : undefined;
-  }
-
-  get rows(): number {
-    return this.values[0]?.rows ?? 0;
   }
 
   reset(): void {

@@ -8,11 +8,12 @@ import { ColumnPlaces } from './row-shape';
 /**
  * Parquet in hyparquet-writer's layout (chosen by measurement: docs/FORMATS.md): its header and footer, and its rules
  * for pages, which parquet-pages.ts applies to typed columns (parquet-columns.ts) instead of JavaScript values.
- * Typed columns from the run's schema: int64 as INT64 from the literal's digits, timestamps as TIMESTAMP(MILLIS, UTC),
- * nested values as JSON text, SNAPPY pages. Records are buffered as their JSON text (compact, and its size is known) and turned into columns
- * one row group at a time, so a part holds at most one row group, and all parts of a chunk share one budget.
- * A row group closes at 4 MiB of JSON (about 12,000 demo events): larger groups would read a little faster, but
- * turning one into columns costs a few times its size in JavaScript values, and an instance stays under 256 MiB.
+ * Column types from the run's schema: int64 as INT64 from the literal's digits, timestamps as TIMESTAMP(MILLIS, UTC),
+ * nested values as JSON text, SNAPPY pages. Records are buffered as their JSON text (compact, and its size is known)
+ * and turned into columns one row group at a time, so a part holds at most one row group, and all parts of a chunk
+ * share one budget. A row group closes at 4 MiB of JSON (about 12,000 demo events): the budget, not the encoding,
+ * bounds memory since the typed columns (docs/PERFORMANCE.md, "Parquet pages from typed columns": larger budgets
+ * made files 6-9 % smaller for 13-40 MiB more).
  */
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
@@ -233,8 +234,8 @@ class LineBuffer {
     const blocks = this.blocks;
     this.blocks = [];
     this.count = 0;
-    // Lines are read where they lie, and every cell taken from a line is a copy (RowShaper): the writer keeps some
-    // cells (each column's min and max per row group), which as slices would keep whole blocks alive, row group
+    // Lines are read where they lie, and every cell taken from a line is a copy (parquet-columns.ts), as are the
+    // statistics kept per row group (each column's min and max): as slices they kept whole blocks alive, row group
     // after row group (a 256 MiB chunk held 140 MiB of them). So the block can be reused once its lines are read.
     const line: [Buffer, number, number] = [Buffer.alloc(0), 0, 0];
     for (const block of blocks) {

@@ -30,7 +30,7 @@ const PAGE_SIZE = 1024 * 1024;
 const SAMPLE_SIZE = 1000;
 const SAMPLE_REJECTION_RATIO = 0.9;
 
-/** Index and size of a value kind's dictionary entries, and the per-value indexes, reused between column chunks. */
+/** A column chunk's dictionary: its entries, a hash index of them, and each value's entry; reused between chunks. */
 class Dictionary {
   /** Open addressing: a slot holds an entry number, or -1. */
   private table = new Int32Array(4096);
@@ -111,8 +111,10 @@ class Dictionary {
     this.length = 0;
   }
 
-  /** The entry holding value `k`'s equal, or `length` when there is none yet (then `add` it). */
+  /** Where `find` stopped: the free slot for an entry not there yet. */
   private slot = 0;
+
+  /** The entry holding value `k`'s equal, or `length` when there is none yet (then `add` it). */
   private find(column: ColumnValues, k: number): number {
     const { table, entries } = this;
     const mask = table.length - 1;
