@@ -1,9 +1,9 @@
 import type { ParquetWriter } from 'hyparquet-writer';
 import { ByteWriter } from 'hyparquet-writer';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import type { ColumnValues } from './parquet-columns';
 import { BooleanValues, DoubleValues } from './parquet-columns';
-import { SnappyCompressor } from './snappy';
 
 /**
  * A row group's column chunks, written from typed columns (parquet-columns.ts) into the file's writer: the part of
@@ -160,7 +160,6 @@ export class ParquetPageWriter {
   private readonly levels = new PageBuffer();
   private readonly page = new PageBuffer();
   private readonly booleans = new PageBuffer();
-  private readonly snappy = new SnappyCompressor();
 
   constructor(readonly codec: ParquetCodec) {}
 
@@ -357,9 +356,8 @@ export class ParquetPageWriter {
     return headerBytes + levels.offset + page.offset;
   }
 
-  /** A page's bytes as written: SNAPPY's are a view of the compressor's buffer, used before the next page. */
   private compress(bytes: Uint8Array): Uint8Array {
-    return this.codec === 'SNAPPY' ? this.snappy.compress(bytes) : bytes;
+    return this.codec === 'SNAPPY' ? snappyCompress(bytes) : bytes;
   }
 }
 
