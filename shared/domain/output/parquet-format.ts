@@ -19,11 +19,20 @@ import { ColumnPlaces } from './row-shape';
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
 
 export interface ParquetOptions {
-  /** A row group closes at this many buffered JSON bytes, or rows, whichever comes first. */
+  /** A row group closes at this many buffered JSON bytes, or rows, or cells, whichever comes first. */
   rowGroupBytes: number;
   rowGroupRows: number;
+  /** Rows times columns (MAX_ROW_GROUP_CELLS unless given). */
+  rowGroupCells?: number;
   codec: 'SNAPPY' | 'UNCOMPRESSED';
 }
+
+/**
+ * A row group's cells, null ones included: every column keeps a definition level per row (a byte) whether the row
+ * has a value there or not, so a sparse record costs every column. Without this bound, 4 MiB of one-field records
+ * on a run of 1,000 columns (MAX_COLUMNS) would be about 400,000 rows and 400 MB of levels; with it, 4,000 rows.
+ */
+export const MAX_ROW_GROUP_CELLS = 4 * 1024 * 1024;
 
 export const DEFAULT_PARQUET_OPTIONS: ParquetOptions = {
   rowGroupBytes: 4 * 1024 * 1024,
@@ -269,6 +278,8 @@ export class ParquetPartEncoder {
   private readonly writer: EmittingWriter;
   private readonly parquet: ParquetWriter;
   private readonly footer: ParquetFooter;
+  /** Rows a row group takes at most: the options' rows, and fewer on a wide run (MAX_ROW_GROUP_CELLS). */
+  private readonly maxRows: number;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -285,6 +296,8 @@ export class ParquetPartEncoder {
       createdBy: 'gcs-export (hyparquet-writer)',
     });
     this.footer = new ParquetFooter(this.parquet);
+    const cells = options.rowGroupCells ?? MAX_ROW_GROUP_CELLS;
+    this.maxRows = Math.max(1, Math.min(options.rowGroupRows, Math.floor(cells / Math.max(1, columns.length))));
     this.lines = new LineBuffer(budget.blocks);
     budget.join(this);
   }
@@ -294,7 +307,7 @@ export class ParquetPartEncoder {
     this.lines.push(lines, records);
     this.bufferedBytes += lines.length;
     this.budget.total += lines.length;
-    if (this.bufferedBytes >= this.options.rowGroupBytes || this.lines.count >= this.options.rowGroupRows)
+    if (this.bufferedBytes >= this.options.rowGroupBytes || this.lines.count >= this.maxRows)
       await this.flushRowGroup();
     else await this.budget.enforce();
   }

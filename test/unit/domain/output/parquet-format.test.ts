@@ -90,4 +90,37 @@ describe('ParquetPartEncoder', () => {
     expect(budget.blocks.made).toBe(made);
     second.abort();
   });
+
+  it('closes row groups by cells on a wide run: every column keeps a level per row, even where rows have no value', async () => {
+    // 600 columns seen across records that each hold one of them: sparse rows, where bytes and rows would allow
+    // one row group of every record.
+    const wide = Array.from(
+      { length: 3000 },
+      (_, i) => `{"name":"E","time":"2026-01-05T10:00:00.000Z","f${i % 600}":${i}}`,
+    );
+    const wideColumns = schemaOf(wide, 1000);
+    expect(wideColumns.length).toBeGreaterThan(600);
+    const pieces: Buffer[] = [];
+    const part = new ParquetPartEncoder(
+      wideColumns,
+      (bytes) => Promise.resolve(void pieces.push(bytes)),
+      new RowGroupBudget(64 * 1024 * KiB),
+      { rowGroupBytes: 64 * 1024 * KiB, rowGroupRows: 1_000_000, rowGroupCells: 100_000, codec: 'SNAPPY' },
+    );
+    for (const line of wide) await part.add(Buffer.from(`${line}\n`), 1);
+    await part.finish();
+    const file = Buffer.concat(pieces);
+    const { parquetMetadata } = await import('hyparquet');
+    const groups = parquetMetadata(Uint8Array.prototype.slice.call(file).buffer).row_groups.map((g) =>
+      Number(g.num_rows),
+    );
+    const perGroup = Math.floor(100_000 / wideColumns.length);
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(3000);
+    expect(Math.max(...groups)).toBe(perGroup);
+    // The same file as the writer makes from the same groups.
+    const expected = Array.from({ length: Math.ceil(3000 / perGroup) }, (_, i) =>
+      wide.slice(i * perGroup, (i + 1) * perGroup),
+    );
+    expect(file.equals(hyparquetFile(wideColumns, expected, 'SNAPPY'))).toBe(true);
+  });
 });
