@@ -297,7 +297,10 @@ export class ParquetPartEncoder {
     });
     this.footer = new ParquetFooter(this.parquet);
     const cells = options.rowGroupCells ?? MAX_ROW_GROUP_CELLS;
-    this.maxRows = Math.max(1, Math.min(options.rowGroupRows, Math.floor(cells / Math.max(1, columns.length))));
+    this.maxRows = Math.max(
+      1,
+      Math.min(options.rowGroupRows, Math.floor(cells / Math.max(1, columns.length))),
+    );
     this.lines = new LineBuffer(budget.blocks);
     budget.join(this);
   }
