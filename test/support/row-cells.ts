@@ -115,3 +115,7 @@ export function hyparquetFile(
   void parquet.finish();
   return Buffer.from(writer.getBytes());
 }
+
+/** Records cut into groups of `size` (the last may be shorter): the row groups a part encoder makes of them. */
+export const groupsOf = (records: readonly string[], size: number): string[][] =>
+  Array.from({ length: Math.ceil(records.length / size) }, (_, i) => records.slice(i * size, (i + 1) * size));

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ParquetPartEncoder, RowGroupBudget } from '../../../../shared/domain/output/parquet-format';
-import { hyparquetFile } from '../../../support/row-cells';
+import { groupsOf, hyparquetFile } from '../../../support/row-cells';
 import { schemaOf } from '../../../support/event-lines';
 import { duckdbRows, sqlString } from '../../../support/duckdb';
 import { useTempDirs } from '../../../support/temp-dir';
@@ -40,7 +40,7 @@ describe('ParquetPartEncoder', () => {
     for (const line of lines) await part.add(Buffer.from(`${line}\n`), 1);
     await part.finish();
     const file = Buffer.concat(pieces);
-    const groups = Array.from({ length: 8 }, (_, i) => lines.slice(i * 500, i * 500 + 500));
+    const groups = groupsOf(lines, 500);
     expect(file.equals(reference(groups))).toBe(true);
     // Each row group is ~80 KiB, its largest page under 64 KiB: the old writer sent a row group as one buffer grown
     // to its size.
@@ -118,9 +118,6 @@ describe('ParquetPartEncoder', () => {
     expect(groups.reduce((a, b) => a + b, 0)).toBe(3000);
     expect(Math.max(...groups)).toBe(perGroup);
     // The same file as the writer makes from the same groups.
-    const expected = Array.from({ length: Math.ceil(3000 / perGroup) }, (_, i) =>
-      wide.slice(i * perGroup, (i + 1) * perGroup),
-    );
-    expect(file.equals(hyparquetFile(wideColumns, expected, 'SNAPPY'))).toBe(true);
+    expect(file.equals(hyparquetFile(wideColumns, groupsOf(wide, perGroup), 'SNAPPY'))).toBe(true);
   });
 });

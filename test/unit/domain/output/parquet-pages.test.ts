@@ -6,7 +6,7 @@ import { ExportError } from '../../../../shared/domain/errors';
 import type { Column } from '../../../../shared/domain/output/column-types';
 import { writeHybrid } from '../../../../shared/domain/output/parquet-pages';
 import { ParquetPartEncoder, RowGroupBudget } from '../../../../shared/domain/output/parquet-format';
-import { hyparquetFile } from '../../../support/row-cells';
+import { groupsOf, hyparquetFile } from '../../../support/row-cells';
 import { duckdbRows, sqlString } from '../../../support/duckdb';
 import { eventLine, outcome, recordsOf, schemaOf } from '../../../support/event-lines';
 import { useTempDirs } from '../../../support/temp-dir';
@@ -41,9 +41,6 @@ async function written(
   await part.finish();
   return Buffer.concat(pieces);
 }
-
-const groupsOf = (records: readonly string[], size: number): string[][] =>
-  Array.from({ length: Math.ceil(records.length / size) }, (_, i) => records.slice(i * size, (i + 1) * size));
 
 async function expectSameFile(
   columns: readonly Column[],
