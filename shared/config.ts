@@ -331,9 +331,10 @@ export interface Config {
 export const LOCAL_PRINCIPALS_PROJECT = 'local-principals';
 
 /**
- * One worker thread per vCPU beyond the first, which the main thread keeps busy (reading, gunzip, gzip, uploads);
- * none on a single vCPU, where a thread would only add hand-over costs. Each worker costs 50–60 MiB of RSS, and two
- * on two vCPUs were no faster than one (docs/PERFORMANCE.md, "Memory").
+ * One worker thread per vCPU beyond the first; none on a single vCPU, where a thread would only add hand-over costs.
+ * The main thread reads, gunzips and compresses through libuv's threads, and takes blocks itself when every worker has
+ * one (piscina-block-processor.ts), so the first vCPU is used without the 30–60 MiB of RSS another worker costs
+ * (docs/PERFORMANCE.md, "Memory" and "The main thread takes blocks").
  */
 export function defaultBlockThreads(cpus = os.availableParallelism()): number {
   return Math.max(0, cpus - 1);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { BlockResult, BlockTask } from '../../domain/records/blocks';
@@ -33,17 +34,36 @@ const CROSSING_BYTES = DEFAULT_BLOCK_BYTES + 512 * 1024;
 const WORKER_OUT_OF_MEMORY = 'ERR_WORKER_OUT_OF_MEMORY';
 
 /**
+ * Blocks a chunk keeps in flight for the main thread, beyond two per worker (see `process`). With one worker on two
+ * vCPUs, 1 left the worker waiting for blocks and 2 kept both threads at work; 4 gained nothing more
+ * (docs/PERFORMANCE.md, "The main thread takes blocks").
+ */
+const MAIN_THREAD_BLOCKS = 2;
+
+/**
  * Block processing on worker threads, so that one instance uses all its vCPUs (Cloud Functions gen2 instances have
  * up to 8): every chunk an instance works on shares the pool, and each chunk keeps up to `concurrency` blocks in
  * flight. Built once per instance by the composition root.
+ *
+ * When the instance has a vCPU beyond the workers (the default: config.ts), the main thread takes a block too when
+ * every worker has one. It reads, gunzips and compresses through libuv's threads, which left it idle three quarters
+ * of a chunk's time, and with one worker on two vCPUs a core was idle a fifth of it. So N - 1 workers keep N vCPUs
+ * busy, without the memory of an Nth worker. With as many workers as vCPUs, blocks on the main thread too were
+ * slower (its reading and writing waited).
  */
 export class PiscinaBlockProcessor implements BlockProcessor {
   private readonly pool: Piscina<BlockTask, WorkerReply>;
   readonly concurrency: number;
-  /** For the rare block a worker's heap cannot hold: made on first use, kept for the next. */
+  /** For blocks on the main thread (see `process`, and a block a worker's heap cannot hold): made on first use. */
   private mainThreadScanner: BlockScanner | undefined;
   /** Blocks processed on the main thread because a worker ran out of heap (read by the tests). */
   fellBack = 0;
+  /** Blocks processed on the main thread because every worker had one (read by the tests). */
+  onMainThread = 0;
+  /** Blocks given to the pool whose results have not come back. */
+  private inPool = 0;
+  /** Blocks in flight for the main thread: MAIN_THREAD_BLOCKS when a vCPU is left beyond the workers, else 0. */
+  private readonly mainThreadBlocks: number;
   /** The buffer each result from a worker came in (moved here whole), until the result is released. */
   private readonly fromWorkers = new WeakMap<BlockResult, ArrayBuffer>();
   /**
@@ -55,6 +75,7 @@ export class PiscinaBlockProcessor implements BlockProcessor {
   constructor(
     readonly threads: number,
     limits: typeof WORKER_LIMITS = WORKER_LIMITS,
+    cpus = os.availableParallelism(),
   ) {
     this.pool = new Piscina({
       filename: BLOCK_WORKER,
@@ -62,8 +83,10 @@ export class PiscinaBlockProcessor implements BlockProcessor {
       maxThreads: threads,
       resourceLimits: limits,
     });
-    // Enough blocks in flight to keep every thread busy while the main thread writes the previous results.
-    this.concurrency = threads * 2;
+    // Enough blocks in flight to keep every thread busy while the main thread writes the previous results, and the
+    // main thread's own.
+    this.mainThreadBlocks = threads < cpus ? MAIN_THREAD_BLOCKS : 0;
+    this.concurrency = threads * 2 + this.mainThreadBlocks;
     this.crossing = new SpareBuffers({
       keep: this.concurrency + 1,
       smallest: CROSSING_BYTES,
@@ -79,8 +102,13 @@ export class PiscinaBlockProcessor implements BlockProcessor {
    * here to be processed again.
    */
   async process(task: BlockTask): Promise<BlockResult> {
+    if (this.mainThreadBlocks > 0 && this.inPool >= this.threads) {
+      this.onMainThread += 1;
+      return this.mainThread().process(task);
+    }
     const copy = this.crossing.take(task.bytes.length);
     copy.set(task.bytes);
+    this.inPool += 1;
     try {
       const { result, buffer } = await this.pool.run(
         { ...task, bytes: copy },
@@ -92,16 +120,22 @@ export class PiscinaBlockProcessor implements BlockProcessor {
     } catch (error) {
       if ((error as { code?: unknown } | null)?.code !== WORKER_OUT_OF_MEMORY) throw error;
       this.fellBack += 1;
-      this.mainThreadScanner ??= new BlockScanner();
-      return this.mainThreadScanner.process(task);
+      return this.mainThread().process(task);
+    } finally {
+      this.inPool -= 1;
     }
+  }
+
+  private mainThread(): BlockScanner {
+    this.mainThreadScanner ??= new BlockScanner();
+    return this.mainThreadScanner;
   }
 
   /**
    * A worker's result came in a buffer of its own: released, the buffer carries a later block to a worker. A fresh
    * buffer per result, left here as garbage, was up to 37 MiB of the main thread's memory outside its heap when a
-   * chunk written as Parquet with one worker peaked (docs/PERFORMANCE.md, "Parquet with a worker"). A fallback's
-   * result goes back to its scanner.
+   * chunk written as Parquet with one worker peaked (docs/PERFORMANCE.md, "Parquet with a worker"). A result made on
+   * the main thread goes back to its scanner.
    */
   release(result: BlockResult): void {
     const buffer = this.fromWorkers.get(result);

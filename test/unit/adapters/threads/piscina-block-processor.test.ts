@@ -118,6 +118,52 @@ describe('PiscinaBlockProcessor', () => {
     }
   });
 
+  const fourBlocks = (): Buffer[] =>
+    Array.from({ length: 4 }, (_, b) =>
+      Buffer.from(
+        Array.from(
+          { length: 1500 + b * 200 },
+          (_, i) => `{"name":"E${(i + b) % 5}","time":"2026-02-0${1 + (i % 7)}T10:00:00Z","n":${i}}\n`,
+        ).join(''),
+      ),
+    );
+
+  it('processes a block on the main thread when every worker has one, with the same results, in order', async () => {
+    // One worker on two vCPUs, as deployed by default.
+    const own = new built.PiscinaBlockProcessor(1, undefined, 2);
+    try {
+      const blocks = fourBlocks();
+      // As a chunk dispatches them: all four in flight at once (its concurrency allows 1 * 2 + 2).
+      expect(own.concurrency).toBe(4);
+      const results = await Promise.all(blocks.map((block) => own.process(task(block))));
+      // The first went to the worker; the worker had it while the others came.
+      expect(own.onMainThread).toBe(3);
+      for (const [i, block] of blocks.entries()) {
+        expect(plain(results[i])).toEqual(plain(await inlineBlockProcessor().process(task(block))));
+        own.release(results[i]);
+      }
+      // Once the worker is free again, it takes the next block.
+      const next = await own.process(task(blocks[0]));
+      expect(own.onMainThread).toBe(3);
+      expect(next.records).toBe(1500);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('leaves every block to the workers when there are as many as vCPUs', async () => {
+    const own = new built.PiscinaBlockProcessor(2, undefined, 2);
+    try {
+      expect(own.concurrency).toBe(4);
+      const blocks = fourBlocks();
+      const results = await Promise.all(blocks.map((block) => own.process(task(block))));
+      expect(own.onMainThread).toBe(0);
+      expect(results.map((r) => r.records)).toEqual([1500, 1700, 1900, 2100]);
+    } finally {
+      await own.close();
+    }
+  });
+
   // A worker's heap limits keep its memory down; they must not decide whether a block is exported: one 8 MiB line of
   // nested values, as CSV, ran a worker out of its 96 MiB in a run of the whole suite.
   it.each(OUTPUTS)(
