@@ -333,7 +333,7 @@ export const LOCAL_PRINCIPALS_PROJECT = 'local-principals';
 /**
  * One worker thread per vCPU beyond the first; none on a single vCPU, where a thread would only add hand-over costs.
  * The main thread reads, gunzips and compresses through libuv's threads, and takes blocks itself when every worker has
- * one (piscina-block-processor.ts), so the first vCPU is used without the 30–60 MiB of RSS another worker costs
+ * one (piscina-block-processor.ts), so the first vCPU is used without the RSS another worker costs (20–60 MiB)
  * (docs/PERFORMANCE.md, "Memory" and "The main thread takes blocks").
  */
 export function defaultBlockThreads(cpus = os.availableParallelism()): number {
