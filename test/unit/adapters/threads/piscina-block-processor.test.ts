@@ -46,6 +46,17 @@ function longestNestedLine(): Buffer {
   return Buffer.from(`${head}${items.join(',')}]}}\n`);
 }
 
+/** `count` blocks of events, block `b` holding `linesOf(b)` lines of 5 names over 7 days. */
+const eventBlocks = (count: number, linesOf: (b: number) => number): Buffer[] =>
+  Array.from({ length: count }, (_, b) =>
+    Buffer.from(
+      Array.from(
+        { length: linesOf(b) },
+        (_, i) => `{"name":"E${(i + b) % 5}","time":"2026-02-0${1 + (i % 7)}T10:00:00Z","n":${i}}\n`,
+      ).join(''),
+    ),
+  );
+
 const plain = (result: BlockResult) => ({
   ...result,
   groups: result.groups.map((g) => ({ ...g, data: Buffer.from(g.data).toString('utf8') })),
@@ -91,14 +102,7 @@ describe('PiscinaBlockProcessor', () => {
     // A processor of its own: which buffers it holds depends on what it processed before.
     const own = new built.PiscinaBlockProcessor(1);
     try {
-      const blocks = Array.from({ length: 8 }, (_, b) =>
-        Buffer.from(
-          Array.from(
-            { length: 2000 },
-            (_, i) => `{"name":"E${(i + b) % 5}","time":"2026-02-0${1 + (i % 7)}T10:00:00Z","n":${i}}\n`,
-          ).join(''),
-        ),
-      );
+      const blocks = eventBlocks(8, () => 2000);
       const released: ArrayBuffer[] = [];
       for (const block of blocks) {
         const sent = task(block);
@@ -118,15 +122,7 @@ describe('PiscinaBlockProcessor', () => {
     }
   });
 
-  const fourBlocks = (): Buffer[] =>
-    Array.from({ length: 4 }, (_, b) =>
-      Buffer.from(
-        Array.from(
-          { length: 1500 + b * 200 },
-          (_, i) => `{"name":"E${(i + b) % 5}","time":"2026-02-0${1 + (i % 7)}T10:00:00Z","n":${i}}\n`,
-        ).join(''),
-      ),
-    );
+  const fourBlocks = (): Buffer[] => eventBlocks(4, (b) => 1500 + b * 200);
 
   it('processes a block on the main thread when every worker has one, with the same results, in order', async () => {
     // One worker on two vCPUs, as deployed by default.
