@@ -336,19 +336,59 @@ function tagOf(first: number): ValueTag {
   }
 }
 
-/** A number literal's kind: the common short integers on their bytes, the rest by numberKind. */
-function literalKind(src: Buffer, start: number, end: number): number {
+/**
+ * Decimals written without an exponent in at most this many characters lie between 1e-19 and 1e20, far inside the
+ * doubles' normal range, where any decimal of at most DECIMAL_DIGITS significant digits reads back to itself.
+ */
+const SHORT_DECIMAL = 20;
+/** Significant digits a double always holds (DBL_DIG). */
+const DECIMAL_DIGITS = 15;
+const DOT = 0x2e;
+
+/**
+ * A number literal's kind: the common short integers and short decimals on their bytes, the rest by numberKind
+ * (record-bytes.test.ts holds every literal to numberKind).
+ */
+export function literalKind(src: Buffer, start: number, end: number): number {
   let i = src[start] === MINUS ? start + 1 : start;
   // Up to 15 digits, no leading zero (or a lone 0): well within ±2^53.
   if (end - i <= 15 && end > i && (src[i] !== ZERO || end - i === 1)) {
     for (; i < end; i++) {
       const d = src[i] ?? 0;
-      if (d < ZERO || d > NINE) return numberKind(src.toString('latin1', start, end));
+      if (d < ZERO || d > NINE)
+        return d === DOT ? decimalKind(src, start, end) : numberKind(src.toString('latin1', start, end));
     }
     // "-0" is a double (a negative zero), not an integer.
     return end - start === 2 && src[start] === MINUS && src[start + 1] === ZERO
       ? numberKind('-0')
       : KIND.safeInteger;
   }
-  return numberKind(src.toString('latin1', start, end));
+  return decimalKind(src, start, end);
+}
+
+/**
+ * A literal `-?digits.digits` of at most SHORT_DECIMAL characters and DECIMAL_DIGITS significant digits is a double
+ * that holds it exactly (numberKind's `holdsExactly`, without making and comparing strings); any other by numberKind.
+ */
+function decimalKind(src: Buffer, start: number, end: number): number {
+  if (end - start > SHORT_DECIMAL) return numberKind(src.toString('latin1', start, end));
+  let i = src[start] === MINUS ? start + 1 : start;
+  let significant = 0;
+  let dots = 0;
+  let digitsBefore = 0;
+  let digitsAfter = 0;
+  for (; i < end; i++) {
+    const d = src[i] ?? 0;
+    if (d === DOT) {
+      dots += 1;
+      continue;
+    }
+    if (d < ZERO || d > NINE) return numberKind(src.toString('latin1', start, end));
+    if (significant > 0 || d !== ZERO) significant += 1;
+    if (dots === 0) digitsBefore += 1;
+    else digitsAfter += 1;
+  }
+  return dots === 1 && digitsBefore > 0 && digitsAfter > 0 && significant <= DECIMAL_DIGITS
+    ? KIND.double
+    : numberKind(src.toString('latin1', start, end));
 }

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import type { Column } from '../../../../shared/domain/output/column-types';
-import { KIND } from '../../../../shared/domain/output/column-types';
+import { KIND, numberKind } from '../../../../shared/domain/output/column-types';
 import { csvEncoder, csvField } from '../../../../shared/domain/output/csv-format';
-import { RecordBytes, VALUE } from '../../../../shared/domain/output/record-bytes';
+import { literalKind, RecordBytes, VALUE } from '../../../../shared/domain/output/record-bytes';
 import { rowShaper, textCell } from '../../../support/row-cells';
 import { RecordRewriter } from '../../../../shared/domain/records/parse-record';
 import { ByteSink } from '../../../../shared/domain/records/record-line';
@@ -138,6 +138,55 @@ describe('RecordBytes', () => {
     fc.assert(
       fc.property(fc.array(eventLine, { minLength: 1, maxLength: 10 }), (lines) => lines.forEach(check)),
       { numRuns: RUNS },
+    );
+  });
+
+  it('gives every number literal the kind numberKind gives it, short decimals read on their bytes included', () => {
+    const kindOf = (literal: string) => {
+      const bytes = Buffer.from(`[${literal}]`);
+      return literalKind(bytes, 1, bytes.length - 1);
+    };
+    const digits = (min: number, max: number) =>
+      fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max }).map((d) => d.join(''));
+    const whole = fc.oneof(
+      fc.constant('0'),
+      fc.tuple(fc.constantFrom(...'123456789'), digits(0, 22)).map(([first, rest]) => first + rest),
+    );
+    const literal = fc
+      .tuple(
+        fc.boolean(),
+        whole,
+        fc.option(digits(1, 22), { nil: undefined }),
+        fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digits(1, 3)), {
+          nil: undefined,
+        }),
+      )
+      .map(
+        ([minus, int, fraction, exponent]) =>
+          `${minus ? '-' : ''}${int}${fraction === undefined ? '' : `.${fraction}`}${exponent?.join('') ?? ''}`,
+      );
+    [
+      '0.1',
+      '-0.0',
+      '0.000',
+      '123456789012345',
+      '1234567890123456',
+      '0.123456789012345',
+      '0.1234567890123456',
+      '12345678.9012345',
+      '12345678.90123456',
+      '9007199254740993.5',
+      '0.30000000000000004',
+      '0.000000000000000001',
+      '0.0000000000000000001',
+      '100000000000000000000.5',
+      '1.5e3',
+      '-0',
+      '1e400',
+    ].forEach((l) => expect([l, kindOf(l)]).toEqual([l, numberKind(l)]));
+    fc.assert(
+      fc.property(literal, (l) => expect([l, kindOf(l)]).toEqual([l, numberKind(l)])),
+      { numRuns: RUNS * 30 },
     );
   });
 
