@@ -80,15 +80,19 @@ class CsvRows {
     this.writeRow(out);
   }
 
-  /** The row of the record last placed. */
+  /** The row of the record last placed: the commas before a cell are written with it, the rest with the CRLF. */
   private writeRow(out: ByteSink): void {
     const { at, types, overflowAt, overflow } = this.places;
-    for (let column = 0; column < at.length; column += 1) {
-      if (column > 0) out.byte(COMMA);
+    const width = at.length;
+    let commas = 0;
+    for (let column = 0; column < width; column += 1) {
       const n = at[column] ?? -1;
+      if (column === overflowAt ? overflow === null : n < 0) continue;
+      commas = separators(out, column - commas, commas);
       if (column === overflowAt) out.text(csvField(overflow));
-      else if (n >= 0) this.cell(n, types[column] === 'json', out);
+      else this.cell(n, types[column] === 'json', out);
     }
+    separators(out, width - 1 - commas, commas);
     out.byte(CR);
     out.byte(LF);
   }
@@ -120,6 +124,17 @@ class CsvRows {
     }
     out.copy(src, from + 1, to - 1);
   }
+}
+
+/** Appends `count` commas; returns how many the row has then (`written` before). */
+function separators(out: ByteSink, count: number, written: number): number {
+  if (count <= 0) return written;
+  out.reserve(count);
+  const bytes = out.bytes;
+  let at = out.length;
+  for (let i = 0; i < count; i += 1) bytes[at++] = COMMA;
+  out.length = at;
+  return written + count;
 }
 
 /** JSON text as csvField writes it: quoted, quotes doubled, when it holds a quote or a comma (it has no CR or LF). */

@@ -1,6 +1,7 @@
 import type { ExportKind } from '../export-request';
 import type { ObservedColumn } from './column-types';
 import { KIND } from './column-types';
+import { ColumnPaths } from './column-paths';
 import { RecordBytes } from './record-bytes';
 
 /**
@@ -40,8 +41,7 @@ export class SchemaObserver {
   overflow = false;
   /** In the order first seen. */
   private readonly order: Seen[] = [];
-  private readonly tops = new Map<string, Seen>();
-  private readonly subs = new Map<string, Map<string, Seen>>();
+  private readonly paths = new ColumnPaths<Seen>();
   private readonly reader = new RecordBytes();
 
   constructor(private readonly maxColumns: number) {}
@@ -65,13 +65,7 @@ export class SchemaObserver {
     for (let n = 0; n < reader.count; n += 1) {
       const top = tops[n] ?? '';
       const sub = subNames[n];
-      let column: Seen | undefined;
-      let subs: Map<string, Seen> | undefined;
-      if (sub === undefined) column = this.tops.get(top);
-      else {
-        subs = this.subs.get(top);
-        column = subs?.get(sub);
-      }
+      let column = this.paths.get(top, sub);
       if (!column) {
         if (this.order.length >= this.maxColumns) {
           this.overflow = true;
@@ -79,11 +73,7 @@ export class SchemaObserver {
         }
         column = { path: sub === undefined ? [top] : [top, sub], kinds: 0, present: 0, nulls: false };
         this.order.push(column);
-        if (sub === undefined) this.tops.set(top, column);
-        else {
-          if (!subs) this.subs.set(top, (subs = new Map<string, Seen>()));
-          subs.set(sub, column);
-        }
+        this.paths.set(top, sub, column);
       }
       column.present += 1;
       const kind = reader.kind(n, sub === undefined && top === 'time');

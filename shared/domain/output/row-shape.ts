@@ -1,6 +1,7 @@
 import { integrityError } from '../errors';
 import type { Column, ColumnType } from './column-types';
 import { KIND, kindsOfType, typeOfKinds } from './column-types';
+import { ColumnPaths } from './column-paths';
 import { RecordBytes } from './record-bytes';
 import { OVERFLOW_PATH } from './run-schema';
 
@@ -27,8 +28,7 @@ export class ColumnPlaces {
   /** The overflow column's cell of the record last placed: its values without a column, as JSON text, or null. */
   overflow: string | null = null;
   private readonly names: readonly string[];
-  private readonly tops = new Map<string, number>();
-  private readonly subs = new Map<string, Map<string, number>>();
+  private readonly paths = new ColumnPaths<number>();
   /** Per column: the kind bits its type accepts (one bit at a time: a value has one kind). */
   private readonly accepted: Int32Array;
   private readonly timestamp: Uint8Array;
@@ -44,12 +44,7 @@ export class ColumnPlaces {
     columns.forEach((column, i) => {
       const [top = '', sub] = column.path;
       if (column.path.length === OVERFLOW_PATH.length && top === OVERFLOW_PATH[0]) overflowAt = i;
-      else if (sub === undefined) this.tops.set(top, i);
-      else {
-        let bySub = this.subs.get(top);
-        if (!bySub) this.subs.set(top, (bySub = new Map<string, number>()));
-        bySub.set(sub, i);
-      }
+      else this.paths.set(top, sub, i);
       const own = kindsOfType(column.type);
       let accepted = 0;
       for (const kind of ALL_KINDS) if (typeOfKinds(own | kind) === column.type) accepted |= kind;
@@ -76,7 +71,7 @@ export class ColumnPlaces {
     for (let n = 0; n < reader.count; n += 1) {
       const top = tops[n] ?? '';
       const sub = subs[n];
-      const column = sub === undefined ? this.tops.get(top) : this.subs.get(top)?.get(sub);
+      const column = this.paths.get(top, sub);
       if (column !== undefined) {
         const kind = reader.kind(n, this.timestamp[column] === 1);
         if (kind !== 0 && ((this.accepted[column] ?? 0) & kind) === 0)

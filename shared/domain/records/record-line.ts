@@ -94,6 +94,14 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const LOWER_E = 0x65;
 const UPPER_E = 0x45;
+const LOWER_A = 0x61;
+const LOWER_B = 0x62;
+const LOWER_F = 0x66;
+const LOWER_N = 0x6e;
+const LOWER_R = 0x72;
+const LOWER_T = 0x74;
+const LOWER_U = 0x75;
+const QUESTION = 0x3f;
 const DEL = 0x7f;
 // U+0080–U+009F (C1 controls) are 0xC2 0x80–0x9F in UTF-8.
 const C1_LEAD = 0xc2;
@@ -428,6 +436,8 @@ class Scanner {
   private readonly strings: (CachedString | undefined)[] = new Array<CachedString | undefined>(
     STRING_SLOTS,
   ).fill(undefined);
+  /** Per slot of `strings`: the hash of the last string that missed it. */
+  private readonly stringHashes = new Int32Array(STRING_SLOTS);
   /** What a watched field's hook is shown, reused from field to field (see FieldValue). */
   private readonly seenString = { type: 'string' as const, value: '' };
   readonly seenNumber = new SeenNumber(this);
@@ -505,8 +515,8 @@ class Scanner {
   }
 
   /**
-   * The clean string [start, pos) just scanned, decoded once and then found by the hash of its bytes: a watched field
-   * (the event name above all) mostly repeats, and the same string object also makes the groups' lookup by name
+   * The clean string [start, pos) just scanned, decoded and, once it repeats, found by the hash of its bytes: a watched
+   * field (the event name above all) mostly repeats, and the same string object also makes the groups' lookup by name
    * cheaper (its hash is kept with it).
    */
   private cachedString(start: number): string {
@@ -518,7 +528,10 @@ class Scanner {
     const cached = strings[slot];
     if (cached !== undefined && this.sameBytes(cached.bytes, from, length)) return cached.value;
     const value = this.decode(start, true);
-    strings[slot] = { bytes: Uint8Array.from(this.src.subarray(from, from + length)), value };
+    // Kept from its second sighting in the slot on: a string seen once (an ISO time above all) is not copied.
+    if (this.stringHashes[slot] === this.hash)
+      strings[slot] = { bytes: Uint8Array.from(this.src.subarray(from, from + length)), value };
+    else this.stringHashes[slot] = this.hash;
     return value;
   }
 
@@ -529,11 +542,80 @@ class Scanner {
       : decodeEscapes(this.src.toString('utf8', start + 1, this.pos - 1), this, start);
   }
 
-  /** A string value: copied when clean, otherwise decoded, sanitised and re-encoded exactly as JSON.stringify would. */
+  /** A string value: copied when clean, otherwise written as JSON.stringify would write it sanitised (escapedValue). */
   stringValue(): void {
     const start = this.pos;
     this.scanString();
-    if (!this.clean) this.replace(start, this.pos, JSON.stringify(sanitizeValue(this.decode(start, false))));
+    if (!this.clean) this.escapedValue(start);
+  }
+
+  /**
+   * The string value [start, pos) just scanned, which holds an escape, DEL or a C1 control, written as
+   * `JSON.stringify(sanitizeValue(decoded))` would write it, on its bytes: control characters (escaped or not)
+   * become "?", a lone surrogate U+FFFD, a quote and a backslash stay escaped, and every other escape becomes its
+   * character's UTF-8. Making the three strings instead was a third of the record path's heap allocation
+   * (record-line.test.ts holds every string to the strings' way).
+   */
+  private escapedValue(start: number): void {
+    const { src } = this;
+    const end = this.pos - 1;
+    this.flush(start);
+    const out = this.out;
+    // Nothing written is longer than what it replaces: at most the string's own bytes.
+    out.reserve(end + 1 - start);
+    const bytes = out.bytes;
+    let at = out.length;
+    bytes[at++] = QUOTE;
+    let i = start + 1;
+    while (i < end) {
+      const c = src[i] ?? 0;
+      if (c === BACKSLASH) {
+        const e = src[i + 1] ?? 0;
+        i += 2;
+        if (e === LOWER_U) {
+          let code = this.hex4(i, start);
+          i += 4;
+          if (code >= 0xd800 && code <= 0xdfff) {
+            const low =
+              code <= 0xdbff && src[i] === BACKSLASH && src[i + 1] === LOWER_U ? this.hex4(i + 2, -1) : -1;
+            if (low >= 0xdc00 && low <= 0xdfff) {
+              code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+              i += 6;
+            } else code = 0xfffd;
+          }
+          at = putCharacter(bytes, at, code);
+        } else if (e === QUOTE || e === BACKSLASH) {
+          bytes[at++] = BACKSLASH;
+          bytes[at++] = e;
+        } else if (e === SLASH) bytes[at++] = SLASH;
+        else if (e === LOWER_B || e === LOWER_F || e === LOWER_N || e === LOWER_R || e === LOWER_T)
+          bytes[at++] = QUESTION;
+        else this.failAt(start, 'an unknown escape in a string');
+      } else if (c === DEL) {
+        bytes[at++] = QUESTION;
+        i += 1;
+      } else if (c === C1_LEAD && (src[i + 1] ?? 0) <= 0x9f) {
+        bytes[at++] = QUESTION;
+        i += 2;
+      } else {
+        bytes[at++] = c;
+        i += 1;
+      }
+    }
+    bytes[at++] = QUOTE;
+    out.length = at;
+    this.copyFrom = this.pos;
+  }
+
+  /** The four hex digits at `at` as a number; when they are not, a syntax error at `start`, or -1 if start is -1. */
+  private hex4(at: number, start: number): number {
+    let code = 0;
+    for (let i = at; i < at + 4; i += 1) {
+      const digit = i < this.end ? hexDigit(this.src[i] ?? 0) : -1;
+      if (digit < 0) return start < 0 ? -1 : this.failAt(start, 'a \\u escape needs four hex digits');
+      code = code * 16 + digit;
+    }
+    return code;
   }
 
   /** A watched field's string: decoded for the hook; written as the replacement, or under the general rules. */
@@ -655,6 +737,41 @@ class Scanner {
 }
 
 const LITERALS = ['true', 'false', 'null'].map((word) => Buffer.from(word));
+
+/** A hex digit's value, or -1. */
+function hexDigit(c: number): number {
+  if (c >= ZERO && c <= NINE) return c - ZERO;
+  const lower = c | 0x20;
+  return lower >= LOWER_A && lower <= LOWER_F ? lower - LOWER_A + 10 : -1;
+}
+
+/**
+ * Writes the character `code` (not a surrogate) at `at` as JSON.stringify writes it once sanitizeValue has made it a
+ * value's: a control character (Unicode Cc) as "?", a quote or backslash escaped, any other as its UTF-8. Returns
+ * where the next byte goes.
+ */
+function putCharacter(bytes: Buffer, at: number, code: number): number {
+  let i = at;
+  if (code < SPACE || (code >= DEL && code <= 0x9f)) bytes[i++] = QUESTION;
+  else if (code === QUOTE || code === BACKSLASH) {
+    bytes[i++] = BACKSLASH;
+    bytes[i++] = code;
+  } else if (code < 0x80) bytes[i++] = code;
+  else if (code < 0x800) {
+    bytes[i++] = 0xc0 | (code >> 6);
+    bytes[i++] = 0x80 | (code & 0x3f);
+  } else if (code < 0x10000) {
+    bytes[i++] = 0xe0 | (code >> 12);
+    bytes[i++] = 0x80 | ((code >> 6) & 0x3f);
+    bytes[i++] = 0x80 | (code & 0x3f);
+  } else {
+    bytes[i++] = 0xf0 | (code >> 18);
+    bytes[i++] = 0x80 | ((code >> 12) & 0x3f);
+    bytes[i++] = 0x80 | ((code >> 6) & 0x3f);
+    bytes[i++] = 0x80 | (code & 0x3f);
+  }
+  return i;
+}
 
 const ESCAPES: Record<string, string> = {
   '"': '"',

@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import ts from 'typescript';
 import type { FieldHooks, FieldValue } from '../../../../shared/domain/records/record-line';
 import { ByteSink, LineScanner, LineSyntaxError } from '../../../../shared/domain/records/record-line';
+import { sanitizeValue } from '../../../../shared/domain/records/sanitize';
 import { REPO_ROOT } from '../../../support/repo-root';
 
 /** Hooks that watch `time` and, when it is seen, let `during` run (another scanner, mid-line). */
@@ -62,6 +64,62 @@ describe('LineScanner: state owned by one instance', () => {
     );
     expect(duringA).toEqual([aloneB]);
     expect(interleaved).toBe(aloneA);
+  });
+});
+
+describe('LineScanner: string values with escapes, DEL or C1 controls', () => {
+  const hex = (code: number, upper: boolean) => {
+    const digits = code.toString(16).padStart(4, '0');
+    return `\\u${upper ? digits.toUpperCase() : digits}`;
+  };
+  /** Pieces of a string literal's text, as a source may write them. */
+  const piece = fc.oneof(
+    fc.string({ unit: 'grapheme', maxLength: 3 }).map((t) => t.replace(/["\\\p{Cc}]/gu, '')),
+    fc.constantFrom('\u007f', '\u0080', '\u009f', '\u00a0', 'é', '😀', '\u2028'),
+    fc.constantFrom('\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t'),
+    fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.boolean()).map(([code, upper]) => hex(code, upper)),
+    fc
+      .tuple(
+        fc.constantFrom(0x22, 0x5c, 0x1f, 0x7f, 0x9f, 0xa0, 0xd800, 0xdbff, 0xdc00, 0xdfff),
+        fc.boolean(),
+      )
+      .map(([code, upper]) => hex(code, upper)),
+    fc.constantFrom('\\ud83d\\ude00', '\\uD83D\\uDE00', '\\ude00\\ud83d', '\\ud800\\u0041'),
+  );
+  const invalid = fc.constantFrom('\\x', '\\u12G4', '\\u12G', '\\U0041', '\\ud800\\uZZZZ');
+  const line = (body: string) => `{"a":1,"v":"${body}","w":"x y","n":[ "${body}" ]}`;
+
+  it('writes each as JSON.stringify writes the sanitised value, with the rest of the line around it', () => {
+    const scanner = new LineScanner();
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const body = pieces.join('');
+        const value = JSON.stringify(sanitizeValue(JSON.parse(`"${body}"`) as string));
+        expect(rewritten(scanner, line(body))).toBe(`{"a":1,"v":${value},"w":"x y","n":[${value}]}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses an escape JSON does not have, as a syntax error of the line', () => {
+    const scanner = new LineScanner();
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 4 }),
+        invalid,
+        fc.array(piece, { maxLength: 4 }),
+        (a, bad, b) => {
+          const body = a.join('') + bad + b.join('');
+          expect(() => {
+            JSON.parse(`"${body}"`);
+          }).toThrow();
+          expect(rewritten(scanner, line(body))).toMatch(
+            /^error: (an unknown escape in a string|a \\u escape needs four hex digits|a "," or "}" expected|unterminated string)/,
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
