@@ -369,6 +369,7 @@ class Scanner {
     this.clean = true;
     this.plain = true;
     this.hash = 0;
+    this.patches = 0;
     return this;
   }
 
@@ -389,7 +390,39 @@ class Scanner {
 
   /** Appends the unchanged stretch of the source up to `end`. */
   flush(end: number): void {
-    if (end > this.copyFrom) this.out.copy(this.src, this.copyFrom, end);
+    if (end <= this.copyFrom) return;
+    const at = this.out.length;
+    this.out.copy(this.src, this.copyFrom, end);
+    if (this.patches > 0) this.patch(at - this.copyFrom);
+  }
+
+  /**
+   * Keys whose name has as many bytes as the source's key (a space made "-"), as source positions and their names'
+   * JSON text: written over the copied stretch once it is copied, so that the stretch is not cut in two at each one.
+   * Every one lies in the next stretch flushed (a key is recorded at or after copyFrom, and every flush is at a
+   * position read after it).
+   */
+  private patches = 0;
+  private readonly patchAt: number[] = [];
+  private readonly patchText: Buffer[] = [];
+
+  /** Writes the recorded names over the stretch just copied: source position p is output position p + shift. */
+  private patch(shift: number): void {
+    const bytes = this.out.bytes;
+    for (let k = 0; k < this.patches; k += 1) {
+      const text = this.patchText[k];
+      if (text === undefined) continue;
+      let at = (this.patchAt[k] ?? 0) + shift;
+      for (let i = 0; i < text.length; i += 1) bytes[at++] = text[i] ?? 0;
+    }
+    this.patches = 0;
+  }
+
+  /** Replaces the key source[from, to) by `json`, of the same length, when the stretch holding it is copied. */
+  private patchLater(from: number, json: Buffer): void {
+    this.patchAt[this.patches] = from;
+    this.patchText[this.patches] = json;
+    this.patches += 1;
   }
 
   /** Replaces source[from, to) by `replacement` (text, or its UTF-8 bytes) in the output. */
@@ -710,7 +743,11 @@ class Scanner {
       if (stamps !== undefined) keys.addName(stamps);
       else keys.add(entry.name);
       this.name = entry.name;
-      if (entry.json !== undefined) this.replace(start, this.pos, entry.json, entry.jsonView);
+      const { json } = entry;
+      if (json !== undefined) {
+        if (json.length === this.pos - start) this.patchLater(start, json);
+        else this.replace(start, this.pos, json, entry.jsonView);
+      }
       return entry;
     }
     // The collision rule: a later key that sanitises like an earlier one of the object gets -2, -3…

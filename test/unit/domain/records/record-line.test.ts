@@ -123,6 +123,21 @@ describe('LineScanner: string values with escapes, DEL or C1 controls', () => {
   });
 });
 
+describe('LineScanner: keys renamed to as many bytes', () => {
+  it('writes each renamed key over the stretch it lies in, however the stretch ends', () => {
+    const scanner = new LineScanner();
+    expect(rewritten(scanner, '{"a b":1, "c/d":{"e f":"g h","i\\tj":[ 1 ,"k\\nl"]},"m n":2}')).toBe(
+      '{"a-b":1,"c-d":{"e-f":"g h","i-j":[1,"k?l"]},"m-n":2}',
+    );
+  });
+
+  it('leaves nothing of a refused line in the next one', () => {
+    const scanner = new LineScanner();
+    expect(rewritten(scanner, '{"a b":1,"c d":')).toMatch(/^error: /);
+    expect(rewritten(scanner, '{"xyz":1,"u":2}')).toBe('{"xyz":1,"u":2}');
+  });
+});
+
 describe('LineScanner: the caches it keeps between lines', () => {
   it('shows each watched string as its own text, across more strings than its cache holds', () => {
     const seen: string[] = [];
