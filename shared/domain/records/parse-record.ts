@@ -211,16 +211,18 @@ class IsoTimeWriter {
     this.isoBytes[at + 1] = ZERO + value - tens * 10;
   }
 
-  /** The time's JSON text as bytes, reused until the next call. */
-  write(millis: number): Buffer {
+  /**
+   * The JSON text of the time `ofDay` milliseconds into `day` (days since the epoch) as bytes, reused until the next
+   * call. Two small integers rather than the time in milliseconds, which is not one: a double passed to a call that
+   * is not inlined is boxed, one heap number per record.
+   */
+  write(day: number, ofDay: number): Buffer {
     const { isoBytes } = this;
-    const day = Math.floor(millis / DAY_MS);
     if (day !== this.isoDay) {
       const date = this.dateBytes(day);
       for (let i = 0; i < date.length; i += 1) isoBytes[1 + i] = date[i] ?? 0;
       this.isoDay = day;
     }
-    const ofDay = millis - day * DAY_MS;
     const seconds = (ofDay / 1000) | 0;
     const minutes = (seconds / 60) | 0;
     const hours = (minutes / 60) | 0;
@@ -297,7 +299,8 @@ class LineFields implements FieldHooks {
       return undefined;
     }
     this.time = millis;
-    return this.times.write(millis);
+    const day = Math.floor(millis / DAY_MS);
+    return this.times.write(day, millis - day * DAY_MS);
   }
 
   /** Every problem of the line, in field order, or undefined when it is a valid record. */
