@@ -16,6 +16,13 @@ const MiB = 1024 * 1024;
 const MEASURE = path.join(__dirname, 'measure.js');
 const DEV = path.join(__dirname, '..', 'emulators', 'dev.js');
 
+/** The main thread's full and young collections of a measurement (measure.ts), as the report's rows show them. */
+function gcText(gc: unknown): string {
+  if (typeof gc !== 'object' || gc === null) return '';
+  const { full, young } = gc as { full?: number; young?: number };
+  return `  GC ${String(full)} full / ${String(young)} young`;
+}
+
 interface Figure {
   what: string;
   seconds: number;
@@ -326,7 +333,7 @@ async function main(): Promise<void> {
     const rows = Object.values(results).map((x) =>
       'skipped' in x
         ? `${x.what.padEnd(52)} skipped: ${String(x.skipped)}`
-        : `${x.what.padEnd(52)} ${String(x.seconds).padStart(8)} s ${String(x.mbPerSecond ?? '—').padStart(7)} MiB/s ${String(x.recordsPerSecond ?? '—').padStart(9)} rec/s  peak RSS ${x.peakRssMiB ?? '—'} MiB  CPU ${typeof x.cpuSeconds === 'number' ? x.cpuSeconds : '—'} s`,
+        : `${x.what.padEnd(52)} ${String(x.seconds).padStart(8)} s ${String(x.mbPerSecond ?? '—').padStart(7)} MiB/s ${String(x.recordsPerSecond ?? '—').padStart(9)} rec/s  peak RSS ${x.peakRssMiB ?? '—'} MiB  CPU ${typeof x.cpuSeconds === 'number' ? x.cpuSeconds : '—'} s${gcText(x.gc)}`,
     );
     process.stdout.write(
       [

@@ -2,6 +2,7 @@ import { createReadStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs
 import path from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import { measure, peakRssBytes } from '../../../shared/cli/commands/bench';
 import { LocalBucketStore } from '../../../shared/adapters/local/local-bucket-store';
@@ -93,8 +94,25 @@ async function plan(dataDir: string, objects: number) {
  */
 const startup = process.cpuUsage();
 
+/**
+ * The main thread's garbage collections from `main` on, by kind, and their pauses: V8 sometimes runs a full
+ * collection every 150–250 ms through a whole chunk and sometimes a few (docs/PERFORMANCE.md, "Garbage of the record
+ * path"), which moves a measurement's CPU by a tenth; the counts say which a run was. Pauses only: V8's marking on
+ * its helper threads is in the CPU time, not here.
+ */
+const collections = { full: 0, young: 0, pauseMs: 0 };
+const collector = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) collections.full += 1;
+    else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) collections.young += 1;
+    collections.pauseMs += entry.duration;
+  }
+});
+
 async function main(): Promise<void> {
   const [kind = '', dataDir = '', json = '{}'] = process.argv.slice(2);
+  collector.observe({ entryTypes: ['gc'] });
   const options = JSON.parse(json) as Record<string, unknown>;
   let figures: unknown;
   switch (kind) {
@@ -115,7 +133,11 @@ async function main(): Promise<void> {
   const cpuSeconds =
     (figures as { cpuSeconds?: number }).cpuSeconds ?? cpuSecondsOf(process.cpuUsage(startup));
   const startupCpuSeconds = cpuSecondsOf(startup);
-  process.stdout.write(`${JSON.stringify({ ...(figures as object), cpuSeconds, startupCpuSeconds })}\n`);
+  // Entries are delivered after the collection: wait one turn for the last ones.
+  await new Promise((resolve) => setImmediate(resolve));
+  collector.disconnect();
+  const gc = { ...collections, pauseMs: Math.round(collections.pauseMs) };
+  process.stdout.write(`${JSON.stringify({ ...(figures as object), cpuSeconds, startupCpuSeconds, gc })}\n`);
 }
 
 void main().catch((error: unknown) => {
