@@ -11,6 +11,7 @@ import { SendGridMailer } from '../adapters/gcp/sendgrid-mailer';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { platformStorage } from '../adapters/gcp/storage-clients';
 import { blockProcessorFor } from '../adapters/threads/piscina-block-processor';
+import { tuneHeapGrowing } from './heap';
 import { systemClock } from '../adapters/clocks';
 import type { Config, GcpConfig } from '../config';
 import type { ExportContext } from '../domain/context';
@@ -31,6 +32,7 @@ export interface GcpRuntime extends ServiceRuntime {
  * set: the clients read those variables themselves.
  */
 export function createGcpRuntime(config: Config, gcp: GcpConfig, logger?: Logger): GcpRuntime {
+  tuneHeapGrowing();
   const log =
     logger ??
     new JsonLogger({

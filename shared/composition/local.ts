@@ -17,6 +17,7 @@ import type { WebhookSender } from '../ports/webhook-sender.port';
 import type { WebhookRetry } from '../domain/notify/send-webhook';
 import type { AddressPolicy } from '../domain/notify/webhook-url';
 import { blockProcessorFor } from '../adapters/threads/piscina-block-processor';
+import { tuneHeapGrowing } from './heap';
 import type { Config } from '../config';
 import type { ExportContext } from '../domain/context';
 import type { DestinationDeps } from '../domain/destinations/manage-destinations';
@@ -109,6 +110,7 @@ export async function saveLocalKeyEncryptionKey(dataDir: string, key: Buffer): P
  * wired exactly as Terraform wires Pub/Sub to the functions.
  */
 export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  tuneHeapGrowing();
   const { config, dataDir } = options;
   const clock = options.clock ?? systemClock;
   const logger =
