@@ -8,8 +8,8 @@ import { setFlagsFromString } from 'node:v8';
  * at 1.3–1.4 (1.4 at a limit of 512 MiB). A chunk's heap is small (17 MB after a full
  * collection) and every Buffer made since the last full collection counts against its limit: the store's reads,
  * gunzip's and gzip's output, 300 MB of them per 256 MiB chunk. So with the capped factor V8 starts a full
- * collection every 150–250 ms through a whole chunk: 23–32 of them per 256 MiB chunk against 5 with this factor,
- * 9 % of the chunk's CPU time. A factor of 4 saved no more CPU, and a Parquet chunk with a block worker peaked at
+ * collection every 150–250 ms through a whole chunk: 22–32 of them per 256 MiB chunk against 5 with this factor,
+ * 5–9 % of the chunk's CPU time (on heaps of 1 GiB and 512 MiB). A factor of 4 saved no more CPU, and a Parquet chunk with a block worker peaked at
  * 240 MiB with it, against 215 with 3 (docs/PERFORMANCE.md, "A function's heap and V8's growing factor").
  *
  * The flag is V8's own (`--heap-growing-percent`), read each time V8 sets a limit; NODE_OPTIONS refuses it, so the
