@@ -283,18 +283,6 @@ describe('chunk reader: the next slice read ahead', () => {
     // was never opened.
     expect(opened).toHaveLength(2);
     expect(opened.some((stream) => stream.readableEnded)).toBe(false);
-    for (const t of [0, 100, 300, 1000]) {
-      await new Promise((r) => setTimeout(r, t));
-      console.log(
-        t,
-        opened.map((s) => [
-          s.destroyed,
-          s.readableEnded,
-          s.readableLength,
-          (s as unknown as { errored: unknown }).errored,
-        ]),
-      );
-    }
     await pollUntil('the reads destroyed', () =>
       Promise.resolve(opened.every((stream) => stream.destroyed) ? true : undefined),
     );
