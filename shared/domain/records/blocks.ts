@@ -11,7 +11,7 @@ import type {
 
 export type { BlockGroup, BlockRejection, BlockResult, BlockTask } from '../../ports/block-processor.port';
 import { partitionFor } from '../output/layout';
-import { RecordRewriter } from './parse-record';
+import { DAY_MS, RecordRewriter } from './parse-record';
 import { copyBytes, viewOf } from './byte-copy';
 import { ByteSink } from './record-line';
 import { forEachLine } from './lines';
@@ -24,7 +24,6 @@ import { RecordBytes } from '../output/record-bytes';
 import { MAX_COLUMNS } from '../output/run-schema';
 
 export const RAW_EXCERPT_CHARS = 4096;
-const DAY_MS = 86_400_000;
 const NEWLINE = 0x0a;
 const NOT_BLANK = /\S/;
 /** Scratch larger than this (a long record's, or a block's records) is not kept for the next block. */

@@ -177,7 +177,8 @@ const KIND_RULES: Record<ExportKind, KindRules> = {
   profiles: { fields: ['id', 'time', 'props', 'name'], rules: ['identity', 'time', 'object', 'once'] },
 };
 
-const DAY_MS = 86_400_000;
+/** Milliseconds in a day: a record's day (days since the epoch) is its time divided by it, rounded down. */
+export const DAY_MS = 86_400_000;
 const ZERO = 0x30;
 /** The `YYYY-MM-DD` bytes of recent days: a source that is not in time order switches between a few days. */
 const DATES_LIMIT = 4096;
